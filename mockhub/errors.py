@@ -1,0 +1,160 @@
+"""One exception class per error condition, and the one place that renders error bodies.
+
+Three dialects share the classes: the Portal API's ``{"status", "errors": [{"code",
+"description"}]}`` with PRT codes (api-docs/facts.md), Era's ``{"error_code": 1000 +
+status, "error_message"}`` (SPEC section 3), and the admin API's ``{"status", "error"}``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from mockhub.jsonio import json_response
+
+
+class Dialect(enum.Enum):
+    PORTAL = "portal"
+    ERA = "era"
+    ADMIN = "admin"
+
+
+ERA_PREFIX = "/rest/"
+ADMIN_PREFIX = "/__mockhub/"
+
+
+def dialect_for(path: str) -> Dialect:
+    """Which API a path belongs to, and so how its errors look."""
+    if path.startswith(ERA_PREFIX):
+        return Dialect.ERA
+    if path.startswith(ADMIN_PREFIX):
+        return Dialect.ADMIN
+    return Dialect.PORTAL
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a request: a PRT number and a sentence that names the field."""
+
+    code: int
+    message: str
+
+
+class ApiError(Exception):
+    """An answer other than success. Subclasses fix the status and the PRT code."""
+
+    status = 500
+    code = 100
+    message = "The service had an internal error."
+
+    def __init__(self, message: str | None = None, *, problems: tuple[Problem, ...] = ()) -> None:
+        self.problems = problems or (Problem(self.code, message or self.message),)
+        super().__init__("; ".join(p.message for p in self.problems))
+
+    headers: dict[str, str] = {}
+
+    def response(self, dialect: Dialect) -> web.Response:
+        """Render this error in the dialect's body."""
+        if dialect is Dialect.PORTAL:
+            body: object = {
+                "status": self.status,
+                "errors": [
+                    {"code": p.code, "description": f"{p.message} (code: PRT{p.code:06d})"}
+                    for p in self.problems
+                ],
+            }
+        elif dialect is Dialect.ERA:
+            body = {"error_code": 1000 + self.status, "error_message": str(self)}
+        else:
+            body = {"status": self.status, "error": str(self)}
+        return json_response(body, status=self.status, headers=self.headers or None)
+
+
+class ValidationFailed(ApiError):
+    """400: the request breaks the contract; every problem found is listed."""
+
+    status, code, message = 400, 300, "The request is not valid."
+
+
+class BodyMissing(ValidationFailed):
+    code, message = 300, "A request body is required."
+
+
+class MalformedJson(ValidationFailed):
+    code = 302
+
+
+class NameTaken(ValidationFailed):
+    """400 PRT000600: a hub name is already used by the tenant."""
+
+    code = 600
+
+
+class IntegrationNameTaken(ValidationFailed):
+    """400 PRT000700: an integration name is already used in the hub."""
+
+    code = 700
+
+
+class Unauthorized(ApiError):
+    status, code, message = 401, 102, "The access token is missing, malformed or unknown."
+    headers = {"WWW-Authenticate": 'Bearer realm="mockhub"'}
+
+
+class Forbidden(ApiError):
+    status, code, message = 403, 101, "Access to the requested resource is forbidden."
+
+
+class NotFound(ApiError):
+    status, code, message = 404, 105, "Resource not found."
+
+
+class HubNotFound(NotFound):
+    code, message = 699, "Hub not found."
+
+
+class IntegrationNotFound(NotFound):
+    code, message = 799, "Integration not found."
+
+
+class LookupFailed(NotFound):
+    message = "Lookup failed"
+
+
+class MethodNotAllowed(ApiError):
+    status, code = 405, 110
+
+    def __init__(self, method: str, allowed: set[str]) -> None:
+        super().__init__(f"Method {method} is not allowed here; allowed: {', '.join(sorted(allowed))}.")
+        self.headers = {"Allow": ", ".join(sorted(allowed))}
+
+
+class AlreadyExists(ApiError):
+    status, code, message = 409, 106, "The resource already exists."
+
+
+class PayloadTooLarge(ApiError):
+    status, code = 413, 300
+
+
+class UnsupportedMediaType(ApiError):
+    status, code = 415, 300
+
+
+class InternalError(ApiError):
+    status, code, message = 500, 100, "The mock had an internal error; see the server log."
+
+
+def http_error(exc: web.HTTPException, method: str, max_body: int) -> ApiError:
+    """Translate aiohttp's own HTTP exceptions (routing, body size) into mock errors."""
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        return MethodNotAllowed(method, set(exc.allowed_methods))
+    if isinstance(exc, web.HTTPNotFound):
+        return NotFound("No such endpoint.")
+    if isinstance(exc, web.HTTPRequestEntityTooLarge):
+        return PayloadTooLarge(f"The request body is larger than {max_body} bytes.")
+    error = ApiError(exc.reason)
+    error.status = exc.status
+    return error

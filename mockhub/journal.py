@@ -1,0 +1,78 @@
+"""The request journal: what arrived, what was answered, bounded so a server cannot grow."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-mockhub-admin-token"})
+MAX_BODY_SHOWN = 64 * 1024
+
+
+def mask_secret(value: str) -> str:
+    """``Bearer mock****``: the scheme and four characters, enough to tell tokens apart."""
+    scheme, sep, secret = value.partition(" ")
+    if not sep:
+        scheme, secret = "", value
+    hidden = secret[:4] + "****" if len(secret) > 4 else "****"
+    return f"{scheme} {hidden}" if scheme else hidden
+
+
+@dataclass(slots=True)
+class Entry:
+    """One request as the journal keeps it. Headers and body are kept raw and rendered on read."""
+
+    seq: int
+    time: str
+    method: str
+    path: str
+    query: str
+    headers: Iterable[tuple[str, str]]
+    body: bytes
+    status: int
+    duration_ms: float
+    fault: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "time": self.time,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "headers": {
+                name: mask_secret(value) if name.lower() in SECRET_HEADERS else value
+                for name, value in self.headers
+            },
+            "body": self.body[:MAX_BODY_SHOWN].decode("utf-8", "replace"),
+            "status": self.status,
+            "duration_ms": round(self.duration_ms, 3),
+            "fault": self.fault,
+        }
+
+
+class Journal:
+    """The last ``size`` requests of a session, oldest first."""
+
+    __slots__ = ("_entries", "_seq")
+
+    def __init__(self, size: int) -> None:
+        self._entries: deque[Entry] = deque(maxlen=max(size, 0))
+        self._seq = 0
+
+    def record(self, time: str, method: str, path: str, query: str, headers: Mapping[str, str],
+               body: bytes, status: int, duration_ms: float, fault: str | None = None) -> None:
+        self._seq += 1
+        self._entries.append(Entry(self._seq, time, method, path, query, tuple(headers.items()), body,
+                                   status, duration_ms, fault))
+
+    def entries(self) -> list[Entry]:
+        return list(self._entries)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)

@@ -1,0 +1,49 @@
+"""JSON in and out: strict parsing and compact, fast serialisation in one place."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+
+
+class JsonError(ValueError):
+    """The bytes are not one strict JSON document."""
+
+
+def _reject_constant(name: str) -> Any:
+    raise JsonError(f"{name} is not valid JSON")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+def loads(raw: bytes | str) -> Any:
+    """Parse strict JSON (no NaN/Infinity), raising :class:`JsonError` on any problem."""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError as exc:
+        raise JsonError(f"the body is not valid UTF-8 (byte {exc.start})") from None
+    try:
+        return _DECODER.decode(text)
+    except json.JSONDecodeError as exc:
+        raise JsonError(f"{exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise JsonError("the document is nested too deeply") from None
+
+
+def dumps(value: Any) -> bytes:
+    """Serialise compactly as UTF-8."""
+    return _ENCODER.encode(value).encode("utf-8")
+
+
+def json_response(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    """A JSON response with the APIs' content type."""
+    response = web.Response(body=dumps(value), status=status, headers=headers)
+    response.content_type = "application/json"
+    response.charset = "utf-8"
+    return response

@@ -1,0 +1,57 @@
+"""The one seeded random source behind every generated id, token, key and fault draw."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
+
+_HEX = "0123456789abcdef"
+
+
+class SeededRandom:
+    """A seeded source; copies continue from the same point, so sessions and resets repeat exactly."""
+
+    __slots__ = ("_random",)
+
+    def __init__(self, seed: int = 0) -> None:
+        self._random = random.Random(seed)
+
+    @property
+    def generator(self) -> random.Random:
+        """The underlying generator, for libraries (Faker) that take one."""
+        return self._random
+
+    def copy(self) -> SeededRandom:
+        clone = SeededRandom()
+        clone._random.setstate(self._random.getstate())
+        return clone
+
+    def uuid(self) -> str:
+        """A random (version 4) UUID in lower case."""
+        return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
+
+    def hex(self, length: int, upper: bool = False) -> str:
+        """``length`` random hex digits."""
+        digits = "".join(self._random.choice(_HEX) for _ in range(length))
+        return digits.upper() if upper else digits
+
+    def digits(self, length: int) -> str:
+        """``length`` random decimal digits, the first not zero."""
+        first = str(self._random.randint(1, 9))
+        return first + "".join(str(self._random.randint(0, 9)) for _ in range(length - 1))
+
+    def alnum_upper(self, length: int) -> str:
+        """``length`` random upper-case letters and digits."""
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+        return "".join(self._random.choice(alphabet) for _ in range(length))
+
+    def choice(self, options: Sequence[T]) -> T:
+        return self._random.choice(options)
+
+    def random(self) -> float:
+        """A float in [0, 1), for probabilities."""
+        return self._random.random()

@@ -1,0 +1,28 @@
+"""Every option of a mockhub server, shared by the CLI, the pytest plugin and docker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How one mockhub server behaves. Immutable: a server is built from one."""
+
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    seed: int = 0
+    fixtures: tuple[Path, ...] = ()
+    """Fixture files to load; empty means the built-in dataset (unless ``empty``)."""
+    empty: bool = False
+    """Start with no data at all (no tenants, so no Portal token is accepted)."""
+    clock: str | None = None
+    """ISO instant that pins the clock; ``None`` uses real time."""
+    journal_size: int = 1000
+    """How many requests the journal keeps (the oldest go first)."""
+    max_body_bytes: int = 1024 * 1024
+    access_log: bool = False

@@ -1,0 +1,36 @@
+"""The in-memory state of one session: tenants, hubs, and the rules that keep them consistent."""
+
+from __future__ import annotations
+
+from mockhub.clock import Clock
+from mockhub.randomness import SeededRandom
+from mockhub.store.context import Context
+from mockhub.store.hubs import HubStore
+from mockhub.store.paging import Record
+from mockhub.store.tenants import TenantStore
+
+
+class Store:
+    """All state of a session. :meth:`copy` is cheap: records are immutable, containers are copied."""
+
+    __slots__ = ("ctx", "tenants", "hubs")
+
+    def __init__(self, random: SeededRandom, clock: Clock) -> None:
+        self.ctx = Context(random, clock)
+        self.tenants = TenantStore()
+        self.hubs = HubStore(self.ctx)
+
+    def copy(self) -> Store:
+        """An independent store in the same state, continuing the same random sequence and clock."""
+        clone = Store.__new__(Store)
+        clone.ctx = self.ctx.copy()
+        clone.tenants = self.tenants.copy()
+        clone.hubs = self.hubs.copy(clone.ctx)
+        return clone
+
+    def delete_hub(self, tenant_id: str, hub_id: str) -> Record:
+        """Delete a hub and everything in it (api-docs 002: deleting a hub deletes its integrations)."""
+        return self.hubs.delete(tenant_id, hub_id)
+
+
+__all__ = ["Record", "Store"]

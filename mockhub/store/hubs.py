@@ -1,0 +1,105 @@
+"""Hubs: the Portal API's rules for them (SPEC section 2, api-docs 001/002)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mockhub.clock import portal_time
+from mockhub.errors import Forbidden, HubNotFound, NameTaken, Problem
+from mockhub.store.context import Context
+from mockhub.store.paging import OrderedIds, Record
+
+ACTIVE = 2000
+UPDATABLE = ("name", "description", "closeDormantConversation", "statusId")
+
+
+class HubStore:
+    """Hubs by id, per tenant in creation order, with names unique per tenant (case-insensitive)."""
+
+    __slots__ = ("_ctx", "by_id", "_order", "_names")
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self.by_id: dict[str, Record] = {}
+        self._order: dict[str, OrderedIds[str]] = {}
+        self._names: dict[tuple[str, str], str] = {}
+
+    def copy(self, ctx: Context) -> HubStore:
+        clone = HubStore(ctx)
+        clone.by_id = dict(self.by_id)
+        clone._order = {tenant: ids.copy() for tenant, ids in self._order.items()}
+        clone._names = dict(self._names)
+        return clone
+
+    def get(self, tenant_id: str, hub_id: str) -> Record:
+        """The hub, or 404 PRT000699 if absent, 403 PRT000101 if another tenant's."""
+        hub = self.by_id.get(hub_id.lower())
+        if hub is None:
+            raise HubNotFound(f"Hub '{hub_id}' not found.")
+        if hub["tenantId"] != tenant_id:
+            raise Forbidden(f"Hub '{hub_id}' belongs to another tenant.")
+        return hub
+
+    def create(self, tenant_id: str, body: dict[str, Any]) -> Record:
+        self._check_name(tenant_id, body["name"], None)
+        now = portal_time(self._ctx.clock.tick())
+        hub = {
+            "hubId": self._ctx.random.uuid(),
+            "tenantId": tenant_id,
+            "name": body["name"],
+            "description": body["description"],
+            "closeDormantConversation": body.get("closeDormantConversation", 0),
+            "statusId": body.get("statusId", ACTIVE),
+            "created": now,
+            "modified": now,
+        }
+        self.add(hub)
+        return hub
+
+    def add(self, hub: Record) -> None:
+        """Store a complete hub record (from create or from fixtures)."""
+        tenant_id = hub["tenantId"]
+        self._check_name(tenant_id, hub["name"], None)
+        self.by_id[hub["hubId"]] = hub
+        self._order.setdefault(tenant_id, OrderedIds()).add(hub["hubId"])
+        self._names[(tenant_id, hub["name"].casefold())] = hub["hubId"]
+
+    def update(self, tenant_id: str, hub_id: str, body: dict[str, Any]) -> Record:
+        """Apply a partial update: only the given properties change."""
+        old = self.get(tenant_id, hub_id)
+        changes = {k: body[k] for k in UPDATABLE if k in body}
+        if "name" in changes:
+            self._check_name(tenant_id, changes["name"], old["hubId"])
+        hub = {**old, **changes, "modified": portal_time(self._ctx.clock.tick())}
+        self.by_id[old["hubId"]] = hub
+        if hub["name"] != old["name"]:
+            del self._names[(tenant_id, old["name"].casefold())]
+            self._names[(tenant_id, hub["name"].casefold())] = old["hubId"]
+        return hub
+
+    def delete(self, tenant_id: str, hub_id: str) -> Record:
+        """Remove the hub (the caller removes its integrations)."""
+        hub = self.get(tenant_id, hub_id)
+        del self.by_id[hub["hubId"]]
+        self._order[tenant_id].remove(hub["hubId"])
+        del self._names[(tenant_id, hub["name"].casefold())]
+        self._ctx.clock.tick()
+        return hub
+
+    def page(self, tenant_id: str, number: int, size: int) -> dict[str, Any]:
+        """A page of the tenant's hubs in creation order; ``total`` counts them all."""
+        ids = self._order.get(tenant_id)
+        if ids is None:
+            return {"pageNumber": number, "pageSize": size, "total": 0, "results": []}
+        by_id = self.by_id
+        return {
+            "pageNumber": number,
+            "pageSize": size,
+            "total": len(ids),
+            "results": [by_id[i] for i in ids.page(number, size)],
+        }
+
+    def _check_name(self, tenant_id: str, name: str, own_id: str | None) -> None:
+        holder = self._names.get((tenant_id, name.casefold()))
+        if holder is not None and holder != own_id:
+            raise NameTaken(problems=(Problem(600, f"A hub named '{name}' already exists for this tenant."),))

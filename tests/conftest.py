@@ -1,0 +1,126 @@
+"""Shared test plumbing: every test talks HTTP to a real app, and every response is checked
+against the contract by one helper, so the mock and its contract cannot drift."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from aiohttp import ClientSession
+from aiohttp.test_utils import TestClient
+
+from mockhub.app import create_app
+from mockhub.conformance import ResponseChecker
+from mockhub.contracts import Contract
+from mockhub.resources import admin_contract_path
+from mockhub.settings import Settings
+from mockhub.testing import MockhubTestServer
+
+TOKEN = "mockhub-dev-token"
+OTHER_TOKEN = "mockhub-other-token"
+TENANT_A = "00000000-0000-0000-0000-000000000001"
+TENANT_B = "abc1e69f-c888-875f-ee2c-45789fd66a00"
+HUB_A = "3bc1e69f-c520-446f-ab2c-01751fd66a31"
+HUB_B = "3bc1e69f-c520-446f-ab2c-01751fd66a32"
+CLOCK = "2021-01-01T00:00:00Z"
+
+_DEFAULT = object()
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: Any
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def error_codes(self) -> list[int]:
+        """The PRT numbers of a Portal error body."""
+        return [e["code"] for e in self.json()["errors"]]
+
+
+class Api:
+    """An HTTP client bound to one mock; it checks every response against the contract."""
+
+    def __init__(self, client: TestClient | None, checker: ResponseChecker, base_url: str = "",
+                 session: ClientSession | None = None) -> None:
+        self.client = client
+        self.checker = checker
+        self.base_url = base_url
+        self.session = session
+
+    async def request(self, method: str, path: str, *, token: Any = _DEFAULT, json_body: Any = _DEFAULT,
+                      data: bytes | str | None = None, headers: dict[str, str] | None = None,
+                      params: Any = None) -> Reply:
+        sent = dict(headers or {})
+        if token is _DEFAULT:
+            token = TOKEN
+        if token is not None:
+            sent.setdefault("Authorization", f"Bearer {token}")
+        if json_body is not _DEFAULT:
+            data = json.dumps(json_body)
+            sent.setdefault("Content-Type", "application/json")
+        if self.client is not None:
+            response = await self.client.request(method, path, data=data, headers=sent, params=params)
+        else:
+            assert self.session is not None
+            response = await self.session.request(method, self.base_url + path, data=data, headers=sent,
+                                                  params=params)
+        async with response:
+            body = await response.read()
+            reply = Reply(response.status, response.headers, body)
+        problems = self.checker.check(method, response.url.path, reply.status, reply.headers, body)
+        assert not problems, "response breaks the contract:\n" + "\n".join(problems)
+        return reply
+
+    async def get(self, path: str, **kw: Any) -> Reply:
+        return await self.request("GET", path, **kw)
+
+    async def post(self, path: str, body: Any = _DEFAULT, **kw: Any) -> Reply:
+        return await self.request("POST", path, json_body=body, **kw)
+
+    async def put(self, path: str, body: Any = _DEFAULT, **kw: Any) -> Reply:
+        return await self.request("PUT", path, json_body=body, **kw)
+
+    async def patch(self, path: str, body: Any = _DEFAULT, **kw: Any) -> Reply:
+        return await self.request("PATCH", path, json_body=body, **kw)
+
+    async def delete(self, path: str, **kw: Any) -> Reply:
+        return await self.request("DELETE", path, **kw)
+
+
+@pytest.fixture(scope="session")
+def contract() -> Contract:
+    return Contract.load()
+
+
+@pytest.fixture(scope="session")
+def checker(contract: Contract) -> ResponseChecker:
+    return ResponseChecker(contract, Contract.load(admin_contract_path()))
+
+
+MakeApi = Callable[..., Awaitable[Api]]
+
+
+@pytest.fixture
+def make_api(aiohttp_client: Any, checker: ResponseChecker, contract: Contract) -> MakeApi:
+    """Start a mock with the given settings (pinned clock by default) and return its checked client."""
+
+    async def make(**settings: Any) -> Api:
+        settings.setdefault("clock", CLOCK)
+        app = create_app(Settings(**settings), contract=contract)
+        client = await aiohttp_client(MockhubTestServer(app))
+        return Api(client, checker)
+
+    return make
+
+
+@pytest.fixture
+async def api(make_api: MakeApi) -> Api:
+    """A mock on the built-in dataset with the clock pinned at 2021-01-01T00:00:00Z."""
+    return await make_api()

@@ -1,0 +1,93 @@
+"""The command line, run as users run it: a real process on a real port."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+
+@contextmanager
+def serving(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    process = subprocess.Popen([sys.executable, "-m", "mockhub", "serve", "--port", "0", *args],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert "listening on http://127.0.0.1:" in line, line + process.stderr.read()  # type: ignore[union-attr]
+        yield process, line.rsplit(" ", 1)[1].strip()
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(5)
+
+
+def get_json(url: str, token: str | None = None) -> object:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.load(response)
+
+
+def test_serve_prints_its_url_answers_and_stops_on_sigterm() -> None:
+    with serving() as (process, url):
+        assert get_json(f"{url}/__mockhub/health") == {"status": "ok", "version": "0.1.0"}
+        page = get_json(f"{url}/api/v1/hubs", token="mockhub-dev-token")
+        assert page["total"] == 3  # type: ignore[index]
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(5) == 0
+
+
+def test_serve_loads_the_given_fixtures_instead_of_the_built_in_ones(tmp_path: Path) -> None:
+    fixtures = tmp_path / "mine.json"
+    fixtures.write_text(json.dumps({
+        "tenants": [{"tenantId": "22222222-2222-2222-2222-222222222222", "tokens": ["my-token"]}],
+        "hubs": [{"tenantId": "22222222-2222-2222-2222-222222222222", "name": "Mine", "description": "d"}],
+    }))
+    with serving("--fixtures", str(fixtures)) as (_, url):
+        page = get_json(f"{url}/api/v1/hubs", token="my-token")
+        assert [h["name"] for h in page["results"]] == ["Mine"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    ('{"hubs": [{"tenantId": "00000000-0000-0000-0000-000000000001", "name": "A", "description": "d", '
+     '"statusId": 7}]}', "hubs[0] (name 'A'): Value '7' of 'statusId' is not valid"),
+    ('{"tenants": [{"tenantId": "nope", "tokens": ["t"]}]}',
+     "tenants[0] (tenantId 'nope'): Value 'nope' of 'tenantId' is not a valid GUID"),
+    ('{"hubs": [{"tenantId": "33333333-3333-3333-3333-333333333333", "name": "A", "description": "d"}]}',
+     "hubs[0] (name 'A'): tenant 33333333-3333-3333-3333-333333333333 is not defined"),
+    ("{not json", "not valid JSON"),
+])
+def test_a_bad_fixture_file_stops_start_up_with_a_precise_message(tmp_path: Path, content: str,
+                                                                    expected: str) -> None:
+    fixtures = tmp_path / "bad.json"
+    fixtures.write_text(content)
+    result = subprocess.run([sys.executable, "-m", "mockhub", "serve", "--port", "0", "--fixtures", str(fixtures)],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert str(fixtures) in result.stderr
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_help_describes_every_serve_option() -> None:
+    result = subprocess.run([sys.executable, "-m", "mockhub", "serve", "--help"], capture_output=True, text=True,
+                            timeout=30)
+    assert result.returncode == 0
+    for option in ("--host", "--port", "--seed", "--fixtures", "--empty", "--clock"):
+        assert option in result.stdout
+
+
+def test_a_port_in_use_is_a_clear_error() -> None:
+    with serving() as (_, url):
+        port = url.rsplit(":", 1)[1]
+        result = subprocess.run([sys.executable, "-m", "mockhub", "serve", "--port", port], capture_output=True,
+                                text=True, timeout=30)
+    assert result.returncode == 1
+    assert "cannot listen" in result.stderr

@@ -1,0 +1,78 @@
+"""Bad requests get the API's own error body, never a 500 or an HTML page (SPEC 2, issue 2)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import TOKEN, Api, MakeApi
+
+AUTH = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+
+
+@pytest.mark.parametrize(("data", "code"), [
+    (b"", 300),
+    (b"   ", 300),
+    (b"{", 302),
+    (b"{'name': 'single quotes'}", 302),
+    (b'{"name": NaN, "description": ""}', 302),
+    (b"\xff\xfe{}", 302),
+    (b"[]", 302),
+    (b'"a string"', 302),
+    (b"null", 302),
+])
+async def test_unusable_bodies_are_400_with_the_body_codes(api: Api, data: bytes, code: int) -> None:
+    reply = await api.request("POST", "/api/v1/hubs", token=None, data=data, headers=AUTH)
+    assert reply.status == 400
+    assert reply.error_codes() == [code]
+
+
+async def test_deeply_nested_json_is_refused_cleanly(api: Api) -> None:
+    data = b"[" * 100_000 + b"]" * 100_000
+    reply = await api.request("POST", "/api/v1/hubs", token=None, data=data, headers=AUTH)
+    assert reply.status == 400
+    assert (await api.get("/api/v1/hubs")).status == 200
+
+
+async def test_a_body_over_the_limit_is_413(make_api: MakeApi) -> None:
+    api = await make_api(max_body_bytes=1024)
+    data = b'{"name": "' + b"x" * 2048 + b'", "description": ""}'
+    reply = await api.request("POST", "/api/v1/hubs", token=None, data=data, headers=AUTH)
+    assert reply.status == 413
+    assert reply.json()["status"] == 413
+    assert "1024 bytes" in reply.json()["errors"][0]["description"]
+
+
+async def test_a_non_json_content_type_is_415(api: Api) -> None:
+    reply = await api.request("POST", "/api/v1/hubs", data=b"name=x", headers={"Content-Type": "text/plain"})
+    assert reply.status == 415
+    assert reply.error_codes() == [300]
+
+
+async def test_json_sent_as_unlabelled_bytes_is_accepted(api: Api) -> None:
+    # aiohttp labels raw bytes application/octet-stream; requests sends no Content-Type at all
+    reply = await api.request("POST", "/api/v1/hubs", data=b'{"name": "raw", "description": ""}')
+    assert reply.status == 200
+
+
+async def test_form_encoded_bodies_are_415(api: Api) -> None:
+    reply = await api.request("POST", "/api/v1/hubs", data=b'{"name": "curl -d", "description": ""}',
+                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert reply.status == 415
+
+
+async def test_an_unknown_route_is_404_in_the_portal_format(api: Api) -> None:
+    reply = await api.get("/api/v1/nothing-here")
+    assert reply.status == 404
+    assert reply.error_codes() == [105]
+
+
+async def test_a_wrong_method_is_405_with_allow(api: Api) -> None:
+    reply = await api.request("PATCH", "/api/v1/hubs")
+    assert reply.status == 405
+    assert reply.headers["Allow"] == "GET, POST"
+    assert reply.json()["status"] == 405
+
+
+async def test_an_unknown_method_is_answered_not_dropped(api: Api) -> None:
+    reply = await api.request("PURGE", "/api/v1/hubs")
+    assert reply.status == 405
