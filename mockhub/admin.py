@@ -1,50 +1,77 @@
-"""The control API under /__mockhub/ (SPEC section 6); never faulted, never journaled."""
+"""The control API under /__mockhub/ (SPEC section 6), described by contracts/admin.json.
+
+Its routes are built like the APIs' (contract-driven, thin handlers). It is never
+faulted and never journaled.
+"""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from mockhub import __version__
+from mockhub.endpoint import Call, Handler
+from mockhub.errors import NotFound
 from mockhub.jsonio import json_response
-from mockhub.keys import CONTRACT, SESSION, SESSIONS
-
-PREFIX = "/__mockhub"
+from mockhub.keys import CONTRACT, SESSIONS
 
 
-async def health(request: web.Request) -> web.Response:
+def health(call: Call) -> web.Response:
     """Liveness, for docker's HEALTHCHECK and for scripts waiting on start-up."""
     return json_response({"status": "ok", "version": __version__})
 
 
-async def openapi(request: web.Request) -> web.Response:
-    """The contract this server validates with."""
-    response = web.Response(body=request.app[CONTRACT].published)
+def openapi(call: Call) -> web.Response:
+    """The APIs' contract, as this server validates with it."""
+    response = web.Response(body=call.request.app[CONTRACT].published)
     response.content_type = "application/json"
     return response
 
 
-async def reset(request: web.Request) -> web.Response:
-    """Back to the start-up state: data, random sequence, clock, journal."""
-    session = request[SESSION]
-    request.app[SESSIONS].reset(session)
-    return json_response({"status": "reset", "session": session.name})
+def reset(call: Call) -> web.Response:
+    """Back to the start-up state: data, random sequence, clock, fault rules, journal."""
+    call.request.app[SESSIONS].reset(call.session)
+    return json_response({"status": "reset", "session": call.session.name})
 
 
-async def list_requests(request: web.Request) -> web.Response:
-    """The request journal, oldest first."""
-    return json_response([entry.to_json() for entry in request[SESSION].journal.entries()])
+def list_faults(call: Call) -> web.Response:
+    return json_response(call.session.faults.to_json())
 
 
-async def clear_requests(request: web.Request) -> web.Response:
-    request[SESSION].journal.clear()
+def add_faults(call: Call) -> web.Response:
+    rules = call.body if isinstance(call.body, list) else [call.body]
+    return json_response(call.session.faults.add(rules), status=201)
+
+
+def clear_faults(call: Call) -> web.Response:
+    call.session.faults.clear()
     return json_response({"status": "cleared"})
 
 
-def add_routes(app: web.Application) -> None:
-    app.router.add_routes([
-        web.get(f"{PREFIX}/health", health, allow_head=True),
-        web.get(f"{PREFIX}/openapi.json", openapi),
-        web.post(f"{PREFIX}/reset", reset),
-        web.get(f"{PREFIX}/requests", list_requests),
-        web.delete(f"{PREFIX}/requests", clear_requests),
-    ])
+def remove_fault(call: Call) -> web.Response:
+    rule_id = call.path["ruleId"]
+    if not call.session.faults.remove(rule_id):
+        raise NotFound(f"No fault rule '{rule_id}'.")
+    return json_response({"status": "removed"})
+
+
+def list_requests(call: Call) -> web.Response:
+    """The request journal, oldest first."""
+    return json_response([entry.to_json() for entry in call.session.journal.entries()])
+
+
+def clear_requests(call: Call) -> web.Response:
+    call.session.journal.clear()
+    return json_response({"status": "cleared"})
+
+
+HANDLERS: dict[str, Handler] = {
+    "adminHealth": health,
+    "adminOpenapi": openapi,
+    "adminReset": reset,
+    "adminListFaults": list_faults,
+    "adminAddFault": add_faults,
+    "adminClearFaults": clear_faults,
+    "adminRemoveFault": remove_fault,
+    "adminListRequests": list_requests,
+    "adminClearRequests": clear_requests,
+}

@@ -1,16 +1,21 @@
 """The app factory: one core behind every door (CLI, pytest plugin, docker).
 
-All routes are in :data:`HANDLERS`: operation ids of the contract, each with its thin
-handler. Methods and paths come from the contract itself, so the two cannot drift.
+All routes are in :data:`HANDLERS` (the APIs) and :data:`mockhub.admin.HANDLERS` (the
+control API): operation ids of the contracts, each with its thin handler. Methods and
+paths come from the contracts themselves, so the two cannot drift.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import socket
+import struct
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from time import perf_counter
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler as AiohttpHandler
@@ -19,12 +24,13 @@ from mockhub import admin
 from mockhub.clock import Clock, parse_instant, portal_time
 from mockhub.contracts import Contract
 from mockhub.endpoint import Handler, endpoint
-from mockhub.errors import ADMIN_PREFIX, ApiError, InternalError, dialect_for, http_error
+from mockhub.errors import ADMIN_PREFIX, ApiError, InternalError, ValidationFailed, dialect_for, http_error
+from mockhub.faults import DELAY_HEADER, FAULT_HEADER, Decision, FaultEngine, FaultRule, InjectedFault, header_decision
 from mockhub.fixtures import FixtureSource, build_store
-from mockhub.keys import CONTRACT, SERVER_ERRORS, SESSION, SESSIONS, SETTINGS
-from mockhub.resources import default_fixtures_path
+from mockhub.keys import ADMIN_CONTRACT, CONTRACT, SERVER_ERRORS, SESSION, SESSIONS, SETTINGS
+from mockhub.resources import admin_contract_path, default_fixtures_path
 from mockhub.routes import hubs
-from mockhub.sessions import Sessions
+from mockhub.sessions import Session, Sessions
 from mockhub.settings import Settings
 from mockhub.store import Store
 
@@ -42,57 +48,130 @@ HANDLERS: dict[str, Handler] = {
 def startup_store(settings: Settings, contract: Contract) -> Store:
     """The state the server starts with (and every session resets to)."""
     clock = Clock(parse_instant(settings.clock) if settings.clock else None)
-    if settings.empty:
-        paths: Sequence[Path] = ()
-    else:
-        paths = settings.fixtures or (default_fixtures_path(),)
+    paths: Sequence[Path] = () if settings.empty else (settings.fixtures or (default_fixtures_path(),))
     sources = [FixtureSource.read(p) for p in paths]
     return build_store(sources, contract, settings.seed, clock)
 
 
-def create_app(settings: Settings | None = None, *, contract: Contract | None = None) -> web.Application:
+def startup_faults(rules: Sequence[Mapping[str, Any]], admin_contract: Contract) -> tuple[FaultRule, ...]:
+    """Check start-up fault rules as the admin API would; ``ValueError`` names the bad rule."""
+    engine = FaultEngine()
+    for index, rule in enumerate(rules):
+        try:
+            admin_contract.check("FaultRule", rule)
+            engine.add([rule])
+        except ValidationFailed as exc:
+            raise ValueError(f"fault rule {index}: {exc}") from None
+    return engine.rules
+
+
+def create_app(settings: Settings | None = None, *, contract: Contract | None = None,
+               admin_contract: Contract | None = None) -> web.Application:
     """Build a mockhub server application.
 
     Raises :class:`~mockhub.fixtures.FixtureError` when a fixture file is bad, and
-    ``ValueError`` for a bad option, before anything listens.
+    ``ValueError`` for a bad option or fault rule, before anything listens.
     """
     settings = settings or Settings()
     contract = contract or Contract.load()
+    admin_contract = admin_contract or Contract.load(admin_contract_path())
     app = web.Application(middlewares=[core_middleware], client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[CONTRACT] = contract
-    app[SESSIONS] = Sessions(startup_store(settings, contract), settings.journal_size)
+    app[ADMIN_CONTRACT] = admin_contract
+    faults = startup_faults(settings.faults, admin_contract)
+    app[SESSIONS] = Sessions(startup_store(settings, contract), settings.journal_size, faults)
     app[SERVER_ERRORS] = []
-    for op in contract.operations.values():
-        app.router.add_route(op.method, op.path, endpoint(op, HANDLERS[op.operation_id]),
-                             name=op.operation_id)
-    admin.add_routes(app)
+    for document, handlers in ((contract, HANDLERS), (admin_contract, admin.HANDLERS)):
+        for op in document.operations.values():
+            app.router.add_route(op.method, op.path, endpoint(op, handlers[op.operation_id]), name=op.operation_id)
     return app
 
 
 @web.middleware
 async def core_middleware(request: web.Request, handler: AiohttpHandler) -> web.StreamResponse:
-    """Picks the session, renders every error in its API's format, and journals the exchange."""
+    """Picks the session, applies faults, renders every error in its API's format, journals the exchange."""
     session = request.app[SESSIONS].default
     request[SESSION] = session
+    if request.path.startswith(ADMIN_PREFIX):
+        return await _respond(request, handler)  # the control API is never faulted nor journaled
     started = perf_counter()
+    fault: Decision | None = None
     try:
-        response = await handler(request)
+        fault = _fault_for(request, session)
     except ApiError as exc:
-        response = exc.response(dialect_for(request.path))
+        response: web.StreamResponse | None = exc.response(dialect_for(request.path))
+    else:
+        response = await _answer(request, handler, fault)
+    session.journal.record(
+        portal_time(session.store.ctx.clock.now()), request.method, request.path, request.query_string,
+        request.headers, await _body_of(request), response.status if response is not None else 0,
+        (perf_counter() - started) * 1000, fault.label if fault is not None else None,
+    )
+    if response is None:
+        raise asyncio.CancelledError()  # the connection is gone: nothing to send
+    return response
+
+
+def _fault_for(request: web.Request, session: Session) -> Decision | None:
+    """What the session's rules, or the request's own X-Mockhub-* headers, ask for."""
+    headers = request.headers
+    asked = header_decision(headers.get(FAULT_HEADER), headers.get(DELAY_HEADER))
+    if asked is not None:
+        return asked
+    if not session.faults:
+        return None
+    return session.faults.decide(request.method, request.path, session.store.ctx.random)
+
+
+async def _answer(request: web.Request, handler: AiohttpHandler,
+                  fault: Decision | None) -> web.StreamResponse | None:
+    """The response to send after any fault (``None`` when a fault dropped the connection)."""
+    if fault is None:
+        return await _respond(request, handler)
+    if fault.delay_ms:
+        await asyncio.sleep(fault.delay_ms / 1000)
+    if fault.status is not None:
+        return InjectedFault(fault.status, fault.retry_after).response(dialect_for(request.path))
+    if fault.connection == "reset":
+        _reset_connection(request)
+        return None
+    response = await _respond(request, handler)
+    return _truncated(response) if fault.connection == "malformed" else response
+
+
+async def _respond(request: web.Request, handler: AiohttpHandler) -> web.StreamResponse:
+    """The handler's response, with any error rendered in the API's own format."""
+    dialect = dialect_for(request.path)
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return exc.response(dialect)
     except web.HTTPException as exc:
-        error = http_error(exc, request.method, request.app[SETTINGS].max_body_bytes)
-        response = error.response(dialect_for(request.path))
+        return http_error(exc, request.method, request.app[SETTINGS].max_body_bytes).response(dialect)
     except Exception:
         request.app[SERVER_ERRORS].append(traceback.format_exc())
         log.exception("unexpected error answering %s %s", request.method, request.path)
-        response = InternalError().response(dialect_for(request.path))
-    if not request.path.startswith(ADMIN_PREFIX):
-        session.journal.record(
-            portal_time(session.store.ctx.clock.now()), request.method, request.path, request.query_string,
-            request.headers, await _body_of(request), response.status, (perf_counter() - started) * 1000,
-        )
-    return response
+        return InternalError().response(dialect)
+
+
+def _reset_connection(request: web.Request) -> None:
+    """Close the connection with a TCP reset, as a crashed server or a proxy would."""
+    transport = request.transport
+    if transport is None:
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+
+
+def _truncated(response: web.StreamResponse) -> web.StreamResponse:
+    """The same answer with its JSON cut in half: valid HTTP, a body no JSON parser accepts."""
+    body = response.body if isinstance(response, web.Response) and isinstance(response.body, bytes) else b""
+    broken = web.Response(status=response.status, body=body[: len(body) // 2] or b"{")
+    broken.content_type = "application/json"
+    return broken
 
 
 async def _body_of(request: web.Request) -> bytes:
@@ -102,4 +181,3 @@ async def _body_of(request: web.Request) -> bytes:
         return await request.read()
     except web.HTTPException:  # too large: the journal keeps the answer, not the body
         return b""
-

@@ -7,9 +7,9 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from mockhub import __version__
-from mockhub.fixtures import FixtureError
+from mockhub import __version__, jsonio
 from mockhub.settings import DEFAULT_HOST, DEFAULT_PORT, Settings
 
 
@@ -40,26 +40,45 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--empty", action="store_true", help="start with no data at all")
     serve.add_argument("--clock", metavar="ISO",
                        help="pin the clock to an instant (2021-01-01T00:00:00Z); it moves only on writes")
+    serve.add_argument("--faults", type=Path, metavar="FILE",
+                       help="fault rules in force from start-up and after every reset (a JSON list)")
     serve.add_argument("--access-log", action="store_true", help="log a line per request")
     return parser
 
 
+def read_faults(path: Path | None) -> tuple[dict[str, Any], ...]:
+    """The rules of a ``--faults`` file; ``ValueError`` names the file and what is wrong."""
+    if path is None:
+        return ()
+    try:
+        rules = jsonio.loads(path.read_bytes())
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read the file: {exc.strerror}") from None
+    except jsonio.JsonError as exc:
+        raise ValueError(f"{path}: not valid JSON: {exc}") from None
+    if not isinstance(rules, list) or not all(isinstance(rule, dict) for rule in rules):
+        raise ValueError(f"{path}: expected a JSON list of fault rules (objects)")
+    return tuple(rules)
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
     return Settings(host=args.host, port=args.port, seed=args.seed, fixtures=tuple(args.fixtures),
-                    empty=args.empty, clock=args.clock, access_log=args.access_log)
+                    empty=args.empty, clock=args.clock, faults=read_faults(args.faults),
+                    access_log=args.access_log)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
-    settings = settings_from(args)
     from mockhub.app import create_app
     from mockhub.server import serve_forever
 
     try:
+        settings = settings_from(args)
         app = create_app(settings)
-    except (FixtureError, ValueError) as exc:
-        print(f"mockhub: {exc}", file=sys.stderr)
+    except ValueError as exc:  # FixtureError included: one line naming the file, record and field
+        where = f"{args.faults}: " if args.faults and str(exc).startswith("fault rule") else ""
+        print(f"mockhub: {where}{exc}", file=sys.stderr)
         return 2
 
     def ready(url: str) -> None:

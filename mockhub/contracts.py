@@ -88,6 +88,14 @@ def problems_for(error: ValidationError, where: str, root: str = "") -> list[Pro
         allowed = set(schema.get("properties", {}))
         extras = sorted(k for k in value if k not in allowed) if isinstance(value, dict) else []
         return [Problem(303, f"Property '{f'{path}.{k}' if path else k}' is not supported.") for k in extras]
+    if keyword in ("anyOf", "oneOf") and error.context:
+        branch = _fitting_branch(error.context)
+        if branch is not None:
+            return [p for sub in branch for p in problems_for(sub, where, root)]
+        types = [e.validator_value for e in error.context if e.validator == "type" and not e.relative_path]
+        if len(types) == len({e.relative_schema_path[0] for e in error.context}):
+            subject = f"Property '{path}'" if path else "The request body"
+            return [Problem(302 if in_body or not path else 210, f"{subject} must be {_type_text(types)}.")]
     custom = schema.get("x-mockhub-message")
     if custom:
         return [Problem(206, str(custom).format(value=shown(value), field=path))]
@@ -115,6 +123,20 @@ def problems_for(error: ValidationError, where: str, root: str = "") -> list[Pro
             f"must be at least {limit} characters" if keyword == "minLength" else f"must be at most {limit} characters")
         return [Problem(206, f"Property '{path}' {text}.")]
     return [Problem(206, f"Value '{shown(value)}' of '{path or 'body'}' is not valid.")]
+
+
+def _fitting_branch(context: list[ValidationError]) -> list[ValidationError] | None:
+    """Of an anyOf/oneOf failure, the errors of the one branch whose type fits the value.
+
+    "A rule or a list of rules" given an object should report what is wrong with the
+    rule, not that the value matches neither alternative.
+    """
+    branches: dict[Any, list[ValidationError]] = {}
+    for sub in context:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    fitting = [errs for errs in branches.values()
+               if not any(e.validator == "type" and not e.relative_path for e in errs)]
+    return fitting[0] if len(fitting) == 1 else None
 
 
 def collect_problems(validator: Draft202012Validator, instance: Any, where: str,

@@ -10,6 +10,7 @@ from mockhub.settings import Settings
 
 SETTINGS = web.AppKey("mockhub_settings", Settings)
 CONTRACT = web.AppKey("mockhub_contract", Contract)
+ADMIN_CONTRACT = web.AppKey("mockhub_admin_contract", Contract)
 SESSIONS = web.AppKey("mockhub_sessions", Sessions)
 SERVER_ERRORS = web.AppKey("mockhub_server_errors", list[str])
 """Tracebacks of unexpected exceptions, for the pytest plugin to raise in the failing test."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mockhub.faults import FaultEngine, FaultRule
 from mockhub.journal import Journal
 from mockhub.store import Store
 
@@ -9,21 +10,23 @@ DEFAULT_SESSION = "default"
 
 
 class Session:
-    """One isolated world: its own state and request journal."""
+    """One isolated world: its own state, fault rules and request journal."""
 
-    __slots__ = ("name", "store", "journal")
+    __slots__ = ("name", "store", "faults", "journal")
 
-    def __init__(self, name: str, store: Store, journal: Journal) -> None:
+    def __init__(self, name: str, store: Store, faults: FaultEngine, journal: Journal) -> None:
         self.name = name
         self.store = store
+        self.faults = faults
         self.journal = journal
 
 
 class Sessions:
     """Every session of a server, each started from the same start-up state."""
 
-    def __init__(self, startup: Store, journal_size: int) -> None:
+    def __init__(self, startup: Store, journal_size: int, startup_faults: tuple[FaultRule, ...] = ()) -> None:
         self._startup = startup
+        self._startup_faults = startup_faults
         self._journal_size = journal_size
         self._sessions: dict[str, Session] = {}
         self.default = self.get(DEFAULT_SESSION)
@@ -37,11 +40,13 @@ class Sessions:
         """The named session, made from the start-up state on first use."""
         session = self._sessions.get(name)
         if session is None:
-            session = Session(name, self._startup.copy(), Journal(self._journal_size))
+            session = Session(name, self._startup.copy(), FaultEngine(self._startup_faults),
+                              Journal(self._journal_size))
             self._sessions[name] = session
         return session
 
     def reset(self, session: Session) -> None:
-        """Back to the start-up state, with an empty journal."""
+        """Back to the start-up state: data, random sequence, clock, fault rules and counters; empty journal."""
         session.store = self._startup.copy()
+        session.faults = FaultEngine(self._startup_faults)
         session.journal.clear()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -22,6 +24,8 @@ class Settings:
     """Start with no data at all (no tenants, so no Portal token is accepted)."""
     clock: str | None = None
     """ISO instant that pins the clock; ``None`` uses real time."""
+    faults: tuple[Mapping[str, Any], ...] = ()
+    """Fault rules in force from start-up (and after every reset); see SPEC section 4."""
     journal_size: int = 1000
     """How many requests the journal keeps (the oldest go first)."""
     max_body_bytes: int = 1024 * 1024

@@ -6,6 +6,7 @@ import json
 import signal
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,12 +67,17 @@ def test_serve_loads_the_given_fixtures_instead_of_the_built_in_ones(tmp_path: P
 ])
 def test_a_bad_fixture_file_stops_start_up_with_a_precise_message(tmp_path: Path, content: str,
                                                                     expected: str) -> None:
-    fixtures = tmp_path / "bad.json"
-    fixtures.write_text(content)
-    result = subprocess.run([sys.executable, "-m", "mockhub", "serve", "--port", "0", "--fixtures", str(fixtures)],
+    assert_refused(tmp_path, "--fixtures", content, expected)
+
+
+def assert_refused(tmp_path: Path, option: str, content: str, expected: str) -> None:
+    """Start-up with ``option FILE`` holding ``content`` stops with status 2 and one precise line."""
+    path = tmp_path / "given.json"
+    path.write_text(content)
+    result = subprocess.run([sys.executable, "-m", "mockhub", "serve", "--port", "0", option, str(path)],
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
-    assert str(fixtures) in result.stderr
+    assert str(path) in result.stderr
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -91,3 +97,23 @@ def test_a_port_in_use_is_a_clear_error() -> None:
                                 text=True, timeout=30)
     assert result.returncode == 1
     assert "cannot listen" in result.stderr
+
+
+def test_serve_applies_a_faults_file(tmp_path: Path) -> None:
+    faults = tmp_path / "faults.json"
+    faults.write_text(json.dumps([{"path": "/api/v1/hubs", "status": 503, "times": 1}]))
+    with serving("--faults", str(faults)) as (_, url):
+        with pytest.raises(urllib.error.HTTPError) as failed:
+            get_json(f"{url}/api/v1/hubs", token="mockhub-dev-token")
+        assert failed.value.code == 503
+        assert failed.value.headers["Retry-After"] == "1"
+        assert get_json(f"{url}/api/v1/hubs", token="mockhub-dev-token")["total"] == 3  # type: ignore[index]
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    ('[{"status": 302}]', "fault rule 0: Value '302' of 'status' is not valid"),
+    ('{"status": 503}', "expected a JSON list of fault rules"),
+    ("[", "not valid JSON"),
+])
+def test_a_bad_faults_file_stops_start_up_naming_the_file(tmp_path: Path, content: str, expected: str) -> None:
+    assert_refused(tmp_path, "--faults", content, expected)

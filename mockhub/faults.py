@@ -1,0 +1,280 @@
+"""Fault injection (SPEC section 4): 408/429/500/503 answers, latency, rate limits, broken connections.
+
+A :class:`FaultRule` is one JSON object (its shape is ``FaultRule`` in contracts/admin.json).
+Each session has a :class:`FaultEngine` holding its rules and their counters. Probabilities
+draw from the session's seeded random source, so after a reset the same requests meet the
+same faults: a flaky test can be replayed.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any
+
+from mockhub.errors import ApiError, Problem, ValidationFailed
+from mockhub.randomness import SeededRandom
+
+FAULT_STATUSES = (408, 429, 500, 503)
+CONNECTION_FAULTS = ("reset", "malformed")
+PASS = "pass"
+DEFAULT_RETRY_AFTER = 1
+FAULT_HEADER = "X-Mockhub-Fault"
+DELAY_HEADER = "X-Mockhub-Delay"
+MAX_DELAY_MS = 60_000
+
+
+class InjectedFault(ApiError):
+    """An answer a fault rule or header asked for, in the API's own error format."""
+
+    # Portal codes: PRT000108 for 408 (facts.md). No code is documented for 429 or 503;
+    # mockhub uses PRT000110 "action not allowed" and PRT000104 "not available" (x-mockhub-decision).
+    CODES = {408: (108, "The request timed out."),
+             429: (110, "Too many requests: the API usage limit has been reached."),
+             500: (100, "The service had an internal error."),
+             503: (104, "The service is unavailable.")}
+
+    def __init__(self, status: int, retry_after: int | None) -> None:
+        code, message = self.CODES[status]
+        self.status = status
+        self.code = code
+        super().__init__(message)
+        if status in (429, 503):
+            self.headers = {"Retry-After": str(DEFAULT_RETRY_AFTER if retry_after is None else retry_after)}
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    requests: int
+    per_seconds: float
+
+
+@dataclass(frozen=True)
+class FaultRule:
+    """One rule as given; every field but the effect is optional."""
+
+    id: str
+    method: str | None = None
+    path: str | None = None
+    status: int | None = None
+    fault: str | None = None
+    probability: float = 1.0
+    times: int | None = None
+    after: int = 0
+    sequence: tuple[int | str, ...] | None = None
+    delay_ms: int = 0
+    retry_after: int | None = None
+    rate_limit: RateLimit | None = None
+
+    @classmethod
+    def from_json(cls, value: Mapping[str, Any], rule_id: str) -> FaultRule:
+        """Build a rule from JSON already checked against the FaultRule schema; checks the combinations."""
+        effects = [k for k in ("status", "fault", "sequence", "rate_limit") if k in value]
+        if len(effects) > 1:
+            raise ValidationFailed(problems=(Problem(303, f"A rule has one effect; it gives {', '.join(effects)}."),))
+        if not effects and not value.get("delay_ms"):
+            raise ValidationFailed(problems=(Problem(
+                301, "A rule needs an effect: status, fault, sequence, rate_limit or delay_ms."),))
+        limit = value.get("rate_limit")
+        return cls(
+            id=str(value.get("id") or rule_id),
+            method=value["method"].upper() if "method" in value else None,
+            path=value.get("path"),
+            status=value.get("status"),
+            fault=value.get("fault"),
+            probability=float(value.get("probability", 1.0)),
+            times=value.get("times"),
+            after=int(value.get("after", 0)),
+            sequence=tuple(value["sequence"]) if "sequence" in value else None,
+            delay_ms=int(value.get("delay_ms", 0)),
+            retry_after=value.get("retry_after"),
+            rate_limit=RateLimit(int(limit["requests"]), float(limit["per_seconds"])) if limit else None,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id}
+        for name in ("method", "path", "status", "fault", "times", "retry_after"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
+        if self.probability != 1.0:
+            out["probability"] = self.probability
+        if self.after:
+            out["after"] = self.after
+        if self.sequence is not None:
+            out["sequence"] = list(self.sequence)
+        if self.delay_ms:
+            out["delay_ms"] = self.delay_ms
+        if self.rate_limit is not None:
+            out["rate_limit"] = {"requests": self.rate_limit.requests, "per_seconds": self.rate_limit.per_seconds}
+        return out
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method is not None and self.method != method:
+            return False
+        if self.path is None or self.path == path:
+            return True
+        return any(c in self.path for c in "*?[") and fnmatchcase(path, self.path)
+
+
+@dataclass(slots=True)
+class Decision:
+    """What happens to one request: a delay, then an answer (status or connection fault) or none."""
+
+    delay_ms: int = 0
+    status: int | None = None
+    connection: str | None = None
+    retry_after: int | None = None
+    label: str | None = None
+    """How the journal names the fault."""
+
+    @property
+    def answers(self) -> bool:
+        return self.status is not None or self.connection is not None
+
+
+@dataclass
+class _Active:
+    """A rule with its counters."""
+
+    rule: FaultRule
+    matched: int = 0
+    fired: int = 0
+    window: deque[float] = field(default_factory=deque)
+
+    @property
+    def expired(self) -> bool:
+        rule = self.rule
+        if rule.times is not None and self.fired >= rule.times:
+            return True
+        return rule.sequence is not None and self.matched - rule.after >= len(rule.sequence)
+
+    def to_json(self) -> dict[str, Any]:
+        state: dict[str, Any] = {"matched": self.matched, "fired": self.fired}
+        if self.rule.times is not None:
+            state["remaining"] = max(self.rule.times - self.fired, 0)
+        return {**self.rule.to_json(), "state": state}
+
+
+class FaultEngine:
+    """The fault rules of one session, applied in the order they were added."""
+
+    def __init__(self, rules: Iterable[FaultRule] = (), monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._rules = [_Active(rule) for rule in rules]
+        self._monotonic = monotonic
+        self._next_id = len(self._rules) + 1
+
+    def __bool__(self) -> bool:
+        return bool(self._rules)
+
+    @property
+    def rules(self) -> tuple[FaultRule, ...]:
+        return tuple(a.rule for a in self._rules)
+
+    def add(self, values: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Add rules from (schema-checked) JSON, all or none; returns them with ids and counters."""
+        taken = {a.rule.id for a in self._rules}
+        added: list[_Active] = []
+        for offset, value in enumerate(values):
+            rule = FaultRule.from_json(value, f"rule-{self._next_id + offset}")
+            if rule.id in taken:
+                raise ValidationFailed(problems=(Problem(206, f"A rule with id '{rule.id}' already exists."),))
+            taken.add(rule.id)
+            added.append(_Active(rule))
+        self._next_id += len(added)
+        self._rules.extend(added)
+        return [a.to_json() for a in added]
+
+    def remove(self, rule_id: str) -> bool:
+        before = len(self._rules)
+        self._rules = [a for a in self._rules if a.rule.id != rule_id]
+        return len(self._rules) != before
+
+    def clear(self) -> None:
+        self._rules.clear()
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [a.to_json() for a in self._rules]
+
+    def decide(self, method: str, path: str, random: SeededRandom) -> Decision | None:
+        """Apply the rules to a request in order; ``None`` when nothing happens to it.
+
+        Delays of every firing rule add up; the first rule that answers (a status or a
+        connection fault) decides the answer.
+        """
+        decision: Decision | None = None
+        for active in self._rules:
+            rule = active.rule
+            if active.expired or not rule.matches(method, path):
+                continue
+            active.matched += 1
+            if active.matched <= rule.after:
+                continue
+            fired = self._fire(active, random)
+            if fired is None:
+                continue
+            active.fired += 1
+            if decision is not None:
+                fired.delay_ms += decision.delay_ms
+            decision = fired
+            if fired.answers:
+                break
+        return decision
+
+    def _fire(self, active: _Active, random: SeededRandom) -> Decision | None:
+        rule = active.rule
+        if rule.rate_limit is not None:
+            wait = self._rate_limited(active, rule.rate_limit)
+            return None if wait is None else Decision(rule.delay_ms, 429, None, wait, "rate_limit")
+        if rule.probability < 1.0 and random.random() >= rule.probability:
+            return None
+        effect: int | str | None = rule.status if rule.status is not None else rule.fault
+        if rule.sequence is not None:
+            effect = rule.sequence[active.matched - rule.after - 1]
+            if effect == PASS:
+                return None
+        if effect is None:
+            return Decision(rule.delay_ms, label=f"delay {rule.delay_ms}ms")
+        if isinstance(effect, int):
+            return Decision(rule.delay_ms, effect, None, rule.retry_after, str(effect))
+        return Decision(rule.delay_ms, None, effect, None, effect)
+
+    def _rate_limited(self, active: _Active, limit: RateLimit) -> int | None:
+        """Seconds to wait once the matching requests in the sliding window exceed the limit."""
+        now = self._monotonic()
+        window = active.window
+        while window and window[0] <= now - limit.per_seconds:
+            window.popleft()
+        if len(window) < limit.requests:
+            window.append(now)
+            return None
+        return max(1, math.ceil(window[0] + limit.per_seconds - now))
+
+
+def header_decision(fault: str | None, delay: str | None) -> Decision | None:
+    """The fault asked for by ``X-Mockhub-Fault`` / ``X-Mockhub-Delay`` (for browser apps)."""
+    if fault is None and delay is None:
+        return None
+    decision = Decision()
+    if delay is not None:
+        if not delay.strip().isdigit() or int(delay) > MAX_DELAY_MS:
+            raise ValidationFailed(problems=(Problem(
+                206, f"Header {DELAY_HEADER} must be milliseconds from 0 to {MAX_DELAY_MS}, not '{delay[:32]}'."),))
+        decision.delay_ms = int(delay)
+        decision.label = f"delay {decision.delay_ms}ms"
+    if fault is not None:
+        value = fault.strip().lower()
+        if value.isdigit() and int(value) in FAULT_STATUSES:
+            decision.status = int(value)
+            decision.label = value
+        elif value in CONNECTION_FAULTS:
+            decision.connection = value
+            decision.label = value
+        else:
+            options = ", ".join([*map(str, FAULT_STATUSES), *CONNECTION_FAULTS])
+            raise ValidationFailed(problems=(Problem(
+                206, f"Header {FAULT_HEADER} must be one of {options}, not '{fault[:32]}'."),))
+    return decision

@@ -1,0 +1,231 @@
+"""Fault injection (SPEC section 4): effects, the four ways in, determinism, expiry, rate limits."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.conftest import HUB_A, Api, MakeApi
+
+HUBS = "/api/v1/hubs"
+
+
+async def add_fault(api: Api, rule: Any) -> list[dict[str, Any]]:
+    reply = await api.post("/__mockhub/faults", rule, token=None)
+    assert reply.status == 201, reply.body
+    return reply.json()  # type: ignore[no-any-return]
+
+
+async def statuses(api: Api, n: int, path: str = HUBS) -> list[int]:
+    return [(await api.get(path)).status for _ in range(n)]
+
+
+async def journal(api: Api) -> list[dict[str, Any]]:
+    return (await api.get("/__mockhub/requests", token=None)).json()  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(("status", "code"), [(408, 108), (429, 110), (500, 100), (503, 104)])
+async def test_a_status_rule_answers_in_the_portal_format(api: Api, status: int, code: int) -> None:
+    await add_fault(api, {"path": HUBS, "status": status})
+    reply = await api.get(HUBS)
+    assert reply.status == status
+    assert reply.json()["status"] == status
+    assert reply.error_codes() == [code]
+    assert reply.json()["errors"][0]["description"].endswith(f"(code: PRT000{code})")
+    if status in (429, 503):
+        assert reply.headers["Retry-After"] == "1"
+    else:
+        assert "Retry-After" not in reply.headers
+
+
+async def test_retry_after_is_configurable(api: Api) -> None:
+    await add_fault(api, {"status": 503, "retry_after": 30})
+    assert (await api.get(HUBS)).headers["Retry-After"] == "30"
+
+
+async def test_a_rule_without_method_or_path_matches_every_api_request_but_never_admin(api: Api) -> None:
+    await add_fault(api, {"status": 503})
+    assert (await api.get(HUBS)).status == 503
+    assert (await api.get(f"{HUBS}/{HUB_A}")).status == 503
+    assert (await api.get("/__mockhub/health", token=None)).status == 200
+    assert (await api.post("/__mockhub/reset", token=None)).status == 200
+
+
+async def test_method_and_glob_path_narrow_a_rule(api: Api) -> None:
+    await add_fault(api, {"method": "get", "path": "/api/v1/hubs/*", "status": 408})
+    assert (await api.get(f"{HUBS}/{HUB_A}")).status == 408
+    assert (await api.get(HUBS)).status == 200
+    assert (await api.put(f"{HUBS}/{HUB_A}", {"statusId": 2000})).status == 200
+
+
+async def test_times_limits_a_rule_then_it_expires(api: Api) -> None:
+    [rule] = await add_fault(api, {"status": 503, "times": 2})
+    assert rule["state"] == {"matched": 0, "fired": 0, "remaining": 2}
+    assert await statuses(api, 4) == [503, 503, 200, 200]
+    [state] = (await api.get("/__mockhub/faults", token=None)).json()
+    assert state["state"] == {"matched": 2, "fired": 2, "remaining": 0}
+
+
+async def test_after_lets_the_first_requests_pass(api: Api) -> None:
+    await add_fault(api, {"status": 500, "after": 2, "times": 1})
+    assert await statuses(api, 4) == [200, 200, 500, 200]
+
+
+async def test_a_sequence_scripts_the_answers_in_order(api: Api) -> None:
+    await add_fault(api, {"path": HUBS, "sequence": [503, 429, "pass", 408]})
+    assert await statuses(api, 6) == [503, 429, 200, 408, 200, 200]
+
+
+async def test_probability_replays_exactly_after_reset(api: Api) -> None:
+    rule = {"status": 503, "probability": 0.5}
+    await add_fault(api, rule)
+    first = await statuses(api, 40)
+    assert 5 < first.count(503) < 35  # really random, not all or nothing
+    await api.post("/__mockhub/reset", token=None)
+    await add_fault(api, rule)
+    assert await statuses(api, 40) == first
+
+
+async def test_a_different_seed_draws_different_faults(make_api: MakeApi) -> None:
+    runs = []
+    for seed in (1, 2):
+        api = await make_api(seed=seed)
+        await add_fault(api, {"status": 503, "probability": 0.5})
+        runs.append(await statuses(api, 40))
+    assert runs[0] != runs[1]
+
+
+async def test_delay_only_delays_and_is_journaled(api: Api) -> None:
+    await add_fault(api, {"path": HUBS, "delay_ms": 150})
+    started = time.monotonic()
+    reply = await api.get(HUBS)
+    assert reply.status == 200
+    assert time.monotonic() - started >= 0.15
+    [entry] = await journal(api)
+    assert entry["fault"] == "delay 150ms"
+
+
+async def test_a_delay_rule_and_a_status_rule_combine(api: Api) -> None:
+    await add_fault(api, [{"delay_ms": 100}, {"status": 503}])
+    started = time.monotonic()
+    assert (await api.get(HUBS)).status == 503
+    assert time.monotonic() - started >= 0.1
+
+
+async def test_rate_limit_answers_429_with_an_honest_retry_after_then_recovers(api: Api) -> None:
+    await add_fault(api, {"path": HUBS, "rate_limit": {"requests": 2, "per_seconds": 0.5}})
+    assert await statuses(api, 2) == [200, 200]
+    limited = await api.get(HUBS)
+    assert limited.status == 429
+    assert limited.headers["Retry-After"] == "1"  # under half a second left, rounded up to whole seconds
+    assert (await api.get(f"{HUBS}/{HUB_A}")).status == 200  # other paths are not counted
+    await asyncio.sleep(0.55)
+    assert await statuses(api, 2) == [200, 200]
+    assert (await api.get(HUBS)).status == 429
+
+
+async def test_rate_limit_retry_after_counts_down_from_the_window(api: Api) -> None:
+    await add_fault(api, {"rate_limit": {"requests": 1, "per_seconds": 60}})
+    assert (await api.get(HUBS)).status == 200
+    assert (await api.get(HUBS)).headers["Retry-After"] in ("60", "59")
+
+
+@pytest.mark.parametrize(("header", "status"), [("429", 429), ("503", 503), ("408", 408)])
+async def test_the_fault_header_asks_for_a_status(api: Api, header: str, status: int) -> None:
+    reply = await api.get(HUBS, headers={"X-Mockhub-Fault": header})
+    assert reply.status == status
+    [entry] = await journal(api)
+    assert entry["fault"] == header
+
+
+async def test_the_delay_header_delays(api: Api) -> None:
+    started = time.monotonic()
+    reply = await api.get(HUBS, headers={"X-Mockhub-Delay": "120"})
+    assert reply.status == 200
+    assert time.monotonic() - started >= 0.12
+
+
+@pytest.mark.parametrize(("header", "value"), [
+    ("X-Mockhub-Fault", "404"), ("X-Mockhub-Fault", "explode"), ("X-Mockhub-Delay", "soon"),
+    ("X-Mockhub-Delay", "600000"),
+])
+async def test_a_bad_fault_header_is_400_naming_it(api: Api, header: str, value: str) -> None:
+    reply = await api.get(HUBS, headers={header: value})
+    assert reply.status == 400
+    assert header in reply.json()["errors"][0]["description"]
+
+
+async def test_admin_lists_and_removes_rules(api: Api) -> None:
+    added = await add_fault(api, [{"status": 503, "path": HUBS}, {"id": "slow", "delay_ms": 10}])
+    assert [r["id"] for r in added] == ["rule-1", "slow"]
+    listed = (await api.get("/__mockhub/faults", token=None)).json()
+    assert [r["id"] for r in listed] == ["rule-1", "slow"]
+    assert listed[0]["path"] == HUBS
+    assert (await api.delete("/__mockhub/faults/rule-1", token=None)).status == 200
+    assert (await api.delete("/__mockhub/faults/rule-1", token=None)).status == 404
+    assert (await api.get(HUBS)).status == 200
+    assert (await api.delete("/__mockhub/faults", token=None)).status == 200
+    assert (await api.get("/__mockhub/faults", token=None)).json() == []
+
+
+@pytest.mark.parametrize(("rule", "message"), [
+    ({"status": 404}, "Value '404' of 'status' is not valid"),
+    ({"status": 503, "colour": "red"}, "Property 'colour' is not supported"),
+    ({"path": HUBS}, "A rule needs an effect"),
+    ({"status": 503, "fault": "reset"}, "A rule has one effect"),
+    ({"status": 503, "probability": 1.5}, "'probability'"),
+    ({"sequence": []}, "'sequence' must not be empty"),
+    ({"rate_limit": {"requests": 0, "per_seconds": 1}}, "'rate_limit.requests'"),
+    ([{"id": "a", "status": 503}, {"id": "a", "status": 408}], "already exists"),
+    ("503", "The request body must be"),
+])
+async def test_a_bad_rule_is_refused_with_what_is_wrong(api: Api, rule: Any, message: str) -> None:
+    reply = await api.post("/__mockhub/faults", rule, token=None)
+    assert reply.status == 400
+    assert message in reply.json()["error"]
+    assert (await api.get("/__mockhub/faults", token=None)).json() == []  # all or nothing
+
+
+async def test_reset_removes_runtime_rules_and_restores_start_up_rules(make_api: MakeApi) -> None:
+    api = await make_api(faults=({"path": HUBS, "status": 503, "times": 1},))
+    assert await statuses(api, 2) == [503, 200]
+    await add_fault(api, {"status": 408})
+    await api.post("/__mockhub/reset", token=None)
+    assert await statuses(api, 2) == [503, 200]
+
+
+def test_a_bad_start_up_rule_stops_the_app(make_api: MakeApi) -> None:
+    from mockhub.app import create_app
+    from mockhub.settings import Settings
+
+    with pytest.raises(ValueError, match=r"fault rule 1: .*'status'"):
+        create_app(Settings(faults=({"status": 503}, {"status": 302})))
+
+
+async def raw(api: Api, method: str, path: str, **kwargs: Any) -> tuple[int, bytes]:
+    assert api.client is not None
+    async with api.client.request(method, path, **kwargs) as response:
+        return response.status, await response.read()
+
+
+async def test_reset_closes_the_connection_without_an_answer(api: Api) -> None:
+    await add_fault(api, {"path": HUBS, "fault": "reset", "times": 1})
+    with pytest.raises((aiohttp.ClientOSError, aiohttp.ServerDisconnectedError)):
+        await raw(api, "GET", HUBS)
+    assert (await api.get(HUBS)).status == 200  # the server carries on
+    entries = await journal(api)
+    assert [(e["status"], e["fault"]) for e in entries] == [(0, "reset"), (200, None)]
+
+
+async def test_malformed_sends_a_truncated_json_body(api: Api) -> None:
+    status, body = await raw(api, "GET", HUBS, headers={"X-Mockhub-Fault": "malformed",
+                                                        "Authorization": "Bearer mockhub-dev-token"})
+    assert status == 200
+    assert body.startswith(b'{"pageNumber":0')
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(body)
