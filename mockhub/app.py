@@ -48,8 +48,10 @@ HANDLERS: dict[str, Handler] = {
 def startup_store(settings: Settings, contract: Contract) -> Store:
     """The state the server starts with (and every session resets to)."""
     clock = Clock(parse_instant(settings.clock) if settings.clock else None)
-    paths: Sequence[Path] = () if settings.empty else (settings.fixtures or (default_fixtures_path(),))
-    sources = [FixtureSource.read(p) for p in paths]
+    given: Sequence[Path | Mapping[str, Any]] = (
+        () if settings.empty else (settings.fixtures or (default_fixtures_path(),)))
+    sources = [FixtureSource.read(Path(g)) if isinstance(g, (str, Path)) else FixtureSource("fixture data", g)
+               for g in given]
     return build_store(sources, contract, settings.seed, clock)
 
 

@@ -90,8 +90,14 @@ def validate(validator: Draft202012Validator, source: FixtureSource) -> None:
 
 def build_store(sources: Sequence[FixtureSource], contract: Contract, seed: int, clock: Clock) -> Store:
     """A store holding every source's records, in order; ids and times left out are generated."""
-    validator = fixture_validator(contract)
     store = Store(SeededRandom(seed), clock)
+    load_into(store, sources, contract)
+    return store
+
+
+def load_into(store: Store, sources: Sequence[FixtureSource], contract: Contract) -> None:
+    """Add every source's records to ``store``; all are validated before any is added."""
+    validator = fixture_validator(contract)
     for source in sources:
         validate(validator, source)
     for section in SECTIONS:
@@ -101,7 +107,6 @@ def build_store(sources: Sequence[FixtureSource], contract: Contract, seed: int,
                     _add(store, section, record)
                 except ValueError as exc:
                     raise FixtureError(f"{source.origin}: {_label(section, index, record)}: {exc}") from None
-    return store
 
 
 def _add(store: Store, section: str, record: dict[str, Any]) -> None:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import signal
+import threading
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from aiohttp import web
 
 from mockhub.http_parser import MockhubRunner
 
 ACCESS_LOG = logging.getLogger("mockhub.access")
+T = TypeVar("T")
 
 
 async def start(app: web.Application, host: str, port: int, *,
@@ -41,3 +45,49 @@ async def serve_forever(app: web.Application, host: str, port: int, on_ready: Ca
         await stop.wait()
     finally:
         await runner.cleanup()
+
+
+class BackgroundServer:
+    """A mockhub app served from its own thread and event loop, so sync clients work too.
+
+    :meth:`call` runs a function on the server's loop and returns its result, which is how
+    another thread changes the server's state safely.
+    """
+
+    def __init__(self, app: web.Application, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app = app
+        self._host = host
+        self._port = port
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="mockhub-server", daemon=True)
+        self._runner: MockhubRunner | None = None
+        self.url = ""
+
+    def start(self) -> str:
+        """Start serving; returns the URL."""
+        self._thread.start()
+        self._runner, self.url = asyncio.run_coroutine_threadsafe(
+            start(self.app, self._host, self._port), self._loop).result(timeout=30)
+        return self.url
+
+    def call(self, function: Callable[..., T], *args: Any) -> T:
+        """Run ``function(*args)`` on the server's loop, between two requests, and return its result."""
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                future.set_result(function(*args))
+            except BaseException as exc:  # handed to the calling thread
+                future.set_exception(exc)
+
+        self._loop.call_soon_threadsafe(run)
+        return future.result(timeout=30)
+
+    def stop(self) -> None:
+        """Finish in-flight requests, close the socket and end the thread."""
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=30)
+            self._runner = None
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=30)
+        self._loop.close()

@@ -18,8 +18,8 @@ class Settings:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     seed: int = 0
-    fixtures: tuple[Path, ...] = ()
-    """Fixture files to load; empty means the built-in dataset (unless ``empty``)."""
+    fixtures: tuple[Path | Mapping[str, Any], ...] = ()
+    """Fixture files (or fixture data) to load; empty means the built-in dataset (unless ``empty``)."""
     empty: bool = False
     """Start with no data at all (no tenants, so no Portal token is accepted)."""
     clock: str | None = None

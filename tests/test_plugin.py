@@ -1,0 +1,214 @@
+"""The pytest plugin, used as a user would: an installed mockhub and a user's test file (SPEC 7)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def readme_examples() -> list[str]:
+    """The Python examples of the README's pytest fixture section."""
+    text = README.read_text()
+    section = text.split("## The pytest fixture", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, flags=re.S)
+
+
+def run(pytester: pytest.Pytester, source: str, *args: str) -> pytest.RunResult:
+    pytester.makepyfile(test_user=source)
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "--strict-markers", *args)
+
+
+def test_the_readme_examples_pass(pytester: pytest.Pytester) -> None:
+    examples = readme_examples()
+    assert len(examples) == 2
+    for index, example in enumerate(examples):
+        pytester.makepyfile(**{f"test_readme_{index}": example})
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--strict-markers")
+    result.assert_outcomes(passed=3)
+
+
+def test_each_test_starts_from_the_start_up_state(pytester: pytest.Pytester) -> None:
+    result = run(pytester, """
+        import json, urllib.request
+
+        def create(mockhub, name):
+            body = json.dumps({"name": name, "description": ""}).encode()
+            request = urllib.request.Request(f"{mockhub.url}/api/v1/hubs", data=body, method="POST",
+                                             headers={**mockhub.headers, "Content-Type": "application/json"})
+            return json.load(urllib.request.urlopen(request))
+
+        def total(mockhub):
+            request = urllib.request.Request(f"{mockhub.url}/api/v1/hubs", headers=mockhub.headers)
+            return json.load(urllib.request.urlopen(request))["total"]
+
+        def test_one(mockhub):
+            create(mockhub, "Same name")
+            assert total(mockhub) == 4
+
+        def test_two(mockhub):
+            create(mockhub, "Same name")
+            assert total(mockhub) == 4
+            assert len(mockhub.requests) == 2
+    """)
+    result.assert_outcomes(passed=2)
+
+
+def test_async_clients_work_too(pytester: pytest.Pytester) -> None:
+    result = run(pytester, """
+        import aiohttp, pytest
+
+        @pytest.mark.asyncio
+        async def test_async(mockhub):
+            async with aiohttp.ClientSession() as client:
+                async with client.get(f"{mockhub.url}/api/v1/hubs", headers=mockhub.headers) as response:
+                    assert response.status == 200
+                    assert (await response.json())["total"] == 3
+    """)
+    result.assert_outcomes(passed=1)
+
+
+def test_the_marker_sets_seed_clock_fixtures_and_faults(pytester: pytest.Pytester) -> None:
+    result = run(pytester, """
+        import json, urllib.request, urllib.error, pytest
+
+        DATA = {"tenants": [{"tenantId": "22222222-2222-2222-2222-222222222222", "tokens": ["mine"]}],
+                "hubs": [{"tenantId": "22222222-2222-2222-2222-222222222222", "name": "Mine", "description": ""}]}
+
+        def create(mockhub):
+            body = json.dumps({"name": "New", "description": ""}).encode()
+            request = urllib.request.Request(f"{mockhub.url}/api/v1/hubs", data=body, method="POST",
+                                             headers={**mockhub.headers, "Content-Type": "application/json"})
+            return json.load(urllib.request.urlopen(request))
+
+        @pytest.mark.mockhub(seed=1, clock="2030-05-01T10:00:00Z")
+        def test_seed_one(mockhub):
+            hub = create(mockhub)
+            assert hub["created"] == "2030-05-01T10:00:00.0000000Z"
+            pytest.seed_one = hub["hubId"]
+
+        @pytest.mark.mockhub(seed=1, clock="2030-05-01T10:00:00Z")
+        def test_seed_one_again(mockhub):
+            assert create(mockhub)["hubId"] == pytest.seed_one
+
+        @pytest.mark.mockhub(seed=2, clock="2030-05-01T10:00:00Z")
+        def test_seed_two(mockhub):
+            assert create(mockhub)["hubId"] != pytest.seed_one
+
+        @pytest.mark.mockhub(fixtures=[DATA])
+        def test_fixture_data(mockhub):
+            assert mockhub.token == "mine"
+            assert mockhub.state()["hubs"][0]["name"] == "Mine"
+
+        @pytest.mark.mockhub(faults=[{"status": 408, "times": 1}])
+        def test_faults(mockhub):
+            with pytest.raises(urllib.error.HTTPError) as failed:
+                urllib.request.urlopen(urllib.request.Request(f"{mockhub.url}/api/v1/hubs", headers=mockhub.headers))
+            assert failed.value.code == 408
+            assert mockhub.requests[0]["fault"] == "408"
+    """, "-p", "no:randomly")
+    result.assert_outcomes(passed=5)
+
+
+def test_add_fault_load_and_assert_called(pytester: pytest.Pytester) -> None:
+    result = run(pytester, """
+        import json, urllib.request, urllib.error, pytest
+
+        def get(mockhub, path):
+            return urllib.request.urlopen(urllib.request.Request(mockhub.url + path, headers=mockhub.headers))
+
+        def test_arrange_and_inspect(mockhub):
+            mockhub.load({"hubs": [{"tenantId": "00000000-0000-0000-0000-000000000001",
+                                    "hubId": "44444444-4444-4444-4444-444444444444",
+                                    "name": "Arranged", "description": ""}]})
+            assert json.load(get(mockhub, "/api/v1/hubs/44444444-4444-4444-4444-444444444444"))["name"] == "Arranged"
+            rule = mockhub.add_fault({"path": "/api/v1/hubs", "status": 429})
+            assert rule["id"] == "rule-1"
+            with pytest.raises(urllib.error.HTTPError):
+                get(mockhub, "/api/v1/hubs")
+            mockhub.clear_faults()
+            get(mockhub, "/api/v1/hubs")
+            mockhub.assert_called("GET", "/api/v1/hubs", times=2)
+            mockhub.assert_called("GET", "/api/v1/hubs/*")
+
+        def test_bad_rules_and_data_are_refused(mockhub):
+            from mockhub.errors import ValidationFailed
+            from mockhub.fixtures import FixtureError
+            with pytest.raises(ValidationFailed, match="status"):
+                mockhub.add_fault({"status": 200})
+            with pytest.raises(FixtureError, match="hubs\\\\[0\\\\]"):
+                mockhub.load({"hubs": [{"tenantId": "nope"}]})
+    """)
+    result.assert_outcomes(passed=2)
+
+
+def test_a_failing_assert_called_lists_what_arrived_closest_first(pytester: pytest.Pytester) -> None:
+    result = run(pytester, """
+        import urllib.request
+
+        def test_expects_a_delete(mockhub):
+            for path in ("/api/v1/hubs", "/api/v1/hubs/00000000-0000-0000-0000-0000000000a2", "/__nowhere"):
+                try:
+                    urllib.request.urlopen(urllib.request.Request(mockhub.url + path, headers=mockhub.headers))
+                except Exception:
+                    pass
+            mockhub.assert_called("DELETE", "/api/v1/hubs/00000000-0000-0000-0000-0000000000a2")
+    """)
+    result.assert_outcomes(failed=1)
+    output = result.stdout.str()
+    assert "expected DELETE /api/v1/hubs/00000000-0000-0000-0000-0000000000a2 at least once" in output
+    listing = re.findall(r"^E\s+(GET|POST|PUT|DELETE) (\S+) -> (\d+)$", output, flags=re.M)
+    assert listing == [("GET", "/api/v1/hubs/00000000-0000-0000-0000-0000000000a2", "200"),
+                       ("GET", "/api/v1/hubs", "200"), ("GET", "/__nowhere", "404")]
+
+
+def test_a_server_side_exception_fails_the_test_with_its_traceback(pytester: pytest.Pytester) -> None:
+    result = run(pytester, """
+        import urllib.request, urllib.error, pytest
+        from mockhub.keys import SESSIONS
+
+        def test_server_breaks(mockhub):
+            # simulate a bug in the mock: the hub store is gone
+            session = mockhub._server.app[SESSIONS].default
+            mockhub._server.call(lambda: setattr(session.store, "hubs", None))
+            with pytest.raises(urllib.error.HTTPError) as failed:
+                urllib.request.urlopen(urllib.request.Request(mockhub.url + "/api/v1/hubs", headers=mockhub.headers))
+            assert failed.value.code == 500
+
+        def test_next_test_is_clean(mockhub):
+            urllib.request.urlopen(urllib.request.Request(mockhub.url + "/api/v1/hubs", headers=mockhub.headers))
+    """)
+    result.assert_outcomes(failed=1, passed=1)
+    output = result.stdout.str()
+    assert "mockhub raised while serving this test" in output
+    assert "AttributeError" in output
+
+
+def test_xdist_workers_each_get_their_own_server(pytester: pytest.Pytester) -> None:
+    tests = "\n".join(f"""
+def test_{i}(mockhub):
+    body = json.dumps({{"name": "Shared name", "description": ""}}).encode()
+    request = urllib.request.Request(f"{{mockhub.url}}/api/v1/hubs", data=body, method="POST",
+                                     headers={{**mockhub.headers, "Content-Type": "application/json"}})
+    assert json.load(urllib.request.urlopen(request))["name"] == "Shared name"
+    urls.add(mockhub.url)
+""" for i in range(8))
+    result = run(pytester, "import json, urllib.request\nurls = set()\n" + tests, "-n", "2")
+    result.assert_outcomes(passed=8)
+
+
+def test_the_marker_refuses_unknown_options(pytester: pytest.Pytester) -> None:
+    result = run(pytester, """
+        import pytest
+
+        @pytest.mark.mockhub(sed=1)
+        def test_typo(mockhub):
+            pass
+    """)
+    result.assert_outcomes(errors=1)
+    assert "does not take sed" in result.stdout.str()
