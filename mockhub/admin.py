@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from mockhub import __version__
+from mockhub import __version__, docs_page
 from mockhub.endpoint import Call, Handler
 from mockhub.errors import NotFound
 from mockhub.jsonio import json_response
-from mockhub.keys import CONTRACT, SESSIONS
+from mockhub.keys import ADMIN_CONTRACT, CONTRACT, SESSIONS
 
 
 def health(call: Call) -> web.Response:
@@ -25,6 +25,16 @@ def openapi(call: Call) -> web.Response:
     response = web.Response(body=call.request.app[CONTRACT].published)
     response.content_type = "application/json"
     return response
+
+
+def docs(call: Call) -> web.Response:
+    """The contract rendered for a person, with the tokens the start-up data accepts."""
+    app = call.request.app
+    tenants = app[SESSIONS].startup.tenants.by_id.values()
+    tokens = [(token, tenant["tenantId"]) for tenant in tenants for token in tenant["tokens"]]
+    base = f"{call.request.scheme}://{call.request.host}"
+    page = docs_page.render(app[CONTRACT], app[ADMIN_CONTRACT], tokens, base)
+    return web.Response(text=page, content_type="text/html", charset="utf-8")
 
 
 def reset(call: Call) -> web.Response:
@@ -67,6 +77,7 @@ def clear_requests(call: Call) -> web.Response:
 HANDLERS: dict[str, Handler] = {
     "adminHealth": health,
     "adminOpenapi": openapi,
+    "adminDocs": docs,
     "adminReset": reset,
     "adminListFaults": list_faults,
     "adminAddFault": add_faults,

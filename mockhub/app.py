@@ -23,6 +23,7 @@ from aiohttp.typedefs import Handler as AiohttpHandler
 from mockhub import admin
 from mockhub.clock import Clock, parse_instant, portal_time
 from mockhub.contracts import Contract
+from mockhub.cors import cors_middleware
 from mockhub.endpoint import Handler, endpoint
 from mockhub.errors import ADMIN_PREFIX, ApiError, InternalError, ValidationFailed, dialect_for, http_error
 from mockhub.faults import DELAY_HEADER, FAULT_HEADER, Decision, FaultEngine, FaultRule, InjectedFault, header_decision
@@ -35,6 +36,7 @@ from mockhub.settings import Settings
 from mockhub.store import Store
 
 log = logging.getLogger("mockhub")
+access_log = logging.getLogger("mockhub.access")
 
 HANDLERS: dict[str, Handler] = {
     "createHub": hubs.create_hub,
@@ -77,7 +79,8 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
     settings = settings or Settings()
     contract = contract or Contract.load()
     admin_contract = admin_contract or Contract.load(admin_contract_path())
-    app = web.Application(middlewares=[core_middleware], client_max_size=settings.max_body_bytes)
+    app = web.Application(middlewares=[cors_middleware(settings.cors_origins), core_middleware],
+                          client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[CONTRACT] = contract
     app[ADMIN_CONTRACT] = admin_contract
@@ -95,9 +98,11 @@ async def core_middleware(request: web.Request, handler: AiohttpHandler) -> web.
     """Picks the session, applies faults, renders every error in its API's format, journals the exchange."""
     session = request.app[SESSIONS].default
     request[SESSION] = session
-    if request.path.startswith(ADMIN_PREFIX):
-        return await _respond(request, handler)  # the control API is never faulted nor journaled
     started = perf_counter()
+    if request.path.startswith(ADMIN_PREFIX):
+        admin_response = await _respond(request, handler)  # the control API is never faulted nor journaled
+        _log_access(request, admin_response.status, started, None)
+        return admin_response
     fault: Decision | None = None
     try:
         fault = _fault_for(request, session)
@@ -110,9 +115,17 @@ async def core_middleware(request: web.Request, handler: AiohttpHandler) -> web.
         request.headers, await _body_of(request), response.status if response is not None else 0,
         (perf_counter() - started) * 1000, fault.label if fault is not None else None,
     )
+    _log_access(request, response.status if response is not None else 0, started, fault)
     if response is None:
         raise asyncio.CancelledError()  # the connection is gone: nothing to send
     return response
+
+
+def _log_access(request: web.Request, status: int, started: float, fault: Decision | None) -> None:
+    if request.app[SETTINGS].access_log:
+        access_log.info('%s "%s %s" %s %.2fms%s', request.remote, request.method, request.path_qs,
+                        status or "-", (perf_counter() - started) * 1000,
+                        f" fault={fault.label}" if fault is not None else "")
 
 
 def _fault_for(request: web.Request, session: Session) -> Decision | None:

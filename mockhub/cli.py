@@ -1,16 +1,25 @@
-"""The command line: ``mockhub serve`` (and ``python -m mockhub``)."""
+"""The command line: ``mockhub serve`` (and ``python -m mockhub``).
+
+Every ``serve`` option can also be set by an environment variable (``MOCKHUB_PORT``...),
+as docker users expect; a command-line flag wins over the environment.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mockhub import __version__, jsonio
 from mockhub.settings import DEFAULT_HOST, DEFAULT_PORT, Settings
+
+TRUE = ("1", "true", "yes", "on")
 
 
 def _port(text: str) -> int:
@@ -20,29 +29,80 @@ def _port(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
+    return value
+
+
+@dataclass(frozen=True)
+class Option:
+    """One ``serve`` option: its flag, its environment variable, how it parses, what it means."""
+
+    flag: str
+    help: str
+    type: Callable[[str], Any] | None = str
+    default: Any = None
+    kind: str = "value"  # "value", "flag" (on/off) or "list" (repeatable; comma-separated in the env)
+    metavar: str | None = None
+
+    @property
+    def env(self) -> str:
+        return "MOCKHUB_" + self.flag.removeprefix("--").replace("-", "_").upper()
+
+    @property
+    def dest(self) -> str:
+        return self.flag.removeprefix("--").replace("-", "_")
+
+
+SERVE_OPTIONS = (
+    Option("--host", f"address to bind (default {DEFAULT_HOST}; 0.0.0.0 for every interface)", default=DEFAULT_HOST),
+    Option("--port", f"port to listen on (default {DEFAULT_PORT}; 0 picks a free port)", _port, DEFAULT_PORT),
+    Option("--seed", "seed of the one random source behind every generated value (default 0)", int, 0),
+    Option("--fixtures", "load this fixture file instead of the built-in dataset (repeatable)", Path, (),
+           "list", "FILE"),
+    Option("--empty", "start with no data at all", None, False, "flag"),
+    Option("--clock", "pin the clock to an instant (2021-01-01T00:00:00Z); it then moves one second per write",
+           metavar="ISO"),
+    Option("--faults", "fault rules in force from start-up and after every reset (a JSON list)", Path,
+           metavar="FILE"),
+    Option("--cors-origin", "allow only this browser origin (repeatable; default: any origin, echoed)", str, (),
+           "list", "ORIGIN"),
+    Option("--journal-size", "how many requests the journal keeps (default 1000)", _positive, 1000),
+    Option("--quiet", "no access log line per request", None, False, "flag"),
+)
+
+
+def build_parser(environ: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser; defaults come from ``environ`` (the process environment by default)."""
+    environ = os.environ if environ is None else environ
     parser = argparse.ArgumentParser(
         prog="mockhub",
         description="In-memory mock of the Hubster Portal API and Era integration_points.",
     )
     parser.add_argument("--version", action="version", version=f"mockhub {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    serve = commands.add_parser("serve", help="run the mock server", description="Run the mock server until "
-                                "SIGINT or SIGTERM.")
-    serve.add_argument("--host", default=DEFAULT_HOST,
-                       help=f"address to bind (default {DEFAULT_HOST}; 0.0.0.0 for every interface)")
-    serve.add_argument("--port", type=_port, default=DEFAULT_PORT,
-                       help=f"port to listen on (default {DEFAULT_PORT}; 0 picks a free port)")
-    serve.add_argument("--seed", type=int, default=0,
-                       help="seed of the one random source behind every generated value (default 0)")
-    serve.add_argument("--fixtures", type=Path, action="append", default=[], metavar="FILE",
-                       help="load this fixture file instead of the built-in dataset (repeatable)")
-    serve.add_argument("--empty", action="store_true", help="start with no data at all")
-    serve.add_argument("--clock", metavar="ISO",
-                       help="pin the clock to an instant (2021-01-01T00:00:00Z); it moves only on writes")
-    serve.add_argument("--faults", type=Path, metavar="FILE",
-                       help="fault rules in force from start-up and after every reset (a JSON list)")
-    serve.add_argument("--access-log", action="store_true", help="log a line per request")
+    serve = commands.add_parser(
+        "serve", help="run the mock server",
+        description="Run the mock server until SIGINT or SIGTERM. Each option can also be set by the "
+                    "environment variable named after it; a flag wins over the environment.")
+    for option in SERVE_OPTIONS:
+        given = environ.get(option.env)
+        help_text = f"{option.help} [env {option.env}]"
+        if option.kind == "flag":
+            default = given.strip().lower() in TRUE if given is not None else option.default
+            serve.add_argument(option.flag, action="store_true", default=default, help=help_text)
+        elif option.kind == "list":
+            assert option.type is not None
+            from_env = [option.type(v.strip()) for v in given.split(",") if v.strip()] if given else []
+            serve.add_argument(option.flag, type=option.type, action="append", default=None,
+                               metavar=option.metavar, help=help_text)
+            serve.set_defaults(**{f"{option.dest}_env": tuple(from_env)})
+        else:
+            assert option.type is not None
+            serve.add_argument(option.flag, type=option.type, default=given if given is not None else option.default,
+                               metavar=option.metavar, help=help_text)
     return parser
 
 
@@ -62,15 +122,44 @@ def read_faults(path: Path | None) -> tuple[dict[str, Any], ...]:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    return Settings(host=args.host, port=args.port, seed=args.seed, fixtures=tuple(args.fixtures),
+    """Settings from parsed arguments: repeatable flags replace their environment variable."""
+    def listed(name: str) -> tuple[Any, ...]:
+        given = getattr(args, name)
+        return tuple(given) if given is not None else tuple(getattr(args, f"{name}_env"))
+
+    return Settings(host=args.host, port=args.port, seed=args.seed, fixtures=listed("fixtures"),
                     empty=args.empty, clock=args.clock, faults=read_faults(args.faults),
-                    access_log=args.access_log)
+                    cors_origins=listed("cors_origin"), journal_size=args.journal_size,
+                    access_log=not args.quiet)
+
+
+def banner(url: str, settings: Settings, summary: Mapping[str, Any]) -> str:
+    """What ``serve`` prints once it listens: where, what data, which tokens, where to control it."""
+    if settings.empty:
+        data = "no data (--empty)"
+    elif settings.fixtures:
+        data = ", ".join(str(f) for f in settings.fixtures)
+    else:
+        data = "the built-in dataset"
+    counts = ", ".join(f"{len(records)} {section}" for section, records in summary.items() if section != "tenants")
+    tokens = [f"{token} (tenant {tenant['tenantId']}{', default' if i == 0 and j == 0 else ''})"
+              for i, tenant in enumerate(summary.get("tenants", ())) for j, token in enumerate(tenant["tokens"])]
+    clock = f", clock pinned at {settings.clock}" if settings.clock else ""
+    return "\n".join([
+        f"mockhub {__version__} listening on {url}",
+        f"  data:   {data}: {counts or 'nothing'} (seed {settings.seed}{clock})",
+        f"  tokens: {'; '.join(tokens) if tokens else 'none (no tenants loaded)'}",
+        f"  docs:   {url}/__mockhub/docs",
+        f"  admin:  {url}/__mockhub/ health, openapi.json, reset, faults, requests",
+    ])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
     from mockhub.app import create_app
+    from mockhub.fixtures import dump
+    from mockhub.keys import SESSIONS
     from mockhub.server import serve_forever
 
     try:
@@ -80,12 +169,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{args.faults}: " if args.faults and str(exc).startswith("fault rule") else ""
         print(f"mockhub: {where}{exc}", file=sys.stderr)
         return 2
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
 
     def ready(url: str) -> None:
-        print(f"mockhub {__version__} listening on {url}", flush=True)
+        print(banner(url, settings, dump(app[SESSIONS].startup)), flush=True)
 
     try:
-        asyncio.run(serve_forever(app, settings.host, settings.port, ready, settings.access_log))
+        asyncio.run(serve_forever(app, settings.host, settings.port, ready))
     except OSError as exc:
         print(f"mockhub: cannot listen on {settings.host}:{settings.port}: {exc.strerror}", file=sys.stderr)
         return 1

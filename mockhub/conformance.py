@@ -21,6 +21,7 @@ class ResponseChecker:
     """
 
     def __init__(self, *contracts: Contract) -> None:
+        self.contracts = contracts
         self._by_dialect: dict[Dialect, Contract] = {}
         self._templates: list[tuple[re.Pattern[str], str, Mapping[str, Any], Contract]] = []
         for contract in contracts:
@@ -62,6 +63,10 @@ class ResponseChecker:
         content = declared.get("content")
         if not content:
             return [] if not body else [f"{where}: expected an empty body, got {len(body)} bytes"]
+        if "application/json" not in content:
+            media = next(iter(content))
+            given = headers.get("Content-Type", "")
+            return [] if given.startswith(media) else [f"{where}: Content-Type is {given!r}, expected {media}"]
         return self._check_json(contract, where, headers, body, content["application/json"]["schema"])
 
     @staticmethod

@@ -29,4 +29,7 @@ class Settings:
     journal_size: int = 1000
     """How many requests the journal keeps (the oldest go first)."""
     max_body_bytes: int = 1024 * 1024
+    cors_origins: tuple[str, ...] = ()
+    """Browser origins allowed by CORS; empty allows any origin (echoed back, credentials allowed)."""
     access_log: bool = False
+    """Log one line per request to the ``mockhub.access`` logger."""

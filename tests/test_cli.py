@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -16,9 +17,11 @@ import pytest
 
 
 @contextmanager
-def serving(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    process = subprocess.Popen([sys.executable, "-m", "mockhub", "serve", "--port", "0", *args],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def serving(*args: str, env: dict[str, str] | None = None) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``mockhub serve`` on a free port; yields the process and its URL (from the banner's first line)."""
+    process = subprocess.Popen([sys.executable, "-m", "mockhub", "serve", *(["--port", "0"] if not env else []),
+                                *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, **env} if env else None)
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
