@@ -23,7 +23,7 @@ from mockhub.errors import ADMIN_PREFIX, ApiError, InternalError, dialect_for, h
 from mockhub.fixtures import FixtureSource, build_store
 from mockhub.keys import CONTRACT, SERVER_ERRORS, SESSION, SESSIONS, SETTINGS
 from mockhub.resources import default_fixtures_path
-from mockhub.routes import hubs
+from mockhub.routes import hubs, integrations
 from mockhub.sessions import Sessions
 from mockhub.settings import Settings
 from mockhub.store import Store
@@ -36,6 +36,11 @@ HANDLERS: dict[str, Handler] = {
     "getHub": hubs.get_hub,
     "updateHub": hubs.update_hub,
     "deleteHub": hubs.delete_hub,
+    "createOrUpdateIntegration": integrations.create_or_update_integration,
+    "getIntegrationsByChannel": integrations.get_integrations_by_channel,
+    "getIntegration": integrations.get_integration,
+    "deleteIntegration": integrations.delete_integration,
+    "listIntegrations": integrations.list_integrations,
 }
 
 
