@@ -30,7 +30,7 @@ from mockhub.faults import DELAY_HEADER, FAULT_HEADER, Decision, FaultEngine, Fa
 from mockhub.fixtures import FixtureSource, build_store
 from mockhub.keys import ADMIN_CONTRACT, CONTRACT, SERVER_ERRORS, SESSION, SESSIONS, SETTINGS
 from mockhub.resources import admin_contract_path, default_fixtures_path
-from mockhub.routes import hubs
+from mockhub.routes import hubs, integrations
 from mockhub.sessions import Session, Sessions
 from mockhub.settings import Settings
 from mockhub.store import Store
@@ -44,6 +44,11 @@ HANDLERS: dict[str, Handler] = {
     "getHub": hubs.get_hub,
     "updateHub": hubs.update_hub,
     "deleteHub": hubs.delete_hub,
+    "createOrUpdateIntegration": integrations.create_or_update_integration,
+    "getIntegrationsByChannel": integrations.get_integrations_by_channel,
+    "getIntegration": integrations.get_integration,
+    "deleteIntegration": integrations.delete_integration,
+    "listIntegrations": integrations.list_integrations,
 }
 
 

@@ -38,6 +38,9 @@ CONTRACT_URI = "urn:mockhub:contract"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 ADDITIONAL_OPERATIONS = "x-additionalOperations"
 """Where the contract keeps custom verbs (LOOKUP): OpenAPI 3.2's additionalOperations, as an extension."""
+BODY_CHECKED_BY_HANDLER = "x-mockhub-body-checked-by-handler"
+"""An operation whose body schema depends on what its path names (one path both creates and updates
+integrations): the contract only parses the JSON, and the handler checks it against the right schema."""
 
 MAX_SHOWN = 64
 """Longest value quoted back in an error message."""
@@ -88,6 +91,9 @@ def problems_for(error: ValidationError, where: str, root: str = "") -> list[Pro
         allowed = set(schema.get("properties", {}))
         extras = sorted(k for k in value if k not in allowed) if isinstance(value, dict) else []
         return [Problem(303, f"Property '{f'{path}.{k}' if path else k}' is not supported.") for k in extras]
+    custom = schema.get("x-mockhub-message")
+    if custom and keyword != "type":  # a wrong type keeps its own code (302) and sentence
+        return [Problem(206, str(custom).format(value=shown(value), field=path))]
     if keyword in ("anyOf", "oneOf") and error.context:
         branch = _fitting_branch(error.context)
         if branch is not None:
@@ -96,9 +102,6 @@ def problems_for(error: ValidationError, where: str, root: str = "") -> list[Pro
         if len(types) == len({e.relative_schema_path[0] for e in error.context}):
             subject = f"Property '{path}'" if path else "The request body"
             return [Problem(302 if in_body or not path else 210, f"{subject} must be {_type_text(types)}.")]
-    custom = schema.get("x-mockhub-message")
-    if custom:
-        return [Problem(206, str(custom).format(value=shown(value), field=path))]
     if keyword == "type":
         if not path:
             return [Problem(302, f"The request body must be {_type_text(error.validator_value)}.")]
@@ -214,6 +217,7 @@ class Operation:
                                                        schema.get("default"))
         body = spec.get("requestBody")
         self.body_required = bool(body and body.get("required"))
+        self.body_checked_by_handler = bool(spec.get(BODY_CHECKED_BY_HANDLER))
         self.body_validator = (
             contract.validator(body["content"]["application/json"]["schema"]) if body else None
         )
@@ -247,7 +251,7 @@ class Operation:
         return values
 
     def parse_body(self, raw: bytes, content_type: str | None) -> Any:
-        """Parse and check the JSON body, listing every problem."""
+        """Parse and check the JSON body, listing every problem (only parse it when the handler checks it)."""
         if self.body_validator is None:
             return None
         if not raw.strip():
@@ -260,7 +264,8 @@ class Operation:
             body = jsonio.loads(raw)
         except jsonio.JsonError as exc:
             raise MalformedJson(f"The request body is not valid JSON: {exc}.") from None
-        self.check(body)
+        if not self.body_checked_by_handler:
+            self.check(body)
         return body
 
     def check(self, body: Any) -> None:
@@ -329,9 +334,18 @@ class Contract:
     def operation(self, operation_id: str) -> Operation:
         return self.operations[operation_id]
 
-    def check(self, schema_name: str, instance: Any) -> None:
-        """Raise :class:`ValidationFailed` unless ``instance`` fits a named schema (as a body)."""
-        problems = collect_problems(self.schema(schema_name), instance, "body")
+    def check(self, schema_name: str, instance: Any, narrowed: Mapping[str, str] | None = None) -> None:
+        """Raise :class:`ValidationFailed` unless ``instance`` fits a named schema (as a body).
+
+        ``narrowed`` names further schemas some properties must also fit (an integration update's
+        ``configuration``, by the integration's channel), so one answer lists every problem, each
+        with its full field path (``configuration.webhookUrl``).
+        """
+        schema: dict[str, Any] = {"$ref": f"#/components/schemas/{schema_name}"}
+        if narrowed:
+            properties = {name: {"$ref": f"#/components/schemas/{target}"} for name, target in narrowed.items()}
+            schema = {"allOf": [schema, {"properties": properties}]}
+        problems = collect_problems(self.validator(schema), instance, "body")
         if problems:
             raise ValidationFailed(problems=tuple(problems))
 

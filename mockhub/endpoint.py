@@ -13,8 +13,8 @@ from typing import Any
 
 from aiohttp import web
 
-from mockhub.contracts import Operation
-from mockhub.keys import SESSION
+from mockhub.contracts import Contract, Operation
+from mockhub.keys import CONTRACT, SESSION
 from mockhub.sessions import Session
 from mockhub.store import Store
 
@@ -34,6 +34,11 @@ class Call:
     @property
     def store(self) -> Store:
         return self.session.store
+
+    @property
+    def contract(self) -> Contract:
+        """The contract, for handlers that check a body themselves (``x-mockhub-body-checked-by-handler``)."""
+        return self.request.app[CONTRACT]
 
 
 Handler = Callable[[Call], web.StreamResponse]

@@ -7,7 +7,7 @@ A bad file stops start-up with one message naming the file, the record and the f
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,11 +22,13 @@ from mockhub.contracts import Contract, collect_problems
 from mockhub.errors import ApiError
 from mockhub.randomness import SeededRandom
 from mockhub.resources import fixture_schema_path
-from mockhub.store import Store
+from mockhub.store import Record, Store
 from mockhub.store.hubs import ACTIVE
+from mockhub.store.integrations import ACTIVE as INTEGRATION_ACTIVE
+from mockhub.store.integrations import channel_of, configured, integration_record
 
 FIXTURE_URI = "urn:mockhub:fixtures"
-SECTIONS = ("tenants", "hubs")
+SECTIONS = ("tenants", "hubs", "integrations")
 """Sections in load order: a record may refer only to records of earlier sections."""
 
 
@@ -64,7 +66,8 @@ def fixture_validator(contract: Contract) -> Draft202012Validator:
 def _label(section: str, index: int, record: Any) -> str:
     label = f"{section}[{index}]"
     if isinstance(record, dict):
-        for key in ("hubId", "name", "tenantId"):
+        keys = ("integrationId", "name") if section == "integrations" else ("hubId", "name", "tenantId")
+        for key in keys:
             if isinstance(record.get(key), str):
                 return f"{label} ({key} {record[key]!r})"
     return label
@@ -114,6 +117,9 @@ def _add(store: Store, section: str, record: dict[str, Any]) -> None:
         store.tenants.add({"tenantId": record["tenantId"].lower(), "name": record.get("name", ""),
                            "tokens": list(record["tokens"])})
         return
+    if section == "integrations":
+        _add_integration(store, record)
+        return
     if record["tenantId"].lower() not in store.tenants.by_id:
         raise ValueError(f"tenant {record['tenantId']} is not defined in 'tenants'")
     created = record.get("created") or portal_time(store.ctx.clock.tick())
@@ -127,10 +133,36 @@ def _add(store: Store, section: str, record: dict[str, Any]) -> None:
         "created": created,
         "modified": record.get("modified", created),
     }
-    if hub["hubId"] in store.hubs.by_id:
-        raise ValueError(f"hub {hub['hubId']} is defined twice")
+    _put(store.hubs.add, store.hubs.by_id, hub, "hub", hub["hubId"])
+
+
+def _add_integration(store: Store, record: dict[str, Any]) -> None:
+    hub = store.hubs.by_id.get(record["hubId"].lower())
+    if hub is None:
+        raise ValueError(f"hub {record['hubId']} is not defined in 'hubs'")
+    channel = channel_of(record["channelId"])
+    created = record.get("created") or portal_time(store.ctx.clock.tick())
+    integration = integration_record(
+        integration_id=(record.get("integrationId") or store.ctx.random.uuid()).lower(), hub_id=hub["hubId"],
+        channel=channel, name=record["name"], status_id=record.get("statusId", INTEGRATION_ACTIVE),
+        configuration=configured(channel, record["configuration"], store.ctx.random),
+        created=created, modified=record.get("modified", created),
+    )
+    # Derived fields may be given (a dump has them) but must be what the server derives.
+    for key in ("integrationTypeId", "inboundId"):
+        if key in record and record[key] != integration.get(key):
+            derived = repr(integration[key]) if key in integration else "none for this channel"
+            raise ValueError(f"{key} {record[key]!r} does not fit the channel and configuration (derived: {derived})")
+    _put(store.integrations.add, store.integrations.by_id, integration, "integration", integration["integrationId"])
+
+
+def _put(add: Callable[[Record], None], stored: Mapping[str, Record], record: Record, kind: str,
+         record_id: str) -> None:
+    """Add a complete record; a second record with its id, or a taken name, is the file's error."""
+    if record_id in stored:
+        raise ValueError(f"{kind} {record_id} is defined twice")
     try:
-        store.hubs.add(hub)
+        add(record)
     except ApiError as exc:  # a taken name: the API's own sentence says which
         raise ValueError(str(exc)) from None
 
@@ -140,4 +172,5 @@ def dump(store: Store) -> dict[str, Any]:
     return {
         "tenants": list(store.tenants.by_id.values()),
         "hubs": list(store.hubs.by_id.values()),
+        "integrations": list(store.integrations.by_id.values()),
     }

@@ -1,4 +1,4 @@
-"""The in-memory state of one session: tenants, hubs, and the rules that keep them consistent."""
+"""The in-memory state of one session: tenants, hubs, integrations, and the rules that keep them consistent."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from mockhub.clock import Clock
 from mockhub.randomness import SeededRandom
 from mockhub.store.context import Context
 from mockhub.store.hubs import HubStore
+from mockhub.store.integrations import IntegrationStore
 from mockhub.store.paging import Record
 from mockhub.store.tenants import TenantStore
 
@@ -13,12 +14,13 @@ from mockhub.store.tenants import TenantStore
 class Store:
     """All state of a session. :meth:`copy` is cheap: records are immutable, containers are copied."""
 
-    __slots__ = ("ctx", "tenants", "hubs")
+    __slots__ = ("ctx", "tenants", "hubs", "integrations")
 
     def __init__(self, random: SeededRandom, clock: Clock) -> None:
         self.ctx = Context(random, clock)
         self.tenants = TenantStore()
         self.hubs = HubStore(self.ctx)
+        self.integrations = IntegrationStore(self.ctx, self.hubs)
 
     def copy(self) -> Store:
         """An independent store in the same state, continuing the same random sequence and clock."""
@@ -26,11 +28,14 @@ class Store:
         clone.ctx = self.ctx.copy()
         clone.tenants = self.tenants.copy()
         clone.hubs = self.hubs.copy(clone.ctx)
+        clone.integrations = self.integrations.copy(clone.ctx, clone.hubs)
         return clone
 
     def delete_hub(self, tenant_id: str, hub_id: str) -> Record:
         """Delete a hub and everything in it (api-docs 002: deleting a hub deletes its integrations)."""
-        return self.hubs.delete(tenant_id, hub_id)
+        hub = self.hubs.delete(tenant_id, hub_id)
+        self.integrations.remove_hub(hub)
+        return hub
 
 
 __all__ = ["Record", "Store"]

@@ -7,7 +7,7 @@ from typing import Any
 from mockhub.clock import portal_time
 from mockhub.errors import Forbidden, HubNotFound, NameTaken, Problem
 from mockhub.store.context import Context
-from mockhub.store.paging import OrderedIds, Record
+from mockhub.store.paging import OrderedIds, Record, paginate
 
 ACTIVE = 2000
 UPDATABLE = ("name", "description", "closeDormantConversation", "statusId")
@@ -88,16 +88,7 @@ class HubStore:
 
     def page(self, tenant_id: str, number: int, size: int) -> dict[str, Any]:
         """A page of the tenant's hubs in creation order; ``total`` counts them all."""
-        ids = self._order.get(tenant_id)
-        if ids is None:
-            return {"pageNumber": number, "pageSize": size, "total": 0, "results": []}
-        by_id = self.by_id
-        return {
-            "pageNumber": number,
-            "pageSize": size,
-            "total": len(ids),
-            "results": [by_id[i] for i in ids.page(number, size)],
-        }
+        return paginate(self._order.get(tenant_id), self.by_id, number, size)
 
     def _check_name(self, tenant_id: str, name: str, own_id: str | None) -> None:
         holder = self._names.get((tenant_id, name.casefold()))

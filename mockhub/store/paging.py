@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
 K = TypeVar("K")
@@ -55,3 +55,13 @@ class OrderedIds(Generic[K]):
         self._ids = [k for k in self._ids if k is not None]
         self._positions = {k: i for i, k in enumerate(self._ids) if k is not None}
         self._removed = 0
+
+
+def paginate(ids: OrderedIds[str] | None, by_id: Mapping[str, Record], number: int, size: int) -> dict[str, Any]:
+    """The Portal API's page (facts.md, Paginated results): page ``number`` of ``size``; ``total`` counts all."""
+    return {
+        "pageNumber": number,
+        "pageSize": size,
+        "total": len(ids) if ids is not None else 0,
+        "results": [by_id[i] for i in ids.page(number, size)] if ids is not None else [],
+    }
