@@ -18,12 +18,12 @@ from aiohttp.typedefs import Handler as AiohttpHandler
 from mockhub import admin
 from mockhub.clock import Clock, parse_instant, portal_time
 from mockhub.contracts import Contract
-from mockhub.endpoint import Handler, endpoint
+from mockhub.endpoint import Handler, endpoints
 from mockhub.errors import ADMIN_PREFIX, ApiError, InternalError, dialect_for, http_error
 from mockhub.fixtures import FixtureSource, build_store
 from mockhub.keys import CONTRACT, SERVER_ERRORS, SESSION, SESSIONS, SETTINGS
 from mockhub.resources import default_fixtures_path
-from mockhub.routes import hubs
+from mockhub.routes import hubs, points
 from mockhub.sessions import Sessions
 from mockhub.settings import Settings
 from mockhub.store import Store
@@ -36,6 +36,12 @@ HANDLERS: dict[str, Handler] = {
     "getHub": hubs.get_hub,
     "updateHub": hubs.update_hub,
     "deleteHub": hubs.delete_hub,
+    "createIntegrationPoint": points.create_point,
+    "listIntegrationPoints": points.list_points,
+    "lookupIntegrationPoint": points.lookup_points,
+    "getIntegrationPoint": points.get_point,
+    "patchIntegrationPoint": points.patch_point,
+    "deleteIntegrationPoint": points.delete_point,
 }
 
 
@@ -63,9 +69,8 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
     app[CONTRACT] = contract
     app[SESSIONS] = Sessions(startup_store(settings, contract), settings.journal_size)
     app[SERVER_ERRORS] = []
-    for op in contract.operations.values():
-        app.router.add_route(op.method, op.path, endpoint(op, HANDLERS[op.operation_id]),
-                             name=op.operation_id)
+    for op, handle in endpoints(contract, HANDLERS):
+        app.router.add_route(op.method, op.path, handle, name=op.operation_id)
     admin.add_routes(app)
     return app
 

@@ -39,6 +39,9 @@ HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tra
 ADDITIONAL_OPERATIONS = "x-additionalOperations"
 """Where the contract keeps custom verbs (LOOKUP): OpenAPI 3.2's additionalOperations, as an extension."""
 
+METHOD_OVERRIDE = "X-HTTP-Method-Override"
+"""The header a POST may carry to run another operation of its path (contract: createIntegrationPoint)."""
+
 MAX_SHOWN = 64
 """Longest value quoted back in an error message."""
 
@@ -113,7 +116,7 @@ def problems_for(error: ValidationError, where: str, root: str = "") -> list[Pro
         limit = error.validator_value
         text = "must not be empty" if keyword == "minLength" and limit == 1 else (
             f"must be at least {limit} characters" if keyword == "minLength" else f"must be at most {limit} characters")
-        return [Problem(206, f"Property '{path}' {text}.")]
+        return [Problem(206, f"{f'Property {path!r}' if path else 'The request body'} {text}.")]
     return [Problem(206, f"Value '{shown(value)}' of '{path or 'body'}' is not valid.")]
 
 
@@ -134,7 +137,7 @@ def collect_problems(validator: Draft202012Validator, instance: Any, where: str,
 
 @dataclass(frozen=True)
 class QueryParam:
-    """A query parameter: plain (integers and booleans coerced) or JSON content."""
+    """A query (or header) parameter: plain (integers and booleans coerced) or JSON content."""
 
     name: str
     kind: str  # "integer", "boolean", "string" or "json"
@@ -190,6 +193,13 @@ class Operation:
                 kind = schema.get("type", "string") if schema.get("type") in ("integer", "boolean") else "string"
             self.query_params[p["name"]] = QueryParam(p["name"], kind, contract.validator(schema),
                                                        schema.get("default"))
+        override = next((p for p in params if p["in"] == "header" and p["name"].lower() == METHOD_OVERRIDE.lower()),
+                        None)
+        self.method_override = (
+            QueryParam(override["name"], "string", contract.validator(override["schema"]), None) if override else None
+        )
+        """The X-HTTP-Method-Override header, when the operation lets it name another method of its path."""
+        self.override_methods: tuple[str, ...] = tuple(override["schema"]["enum"]) if override else ()
         body = spec.get("requestBody")
         self.body_required = bool(body and body.get("required"))
         self.body_validator = (

@@ -26,7 +26,7 @@ from mockhub.store import Store
 from mockhub.store.hubs import ACTIVE
 
 FIXTURE_URI = "urn:mockhub:fixtures"
-SECTIONS = ("tenants", "hubs")
+SECTIONS = ("tenants", "hubs", "integrationPoints")
 """Sections in load order: a record may refer only to records of earlier sections."""
 
 
@@ -64,7 +64,7 @@ def fixture_validator(contract: Contract) -> Draft202012Validator:
 def _label(section: str, index: int, record: Any) -> str:
     label = f"{section}[{index}]"
     if isinstance(record, dict):
-        for key in ("hubId", "name", "tenantId"):
+        for key in ("hubId", "name", "tenantId", "code"):
             if isinstance(record.get(key), str):
                 return f"{label} ({key} {record[key]!r})"
     return label
@@ -105,6 +105,12 @@ def build_store(sources: Sequence[FixtureSource], contract: Contract, seed: int,
 
 
 def _add(store: Store, section: str, record: dict[str, Any]) -> None:
+    if section == "integrationPoints":
+        try:
+            store.points.load(record)
+        except ApiError as exc:  # a taken id or code: the API's own sentence says which
+            raise ValueError(str(exc)) from None
+        return
     if section == "tenants":
         store.tenants.add({"tenantId": record["tenantId"].lower(), "name": record.get("name", ""),
                            "tokens": list(record["tokens"])})
@@ -135,4 +141,5 @@ def dump(store: Store) -> dict[str, Any]:
     return {
         "tenants": list(store.tenants.by_id.values()),
         "hubs": list(store.hubs.by_id.values()),
+        "integrationPoints": list(store.points),
     }
