@@ -116,7 +116,8 @@ def problems_for(error: ValidationError, where: str, root: str = "") -> list[Pro
         limit = error.validator_value
         text = "must not be empty" if keyword == "minLength" and limit == 1 else (
             f"must be at least {limit} characters" if keyword == "minLength" else f"must be at most {limit} characters")
-        return [Problem(206, f"{f'Property {path!r}' if path else 'The request body'} {text}.")]
+        subject = f"Property '{path}'" if path else "The request body"
+        return [Problem(206, f"{subject} {text}.")]
     return [Problem(206, f"Value '{shown(value)}' of '{path or 'body'}' is not valid.")]
 
 

@@ -289,7 +289,8 @@ class PointStore:
 
     def lookup(self, key: str) -> list[str]:
         """LOOKUP: ids of the points whose id (any case), code or token_local is ``key``; else 404."""
-        found = (key.lower() if key.lower() in self.by_id else None, self._codes.get(key), self._tokens.get(key))
+        as_id = key.lower()
+        found = (as_id if as_id in self.by_id else None, self._codes.get(key), self._tokens.get(key))
         ids = list(dict.fromkeys(i for i in found if i is not None))
         if not ids:
             raise LookupFailed()
