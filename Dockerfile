@@ -15,7 +15,7 @@ COPY fixtures /src/fixtures
 RUN python3 -m venv /opt/venv \
  && /opt/venv/bin/pip install --no-cache-dir /src \
  && rm -rf /src \
- && useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin mockhub
+ && useradd --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin mockhub
 
 USER 10001:10001
 EXPOSE 8080

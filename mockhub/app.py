@@ -24,13 +24,13 @@ from mockhub import admin
 from mockhub.clock import Clock, parse_instant, portal_time
 from mockhub.contracts import Contract
 from mockhub.cors import cors_middleware
-from mockhub.endpoint import Handler, endpoint
+from mockhub.endpoint import Handler, endpoints
 from mockhub.errors import ADMIN_PREFIX, ApiError, InternalError, ValidationFailed, dialect_for, http_error
 from mockhub.faults import DELAY_HEADER, FAULT_HEADER, Decision, FaultEngine, FaultRule, InjectedFault, header_decision
 from mockhub.fixtures import FixtureSource, build_store
 from mockhub.keys import ADMIN_CONTRACT, CONTRACT, SERVER_ERRORS, SESSION, SESSIONS, SETTINGS
 from mockhub.resources import admin_contract_path, default_fixtures_path
-from mockhub.routes import hubs, integrations
+from mockhub.routes import hubs, integrations, points
 from mockhub.sessions import Session, Sessions
 from mockhub.settings import Settings
 from mockhub.store import Store
@@ -49,6 +49,12 @@ HANDLERS: dict[str, Handler] = {
     "getIntegration": integrations.get_integration,
     "deleteIntegration": integrations.delete_integration,
     "listIntegrations": integrations.list_integrations,
+    "createIntegrationPoint": points.create_point,
+    "listIntegrationPoints": points.list_points,
+    "lookupIntegrationPoint": points.lookup_points,
+    "getIntegrationPoint": points.get_point,
+    "patchIntegrationPoint": points.patch_point,
+    "deleteIntegrationPoint": points.delete_point,
 }
 
 
@@ -93,8 +99,8 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
     app[SESSIONS] = Sessions(startup_store(settings, contract), settings.journal_size, faults)
     app[SERVER_ERRORS] = []
     for document, handlers in ((contract, HANDLERS), (admin_contract, admin.HANDLERS)):
-        for op in document.operations.values():
-            app.router.add_route(op.method, op.path, endpoint(op, handlers[op.operation_id]), name=op.operation_id)
+        for op, handle in endpoints(document, handlers):
+            app.router.add_route(op.method, op.path, handle, name=op.operation_id)
     return app
 
 

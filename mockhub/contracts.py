@@ -42,6 +42,9 @@ BODY_CHECKED_BY_HANDLER = "x-mockhub-body-checked-by-handler"
 """An operation whose body schema depends on what its path names (one path both creates and updates
 integrations): the contract only parses the JSON, and the handler checks it against the right schema."""
 
+METHOD_OVERRIDE = "X-HTTP-Method-Override"
+"""The header a POST may carry to run another operation of its path (contract: createIntegrationPoint)."""
+
 MAX_SHOWN = 64
 """Longest value quoted back in an error message."""
 
@@ -124,7 +127,8 @@ def problems_for(error: ValidationError, where: str, root: str = "") -> list[Pro
         limit = error.validator_value
         text = "must not be empty" if keyword == "minLength" and limit == 1 else (
             f"must be at least {limit} characters" if keyword == "minLength" else f"must be at most {limit} characters")
-        return [Problem(206, f"Property '{path}' {text}.")]
+        subject = f"Property '{path}'" if path else "The request body"
+        return [Problem(206, f"{subject} {text}.")]
     return [Problem(206, f"Value '{shown(value)}' of '{path or 'body'}' is not valid.")]
 
 
@@ -159,7 +163,7 @@ def collect_problems(validator: Draft202012Validator, instance: Any, where: str,
 
 @dataclass(frozen=True)
 class QueryParam:
-    """A query parameter: plain (integers and booleans coerced) or JSON content."""
+    """A query (or header) parameter: plain (integers and booleans coerced) or JSON content."""
 
     name: str
     kind: str  # "integer", "boolean", "string" or "json"
@@ -215,6 +219,13 @@ class Operation:
                 kind = schema.get("type", "string") if schema.get("type") in ("integer", "boolean") else "string"
             self.query_params[p["name"]] = QueryParam(p["name"], kind, contract.validator(schema),
                                                        schema.get("default"))
+        override = next((p for p in params if p["in"] == "header" and p["name"].lower() == METHOD_OVERRIDE.lower()),
+                        None)
+        self.method_override = (
+            QueryParam(override["name"], "string", contract.validator(override["schema"]), None) if override else None
+        )
+        """The X-HTTP-Method-Override header, when the operation lets it name another method of its path."""
+        self.override_methods: tuple[str, ...] = tuple(override["schema"]["enum"]) if override else ()
         body = spec.get("requestBody")
         self.body_required = bool(body and body.get("required"))
         self.body_checked_by_handler = bool(spec.get(BODY_CHECKED_BY_HANDLER))

@@ -2,18 +2,20 @@
 
 Each handler takes a :class:`Call` whose path segments, query and body are already
 checked against the contract, and whose tenant is authenticated when the operation is
-secured (SPEC section 2: 401 comes before any other check).
+secured (SPEC section 2: 401 comes before any other check). An operation that declares
+the ``X-HTTP-Method-Override`` header runs the operation of its path that the header names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
-from mockhub.contracts import Contract, Operation
+from mockhub.contracts import Contract, Operation, QueryParam
+from mockhub.errors import ValidationFailed
 from mockhub.keys import CONTRACT, SESSION
 from mockhub.sessions import Session
 from mockhub.store import Store
@@ -42,9 +44,41 @@ class Call:
 
 
 Handler = Callable[[Call], web.StreamResponse]
+RequestHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def endpoint(op: Operation, handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+def endpoints(contract: Contract, handlers: Mapping[str, Handler]) -> Iterator[tuple[Operation, RequestHandler]]:
+    """Every operation of the contract with the aiohttp handler that serves it."""
+    plain = {op_id: endpoint(op, handlers[op_id]) for op_id, op in contract.operations.items()}
+    by_route = {(op.path, op.method): op_id for op_id, op in contract.operations.items()}
+    for op_id, op in contract.operations.items():
+        handle = plain[op_id]
+        if op.method_override is not None:
+            targets = {method: plain[by_route[(op.path, method)]] for method in op.override_methods}
+            handle = overridable(op, op.method_override, handle, targets)
+        yield op, handle
+
+
+def overridable(op: Operation, header: QueryParam, own: RequestHandler,
+                targets: Mapping[str, RequestHandler]) -> RequestHandler:
+    """``own``, or with the ``header`` the operation of the same path it names, answered exactly as that
+    operation answers (for clients whose HTTP stack cannot send custom verbs such as LOOKUP).
+    A value the contract does not list is 400 naming the header."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        raw = request.headers.get(header.name)
+        if raw is None:
+            return await own(request)
+        method, problems = header.parse(raw)
+        if problems:
+            raise ValidationFailed(problems=tuple(problems))
+        return await targets[method](request)
+
+    handle.__name__ = op.operation_id
+    return handle
+
+
+def endpoint(op: Operation, handler: Handler) -> RequestHandler:
     """An aiohttp handler that checks a request against ``op`` and passes it to ``handler``."""
     secured = op.secured
     has_path = bool(op.path_params)

@@ -51,7 +51,8 @@ class ApiError(Exception):
 
     def __init__(self, message: str | None = None, *, problems: tuple[Problem, ...] = ()) -> None:
         self.problems = problems or (Problem(self.code, message or self.message),)
-        super().__init__("; ".join(p.message for p in self.problems))
+        # Each message is a sentence of its own, so several read as a paragraph (Era and admin bodies).
+        super().__init__(" ".join(p.message for p in self.problems))
 
     headers: dict[str, str] = {}
 
@@ -123,6 +124,12 @@ class LookupFailed(NotFound):
     message = "Lookup failed"
 
 
+class PointNotFound(NotFound):
+    """404 (Era 1404): no integration point has the id."""
+
+    message = "Integration point not found."
+
+
 class MethodNotAllowed(ApiError):
     status, code = 405, 110
 
@@ -133,6 +140,14 @@ class MethodNotAllowed(ApiError):
 
 class AlreadyExists(ApiError):
     status, code, message = 409, 106, "The resource already exists."
+
+
+class PointIdTaken(AlreadyExists):
+    """409 (Era 1409): a create gives the id of an existing integration point."""
+
+
+class PointCodeTaken(AlreadyExists):
+    """409 (Era 1409): another integration point has the code (SPEC 3: code is unique)."""
 
 
 class PayloadTooLarge(ApiError):

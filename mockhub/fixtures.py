@@ -28,7 +28,7 @@ from mockhub.store.integrations import ACTIVE as INTEGRATION_ACTIVE
 from mockhub.store.integrations import channel_of, configured, integration_record
 
 FIXTURE_URI = "urn:mockhub:fixtures"
-SECTIONS = ("tenants", "hubs", "integrations")
+SECTIONS = ("tenants", "hubs", "integrations", "integrationPoints")
 """Sections in load order: a record may refer only to records of earlier sections."""
 
 
@@ -66,7 +66,8 @@ def fixture_validator(contract: Contract) -> Draft202012Validator:
 def _label(section: str, index: int, record: Any) -> str:
     label = f"{section}[{index}]"
     if isinstance(record, dict):
-        keys = ("integrationId", "name") if section == "integrations" else ("hubId", "name", "tenantId")
+        keys = {"integrations": ("integrationId", "name"), "integrationPoints": ("code", "id")}.get(
+            section, ("hubId", "name", "tenantId"))
         for key in keys:
             if isinstance(record.get(key), str):
                 return f"{label} ({key} {record[key]!r})"
@@ -113,6 +114,12 @@ def load_into(store: Store, sources: Sequence[FixtureSource], contract: Contract
 
 
 def _add(store: Store, section: str, record: dict[str, Any]) -> None:
+    if section == "integrationPoints":
+        try:
+            store.points.load(record)
+        except ApiError as exc:  # a taken id or code: the API's own sentence says which
+            raise ValueError(str(exc)) from None
+        return
     if section == "tenants":
         store.tenants.add({"tenantId": record["tenantId"].lower(), "name": record.get("name", ""),
                            "tokens": list(record["tokens"])})
@@ -173,4 +180,5 @@ def dump(store: Store) -> dict[str, Any]:
         "tenants": list(store.tenants.by_id.values()),
         "hubs": list(store.hubs.by_id.values()),
         "integrations": list(store.integrations.by_id.values()),
+        "integrationPoints": list(store.points),
     }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Build mockhub's Docker image and prove it serves: health, a Portal call and a raw LOOKUP.
+# (Docker image format: the OCI format has no HEALTHCHECK.)
 #
 # Works without a Docker engine or a registry: podman builds the image (chroot isolation),
 # the Python base image is made with debootstrap from Debian packages, and the image's own
@@ -51,7 +52,7 @@ fi
 podman image inspect --format '{{.Id}}' "$base" | cut -c1-12
 
 say "build $image from the project's Dockerfile"
-podman build --isolation chroot -q --build-arg BASE_IMAGE="$base" -t "$image" "$here" | cut -c1-12
+podman build --isolation chroot --format docker -q --build-arg BASE_IMAGE="$base" -t "$image" "$here" | cut -c1-12
 
 say "image config"
 config=$(podman image inspect "$image" --format json)

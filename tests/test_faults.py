@@ -229,3 +229,22 @@ async def test_malformed_sends_a_truncated_json_body(api: Api) -> None:
     assert body.startswith(b'{"pageNumber":0')
     with pytest.raises(json.JSONDecodeError):
         json.loads(body)
+
+
+@pytest.mark.parametrize("status", [408, 429, 500, 503])
+async def test_a_status_rule_answers_in_the_era_format(api: Api, status: int) -> None:
+    await add_fault(api, {"path": "/rest/v1/service/integration_points*", "status": status})
+    reply = await api.get("/rest/v1/service/integration_points")
+    assert reply.status == status
+    assert reply.json()["error_code"] == 1000 + status
+    assert reply.json()["error_message"]
+    assert ("Retry-After" in reply.headers) == (status in (429, 503))
+
+
+async def test_faults_apply_to_lookup_too(api: Api) -> None:
+    await add_fault(api, {"method": "LOOKUP", "sequence": [503, "pass"]})
+    first = await api.request("LOOKUP", "/rest/v1/service/integration_points", json_body="ABCDE")
+    assert first.status == 503
+    assert first.json()["error_code"] == 1503
+    second = await api.request("LOOKUP", "/rest/v1/service/integration_points", json_body="ABCDE")
+    assert second.json() == ["b4680fbe-016c-d86f-1d6b-50e54938780c"]

@@ -1,4 +1,4 @@
-"""The in-memory state of one session: tenants, hubs, integrations, and the rules that keep them consistent."""
+"""The in-memory state of one session: tenants, hubs, integrations, integration points, and their rules."""
 
 from __future__ import annotations
 
@@ -8,19 +8,21 @@ from mockhub.store.context import Context
 from mockhub.store.hubs import HubStore
 from mockhub.store.integrations import IntegrationStore
 from mockhub.store.paging import Record
+from mockhub.store.points import PointStore
 from mockhub.store.tenants import TenantStore
 
 
 class Store:
     """All state of a session. :meth:`copy` is cheap: records are immutable, containers are copied."""
 
-    __slots__ = ("ctx", "tenants", "hubs", "integrations")
+    __slots__ = ("ctx", "tenants", "hubs", "integrations", "points")
 
     def __init__(self, random: SeededRandom, clock: Clock) -> None:
         self.ctx = Context(random, clock)
         self.tenants = TenantStore()
         self.hubs = HubStore(self.ctx)
         self.integrations = IntegrationStore(self.ctx, self.hubs)
+        self.points = PointStore(self.ctx)
 
     def copy(self) -> Store:
         """An independent store in the same state, continuing the same random sequence and clock."""
@@ -29,6 +31,7 @@ class Store:
         clone.tenants = self.tenants.copy()
         clone.hubs = self.hubs.copy(clone.ctx)
         clone.integrations = self.integrations.copy(clone.ctx, clone.hubs)
+        clone.points = self.points.copy(clone.ctx)
         return clone
 
     def delete_hub(self, tenant_id: str, hub_id: str) -> Record:

@@ -46,10 +46,13 @@ class OrderedIds(Generic[K]):
 
     def page(self, number: int, size: int) -> list[K]:
         """Ids of page ``number`` (from 0) of ``size``."""
+        return self.slice(number * size, size)
+
+    def slice(self, start: int, count: int) -> list[K]:
+        """At most ``count`` ids from position ``start`` (offset/limit paging)."""
         if self._removed:
             self._compact()
-        start = number * size
-        return self._ids[start:start + size]  # type: ignore[return-value]  # no holes after compaction
+        return self._ids[start:start + count]  # type: ignore[return-value]  # no holes after compaction
 
     def _compact(self) -> None:
         self._ids = [k for k in self._ids if k is not None]
