@@ -7,7 +7,7 @@ A bad file stops start-up with one message naming the file, the record and the f
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,19 +17,14 @@ from referencing import Resource
 from referencing.jsonschema import DRAFT202012
 
 from mockhub import jsonio
-from mockhub.clock import Clock, portal_time
+from mockhub.clock import Clock
 from mockhub.contracts import Contract, collect_problems
 from mockhub.errors import ApiError
 from mockhub.randomness import SeededRandom
 from mockhub.resources import fixture_schema_path
 from mockhub.store import Record, Store
-from mockhub.store.hubs import ACTIVE
-from mockhub.store.integrations import ACTIVE as INTEGRATION_ACTIVE
-from mockhub.store.integrations import channel_of, configured, integration_record
 
 FIXTURE_URI = "urn:mockhub:fixtures"
-SECTIONS = ("tenants", "hubs", "integrations", "integrationPoints")
-"""Sections in load order: a record may refer only to records of earlier sections."""
 
 
 class FixtureError(ValueError):
@@ -113,64 +108,25 @@ def load_into(store: Store, sources: Sequence[FixtureSource], contract: Contract
                     raise FixtureError(f"{source.origin}: {_label(section, index, record)}: {exc}") from None
 
 
-def _add(store: Store, section: str, record: dict[str, Any]) -> None:
-    if section == "integrationPoints":
-        try:
-            store.points.load(record)
-        except ApiError as exc:  # a taken id or code: the API's own sentence says which
-            raise ValueError(str(exc)) from None
-        return
-    if section == "tenants":
-        store.tenants.add({"tenantId": record["tenantId"].lower(), "name": record.get("name", ""),
-                           "tokens": list(record["tokens"])})
-        return
-    if section == "integrations":
-        _add_integration(store, record)
-        return
-    if record["tenantId"].lower() not in store.tenants.by_id:
-        raise ValueError(f"tenant {record['tenantId']} is not defined in 'tenants'")
-    created = record.get("created") or portal_time(store.ctx.clock.tick())
-    hub = {
-        "hubId": (record.get("hubId") or store.ctx.random.uuid()).lower(),
-        "tenantId": record["tenantId"].lower(),
-        "name": record["name"],
-        "description": record["description"],
-        "closeDormantConversation": record.get("closeDormantConversation", 0),
-        "statusId": record.get("statusId", ACTIVE),
-        "created": created,
-        "modified": record.get("modified", created),
-    }
-    _put(store.hubs.add, store.hubs.by_id, hub, "hub", hub["hubId"])
+def _load_tenant(store: Store, record: Record) -> None:
+    store.tenants.add({"tenantId": record["tenantId"].lower(), "name": record.get("name", ""),
+                       "tokens": list(record["tokens"])})
 
 
-def _add_integration(store: Store, record: dict[str, Any]) -> None:
-    hub = store.hubs.by_id.get(record["hubId"].lower())
-    if hub is None:
-        raise ValueError(f"hub {record['hubId']} is not defined in 'hubs'")
-    channel = channel_of(record["channelId"])
-    created = record.get("created") or portal_time(store.ctx.clock.tick())
-    integration = integration_record(
-        integration_id=(record.get("integrationId") or store.ctx.random.uuid()).lower(), hub_id=hub["hubId"],
-        channel=channel, name=record["name"], status_id=record.get("statusId", INTEGRATION_ACTIVE),
-        configuration=configured(channel, record["configuration"], store.ctx.random),
-        created=created, modified=record.get("modified", created),
-    )
-    # Derived fields may be given (a dump has them) but must be what the server derives.
-    for key in ("integrationTypeId", "inboundId"):
-        if key in record and record[key] != integration.get(key):
-            derived = repr(integration[key]) if key in integration else "none for this channel"
-            raise ValueError(f"{key} {record[key]!r} does not fit the channel and configuration (derived: {derived})")
-    _put(store.integrations.add, store.integrations.by_id, integration, "integration", integration["integrationId"])
+LOADERS: dict[str, Callable[[Store, Record], object]] = {
+    "tenants": _load_tenant,
+    "hubs": lambda store, record: store.hubs.load(record, store.tenants),
+    "integrations": lambda store, record: store.integrations.load(record),
+    "integrationPoints": lambda store, record: store.points.load(record),
+}
+"""How each section's records enter a store, in load order: a record may refer only to earlier sections."""
+SECTIONS = tuple(LOADERS)
 
 
-def _put(add: Callable[[Record], None], stored: Mapping[str, Record], record: Record, kind: str,
-         record_id: str) -> None:
-    """Add a complete record; a second record with its id, or a taken name, is the file's error."""
-    if record_id in stored:
-        raise ValueError(f"{kind} {record_id} is defined twice")
+def _add(store: Store, section: str, record: Record) -> None:
     try:
-        add(record)
-    except ApiError as exc:  # a taken name: the API's own sentence says which
+        LOADERS[section](store, record)
+    except ApiError as exc:  # a taken name, id or code: the API's own sentence says which
         raise ValueError(str(exc)) from None
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from mockhub.clock import portal_time
 from mockhub.errors import Forbidden, HubNotFound, NameTaken, Problem
 from mockhub.store.context import Context
 from mockhub.store.paging import OrderedIds, Record, paginate
+from mockhub.store.tenants import TenantStore
 
 ACTIVE = 2000
 UPDATABLE = ("name", "description", "closeDormantConversation", "statusId")
@@ -52,6 +54,28 @@ class HubStore:
             "statusId": body.get("statusId", ACTIVE),
             "created": now,
             "modified": now,
+        }
+        self.add(hub)
+        return hub
+
+    def load(self, record: Mapping[str, Any], tenants: TenantStore) -> Record:
+        """A hub from a fixture record: like :meth:`create`, but ids, times and defaults may be given."""
+        tenant_id = record["tenantId"].lower()
+        if tenant_id not in tenants.by_id:
+            raise ValueError(f"tenant {record['tenantId']} is not defined in 'tenants'")
+        hub_id = (record.get("hubId") or self._ctx.random.uuid()).lower()
+        if hub_id in self.by_id:
+            raise ValueError(f"hub {hub_id} is defined twice")
+        created = record.get("created") or portal_time(self._ctx.clock.tick())
+        hub = {
+            "hubId": hub_id,
+            "tenantId": tenant_id,
+            "name": record["name"],
+            "description": record["description"],
+            "closeDormantConversation": record.get("closeDormantConversation", 0),
+            "statusId": record.get("statusId", ACTIVE),
+            "created": created,
+            "modified": record.get("modified", created),
         }
         self.add(hub)
         return hub

@@ -231,6 +231,31 @@ class IntegrationStore:
         self.add(integration)
         return integration
 
+    def load(self, record: Mapping[str, Any]) -> Record:
+        """An integration from a fixture record: like :meth:`create`, but ids, times and server-added fields
+        may be given; derived fields (a dump has them) must be what the server derives."""
+        hub = self._hubs.by_id.get(record["hubId"].lower())
+        if hub is None:
+            raise ValueError(f"hub {record['hubId']} is not defined in 'hubs'")
+        integration_id = (record.get("integrationId") or self._ctx.random.uuid()).lower()
+        if integration_id in self.by_id:
+            raise ValueError(f"integration {integration_id} is defined twice")
+        channel = channel_of(record["channelId"])
+        created = record.get("created") or portal_time(self._ctx.clock.tick())
+        integration = integration_record(
+            integration_id=integration_id, hub_id=hub["hubId"], channel=channel, name=record["name"],
+            status_id=record.get("statusId", ACTIVE),
+            configuration=configured(channel, record["configuration"], self._ctx.random),
+            created=created, modified=record.get("modified", created),
+        )
+        for key in ("integrationTypeId", "inboundId"):
+            if key in record and record[key] != integration.get(key):
+                derived = repr(integration[key]) if key in integration else "none for this channel"
+                raise ValueError(f"{key} {record[key]!r} does not fit the channel and configuration "
+                                 f"(derived: {derived})")
+        self.add(integration)
+        return integration
+
     def add(self, integration: Record) -> None:
         """Store a complete integration record (from create or from fixtures); its hub must be stored."""
         integration_id, hub_id = integration["integrationId"], integration["hubId"]
