@@ -10,9 +10,10 @@ from aiohttp import web
 
 from mockhub import __version__, docs_page
 from mockhub.endpoint import Call, Handler
-from mockhub.errors import NotFound
+from mockhub.errors import NotFound, ValidationFailed
+from mockhub.fixtures import FixtureError, FixtureSource, dump
 from mockhub.jsonio import json_response
-from mockhub.keys import ADMIN_CONTRACT, CONTRACT, SESSIONS
+from mockhub.keys import ADMIN_CONTRACT, CONTRACT, FIXTURES, SESSIONS
 
 
 def health(call: Call) -> web.Response:
@@ -41,6 +42,22 @@ def reset(call: Call) -> web.Response:
     """Back to the start-up state: data, random sequence, clock, fault rules, journal."""
     call.request.app[SESSIONS].reset(call.session)
     return json_response({"status": "reset", "session": call.session.name})
+
+
+def get_state(call: Call) -> web.Response:
+    """The session's state in the fixture format (loading it back gives the same state)."""
+    return json_response(dump(call.store))
+
+
+def put_state(call: Call) -> web.Response:
+    """Replace the session's state; the random sequence and the clock go on where they were."""
+    try:
+        store = call.request.app[FIXTURES].replace(call.store, FixtureSource("PUT /__mockhub/state", call.body))
+    except FixtureError as exc:
+        raise ValidationFailed(str(exc)) from None
+    call.session.store = store
+    counts = {section: len(records) for section, records in dump(store).items()}
+    return json_response({"status": "replaced", "session": call.session.name, "counts": counts})
 
 
 def list_faults(call: Call) -> web.Response:
@@ -79,6 +96,8 @@ HANDLERS: dict[str, Handler] = {
     "adminOpenapi": openapi,
     "adminDocs": docs,
     "adminReset": reset,
+    "adminGetState": get_state,
+    "adminPutState": put_state,
     "adminListFaults": list_faults,
     "adminAddFault": add_faults,
     "adminClearFaults": clear_faults,

@@ -26,9 +26,10 @@ from mockhub.contracts import Contract
 from mockhub.cors import cors_middleware
 from mockhub.endpoint import Handler, endpoints
 from mockhub.errors import ADMIN_PREFIX, ApiError, InternalError, ValidationFailed, dialect_for, http_error
+from mockhub.fake import FakeSpec, add_fake_data
 from mockhub.faults import DELAY_HEADER, FAULT_HEADER, Decision, FaultEngine, FaultRule, InjectedFault, header_decision
-from mockhub.fixtures import FixtureSource, build_store
-from mockhub.keys import ADMIN_CONTRACT, CONTRACT, SERVER_ERRORS, SESSION, SESSIONS, SETTINGS
+from mockhub.fixtures import FixtureLoader, FixtureSource
+from mockhub.keys import ADMIN_CONTRACT, CONTRACT, FIXTURES, SERVER_ERRORS, SESSION, SESSIONS, SETTINGS
 from mockhub.resources import admin_contract_path, default_fixtures_path
 from mockhub.routes import hubs, integrations, points
 from mockhub.sessions import Session, Sessions
@@ -58,14 +59,18 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def startup_store(settings: Settings, contract: Contract) -> Store:
-    """The state the server starts with (and every session resets to)."""
+def startup_store(settings: Settings, loader: FixtureLoader) -> Store:
+    """The state the server starts with (and every session resets to): fixtures, then fake data."""
     clock = Clock(parse_instant(settings.clock) if settings.clock else None)
+    fake = FakeSpec.parse(settings.fake)
     given: Sequence[Path | Mapping[str, Any]] = (
         () if settings.empty else (settings.fixtures or (default_fixtures_path(),)))
     sources = [FixtureSource.read(Path(g)) if isinstance(g, (str, Path)) else FixtureSource("fixture data", g)
                for g in given]
-    return build_store(sources, contract, settings.seed, clock)
+    store = loader.build(sources, settings.seed, clock)
+    if fake:
+        add_fake_data(store, fake)
+    return store
 
 
 def startup_faults(rules: Sequence[Mapping[str, Any]], admin_contract: Contract) -> tuple[FaultRule, ...]:
@@ -95,8 +100,9 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
     app[SETTINGS] = settings
     app[CONTRACT] = contract
     app[ADMIN_CONTRACT] = admin_contract
+    app[FIXTURES] = loader = FixtureLoader(contract)
     faults = startup_faults(settings.faults, admin_contract)
-    app[SESSIONS] = Sessions(startup_store(settings, contract), settings.journal_size, faults)
+    app[SESSIONS] = Sessions(startup_store(settings, loader), settings.journal_size, faults)
     app[SERVER_ERRORS] = []
     for document, handlers in ((contract, HANDLERS), (admin_contract, admin.HANDLERS)):
         for op, handle in endpoints(document, handlers):

@@ -63,6 +63,8 @@ SERVE_OPTIONS = (
     Option("--fixtures", "load this fixture file instead of the built-in dataset (repeatable)", Path, (),
            "list", "FILE"),
     Option("--empty", "start with no data at all", None, False, "flag"),
+    Option("--fake", "add Faker-made data to what is loaded: hubs=N (for the default tenant), integrations=N "
+           "(in each hub), points=N; e.g. hubs=50,integrations=5,points=200", default="", metavar="SPEC"),
     Option("--clock", "pin the clock to an instant (2021-01-01T00:00:00Z); it then moves one second per write",
            metavar="ISO"),
     Option("--faults", "fault rules in force from start-up and after every reset (a JSON list)", Path,
@@ -128,7 +130,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         return tuple(given) if given is not None else tuple(getattr(args, f"{name}_env"))
 
     return Settings(host=args.host, port=args.port, seed=args.seed, fixtures=listed("fixtures"),
-                    empty=args.empty, clock=args.clock, faults=read_faults(args.faults),
+                    empty=args.empty, fake=args.fake, clock=args.clock, faults=read_faults(args.faults),
                     cors_origins=listed("cors_origin"), journal_size=args.journal_size,
                     access_log=not args.quiet)
 
@@ -141,6 +143,8 @@ def banner(url: str, settings: Settings, summary: Mapping[str, Any]) -> str:
         data = ", ".join(str(f) for f in settings.fixtures)
     else:
         data = "the built-in dataset"
+    if settings.fake:
+        data += f" + fake {settings.fake}"
     counts = ", ".join(f"{len(records)} {section}" for section, records in summary.items() if section != "tenants")
     tokens = [f"{token} (tenant {tenant['tenantId']}{', default' if i == 0 and j == 0 else ''})"
               for i, tenant in enumerate(summary.get("tenants", ())) for j, token in enumerate(tenant["tokens"])]
@@ -150,7 +154,7 @@ def banner(url: str, settings: Settings, summary: Mapping[str, Any]) -> str:
         f"  data:   {data}: {counts or 'nothing'} (seed {settings.seed}{clock})",
         f"  tokens: {'; '.join(tokens) if tokens else 'none (no tenants loaded)'}",
         f"  docs:   {url}/__mockhub/docs",
-        f"  admin:  {url}/__mockhub/ health, openapi.json, reset, faults, requests",
+        f"  admin:  {url}/__mockhub/ health, openapi.json, reset, state, faults, requests",
     ])
 
 

@@ -50,14 +50,6 @@ class FixtureSource:
             raise FixtureError(f"{path}: not valid JSON: {exc}") from None
 
 
-def fixture_validator(contract: Contract) -> Draft202012Validator:
-    """The fixture-format validator; its field rules are the contract's."""
-    with open(fixture_schema_path(), encoding="utf-8") as handle:
-        schema = json.load(handle)
-    registry = contract.registry.with_resource(FIXTURE_URI, Resource.from_contents(schema, DRAFT202012))
-    return Draft202012Validator(schema, registry=registry)
-
-
 def _label(section: str, index: int, record: Any) -> str:
     label = f"{section}[{index}]"
     if isinstance(record, dict):
@@ -87,25 +79,38 @@ def validate(validator: Draft202012Validator, source: FixtureSource) -> None:
         raise FixtureError(f"{source.origin}: {where}: {error.message}")
 
 
-def build_store(sources: Sequence[FixtureSource], contract: Contract, seed: int, clock: Clock) -> Store:
-    """A store holding every source's records, in order; ids and times left out are generated."""
-    store = Store(SeededRandom(seed), clock)
-    load_into(store, sources, contract)
-    return store
+class FixtureLoader:
+    """Checks fixture data against the fixture format (compiled once) and loads it into stores."""
 
+    def __init__(self, contract: Contract) -> None:
+        with open(fixture_schema_path(), encoding="utf-8") as handle:
+            schema = json.load(handle)
+        resource = Resource.from_contents(schema, DRAFT202012)
+        self._validator = Draft202012Validator(schema, registry=contract.registry.with_resource(FIXTURE_URI, resource))
 
-def load_into(store: Store, sources: Sequence[FixtureSource], contract: Contract) -> None:
-    """Add every source's records to ``store``; all are validated before any is added."""
-    validator = fixture_validator(contract)
-    for source in sources:
-        validate(validator, source)
-    for section in SECTIONS:
+    def build(self, sources: Sequence[FixtureSource], seed: int, clock: Clock) -> Store:
+        """A new store holding every source's records, in order; ids and times left out are generated."""
+        store = Store(SeededRandom(seed), clock)
+        self.load_into(store, sources)
+        return store
+
+    def replace(self, store: Store, source: FixtureSource) -> Store:
+        """A new store holding only ``source``'s records, continuing ``store``'s random sequence and clock."""
+        fresh = Store(store.ctx.random.copy(), store.ctx.clock.copy())
+        self.load_into(fresh, [source])
+        return fresh
+
+    def load_into(self, store: Store, sources: Sequence[FixtureSource]) -> None:
+        """Add every source's records to ``store``; all are checked before any is added."""
         for source in sources:
-            for index, record in enumerate(source.data.get(section, ())):
-                try:
-                    _add(store, section, record)
-                except ValueError as exc:
-                    raise FixtureError(f"{source.origin}: {_label(section, index, record)}: {exc}") from None
+            validate(self._validator, source)
+        for section in SECTIONS:
+            for source in sources:
+                for index, record in enumerate(source.data.get(section, ())):
+                    try:
+                        _add(store, section, record)
+                    except ValueError as exc:
+                        raise FixtureError(f"{source.origin}: {_label(section, index, record)}: {exc}") from None
 
 
 def _load_tenant(store: Store, record: Record) -> None:

@@ -94,11 +94,11 @@ class Mockhub:
 
     def load(self, data: Mapping[str, Any] | str | Path) -> None:
         """Add fixture-format data (a dict or a file) to the current state, validated like a fixture file."""
-        from mockhub.fixtures import FixtureSource, load_into
-        from mockhub.keys import CONTRACT
+        from mockhub.fixtures import FixtureSource
+        from mockhub.keys import FIXTURES
 
         source = FixtureSource.read(Path(data)) if isinstance(data, (str, Path)) else FixtureSource("load()", data)
-        self._server.call(lambda: load_into(self._session.store, [source], self._server.app[CONTRACT]))
+        self._server.call(lambda: self._server.app[FIXTURES].load_into(self._session.store, [source]))
 
     def state(self) -> dict[str, Any]:
         """The current state in the fixture format."""

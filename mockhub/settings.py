@@ -22,6 +22,8 @@ class Settings:
     """Fixture files (or fixture data) to load; empty means the built-in dataset (unless ``empty``)."""
     empty: bool = False
     """Start with no data at all (no tenants, so no Portal token is accepted)."""
+    fake: str = ""
+    """Bulk fake data added to the loaded fixtures: ``hubs=50,integrations=5,points=200`` (SPEC 5)."""
     clock: str | None = None
     """ISO instant that pins the clock; ``None`` uses real time."""
     faults: tuple[Mapping[str, Any], ...] = ()

@@ -12,7 +12,7 @@ import pytest
 from mockhub.app import create_app
 from mockhub.clock import Clock
 from mockhub.contracts import Contract
-from mockhub.fixtures import FixtureError, FixtureSource, build_store, dump
+from mockhub.fixtures import FixtureError, FixtureLoader, FixtureSource, dump
 from mockhub.keys import SESSIONS
 from mockhub.resources import default_fixtures_path
 from mockhub.settings import Settings
@@ -664,12 +664,12 @@ async def test_a_dump_loads_back_to_the_same_state(make_api: MakeApi, tmp_path: 
     assert (await listing(reloaded)).json() == (await listing(api)).json()
     for key in ("NEW", "902"):
         assert (await lookup(reloaded, key)).json() == (await lookup(api, key)).json()
-    again = build_store([FixtureSource("dump", state)], contract, 0, Clock())
+    again = FixtureLoader(contract).build([FixtureSource("dump", state)], 0, Clock())
     assert dump(again) == state
 
 
 def test_the_built_in_points_are_the_documented_examples_with_their_own_tokens(contract: Contract) -> None:
-    store = build_store([FixtureSource.read(default_fixtures_path())], contract, 0, Clock())
+    store = FixtureLoader(contract).build([FixtureSource.read(default_fixtures_path())], 0, Clock())
     points = dump(store)["integrationPoints"]
     assert [(p["id"], p["code"], p["type"]) for p in points] == [
         (POINT_ABCDE, "ABCDE", "public"), (POINT_902, "902", "telegram")]

@@ -114,6 +114,10 @@ class HubStore:
         """A page of the tenant's hubs in creation order; ``total`` counts them all."""
         return paginate(self._order.get(tenant_id), self.by_id, number, size)
 
+    def name_taken(self, tenant_id: str, name: str) -> bool:
+        """Whether the tenant has a hub of this name (case-insensitively)."""
+        return (tenant_id, name.casefold()) in self._names
+
     def _check_name(self, tenant_id: str, name: str, own_id: str | None) -> None:
         holder = self._names.get((tenant_id, name.casefold()))
         if holder is not None and holder != own_id:

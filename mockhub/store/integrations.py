@@ -136,6 +136,10 @@ _BY_REF: Mapping[str, Channel] = {
 }
 
 
+CONFIGURED_CHANNELS = tuple(c.name for c in CHANNELS if c.fields)
+"""The channels with a documented configuration (facts.md): the ones that can be created."""
+
+
 def channel_of(ref: str | int) -> Channel:
     """The channel a name or numeric id (as a number or in a path segment) stands for."""
     return _BY_REF[str(ref)]

@@ -287,6 +287,9 @@ class PointStore:
         del self._tokens[point["token_local"]]
         self._ctx.clock.tick()
 
+    def code_taken(self, code: str) -> bool:
+        return code in self._codes
+
     def lookup(self, key: str) -> list[str]:
         """LOOKUP: ids of the points whose id (any case), code or token_local is ``key``; else 404."""
         as_id = key.lower()

@@ -1,0 +1,227 @@
+"""Seeded data (SPEC 5): one random source, fake data, validated fixtures, state dump/load, reset."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mockhub.app import create_app
+from mockhub.fixtures import FixtureError
+from mockhub.settings import Settings
+from tests.conftest import HUB_A, Api, MakeApi
+
+FAKE = "hubs=4,integrations=6,points=5"
+POINTS = "/rest/v1/service/integration_points"
+
+
+async def state(api: Api) -> bytes:
+    reply = await api.get("/__mockhub/state", token=None)
+    assert reply.status == 200
+    return reply.body
+
+
+async def writes(api: Api) -> list[bytes]:
+    """The same requests for every server; their raw answers."""
+    answers = [
+        await api.post("/api/v1/hubs", {"name": "Seeded", "description": "d"}),
+        await api.post(f"/api/v1/integrations/hubs/{HUB_A}", {
+            "channelId": "Direct", "name": "Seeded direct", "configuration": {"integrationType": "Agent"}}),
+        await api.post(POINTS, {"code": "SEEDED", "type": "public"}),
+        await api.put(f"/api/v1/hubs/{HUB_A}", {"statusId": 2002}),
+    ]
+    assert [a.status for a in answers] == [200, 200, 200, 200]
+    return [a.body for a in answers]
+
+
+async def test_the_same_seed_clock_and_options_give_byte_identical_state_and_answers(make_api: MakeApi) -> None:
+    first, second = await make_api(seed=3, fake=FAKE), await make_api(seed=3, fake=FAKE)
+    assert await state(first) == await state(second)
+    assert await writes(first) == await writes(second)
+    assert await state(first) == await state(second)
+
+
+async def test_a_different_seed_gives_different_data_and_ids(make_api: MakeApi) -> None:
+    first, second = await make_api(seed=3, fake=FAKE), await make_api(seed=4, fake=FAKE)
+    assert await state(first) != await state(second)
+    one, two = await writes(first), await writes(second)
+    assert json.loads(one[0])["hubId"] != json.loads(two[0])["hubId"]
+
+
+async def test_fake_data_is_added_to_the_loaded_fixtures_with_realistic_fields(make_api: MakeApi) -> None:
+    api = await make_api(fake=FAKE)
+    data = json.loads(await state(api))
+    assert len(data["hubs"]) == 4 + 4
+    assert len(data["integrations"]) == 6 + 4 * 6
+    assert len(data["integrationPoints"]) == 2 + 5
+    fake_hubs = data["hubs"][4:]
+    assert all(h["tenantId"] == "00000000-0000-0000-0000-000000000001" for h in fake_hubs)
+    assert len({h["name"].casefold() for h in fake_hubs}) == 4
+    by_channel = {i["channelId"]: i["configuration"] for i in data["integrations"][6:]}
+    assert sorted(by_channel) == ["Direct", "Messenger", "Slack", "System", "TwilioSMS", "WebChat"]
+    twilio = by_channel["TwilioSMS"]
+    assert re.fullmatch(r"AC[0-9a-f]{32}", twilio["accountSid"])
+    assert re.fullmatch(r"PN[0-9a-f]{32}", twilio["numberSid"])
+    assert re.fullmatch(r"\+1[2-9]\d{2}[2-9]\d{6}", twilio["phoneNumber"])
+    assert re.fullmatch(r"https://[a-z0-9.-]+\.[a-z]+/hubster/\w+", by_channel["System"]["webhookUrl"])
+    assert by_channel["Slack"]["botAccessToken"].startswith("xoxb-")
+    for point in data["integrationPoints"][2:]:
+        assert re.fullmatch(r"[A-Z]{2}-\d{5,7}", point["code"])
+        assert re.fullmatch(r"[0-9a-f]{32}", point["token_local"])
+        assert point["url"].startswith("http")
+    # every fake record is served by the API like any other
+    hub = fake_hubs[0]
+    assert (await api.get(f"/api/v1/hubs/{hub['hubId']}")).json() == hub
+    lookup = await api.request("LOOKUP", POINTS, json_body=data["integrationPoints"][-1]["code"])
+    assert lookup.json() == [data["integrationPoints"][-1]["id"]]
+
+
+async def test_fake_integrations_alone_go_into_the_default_tenants_hubs(make_api: MakeApi) -> None:
+    data = json.loads(await state(await make_api(fake="integrations=2")))
+    assert len(data["integrations"]) == 6 + 3 * 2
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ("hubs=x", "--fake takes hubs=N,integrations=N,points=N"),
+    ("users=3", "not 'users=3'"),
+    ("hubs", "not 'hubs'"),
+])
+def test_a_bad_fake_spec_is_refused(spec: str, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        create_app(Settings(fake=spec))
+
+
+def test_fake_hubs_need_a_tenant() -> None:
+    with pytest.raises(ValueError, match="need a tenant"):
+        create_app(Settings(empty=True, fake="hubs=1"))
+
+
+async def test_state_dump_and_load_round_trip(make_api: MakeApi) -> None:
+    source = await make_api(fake=FAKE)
+    await writes(source)
+    dumped = await state(source)
+    target = await make_api(empty=True)
+    reply = await target.request("PUT", "/__mockhub/state", token=None, data=dumped,
+                                 headers={"Content-Type": "application/json"})
+    assert reply.status == 200
+    assert reply.json()["counts"] == {"tenants": 2, "hubs": 9, "integrations": 31, "integrationPoints": 8}
+    assert await state(target) == dumped
+    # and the loaded data is served: the tokens of the dump work
+    assert (await target.get("/api/v1/hubs")).json()["total"] == 8
+
+
+async def test_a_dump_is_a_fixture_file(make_api: MakeApi, tmp_path: Path) -> None:
+    source = await make_api(fake=FAKE)
+    await writes(source)
+    dumped = await state(source)
+    path = tmp_path / "dump.json"
+    path.write_bytes(dumped)
+    assert await state(await make_api(fixtures=(path,))) == dumped
+
+
+async def test_put_state_replaces_and_reset_returns_to_the_start_up_state(api: Api) -> None:
+    startup = await state(api)
+    minimal = {"tenants": [{"tenantId": "22222222-2222-2222-2222-222222222222", "tokens": ["t2"]}]}
+    assert (await api.request("PUT", "/__mockhub/state", token=None, json_body=minimal)).status == 200
+    assert (await api.get("/api/v1/hubs")).status == 401  # the old token is gone with the old tenants
+    assert (await api.get("/api/v1/hubs", token="t2")).json()["total"] == 0
+    await api.post("/__mockhub/reset", token=None)
+    assert await state(api) == startup
+
+
+async def test_reset_restores_exactly_after_many_writes(api: Api) -> None:
+    startup = await state(api)
+    await writes(api)
+    for i in range(20):
+        await api.post("/api/v1/hubs", {"name": f"Temp {i}", "description": ""})
+    await api.delete(f"/api/v1/hubs/{HUB_A}")
+    assert await state(api) != startup
+    await api.post("/__mockhub/reset", token=None)
+    assert await state(api) == startup
+
+
+TENANT = {"tenantId": "22222222-2222-2222-2222-222222222222", "tokens": ["t"]}
+HUB = {"hubId": "33333333-3333-3333-3333-333333333333", "tenantId": TENANT["tenantId"], "name": "H",
+       "description": "d"}
+BAD_FIXTURES: list[tuple[str, Any, str]] = [
+    ("not an object", [], "the file must hold a JSON object"),
+    ("unknown section", {"users": []}, "top level: Additional properties are not allowed ('users'"),
+    ("missing field", {"tenants": [TENANT], "hubs": [{k: v for k, v in HUB.items() if k != "description"}]},
+     "hubs[0] (hubId '33333333-3333-3333-3333-333333333333'): Property 'description' is required."),
+    ("null field", {"tenants": [TENANT], "hubs": [{**HUB, "description": None}]},
+     "hubs[0] (hubId '33333333-3333-3333-3333-333333333333'): Property 'description' must be a string."),
+    ("wrong type", {"tenants": [{**TENANT, "tokens": "t"}]},
+     "tenants[0] (tenantId '22222222-2222-2222-2222-222222222222'): Property 'tokens' must be an array."),
+    ("unknown field", {"tenants": [TENANT], "hubs": [{**HUB, "color": "red"}]},
+     "hubs[0] (hubId '33333333-3333-3333-3333-333333333333'): Property 'color' is not supported."),
+    ("bad value", {"tenants": [TENANT], "hubs": [{**HUB, "statusId": 1}]},
+     "hubs[0] (hubId '33333333-3333-3333-3333-333333333333'): Value '1' of 'statusId' is not valid"),
+    ("dangling hub", {"tenants": [TENANT], "hubs": [{**HUB, "tenantId": "44444444-4444-4444-4444-444444444444"}]},
+     "hubs[0] (hubId '33333333-3333-3333-3333-333333333333'): tenant 44444444-4444-4444-4444-444444444444 "
+     "is not defined"),
+    ("dangling integration", {"integrations": [{"hubId": HUB["hubId"], "channelId": "Messenger", "name": "M",
+                                                "configuration": {"pageAccessToken": "x"}}]},
+     "integrations[0] (name 'M'): hub 33333333-3333-3333-3333-333333333333 is not defined"),
+    ("duplicate id", {"tenants": [TENANT], "hubs": [HUB, {**HUB, "name": "Other"}]},
+     "hubs[1] (hubId '33333333-3333-3333-3333-333333333333'): hub 33333333-3333-3333-3333-333333333333 "
+     "is defined twice"),
+    ("duplicate name", {"tenants": [TENANT], "hubs": [HUB, {**HUB, "hubId": "55555555-5555-5555-5555-555555555555",
+                                                            "name": "h"}]},
+     "hubs[1] (hubId '55555555-5555-5555-5555-555555555555'): A hub named 'h' already exists"),
+    ("duplicate token", {"tenants": [TENANT, {**TENANT, "tenantId": "66666666-6666-6666-6666-666666666666"}]},
+     "tenants[1] (tenantId '66666666-6666-6666-6666-666666666666'): token 't' is given to two tenants"),
+    ("duplicate code", {"integrationPoints": [{"code": "A", "type": "im"}, {"code": "A", "type": "im"}]},
+     "integrationPoints[1] (code 'A'):"),
+]
+
+
+@pytest.mark.parametrize(("data", "message"), [c[1:] for c in BAD_FIXTURES], ids=[c[0] for c in BAD_FIXTURES])
+def test_each_kind_of_bad_fixture_is_refused_naming_file_record_and_field(tmp_path: Path, data: Any,
+                                                                          message: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(FixtureError) as refused:
+        create_app(Settings(fixtures=(path,)))
+    assert str(refused.value).startswith(f"{path}: ")
+    assert message in str(refused.value)
+
+
+@pytest.mark.parametrize(("data", "message"), [c[1:] for c in BAD_FIXTURES], ids=[c[0] for c in BAD_FIXTURES])
+async def test_a_bad_put_state_is_400_and_loses_nothing(api: Api, data: Any, message: str) -> None:
+    before = await state(api)
+    reply = await api.request("PUT", "/__mockhub/state", token=None, json_body=data)
+    assert reply.status == 400
+    error = reply.json()["error"]
+    assert error.startswith("PUT /__mockhub/state: ")
+    assert message in error
+    assert await state(api) == before
+
+
+def test_serve_with_fake_data_reports_it_in_the_banner() -> None:
+    process = subprocess.Popen([sys.executable, "-m", "mockhub", "serve", "--port", "0", "--quiet", "--fake",
+                                "hubs=2,points=3"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        process.stdout.readline()
+        data_line = process.stdout.readline()
+    finally:
+        process.terminate()
+        process.wait(10)
+    assert "the built-in dataset + fake hubs=2,points=3: 6 hubs, 6 integrations, 5 integrationPoints" in data_line
+
+
+async def test_the_readme_fixture_example_loads_and_serves(make_api: MakeApi, tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    example = re.search(r"A fixture file is one JSON object.*?```json\n(.*?)```", readme, re.S)
+    assert example is not None
+    path = tmp_path / "example.json"
+    path.write_text(example.group(1))
+    api = await make_api(fixtures=(path,))
+    page = (await api.get("/api/v1/integrations", token="acme-token")).json()
+    assert [i["name"] for i in page["results"]] == ["Site chat"]
+    assert page["results"][0]["configuration"]["echo"] is True
