@@ -81,6 +81,17 @@ def remove_fault(call: Call) -> web.Response:
     return json_response({"status": "removed"})
 
 
+def list_sessions(call: Call) -> web.Response:
+    return json_response(call.request.app[SESSIONS].describe())
+
+
+def drop_session(call: Call) -> web.Response:
+    name = call.path["name"]
+    if not call.request.app[SESSIONS].drop(name):
+        raise NotFound(f"No session '{name}'.")
+    return json_response({"status": "dropped"})
+
+
 def list_requests(call: Call) -> web.Response:
     """The request journal, oldest first."""
     return json_response([entry.to_json() for entry in call.session.journal.entries()])
@@ -102,6 +113,8 @@ HANDLERS: dict[str, Handler] = {
     "adminAddFault": add_faults,
     "adminClearFaults": clear_faults,
     "adminRemoveFault": remove_fault,
+    "adminListSessions": list_sessions,
+    "adminDropSession": drop_session,
     "adminListRequests": list_requests,
     "adminClearRequests": clear_requests,
 }

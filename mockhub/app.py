@@ -25,14 +25,14 @@ from mockhub.clock import Clock, parse_instant, portal_time
 from mockhub.contracts import Contract
 from mockhub.cors import cors_middleware
 from mockhub.endpoint import Handler, endpoints
-from mockhub.errors import ADMIN_PREFIX, ApiError, InternalError, ValidationFailed, dialect_for, http_error
+from mockhub.errors import ADMIN_PREFIX, ApiError, Dialect, InternalError, ValidationFailed, dialect_for, http_error
 from mockhub.fake import FakeSpec, add_fake_data
 from mockhub.faults import DELAY_HEADER, FAULT_HEADER, Decision, FaultEngine, FaultRule, InjectedFault, header_decision
 from mockhub.fixtures import FixtureLoader, FixtureSource
 from mockhub.keys import ADMIN_CONTRACT, CONTRACT, FIXTURES, SERVER_ERRORS, SESSION, SESSIONS, SETTINGS
 from mockhub.resources import admin_contract_path, default_fixtures_path
 from mockhub.routes import hubs, integrations, points
-from mockhub.sessions import Session, Sessions
+from mockhub.sessions import DEFAULT_SESSION, SESSION_COOKIE, SESSION_HEADER, Session, Sessions
 from mockhub.settings import Settings
 from mockhub.store import Store
 
@@ -102,7 +102,8 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
     app[ADMIN_CONTRACT] = admin_contract
     app[FIXTURES] = loader = FixtureLoader(contract)
     faults = startup_faults(settings.faults, admin_contract)
-    app[SESSIONS] = Sessions(startup_store(settings, loader), settings.journal_size, faults)
+    app[SESSIONS] = Sessions(startup_store(settings, loader), settings.journal_size, faults,
+                             max_sessions=settings.max_sessions, idle_seconds=settings.session_idle_seconds)
     app[SERVER_ERRORS] = []
     for document, handlers in ((contract, HANDLERS), (admin_contract, admin.HANDLERS)):
         for op, handle in endpoints(document, handlers):
@@ -113,15 +114,23 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
 @web.middleware
 async def core_middleware(request: web.Request, handler: AiohttpHandler) -> web.StreamResponse:
     """Picks the session, applies faults, renders every error in its API's format, journals the exchange."""
-    session = request.app[SESSIONS].default
-    request[SESSION] = session
     started = perf_counter()
-    if request.path.startswith(ADMIN_PREFIX):
-        admin_response = await _respond(request, handler)  # the control API is never faulted nor journaled
-        _log_access(request, admin_response.status, started, None)
+    admin = request.path.startswith(ADMIN_PREFIX)
+    sessions = request.app[SESSIONS]
+    refused: ApiError | None = None
+    try:
+        session = _session_for(request, sessions, admin)
+    except ApiError as exc:  # a malformed session name: answered, and journaled in the default session
+        session, refused = sessions.default, exc
+    request[SESSION] = session
+    if admin:  # the control API is never faulted nor journaled
+        admin_response = refused.response(Dialect.ADMIN) if refused else await _respond(request, handler)
+        _log_access(request, admin_response.status, started, None, session)
         return admin_response
     fault: Decision | None = None
     try:
+        if refused is not None:
+            raise refused
         fault = _fault_for(request, session)
     except ApiError as exc:
         response: web.StreamResponse | None = exc.response(dialect_for(request.path))
@@ -132,17 +141,30 @@ async def core_middleware(request: web.Request, handler: AiohttpHandler) -> web.
         request.headers, await _body_of(request), response.status if response is not None else 0,
         (perf_counter() - started) * 1000, fault.label if fault is not None else None,
     )
-    _log_access(request, response.status if response is not None else 0, started, fault)
+    _log_access(request, response.status if response is not None else 0, started, fault, session)
     if response is None:
         raise asyncio.CancelledError()  # the connection is gone: nothing to send
     return response
 
 
-def _log_access(request: web.Request, status: int, started: float, fault: Decision | None) -> None:
+def _session_for(request: web.Request, sessions: Sessions, admin: bool) -> Session:
+    """The session a request names: header, then cookie, then (admin API) ``?session=``; else the default."""
+    headers = request.headers
+    name = headers.get(SESSION_HEADER)
+    if name is None and "Cookie" in headers:
+        name = request.cookies.get(SESSION_COOKIE)
+    if name is None and admin:
+        name = request.query.get("session")
+    return sessions.default if name is None else sessions.get(name)
+
+
+def _log_access(request: web.Request, status: int, started: float, fault: Decision | None,
+                session: Session) -> None:
     if request.app[SETTINGS].access_log:
-        access_log.info('%s "%s %s" %s %.2fms%s', request.remote, request.method, request.path_qs,
+        access_log.info('%s "%s %s" %s %.2fms%s%s', request.remote, request.method, request.path_qs,
                         status or "-", (perf_counter() - started) * 1000,
-                        f" fault={fault.label}" if fault is not None else "")
+                        f" fault={fault.label}" if fault is not None else "",
+                        f" session={session.name}" if session.name != DEFAULT_SESSION else "")
 
 
 def _fault_for(request: web.Request, session: Session) -> Decision | None:

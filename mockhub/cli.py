@@ -71,7 +71,11 @@ SERVE_OPTIONS = (
            metavar="FILE"),
     Option("--cors-origin", "allow only this browser origin (repeatable; default: any origin, echoed)", str, (),
            "list", "ORIGIN"),
-    Option("--journal-size", "how many requests the journal keeps (default 1000)", _positive, 1000),
+    Option("--journal-size", "how many requests each session's journal keeps (default 1000)", _positive, 1000),
+    Option("--max-sessions", "most sessions (X-Mockhub-Session) at once, the default one included; the least "
+           "recently used is dropped (default 100)", _positive, 100),
+    Option("--session-idle", "seconds after which an unused session is dropped (default 3600)", float, 3600.0,
+           metavar="SECONDS"),
     Option("--quiet", "no access log line per request", None, False, "flag"),
 )
 
@@ -132,6 +136,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return Settings(host=args.host, port=args.port, seed=args.seed, fixtures=listed("fixtures"),
                     empty=args.empty, fake=args.fake, clock=args.clock, faults=read_faults(args.faults),
                     cors_origins=listed("cors_origin"), journal_size=args.journal_size,
+                    max_sessions=args.max_sessions, session_idle_seconds=args.session_idle,
                     access_log=not args.quiet)
 
 
@@ -154,7 +159,7 @@ def banner(url: str, settings: Settings, summary: Mapping[str, Any]) -> str:
         f"  data:   {data}: {counts or 'nothing'} (seed {settings.seed}{clock})",
         f"  tokens: {'; '.join(tokens) if tokens else 'none (no tenants loaded)'}",
         f"  docs:   {url}/__mockhub/docs",
-        f"  admin:  {url}/__mockhub/ health, openapi.json, reset, state, faults, requests",
+        f"  admin:  {url}/__mockhub/ health, openapi.json, reset, state, faults, requests, sessions",
     ])
 
 

@@ -25,6 +25,7 @@ class Entry:
     """One request as the journal keeps it. Headers and body are kept raw and rendered on read."""
 
     seq: int
+    session: str
     time: str
     method: str
     path: str
@@ -38,6 +39,7 @@ class Entry:
     def to_json(self) -> dict[str, Any]:
         return {
             "seq": self.seq,
+            "session": self.session,
             "time": self.time,
             "method": self.method,
             "path": self.path,
@@ -56,17 +58,18 @@ class Entry:
 class Journal:
     """The last ``size`` requests of a session, oldest first."""
 
-    __slots__ = ("_entries", "_seq")
+    __slots__ = ("_entries", "_seq", "_session")
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, session: str = "default") -> None:
         self._entries: deque[Entry] = deque(maxlen=max(size, 0))
         self._seq = 0
+        self._session = session
 
     def record(self, time: str, method: str, path: str, query: str, headers: Mapping[str, str],
                body: bytes, status: int, duration_ms: float, fault: str | None = None) -> None:
         self._seq += 1
-        self._entries.append(Entry(self._seq, time, method, path, query, tuple(headers.items()), body,
-                                   status, duration_ms, fault))
+        self._entries.append(Entry(self._seq, self._session, time, method, path, query, tuple(headers.items()),
+                                   body, status, duration_ms, fault))
 
     def entries(self) -> list[Entry]:
         return list(self._entries)

@@ -1,35 +1,75 @@
-"""Sessions: a store, a journal (and fault rules) per client. The default session is one of them."""
+"""Sessions (SPEC section 6): a store, fault rules and a journal per client of one server.
+
+``X-Mockhub-Session: NAME`` (or the ``mockhub_session`` cookie, which a browser app sets
+once) selects a session; no header means the default session, which is just a session.
+Each starts as a copy of the start-up state, so every session starts identical. They are
+bounded: at most ``max_sessions`` (the least recently used is evicted) and none idle
+longer than ``idle_seconds``; the default session is never evicted.
+"""
 
 from __future__ import annotations
 
+import logging
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from mockhub.errors import Problem, ValidationFailed
 from mockhub.faults import FaultEngine, FaultRule
 from mockhub.journal import Journal
 from mockhub.store import Store
 
 DEFAULT_SESSION = "default"
+SESSION_HEADER = "X-Mockhub-Session"
+SESSION_COOKIE = "mockhub_session"
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+SWEEP_INTERVAL = 1.0
+"""Most seconds between two sweeps for idle sessions (a sweep runs on a named session's lookup)."""
+
+log = logging.getLogger("mockhub")
+
+
+def check_name(name: str) -> str:
+    """The session name, or 400 naming the header: 1 to 64 letters, digits, ``_.:-``."""
+    if not NAME_PATTERN.fullmatch(name):
+        raise ValidationFailed(problems=(Problem(
+            206, f"Session name '{name[:64]}' is not valid: use 1 to 64 letters, digits, '_', '.', ':' or '-' "
+                 f"(header {SESSION_HEADER} or cookie {SESSION_COOKIE})."),))
+    return name
 
 
 class Session:
     """One isolated world: its own state, fault rules and request journal."""
 
-    __slots__ = ("name", "store", "faults", "journal")
+    __slots__ = ("name", "store", "faults", "journal", "last_used")
 
-    def __init__(self, name: str, store: Store, faults: FaultEngine, journal: Journal) -> None:
+    def __init__(self, name: str, store: Store, faults: FaultEngine, journal: Journal, now: float) -> None:
         self.name = name
         self.store = store
         self.faults = faults
         self.journal = journal
+        self.last_used = now
 
 
 class Sessions:
     """Every session of a server, each started from the same start-up state."""
 
-    def __init__(self, startup: Store, journal_size: int, startup_faults: tuple[FaultRule, ...] = ()) -> None:
+    def __init__(self, startup: Store, journal_size: int, startup_faults: tuple[FaultRule, ...] = (), *,
+                 max_sessions: int = 100, idle_seconds: float = 3600.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self._startup = startup
         self._startup_faults = startup_faults
         self._journal_size = journal_size
-        self._sessions: dict[str, Session] = {}
-        self.default = self.get(DEFAULT_SESSION)
+        self._max = max(max_sessions, 2)  # the default and at least one named session
+        self._idle = idle_seconds
+        self._monotonic = monotonic
+        self._named: OrderedDict[str, Session] = OrderedDict()
+        """Sessions other than the default, least recently used first."""
+        self._sweep_every = min(SWEEP_INTERVAL, idle_seconds / 2)
+        self._next_sweep = monotonic() + self._sweep_every
+        self.default = self._new(DEFAULT_SESSION)
 
     @property
     def startup(self) -> Store:
@@ -38,15 +78,52 @@ class Sessions:
 
     def get(self, name: str) -> Session:
         """The named session, made from the start-up state on first use."""
-        session = self._sessions.get(name)
+        if name == DEFAULT_SESSION:
+            return self.default
+        now = self._monotonic()
+        if now >= self._next_sweep:
+            self._sweep(now)
+        session = self._named.get(name)
         if session is None:
-            session = Session(name, self._startup.copy(), FaultEngine(self._startup_faults),
-                              Journal(self._journal_size))
-            self._sessions[name] = session
+            session = self._named[name] = self._new(check_name(name))
+            while len(self._named) >= self._max:  # the default session counts towards the maximum
+                self._evict(next(iter(self._named.values())), "the most sessions are in use")
+        else:
+            self._named.move_to_end(name)
+        session.last_used = now
         return session
+
+    def drop(self, name: str) -> bool:
+        """Forget a named session; the default one cannot be dropped (reset it instead)."""
+        if name == DEFAULT_SESSION:
+            raise ValidationFailed(problems=(Problem(206, "The default session cannot be dropped; reset it."),))
+        return self._named.pop(name, None) is not None
 
     def reset(self, session: Session) -> None:
         """Back to the start-up state: data, random sequence, clock, fault rules and counters; empty journal."""
         session.store = self._startup.copy()
         session.faults = FaultEngine(self._startup_faults)
         session.journal.clear()
+
+    def describe(self) -> list[dict[str, Any]]:
+        """Each session: its name, journal size, fault rules and idle time, the default first."""
+        now = self._monotonic()
+        return [{"name": s.name, "requests": len(s.journal), "faults": len(s.faults.rules),
+                 "idle_seconds": round(max(now - s.last_used, 0.0), 3)}
+                for s in (self.default, *self._named.values())]
+
+    def _new(self, name: str) -> Session:
+        return Session(name, self._startup.copy(), FaultEngine(self._startup_faults),
+                       Journal(self._journal_size, name), self._monotonic())
+
+    def _sweep(self, now: float) -> None:
+        self._next_sweep = now + self._sweep_every
+        for session in list(self._named.values()):  # least recently used first: stop at the first fresh one
+            if now - session.last_used < self._idle:
+                break
+            self._evict(session, f"idle for {now - session.last_used:.0f} s")
+
+    def _evict(self, session: Session, why: str) -> None:
+        del self._named[session.name]
+        log.info("session '%s' evicted: %s (at most %d sessions, %g s idle)", session.name, why, self._max,
+                 self._idle)

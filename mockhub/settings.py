@@ -30,6 +30,10 @@ class Settings:
     """Fault rules in force from start-up (and after every reset); see SPEC section 4."""
     journal_size: int = 1000
     """How many requests the journal keeps (the oldest go first)."""
+    max_sessions: int = 100
+    """Most sessions at once, the default one included (at least 2); the least recently used goes first."""
+    session_idle_seconds: float = 3600.0
+    """A named session unused this long is dropped."""
     max_body_bytes: int = 1024 * 1024
     cors_origins: tuple[str, ...] = ()
     """Browser origins allowed by CORS; empty allows any origin (echoed back, credentials allowed)."""

@@ -109,7 +109,9 @@ lookup=$(curl -fsS -X LOOKUP -H 'Content-Type: application/json' -d '"ABCDE"' "$
 echo "LOOKUP /rest/v1/service/integration_points \"ABCDE\" -> $lookup"
 [ "$lookup" = '["b4680fbe-016c-d86f-1d6b-50e54938780c"]' ] || fail "LOOKUP"
 
-owner=$(stat -c %U "/proc/$(pgrep -f -n 'mockhub serve' || echo "$pid")" 2>/dev/null || echo "?")
-echo "server process runs as: $owner"
+# env and chroot exec into the server, so $pid is the server process itself.
+uid=$(stat -c %u "/proc/$pid")
+echo "server process runs as uid $uid"
+[ "$uid" = "${user%%:*}" ] && [ "$uid" != 0 ] || fail "the server must run as the image's non-root user"
 
 say "container smoke test passed"

@@ -1,0 +1,171 @@
+"""Isolated sessions inside one server (SPEC 6, issue 12): parallel suites against one mock."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+
+import pytest
+
+from tests.conftest import HUB_A, Api, MakeApi
+from tests.test_cli import serving
+
+HUBS = "/api/v1/hubs"
+
+
+def named(session: str, **headers: str) -> dict[str, str]:
+    return {"X-Mockhub-Session": session, **headers}
+
+
+async def total(api: Api, **headers: str) -> int:
+    return int((await api.get(HUBS, headers=headers)).json()["total"])
+
+
+async def test_two_sessions_do_not_see_each_others_data(api: Api) -> None:
+    created = await api.post(HUBS, {"name": "Only in A", "description": ""}, headers=named("a"))
+    assert created.status == 200
+    assert await total(api, **named("a")) == 4
+    assert await total(api, **named("b")) == 3
+    assert await total(api) == 3  # the default session
+    assert (await api.get(f"{HUBS}/{created.json()['hubId']}", headers=named("b"))).status == 404
+
+
+async def test_a_new_session_starts_from_the_start_up_state(api: Api) -> None:
+    await api.post(HUBS, {"name": "Changed default", "description": ""})
+    fresh = await api.get("/__mockhub/state", token=None, headers=named("fresh"))
+    await api.post("/__mockhub/reset", token=None)
+    startup = await api.get("/__mockhub/state", token=None)
+    assert fresh.body == startup.body
+    # and the same requests give the same answers in both: same random sequence, same clock
+    one = await api.post(HUBS, {"name": "Twin", "description": ""}, headers=named("one"))
+    two = await api.post(HUBS, {"name": "Twin", "description": ""}, headers=named("two"))
+    assert one.body == two.body
+
+
+async def test_faults_and_rate_limits_stay_in_their_session(api: Api) -> None:
+    await api.post("/__mockhub/faults", {"status": 503}, token=None, headers=named("flaky"))
+    await api.post("/__mockhub/faults", {"rate_limit": {"requests": 1, "per_seconds": 60}}, token=None,
+                   headers=named("limited"))
+    assert (await api.get(HUBS, headers=named("flaky"))).status == 503
+    assert [(await api.get(HUBS, headers=named("limited"))).status for _ in range(2)] == [200, 429]
+    assert (await api.get(HUBS, headers=named("calm"))).status == 200
+    assert (await api.get(HUBS)).status == 200
+
+
+async def test_each_session_has_its_own_journal_marked_with_its_name(api: Api) -> None:
+    await api.get(HUBS, headers=named("a"))
+    await api.get(HUBS, headers=named("a"))
+    await api.get(f"{HUBS}/{HUB_A}", headers=named("b"))
+    a = (await api.get("/__mockhub/requests", token=None, headers=named("a"))).json()
+    b = (await api.get("/__mockhub/requests", token=None, params={"session": "b"})).json()
+    assert [(e["session"], e["path"]) for e in a] == [("a", HUBS), ("a", HUBS)]
+    assert [(e["session"], e["path"]) for e in b] == [("b", f"{HUBS}/{HUB_A}")]
+    assert (await api.get("/__mockhub/requests", token=None)).json() == []
+
+
+async def test_the_cookie_selects_a_session_for_browser_apps(api: Api) -> None:
+    await api.post(HUBS, {"name": "Cookie hub", "description": ""}, headers={"Cookie": "mockhub_session=tab-1"})
+    assert await total(api, Cookie="theme=dark; mockhub_session=tab-1") == 4
+    assert await total(api, Cookie="mockhub_session=tab-2") == 3
+    # the header wins over the cookie
+    assert await total(api, Cookie="mockhub_session=tab-1", **named("tab-2")) == 3
+
+
+async def test_admin_calls_act_on_the_named_session(api: Api) -> None:
+    await api.post(HUBS, {"name": "To be reset", "description": ""}, headers=named("s"))
+    await api.post(HUBS, {"name": "Kept", "description": ""})
+    assert (await api.post("/__mockhub/reset", token=None, headers=named("s"))).json()["session"] == "s"
+    assert await total(api, **named("s")) == 3
+    assert await total(api) == 4
+    put = await api.request("PUT", "/__mockhub/state", token=None, params={"session": "s"},
+                            json_body={"tenants": [{"tenantId": "22222222-2222-2222-2222-222222222222",
+                                                    "tokens": ["mockhub-dev-token"]}]})
+    assert put.json()["session"] == "s"
+    assert await total(api, **named("s")) == 0
+    assert await total(api) == 4
+
+
+async def test_sessions_are_listed_and_dropped(api: Api) -> None:
+    await api.post(HUBS, {"name": "Gone soon", "description": ""}, headers=named("temp"))
+    await api.post("/__mockhub/faults", {"status": 408}, token=None, headers=named("temp"))
+    listed = (await api.get("/__mockhub/sessions", token=None)).json()
+    assert [(s["name"], s["requests"], s["faults"]) for s in listed] == [("default", 0, 0), ("temp", 1, 1)]
+    assert (await api.delete("/__mockhub/sessions/temp", token=None)).status == 200
+    assert (await api.delete("/__mockhub/sessions/temp", token=None)).status == 404
+    assert await total(api, **named("temp")) == 3  # used again: a fresh session
+    refused = await api.delete("/__mockhub/sessions/default", token=None)
+    assert refused.status == 400
+    assert "reset it" in refused.json()["error"]
+
+
+async def test_the_least_recently_used_session_is_evicted_and_logged(make_api: MakeApi,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    api = await make_api(max_sessions=3)  # the default and two named ones
+    caplog.set_level(logging.INFO, logger="mockhub")
+    await api.post(HUBS, {"name": "Old", "description": ""}, headers=named("old"))
+    await api.post(HUBS, {"name": "Kept", "description": ""}, headers=named("kept"))
+    await api.get(HUBS, headers=named("old"))  # old is now more recent than kept
+    await api.get(HUBS, headers=named("new"))
+    names = [s["name"] for s in (await api.get("/__mockhub/sessions", token=None)).json()]
+    assert names == ["default", "old", "new"]
+    assert "session 'kept' evicted: the most sessions are in use" in caplog.text
+    assert await total(api, **named("old")) == 4
+    assert await total(api, **named("kept")) == 3  # started afresh
+
+
+async def test_an_idle_session_expires(make_api: MakeApi, caplog: pytest.LogCaptureFixture) -> None:
+    api = await make_api(session_idle_seconds=0.2)
+    caplog.set_level(logging.INFO, logger="mockhub")
+    await api.post(HUBS, {"name": "Idle", "description": ""}, headers=named("idle"))
+    await asyncio.sleep(0.35)
+    await api.get(HUBS, headers=named("busy"))
+    assert [s["name"] for s in (await api.get("/__mockhub/sessions", token=None)).json()] == ["default", "busy"]
+    assert re.search(r"session 'idle' evicted: idle for \d+ s", caplog.text)
+
+
+@pytest.mark.parametrize("name", ["", "has space", "x" * 65, "ünï"])
+async def test_a_bad_session_name_is_400_in_the_apis_format(api: Api, name: str) -> None:
+    portal = await api.get(HUBS, headers=named(name))
+    assert portal.status == 400
+    assert "X-Mockhub-Session" in portal.json()["errors"][0]["description"]
+    era = await api.get("/rest/v1/service/integration_points", headers=named(name))
+    assert era.status == 400
+    assert era.json()["error_code"] == 1400
+    admin = await api.get("/__mockhub/requests", token=None, headers=named(name))
+    assert admin.status == 400
+
+
+async def test_parallel_suites_in_their_own_sessions_do_not_collide(api: Api) -> None:
+    async def suite(session: str) -> list[int]:
+        statuses = []
+        for i in range(10):
+            reply = await api.post(HUBS, {"name": f"Shared name {i}", "description": ""}, headers=named(session))
+            statuses.append(reply.status)
+        reply = await api.get(HUBS, params={"pageSize": "100"}, headers=named(session))
+        statuses.append(reply.json()["total"])
+        return statuses
+
+    results = await asyncio.gather(*(suite(f"worker-{n}") for n in range(4)))
+    assert all(r == [200] * 10 + [13] for r in results)
+
+
+async def test_cors_allows_the_session_header(api: Api) -> None:
+    assert api.client is not None
+    async with api.client.options(HUBS, headers={"Origin": "http://localhost:3000",
+                                                 "Access-Control-Request-Method": "POST"}) as response:
+        assert "X-Mockhub-Session" in response.headers["Access-Control-Allow-Headers"]
+
+
+def test_the_access_log_shows_the_session() -> None:
+    import urllib.request
+
+    with serving() as (process, url):
+        request = urllib.request.Request(f"{url}/__mockhub/health", headers={"X-Mockhub-Session": "e2e-7"})
+        assert json.load(urllib.request.urlopen(request, timeout=10))["status"] == "ok"
+        process.terminate()
+        process.wait(10)
+        assert process.stderr is not None
+        log = process.stderr.read()
+    assert re.search(r'"GET /__mockhub/health" 200 \S+ms session=e2e-7$', log, re.M), log
