@@ -8,6 +8,7 @@ paths come from the contracts themselves, so the two cannot drift.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import socket
 import struct
@@ -25,7 +26,16 @@ from mockhub.clock import Clock, parse_instant, portal_time
 from mockhub.contracts import Contract
 from mockhub.cors import cors_middleware
 from mockhub.endpoint import Handler, endpoints
-from mockhub.errors import ADMIN_PREFIX, ApiError, Dialect, InternalError, ValidationFailed, dialect_for, http_error
+from mockhub.errors import (
+    ADMIN_PREFIX,
+    ApiError,
+    Dialect,
+    InternalError,
+    Unauthorized,
+    ValidationFailed,
+    dialect_for,
+    http_error,
+)
 from mockhub.fake import FakeSpec, add_fake_data
 from mockhub.faults import DELAY_HEADER, FAULT_HEADER, Decision, FaultEngine, FaultRule, InjectedFault, header_decision
 from mockhub.fixtures import FixtureLoader, FixtureSource
@@ -35,6 +45,9 @@ from mockhub.routes import hubs, integrations, points
 from mockhub.sessions import DEFAULT_SESSION, SESSION_COOKIE, SESSION_HEADER, Session, Sessions
 from mockhub.settings import Settings
 from mockhub.store import Store
+
+ADMIN_TOKEN_HEADER = "X-Mockhub-Admin-Token"
+HEALTH_PATH = f"{ADMIN_PREFIX}health"
 
 log = logging.getLogger("mockhub")
 access_log = logging.getLogger("mockhub.access")
@@ -124,6 +137,7 @@ async def core_middleware(request: web.Request, handler: AiohttpHandler) -> web.
         session, refused = sessions.default, exc
     request[SESSION] = session
     if admin:  # the control API is never faulted nor journaled
+        refused = refused or _admin_refusal(request)
         admin_response = refused.response(Dialect.ADMIN) if refused else await _respond(request, handler)
         _log_access(request, admin_response.status, started, None, session)
         return admin_response
@@ -145,6 +159,17 @@ async def core_middleware(request: web.Request, handler: AiohttpHandler) -> web.
     if response is None:
         raise asyncio.CancelledError()  # the connection is gone: nothing to send
     return response
+
+
+def _admin_refusal(request: web.Request) -> ApiError | None:
+    """401 for a control call without the --admin-token (health stays open for HEALTHCHECK)."""
+    expected = request.app[SETTINGS].admin_token
+    if expected is None or request.path == HEALTH_PATH:
+        return None
+    given = request.headers.get(ADMIN_TOKEN_HEADER, "")
+    if hmac.compare_digest(given.encode(), expected.encode()):
+        return None
+    return Unauthorized(f"The control API needs the header {ADMIN_TOKEN_HEADER} with the server's admin token.")
 
 
 def _session_for(request: web.Request, sessions: Sessions, admin: bool) -> Session:

@@ -76,6 +76,8 @@ SERVE_OPTIONS = (
            "recently used is dropped (default 100)", _positive, 100),
     Option("--session-idle", "seconds after which an unused session is dropped (default 3600)", float, 3600.0,
            metavar="SECONDS"),
+    Option("--admin-token", "require the header X-Mockhub-Admin-Token with this value on every /__mockhub/ "
+           "call but health", metavar="TOKEN"),
     Option("--quiet", "no access log line per request", None, False, "flag"),
 )
 
@@ -137,6 +139,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
                     empty=args.empty, fake=args.fake, clock=args.clock, faults=read_faults(args.faults),
                     cors_origins=listed("cors_origin"), journal_size=args.journal_size,
                     max_sessions=args.max_sessions, session_idle_seconds=args.session_idle,
+                    admin_token=args.admin_token,
                     access_log=not args.quiet)
 
 
@@ -159,7 +162,8 @@ def banner(url: str, settings: Settings, summary: Mapping[str, Any]) -> str:
         f"  data:   {data}: {counts or 'nothing'} (seed {settings.seed}{clock})",
         f"  tokens: {'; '.join(tokens) if tokens else 'none (no tenants loaded)'}",
         f"  docs:   {url}/__mockhub/docs",
-        f"  admin:  {url}/__mockhub/ health, openapi.json, reset, state, faults, requests, sessions",
+        f"  admin:  {url}/__mockhub/ health, openapi.json, reset, state, faults, requests, sessions"
+        + (" (X-Mockhub-Admin-Token required)" if settings.admin_token else ""),
     ])
 
 

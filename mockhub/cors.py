@@ -15,7 +15,7 @@ from aiohttp.typedefs import Handler, Middleware
 
 ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, LOOKUP, OPTIONS"
 ALLOWED_HEADERS = ("Authorization, Content-Type, X-HTTP-Method-Override, X-Mockhub-Fault, X-Mockhub-Delay, "
-                   "X-Mockhub-Session")
+                   "X-Mockhub-Session, X-Mockhub-Admin-Token")
 EXPOSED_HEADERS = "Retry-After, Allow, WWW-Authenticate, Content-Length"
 PREFLIGHT_MAX_AGE = "600"
 

@@ -87,6 +87,12 @@ class MalformedJson(ValidationFailed):
     code = 302
 
 
+class MalformedRequest(ValidationFailed):
+    """400: the request is not valid HTTP (a line over the size limit, a NUL in a header)."""
+
+    code = 206
+
+
 class NameTaken(ValidationFailed):
     """400 PRT000600: a hub name is already used by the tenant."""
 

@@ -19,11 +19,23 @@ def _reject_constant(name: str) -> Any:
     raise JsonError(f"{name} is not valid JSON")
 
 
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # A key given twice is ambiguous (parsers disagree on which wins): refuse it.
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise JsonError(f"the key {key!r} is given twice in one object")
+            seen.add(key)
+    return value
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
 
 
 def loads(raw: bytes | str) -> Any:
-    """Parse strict JSON (no NaN/Infinity), raising :class:`JsonError` on any problem."""
+    """Parse strict JSON (no NaN/Infinity, no key twice in an object), raising :class:`JsonError` on any problem."""
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError as exc:

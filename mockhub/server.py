@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from mockhub.http_parser import MockhubRunner
+from mockhub.protocol import MockhubRunner
 
 T = TypeVar("T")
 

@@ -34,6 +34,8 @@ class Settings:
     """Most sessions at once, the default one included (at least 2); the least recently used goes first."""
     session_idle_seconds: float = 3600.0
     """A named session unused this long is dropped."""
+    admin_token: str | None = None
+    """When set, every /__mockhub/ call but health needs ``X-Mockhub-Admin-Token: <it>``."""
     max_body_bytes: int = 1024 * 1024
     cors_origins: tuple[str, ...] = ()
     """Browser origins allowed by CORS; empty allows any origin (echoed back, credentials allowed)."""

@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from mockhub.http_parser import MockhubRunner
+from mockhub.protocol import MockhubRunner
 
 
 class MockhubTestServer(TestServer):

@@ -4,6 +4,7 @@ against the contract by one helper, so the mock and its contract cannot drift.""
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -98,6 +99,16 @@ class Api:
 
     async def delete(self, path: str, **kw: Any) -> Reply:
         return await self.request("DELETE", path, **kw)
+
+
+def raw_exchange(port: int, data: bytes) -> bytes:
+    """Send raw bytes to a local server and read until it closes the connection (for what no client sends)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(data)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
 
 
 @pytest.fixture(scope="session")

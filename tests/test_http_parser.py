@@ -10,10 +10,9 @@ import asyncio
 import http.client
 import io
 import json
-import socket
 from typing import Any
 
-from tests.conftest import ABCDE_TOKEN, POINT_ABCDE, POINTS, TOKEN, Api
+from tests.conftest import ABCDE_TOKEN, POINT_ABCDE, POINTS, TOKEN, Api, raw_exchange
 
 Answer = tuple[int, Any]
 
@@ -108,15 +107,6 @@ class _Replay(io.BytesIO):
         pass
 
 
-def _pipelined(port: int, chunk: bytes) -> bytes:
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        sock.sendall(chunk)
-        chunks = []
-        while data := sock.recv(65536):
-            chunks.append(data)
-    return b"".join(chunks)
-
-
 async def pipeline(api: Api, requests: list[tuple[str, str, bytes]]) -> list[Answer]:
     """Send every request in one chunk (the last closes the connection); read each answer in turn."""
     chunk = b""
@@ -124,7 +114,7 @@ async def pipeline(api: Api, requests: list[tuple[str, str, bytes]]) -> list[Ans
         close = "Connection: close\r\n" if i == len(requests) - 1 else ""
         chunk += (f"{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
                   f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n{close}\r\n").encode() + body
-    raw = await asyncio.to_thread(_pipelined, _port(api), chunk)
+    raw = await asyncio.to_thread(raw_exchange, _port(api), chunk)
     replay = _Replay(raw)
     answers = []
     for method, path, _ in requests:

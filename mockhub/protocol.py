@@ -1,20 +1,30 @@
-"""Accept custom verbs (LOOKUP) without giving up aiohttp's C HTTP parser.
+"""mockhub's HTTP connections: custom verbs (LOOKUP) on the C parser, and JSON for unparsable requests.
 
 aiohttp's C parser (llhttp) knows a fixed table of methods and answers anything else
 with ``400 Invalid method encountered`` before a handler runs. Each connection here
 starts on the C parser; only when it rejects a method does that connection switch to
 aiohttp's pure-Python parser, which accepts any RFC 9110 token. Ordinary traffic never
 pays for the slower parser.
+
+A request that cannot be parsed at all (a line over the size limit, a NUL in a header)
+never reaches the app; aiohttp would answer it in plain text and log a traceback. Here
+it is answered in the API's own error format and logged as one line.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from aiohttp import web
-from aiohttp.http_exceptions import BadHttpMethod
+from aiohttp.http_exceptions import BadHttpMessage, BadHttpMethod, LineTooLong
 from aiohttp.http_parser import HttpRequestParserPy
 from aiohttp.web_protocol import MAX_MSG_QUEUE_SIZE, RequestHandler, RequestPayloadError
+from aiohttp.web_request import BaseRequest
+
+from mockhub.errors import ApiError, MalformedRequest, dialect_for
+
+log = logging.getLogger("mockhub")
 
 
 class FallbackParser:
@@ -65,11 +75,45 @@ class FallbackParser:
         self._active.set_upgraded(value)
 
 
+class MockhubRequestHandler(RequestHandler):
+    """aiohttp's connection handler with the parser fallback and API-format protocol errors."""
+
+    def __init__(self, manager: web.Server, **kwargs: Any) -> None:
+        super().__init__(manager, **kwargs)
+        self._parser = FallbackParser(self, self._parser)  # type: ignore[assignment]
+
+    def handle_error(self, request: BaseRequest, status: int = 500, exc: BaseException | None = None,
+                     message: str | None = None) -> web.StreamResponse:
+        if request.writer.output_size > 0:  # as aiohttp: an answer is under way, the connection is broken
+            raise ConnectionError("a response was already sent; cannot send an error")
+        reason = _reason(exc, message)
+        log.info("unparsable request from %s: %s", request.remote, reason)
+        error = MalformedRequest(reason) if status == 400 else ApiError(reason)
+        error.status = status
+        # When the request line itself is unreadable, its API is unknown: the Portal format.
+        response = error.response(dialect_for(_path_of(request)))
+        response.force_close()
+        return response
+
+
+def _reason(exc: BaseException | None, message: str | None) -> str:
+    if isinstance(exc, LineTooLong):
+        return "The request line or a header field is too long."
+    if isinstance(exc, BadHttpMessage):
+        return f"The request is not valid HTTP: {exc.message.splitlines()[0].rstrip(':')}."
+    return message or "The request could not be handled."
+
+
+def _path_of(request: BaseRequest) -> str:
+    try:
+        return request.path
+    except Exception:  # the request line itself was unreadable
+        return "/"
+
+
 class _Server(web.Server):
     def __call__(self) -> RequestHandler:
-        handler = super().__call__()
-        handler._parser = FallbackParser(handler, handler._parser)  # type: ignore[assignment]
-        return handler
+        return MockhubRequestHandler(self, loop=self._loop, **self._kwargs)
 
 
 class MockhubRunner(web.AppRunner):

@@ -1,0 +1,110 @@
+"""Concurrency (issue 11): races give one winner, nothing is lost, control calls never half-apply."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import urllib.error
+import urllib.request
+from typing import Any
+
+from mockhub.pytest_plugin import Mockhub
+from tests.conftest import HUB_A, Api
+
+HUBS = "/api/v1/hubs"
+POINTS = "/rest/v1/service/integration_points"
+
+
+async def test_200_concurrent_creates_of_one_name_give_exactly_one_hub(api: Api) -> None:
+    replies = await asyncio.gather(*(api.post(HUBS, {"name": "Contested", "description": str(i)})
+                                     for i in range(200)))
+    statuses = [r.status for r in replies]
+    assert statuses.count(200) == 1
+    assert statuses.count(400) == 199
+    assert all(r.error_codes() == [600] for r in replies if r.status == 400)
+    names = [h["name"] for h in (await api.get(HUBS, params={"pageSize": "100"})).json()["results"]]
+    assert names.count("Contested") == 1
+
+
+async def test_1000_concurrent_creates_of_distinct_names_all_land(api: Api) -> None:
+    replies = await asyncio.gather(*(api.post(HUBS, {"name": f"Hub {i}", "description": ""}) for i in range(1000)))
+    assert {r.status for r in replies} == {200}
+    assert len({r.json()["hubId"] for r in replies}) == 1000
+    assert (await api.get(HUBS)).json()["total"] == 1003
+    points = await asyncio.gather(*(api.post(POINTS, {"code": f"P{i}", "type": "im"}) for i in range(300)))
+    assert {r.status for r in points} == {200}
+    assert len({r.json()["token_local"] for r in points}) == 300
+
+
+def consistent(state: dict[str, Any]) -> None:
+    """Every record refers to records that exist: nothing half-applied."""
+    tenants = {t["tenantId"] for t in state["tenants"]}
+    hubs = {h["hubId"] for h in state["hubs"]}
+    assert all(h["tenantId"] in tenants for h in state["hubs"])
+    assert all(i["hubId"] in hubs for i in state["integrations"])
+    assert len({p["code"] for p in state["integrationPoints"]}) == len(state["integrationPoints"])
+
+
+async def test_resets_fault_changes_and_state_loads_racing_with_traffic(api: Api) -> None:
+    startup = (await api.get("/__mockhub/state", token=None)).json()
+
+    async def traffic(n: int) -> list[int]:
+        statuses = []
+        for i in range(40):
+            for reply in (await api.post(HUBS, {"name": f"T{n}-{i}", "description": ""}),
+                          await api.get(HUBS),
+                          await api.post(f"/api/v1/integrations/hubs/{HUB_A}", {
+                              "channelId": "Messenger", "name": f"M{n}-{i}",
+                              "configuration": {"pageAccessToken": "x"}}),
+                          await api.request("LOOKUP", POINTS, json_body="ABCDE"),
+                          await api.delete(f"{HUBS}/{HUB_A}")):
+                statuses.append(reply.status)
+        return statuses
+
+    async def control() -> None:
+        for _ in range(30):
+            await api.post("/__mockhub/reset", token=None)
+            await api.post("/__mockhub/faults", {"status": 503, "probability": 0.2}, token=None)
+            await api.request("PUT", "/__mockhub/state", token=None, json_body=startup)
+            await api.delete("/__mockhub/faults", token=None)
+            await asyncio.sleep(0)
+
+    results = await asyncio.gather(*(traffic(n) for n in range(4)), control())
+    statuses = {s for r in results[:4] for s in r}
+    assert all(s < 500 or s == 503 for s in statuses), statuses  # 503s are the injected ones
+    assert {200} <= statuses
+    consistent((await api.get("/__mockhub/state", token=None)).json())
+
+
+def test_the_plugin_server_is_safe_while_a_test_thread_arranges_data(mockhub: Mockhub) -> None:
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def requests() -> None:
+        request = urllib.request.Request(f"{mockhub.url}{HUBS}?pageSize=100", headers=mockhub.headers)
+        while not stop.is_set():
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    page = json.load(response)
+                    assert page["total"] >= 3
+                    assert len(page["results"]) == min(page["total"], 100)
+            except (AssertionError, urllib.error.URLError) as exc:
+                errors.append(exc)
+                return
+
+    readers = [threading.Thread(target=requests) for _ in range(3)]
+    for reader in readers:
+        reader.start()
+    try:
+        for i in range(200):
+            mockhub.load({"hubs": [{"tenantId": "00000000-0000-0000-0000-000000000001", "name": f"Arranged {i}",
+                                    "description": ""}]})
+            if i % 50 == 0:
+                mockhub.add_fault({"path": "/nowhere", "status": 503})
+    finally:
+        stop.set()
+        for reader in readers:
+            reader.join(10)
+    assert errors == []
+    assert len(mockhub.state()["hubs"]) == 4 + 200

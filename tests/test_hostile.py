@@ -1,0 +1,227 @@
+"""Hostile and odd input (issue 11): each gets the API's own 4xx body, never a 500, and the server stays well.
+
+Every test here ends with the server answering ordinary requests (the ``healthy`` fixture).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import HUB_A, TOKEN, Api, MakeApi, raw_exchange
+
+HUBS = "/api/v1/hubs"
+POINTS = "/rest/v1/service/integration_points"
+POINT = f"{POINTS}/b4680fbe-016c-d86f-1d6b-50e54938780c"
+INTEGRATION = "/api/v1/integrations/hubs"
+JSON = {"Content-Type": "application/json"}
+
+BODY_OPERATIONS = [  # (method, path, dialect)
+    ("POST", HUBS, "portal"),
+    ("PUT", f"{HUBS}/{HUB_A}", "portal"),
+    ("POST", f"{INTEGRATION}/{HUB_A}", "portal"),
+    ("POST", POINTS, "era"),
+    ("PATCH", POINT, "era"),
+    ("LOOKUP", POINTS, "era"),
+]
+
+
+@pytest.fixture
+async def healthy(api: Api) -> AsyncIterator[Api]:
+    yield api
+    assert (await api.get("/__mockhub/health", token=None)).status == 200
+    assert (await api.get(HUBS)).json()["total"] >= 3
+    assert (await api.get(POINTS)).status == 200
+    assert api.client is not None
+    assert api.client.app is not None
+
+
+def assert_error(reply: Any, status: int, dialect: str) -> None:
+    assert reply.status == status, reply.body
+    body = reply.json()
+    if dialect == "portal":
+        assert body["status"] == status
+        assert body["errors"]
+    else:
+        assert body["error_code"] == 1000 + status
+        assert body["error_message"]
+    assert b"Traceback" not in reply.body
+
+
+def ids(operations: list[tuple[str, str, str]]) -> list[str]:
+    return [f"{m} {p.split('/')[-1] or p}" for m, p, _ in operations]
+
+
+@pytest.mark.parametrize(("method", "path", "dialect"), BODY_OPERATIONS, ids=ids(BODY_OPERATIONS))
+@pytest.mark.parametrize(("data", "content_type", "status"), [
+    (b"", "application/json", 400),
+    (b"[1, 2]", "application/json", 400),
+    (b"12", "application/json", 400),
+    (b"null", "application/json", 400),
+    (b"{", "application/json", 400),
+    (b'{"a": 1, "a": 2}', "application/json", 400),
+    (b"[" * 100_000 + b"]" * 100_000, "application/json", 400),
+    (b"{\"code\": \"\xff\xfe\"}", "application/json", 400),
+    (b'{"code": "a\x00b"}', "application/json", 400),
+    (b"<xml/>", "application/xml", 415),
+    (b"a=b", "multipart/form-data; boundary=x", 415),
+], ids=["empty", "array", "number", "null", "truncated", "duplicate key", "deep", "bad utf-8", "raw NUL", "xml",
+        "multipart"])
+async def test_unusable_bodies_get_the_apis_4xx(healthy: Api, method: str, path: str, dialect: str, data: bytes,
+                                               content_type: str, status: int) -> None:
+    reply = await healthy.request(method, path, data=data, headers={"Content-Type": content_type})
+    if method == "LOOKUP" and data in (b"12", b"null", b"[1, 2]"):
+        status = 400  # not a JSON string
+    assert_error(reply, status, dialect)
+
+
+async def test_duplicate_keys_are_named(healthy: Api) -> None:
+    reply = await healthy.request("POST", HUBS, data=b'{"name": "a", "description": "", "name": "b"}', headers=JSON)
+    assert reply.error_codes() == [302]
+    assert "'name' is given twice" in reply.json()["errors"][0]["description"]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "dialect"), [
+    ("POST", HUBS, {"name": "x", "description": "", "closeDormantConversation": 2**70}, "portal"),
+    ("POST", HUBS, {"name": "x", "description": "", "statusId": 2**64 + 2000}, "portal"),
+    ("POST", POINTS, {"code": "BIG", "type": "im", "opts": {"recv_timeout": 2**64}}, "era"),
+    ("POST", POINTS, {"code": "FLOAT", "type": "im", "opts": {"recv_timeout": 1e400}}, "era"),
+])
+async def test_numbers_beyond_64_bits_are_refused(healthy: Api, method: str, path: str, body: Any,
+                                                  dialect: str) -> None:
+    data = json.dumps(body).replace("Infinity", "1e400").encode()
+    assert_error(await healthy.request(method, path, data=data, headers=JSON), 400, dialect)
+
+
+@pytest.mark.parametrize(("path", "params", "dialect"), [
+    (HUBS, {"pageSize": "9" * 40}, "portal"),
+    (HUBS, {"pageNumber": "1" * 5000}, "portal"),
+    (POINTS, {"offset": "9" * 31}, "era"),
+    (POINTS, {"limit": "-5"}, "era"),
+    (HUBS, [("pageSize", "1"), ("pageSize", "2")], "portal"),
+    (POINTS, [("limit", "1"), ("limit", "2")], "era"),
+    (POINTS, {"filter": "[" * 1200 + "]" * 1200}, "era"),  # deep, yet within the 8190-byte line
+    (POINTS, {"order": '["id", "id"' + ", 1" * 1000 + "]"}, "era"),
+])
+async def test_odd_query_strings_are_400(healthy: Api, path: str, params: Any, dialect: str) -> None:
+    assert_error(await healthy.get(path, params=params), 400, dialect)
+
+
+@pytest.mark.parametrize("query", ["pageSize=%FF", "pageSize=%00", "pageNumber=%E2%82"])
+async def test_undecodable_query_values_are_400(healthy: Api, query: str) -> None:
+    assert_error(await healthy.get(f"{HUBS}?{query}"), 400, "portal")
+
+
+PATH_OPERATIONS = [
+    ("GET", HUBS + "/{}", "portal"), ("PUT", HUBS + "/{}", "portal"), ("DELETE", HUBS + "/{}", "portal"),
+    ("POST", INTEGRATION + "/{}", "portal"), ("GET", "/api/v1/integrations/{}", "portal"),
+    ("DELETE", "/api/v1/integrations/{}", "portal"), ("GET", INTEGRATION + "/{}/Slack", "portal"),
+    ("GET", POINTS + "/{}", "era"), ("PATCH", POINTS + "/{}", "era"), ("DELETE", POINTS + "/{}", "era"),
+]
+
+
+@pytest.mark.parametrize(("method", "template", "dialect"), PATH_OPERATIONS,
+                         ids=[f"{m} {t}" for m, t, _ in PATH_OPERATIONS])
+@pytest.mark.parametrize("segment", ["not-a-guid", "3bc1e69f-c520-446f-ab2c-01751fd66a3", "%00", "%FF",
+                                     "3bc1e69f-c520-446f-ab2c-01751fd66a31x", "%27%20OR%201%3D1"])
+async def test_malformed_ids_in_paths_are_400(healthy: Api, method: str, template: str, dialect: str,
+                                              segment: str) -> None:
+    kwargs = {"json_body": {"statusId": 2000}} if method in ("PUT", "POST", "PATCH") else {}
+    reply = await healthy.request(method, template.format(segment), **kwargs)
+    assert_error(reply, 400, dialect)
+
+
+async def test_unknown_fields_are_named(healthy: Api) -> None:
+    portal = await healthy.post(HUBS, {"name": "x", "description": "", "hubId": HUB_A, "admin": True})
+    assert sorted(e["description"] for e in portal.json()["errors"]) == [
+        "Property 'admin' is not supported. (code: PRT000303)",
+        "Property 'hubId' is not supported. (code: PRT000303)"]
+    era = await healthy.post(POINTS, {"code": "U", "type": "im", "ext": {"ct": "now"}})
+    assert_error(era, 400, "era")
+    assert "'ext'" in era.json()["error_message"]
+
+
+@pytest.mark.parametrize("name", ["Café ☕ 東京 🚀", "a\u0000b", "‮right-to-left", "x" * 256, "  spaced  ", "\t"])
+async def test_unicode_and_odd_names_round_trip_exactly(healthy: Api, name: str) -> None:
+    hub = await healthy.post(HUBS, {"name": name, "description": name})
+    assert hub.status == 200
+    assert (await healthy.get(f"{HUBS}/{hub.json()['hubId']}")).json()["name"] == name
+    integration = await healthy.post(f"{INTEGRATION}/{HUB_A}", {
+        "channelId": "Messenger", "name": name, "configuration": {"pageAccessToken": name}})
+    assert integration.json()["name"] == name
+    point = await healthy.post(POINTS, {"code": name, "type": "im"})
+    assert point.json()["code"] == name
+    lookup = await healthy.request("LOOKUP", POINTS, json_body=name)
+    assert lookup.json() == [point.json()["id"]]
+
+
+def _json_of(raw: bytes) -> tuple[int, Any, str]:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status = int(head.split()[1])
+    content_type = re.search(rb"(?im)^content-type: *([^\r\n;]+)", head)
+    return status, json.loads(body), content_type.group(1).decode() if content_type else ""
+
+
+@pytest.mark.parametrize("request_bytes", [
+    b"GET /api/v1/hubs?" + b"x" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /api/v1/hubs HTTP/1.1\r\nHost: x\r\nX-Long: " + b"a" * 9000 + b"\r\n\r\n",
+    b"GET /api/v1/hubs HTTP/1.1\r\nHost: x\r\nX-Nul: a\x00b\r\n\r\n",
+    b"GET /api/v1/hubs HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: 1\r\n" % i for i in range(200)) + b"\r\n",
+    b"GET /api/v1/hubs HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+    b"GET /api/v1/hubs HTTP/9.9\r\nHost: x\r\n\r\n",
+], ids=["long url", "long header", "NUL in header", "too many headers", "negative length", "bad version"])
+async def test_requests_aiohttp_cannot_parse_get_a_json_400(healthy: Api, request_bytes: bytes) -> None:
+    assert healthy.client is not None
+    raw = await asyncio.to_thread(raw_exchange, int(healthy.client.server.port), request_bytes)  # type: ignore[arg-type]
+    status, body, content_type = _json_of(raw)
+    assert status == 400
+    assert content_type == "application/json"
+    assert body["status"] == 400
+    assert body["errors"][0]["code"] == 206
+    assert "Traceback" not in json.dumps(body)
+
+
+async def test_a_long_url_within_the_limit_is_answered(healthy: Api) -> None:
+    reply = await healthy.get(HUBS, params={"ignored": "y" * 7000})
+    assert reply.status == 200
+
+
+async def test_requests_cannot_reach_files(healthy: Api) -> None:
+    put = await healthy.request("PUT", "/__mockhub/state", token=None, json_body={"fixtures": "/etc/passwd"})
+    assert put.status == 400
+    assert "'fixtures'" in put.json()["error"]
+    put = await healthy.request("PUT", "/__mockhub/state", token=None, json_body="/etc/passwd")
+    assert put.status == 400
+    traversal = await healthy.get("/__mockhub/../../etc/passwd", token=None)
+    assert traversal.status == 404
+
+
+async def test_the_admin_token_protects_the_control_api(make_api: MakeApi) -> None:
+    api = await make_api(admin_token="s3cret")
+    assert (await api.get("/__mockhub/health", token=None)).status == 200  # open for HEALTHCHECK
+    for method, path in [("POST", "/__mockhub/reset"), ("GET", "/__mockhub/state"), ("GET", "/__mockhub/faults"),
+                         ("GET", "/__mockhub/requests"), ("GET", "/__mockhub/docs"),
+                         ("GET", "/__mockhub/openapi.json"), ("GET", "/__mockhub/sessions")]:
+        refused = await api.request(method, path, token=None, headers={"X-Mockhub-Admin-Token": "wrong"})
+        assert refused.status == 401
+        assert "X-Mockhub-Admin-Token" in refused.json()["error"]
+        assert (await api.request(method, path, token=None)).status == 401
+        assert (await api.request(method, path, token=None, headers={"X-Mockhub-Admin-Token": "s3cret"})).status \
+            in (200, 201)
+    # the APIs themselves are unaffected
+    assert (await api.get(HUBS)).status == 200
+
+
+async def test_secrets_are_masked_in_the_journal(healthy: Api) -> None:
+    await healthy.get(HUBS, headers={"Cookie": "session=abcdef123456", "X-Mockhub-Admin-Token": "topsecret"})
+    [entry] = (await healthy.get("/__mockhub/requests", token=None)).json()
+    headers = entry["headers"]
+    assert headers["Authorization"] == "Bearer mock****"
+    assert TOKEN not in json.dumps(entry)
+    assert "abcdef123456" not in json.dumps(entry)
+    assert "topsecret" not in json.dumps(entry)
