@@ -83,17 +83,37 @@ def _operation(contract: Contract, method: str, path: str, op: Mapping[str, Any]
         out.append("</table>")
     body = op.get("requestBody")
     if body:
-        schema = body["content"]["application/json"]["schema"]
-        out.append(f"<p>Request body: <code>{escape(_brief(contract, schema))}</code></p>")
-        example = body.get("x-example")
-        if example is not None:
-            out.append(f"<pre>{escape(json.dumps(example, indent=2))}</pre>")
+        media = body["content"]["application/json"]
+        out.append(f"<p>Request body: <code>{escape(_brief(contract, media['schema']))}</code></p>")
+        out.append(_properties(contract, media["schema"]))
+        if "example" in media:
+            out.append(f"<p>Example:</p><pre>{escape(json.dumps(media['example'], indent=2))}</pre>")
     out.append("<table><tr><th>status</th><th>meaning</th></tr>")
     for status, response in op["responses"].items():
         response = contract.resolve(response)
         out.append(f"<tr><td>{escape(status)}</td><td>{escape(response.get('description', ''))}</td></tr>")
     out.append("</table></details>")
     return "".join(out)
+
+
+def _properties(contract: Contract, schema: Mapping[str, Any]) -> str:
+    """A table of a body's properties, for each object schema it may be (``anyOf`` branches too)."""
+    tables = []
+    for option in schema.get("anyOf", [schema]):
+        resolved = contract.resolve(option)
+        properties = resolved.get("properties")
+        if not properties:
+            continue
+        required = set(resolved.get("required", ()))
+        rows = "".join(
+            f"<tr><td><code>{escape(name)}</code></td><td><code>{escape(_brief(contract, prop))}</code></td>"
+            f"<td>{'yes' if name in required else ''}</td>"
+            f"<td>{escape(contract.resolve(prop).get('description', ''))}</td></tr>"
+            for name, prop in properties.items())
+        title = escape(_brief(contract, option))
+        tables.append(f"<table><tr><th>{title}</th><th>type</th><th>required</th><th>meaning</th></tr>"
+                      f"{rows}</table>")
+    return "".join(tables)
 
 
 def _brief(contract: Contract, schema: Mapping[str, Any]) -> str:

@@ -35,3 +35,18 @@ def test_the_router_serves_exactly_the_contracts_operations(contract: Contract) 
 def test_decisions_beyond_the_documentation_are_marked(contract: Contract) -> None:
     text = json.dumps(contract.document)
     assert text.count("x-mockhub-decision") >= 5
+
+
+def test_every_request_example_fits_its_schema() -> None:
+    from mockhub.contracts import collect_problems, operations_of
+
+    checked = 0
+    for path in (contract_path(), admin_contract_path()):
+        document = Contract.load(path)
+        for item in document.document["paths"].values():
+            for _, op in operations_of(item):
+                media = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+                if "example" in media:
+                    assert collect_problems(document.validator(media["schema"]), media["example"], "body") == []
+                    checked += 1
+    assert checked >= 7

@@ -89,6 +89,8 @@ async def test_the_docs_page_renders_the_contract_and_tokens_with_no_outside_ass
         assert f"<span class='m {operation.method}'>{operation.method}</span> {operation.path}" in page
     assert "mockhub-dev-token" in page
     assert "mockhub-other-token" in page
+    assert "<th>HubCreate</th>" in page  # bodies are shown field by field
+    assert "&quot;channelId&quot;: &quot;TwilioSMS&quot;" in page  # with the documentation's examples
     assert not re.search(r"""(src|href)=['"]?(https?:)?//""", page)
 
 
