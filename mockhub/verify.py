@@ -11,6 +11,7 @@ run's unique name and is deleted before it ends, including what a failed step le
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import xml.etree.ElementTree as ET
@@ -37,7 +38,18 @@ SHOWN_BODY = 300
 MAX_PAGES = 50
 """How far a listing step pages before it gives up looking for what it created."""
 
+THROTTLED = (429, 503)
+"""Answers after which a request is sent again (SPEC 4: they carry Retry-After)."""
+RETRIES = 2
+MAX_WAIT_SECONDS = 10
+"""The longest Retry-After honoured; a longer one is cut short."""
+
 _DEFAULT: Any = object()
+
+
+def _seconds(retry_after: str | None) -> float:
+    """How long to wait for a ``Retry-After`` of seconds (1 s when it is missing or not a number)."""
+    return min(float(retry_after), MAX_WAIT_SECONDS) if retry_after and retry_after.strip().isdigit() else 1.0
 
 
 class Blocked(Exception):
@@ -201,24 +213,27 @@ class Run:
         data = raw if body is _DEFAULT else json.dumps(body).encode()
         if data is not None:
             headers["Content-Type"] = content_type
-        try:
-            async with self.session.request(method, self.base_url + path, data=data, headers=headers, params=params,
-                                            allow_redirects=False) as response:
-                answer = Answer(response.status, response.headers, await response.read())
-        except aiohttp.ClientConnectorError as exc:
-            raise Unreachable(str(exc)) from None
+        throttled: list[str] = []
+        for attempt in range(RETRIES + 1):
+            answer = await self._send(method, path, data, headers, params)
+            if answer.status not in THROTTLED or answer.status == status or attempt == RETRIES:
+                break
+            # A usage limit or an outage is no mismatch: the answer must keep the contract (Retry-After
+            # included), then the request is sent again when the server says, as a client would.
+            self._check_contract(method, path, answer)
+            throttled.append(str(answer.status))
+            await asyncio.sleep(_seconds(answer.headers.get("Retry-After")))
         self._answer = answer
         query = "?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else ""
-        self._request = f"{method} {path}{query} -> {answer.status}"
+        retried = f" (retried after {', '.join(throttled)})" if throttled else ""
+        self._request = f"{method} {path}{query} -> {answer.status}{retried}"
         self._expected = self.checker.describe(method, path, status) + (
             f" ({', '.join(f'PRT{c:06d}' for c in codes)})" if codes else "")
         media = answer.headers.get("Content-Type", "no Content-Type")
         self._got = f"{answer.status} {media}, {len(answer.body)} bytes"
         if answer.status != status:
             self._problems.append(f"status {answer.status}, expected {status}")
-        where = f"{method} {path} -> {answer.status}: "  # the report names the request once, above its problems
-        self._problems += [p.removeprefix(where)
-                           for p in self.checker.check(method, path, answer.status, answer.headers, answer.body)]
+        self._check_contract(method, path, answer)
         if codes and answer.status == status and isinstance(answer.json(), dict):
             given = [e.get("code") for e in answer.json().get("errors", []) if isinstance(e, dict)]
             self.expect(all(c in given for c in codes),
@@ -226,6 +241,21 @@ class Run:
         if 200 <= answer.status < 300 and method == "POST":
             self._note_created(answer.json())
         return answer
+
+    def _check_contract(self, method: str, path: str, answer: Answer) -> None:
+        where = f"{method} {path} -> {answer.status}: "  # the report names the request once, above its problems
+        for problem in self.checker.check(method, path, answer.status, answer.headers, answer.body):
+            if problem.removeprefix(where) not in self._problems:
+                self._problems.append(problem.removeprefix(where))
+
+    async def _send(self, method: str, path: str, data: bytes | None, headers: Mapping[str, str],
+                    params: Mapping[str, str] | None) -> Answer:
+        try:
+            async with self.session.request(method, self.base_url + path, data=data, headers=headers, params=params,
+                                            allow_redirects=False) as response:
+                return Answer(response.status, response.headers, await response.read())
+        except aiohttp.ClientConnectorError as exc:
+            raise Unreachable(str(exc)) from None
 
     def _note_created(self, value: Any) -> None:
         """Remember what a POST made (even one that should have failed) so that clean-up deletes it."""

@@ -149,6 +149,17 @@ async def test_without_another_tenants_token_the_403_checks_are_skipped_not_fail
     assert report.exit_status == 0
 
 
+async def test_a_503_or_429_is_checked_then_retried_after_retry_after(serve: Serve) -> None:
+    outages = ({"method": "POST", "path": "/api/v1/hubs", "sequence": [503, "pass"], "retry_after": 0},
+               {"method": "POST", "path": POINTS, "sequence": [429, 429, "pass"], "retry_after": 0})
+    url = await serve(create_app(Settings(access_log=False, faults=outages)))
+    report = await verify(url, other_token=OTHER_TOKEN, run_id=RUN)
+    assert failed(report) == {}
+    requests = {c.name: c.request for c in report.checks}
+    assert requests["create a hub"] == "POST /api/v1/hubs -> 200 (retried after 503)"
+    assert requests["create a point"] == f"POST {POINTS} -> 200 (retried after 429, 429)"
+
+
 async def test_only_one_api_can_be_checked(mock_url: str) -> None:
     report = await verify(mock_url, apis=("era",), run_id=RUN)
     assert {c.group for c in report.checks} == {"integration points"}
@@ -228,9 +239,11 @@ async def test_each_drift_fails_its_check_with_a_clear_report_line(serve: Serve,
     report = await verify(proxy, other_token=OTHER_TOKEN, run_id=RUN)
     problems = failed(report)
     assert set(problems) == set(expected), report.text()
+    text = report.text().splitlines()
     for name, line in expected.items():
-        assert any(line in p for p in problems[name]), problems[name]
-        assert f"FAIL  {report.checks[[c.name for c in report.checks].index(name)].group}: {name}" in report.text()
+        check = next(c for c in report.checks if c.name == name)
+        at = text.index(f"FAIL  {check.group}: {name}  ({check.request})")
+        assert any(line in shown for shown in text[at + 3:at + 3 + len(check.problems)]), text[at:]
     assert report.exit_status == 1
 
 
