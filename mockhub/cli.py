@@ -1,4 +1,4 @@
-"""The command line: ``mockhub serve`` (and ``python -m mockhub``).
+"""The command line: ``mockhub serve`` and ``mockhub verify`` (and ``python -m mockhub``).
 
 Every ``serve`` option can also be set by an environment variable (``MOCKHUB_PORT``...),
 as docker users expect; a command-line flag wins over the environment.
@@ -111,7 +111,47 @@ def build_parser(environ: Mapping[str, str] | None = None) -> argparse.ArgumentP
             assert option.type is not None
             serve.add_argument(option.flag, type=option.type, default=given if given is not None else option.default,
                                metavar=option.metavar, help=help_text)
+    add_verify_command(commands, environ)
     return parser
+
+
+def _base_url(text: str) -> str:
+    if not text.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http(s) URL")
+    return text.rstrip("/")
+
+
+def add_verify_command(commands: Any, environ: Mapping[str, str]) -> None:
+    """``mockhub verify``: the contracts checked against any server (SPEC 8); see mockhub/verify.py."""
+    from mockhub.verify import APIS, DEFAULT_TOKEN
+
+    verify = commands.add_parser(
+        "verify", help="check a server (the real API, or any) against the contracts",
+        description="Run a scripted scenario over every documented endpoint against a server and check each "
+                    "status, header and body against the contracts. It creates what it needs under unique "
+                    "names and deletes it again. Exit status: 0 all checks passed, 1 a check failed, "
+                    "2 the server could not be reached.")
+    verify.add_argument("--base-url", type=_base_url, required=True, metavar="URL",
+                        help="the server's root, e.g. http://127.0.0.1:8080 (paths start at /api/v1 and /rest/v1)")
+    verify.add_argument("--token", default=environ.get("MOCKHUB_TOKEN", DEFAULT_TOKEN), metavar="T",
+                        help=f"Portal API bearer token (default: $MOCKHUB_TOKEN, else {DEFAULT_TOKEN})")
+    verify.add_argument("--other-token", default=environ.get("MOCKHUB_OTHER_TOKEN"), metavar="T2",
+                        help="a token of another tenant, to check 403 (default: $MOCKHUB_OTHER_TOKEN; "
+                             "without one the 403 checks are skipped)")
+    verify.add_argument("--junit", type=Path, metavar="FILE", help="also write the results as JUnit XML")
+    verify.add_argument("--only", choices=APIS, help="check one API (they may live on different servers)")
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    """Print the report of ``mockhub verify`` (and write its JUnit XML); returns the exit status."""
+    from mockhub.verify import APIS, verify
+
+    report = asyncio.run(verify(args.base_url, token=args.token, other_token=args.other_token,
+                                apis=(args.only,) if args.only else APIS))
+    print(report.text(), flush=True)
+    if args.junit is not None:
+        args.junit.write_text(report.junit(), encoding="utf-8")
+    return report.exit_status
 
 
 def read_faults(path: Path | None) -> tuple[dict[str, Any], ...]:
@@ -170,6 +210,8 @@ def banner(url: str, settings: Settings, summary: Mapping[str, Any]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
+    if args.command == "verify":
+        return run_verify(args)
     from mockhub.app import create_app
     from mockhub.fixtures import dump
     from mockhub.keys import SESSIONS

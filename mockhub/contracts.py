@@ -42,11 +42,18 @@ BODY_CHECKED_BY_HANDLER = "x-mockhub-body-checked-by-handler"
 """An operation whose body schema depends on what its path names (one path both creates and updates
 integrations): the contract only parses the JSON, and the handler checks it against the right schema."""
 
+CHECKED_BY_HANDLER = "x-mockhub-checked-by-handler"
+"""A subschema whose failures the request parser leaves to the handler, which explains them better
+(the Era field names of mask, order and filter: the handler names the unknown one and suggests the
+closest). The contract stays exact for other tools; the answer keeps the handler's words."""
+
 METHOD_OVERRIDE = "X-HTTP-Method-Override"
 """The header a POST may carry to run another operation of its path (contract: createIntegrationPoint)."""
 
-MAX_DIGITS = 30
-"""Longest integer a query parameter may spell out."""
+MAX_DIGITS = 64
+"""Longest integer a query parameter is converted from: every integer parameter of the contract has
+bounds far inside it, so a longer one is out of range (and never costs a big-number conversion)."""
+
 MAX_SHOWN = 64
 """Longest value quoted back in an error message."""
 
@@ -82,6 +89,8 @@ def problems_for(error: ValidationError, where: str, root: str = "") -> list[Pro
     GUID, 206 not valid, 209 must be >= 0). A subschema may name its own sentence in
     ``x-mockhub-message``. ``root`` names the value itself (a parameter's name).
     """
+    if _left_to_handler(error):
+        return []
     schema = error.schema if isinstance(error.schema, Mapping) else {}
     keyword = error.validator
     path = field_path(error.absolute_path, root)
@@ -134,6 +143,16 @@ def problems_for(error: ValidationError, where: str, root: str = "") -> list[Pro
     return [Problem(206, f"Value '{shown(value)}' of '{path or 'body'}' is not valid.")]
 
 
+def _left_to_handler(error: ValidationError) -> bool:
+    """Whether every reason for ``error`` lies in a subschema marked ``x-mockhub-checked-by-handler``."""
+    if isinstance(error.schema, Mapping) and error.schema.get(CHECKED_BY_HANDLER):
+        return True
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        branch = _fitting_branch(error.context)
+        return branch is not None and all(_left_to_handler(sub) for sub in branch)
+    return False
+
+
 def _fitting_branch(context: list[ValidationError]) -> list[ValidationError] | None:
     """Of an anyOf/oneOf failure, the errors of the one branch whose type fits the value.
 
@@ -175,9 +194,9 @@ class QueryParam:
     def parse(self, raw: str) -> tuple[Any, list[Problem]]:
         if self.kind == "integer":
             text = raw.strip()
-            if not re.fullmatch(r"[+-]?\d+", text):
+            if not re.fullmatch(r"[+-]?[0-9]+", text):  # ASCII digits: Python's \d (and int()) take any script's
                 return None, [Problem(210, f"Value '{shown(raw)}' of '{self.name}' is not a number.")]
-            if len(text) > MAX_DIGITS:  # far beyond any bound, and int() of a huge string is slow
+            if len(text) > MAX_DIGITS:
                 return None, [Problem(206, f"Value '{shown(raw)}' of '{self.name}' is out of range.")]
             value: Any = int(text)
         elif self.kind == "boolean":

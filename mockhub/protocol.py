@@ -30,12 +30,19 @@ log = logging.getLogger("mockhub")
 class FallbackParser:
     """Delegates to the C parser, and to a Python parser from the first unknown method on."""
 
-    __slots__ = ("_active", "_handler", "_switched")
+    __slots__ = ("_active", "_handler", "_switched", "_head")
 
     def __init__(self, handler: RequestHandler, c_parser: Any) -> None:
         self._active = c_parser
         self._handler = handler
         self._switched = False
+        self._head = b""
+
+    @property
+    def path_hint(self) -> str:
+        """The path of the latest request line seen, as far as it arrived (for errors before parsing ends)."""
+        parts = self._head[:2048].split(b"\r\n", 1)[0].split(b" ", 2)
+        return parts[1].decode("latin-1") if len(parts) > 1 else "/"
 
     def _python_parser(self) -> Any:
         handler = self._handler
@@ -51,6 +58,8 @@ class FallbackParser:
         )
 
     def feed_data(self, data: bytes) -> Any:
+        if data[:1].isupper():  # a chunk that starts a request line: keep it (a reference, no copy)
+            self._head = data
         try:
             return self._active.feed_data(data)
         except BadHttpMethod:
@@ -90,8 +99,8 @@ class MockhubRequestHandler(RequestHandler):
         log.info("unparsable request from %s: %s", request.remote, reason)
         error = MalformedRequest(reason) if status == 400 else ApiError(reason)
         error.status = status
-        # When the request line itself is unreadable, its API is unknown: the Portal format.
-        response = error.response(dialect_for(_path_of(request)))
+        # The API is known from the path of the request line, as far as it arrived.
+        response = error.response(dialect_for(self._parser.path_hint))  # type: ignore[union-attr]
         response.force_close()
         return response
 
@@ -102,13 +111,6 @@ def _reason(exc: BaseException | None, message: str | None) -> str:
     if isinstance(exc, BadHttpMessage):
         return f"The request is not valid HTTP: {exc.message.splitlines()[0].rstrip(':')}."
     return message or "The request could not be handled."
-
-
-def _path_of(request: BaseRequest) -> str:
-    try:
-        return request.path
-    except Exception:  # the request line itself was unreadable
-        return "/"
 
 
 class _Server(web.Server):

@@ -36,6 +36,8 @@ async def serve_forever(app: web.Application, host: str, port: int, on_ready: Ca
     """Serve until SIGINT or SIGTERM, then finish in-flight requests and stop."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    # Handlers first, then the banner: a supervisor that signals as soon as it reads the URL
+    # must get a clean stop, not a KeyboardInterrupt.
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     runner, url = await start(app, host, port)

@@ -186,6 +186,18 @@ async def test_requests_aiohttp_cannot_parse_get_a_json_400(healthy: Api, reques
     assert "Traceback" not in json.dumps(body)
 
 
+@pytest.mark.parametrize("request_bytes", [
+    b"GET /rest/v1/service/integration_points?order=" + b"%5B" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"LOOKUP /rest/v1/service/integration_points HTTP/1.1\r\nHost: x\r\nX-Long: " + b"a" * 9000 + b"\r\n\r\n",
+], ids=["long url", "long header"])
+async def test_unparsable_era_requests_get_the_era_format(healthy: Api, request_bytes: bytes) -> None:
+    assert healthy.client is not None
+    raw = await asyncio.to_thread(raw_exchange, int(healthy.client.server.port), request_bytes)  # type: ignore[arg-type]
+    status, body, content_type = _json_of(raw)
+    assert (status, content_type) == (400, "application/json")
+    assert body["error_code"] == 1400
+
+
 async def test_a_long_url_within_the_limit_is_answered(healthy: Api) -> None:
     reply = await healthy.get(HUBS, params={"ignored": "y" * 7000})
     assert reply.status == 200
