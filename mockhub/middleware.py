@@ -1,0 +1,169 @@
+"""The request pipeline every request goes through (SPEC sections 4 and 6).
+
+It picks the request's session, guards the control API with the admin token, applies
+fault rules, runs the handler, renders every error in its API's own format, journals the
+exchange and writes the access log line. The control API is never faulted nor journaled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import socket
+import struct
+import traceback
+from time import perf_counter
+
+from aiohttp import web
+from aiohttp.typedefs import Handler as AiohttpHandler
+
+from mockhub.clock import portal_time
+from mockhub.errors import ADMIN_PREFIX, ApiError, Dialect, InternalError, Unauthorized, dialect_for, http_error
+from mockhub.faults import DELAY_HEADER, FAULT_HEADER, Decision, InjectedFault, header_decision
+from mockhub.keys import SERVER_ERRORS, SESSION, SESSIONS, SETTINGS
+from mockhub.sessions import DEFAULT_SESSION, SESSION_COOKIE, SESSION_HEADER, Session, Sessions
+
+ADMIN_TOKEN_HEADER = "X-Mockhub-Admin-Token"
+HEALTH_PATH = f"{ADMIN_PREFIX}health"
+
+log = logging.getLogger("mockhub")
+access_log = logging.getLogger("mockhub.access")
+
+
+@web.middleware
+async def core_middleware(request: web.Request, handler: AiohttpHandler) -> web.StreamResponse:
+    """Picks the session, applies faults, renders every error in its API's format, journals the exchange."""
+    started = perf_counter()
+    admin = request.path.startswith(ADMIN_PREFIX)
+    sessions = request.app[SESSIONS]
+    refused: ApiError | None = None
+    try:
+        session = _session_for(request, sessions, admin)
+    except ApiError as exc:  # a malformed session name: answered, and journaled in the default session
+        session, refused = sessions.default, exc
+    request[SESSION] = session
+    if admin:  # the control API is never faulted nor journaled
+        refused = refused or _admin_refusal(request)
+        admin_response = refused.response(Dialect.ADMIN) if refused else await _respond(request, handler)
+        _log_access(request, admin_response.status, started, None, session)
+        return admin_response
+    fault: Decision | None = None
+    try:
+        if refused is not None:
+            raise refused
+        fault = _fault_for(request, session)
+    except ApiError as exc:
+        response: web.StreamResponse | None = exc.response(dialect_for(request.path))
+    else:
+        response = await _answer(request, handler, fault)
+    session.journal.record(
+        portal_time(session.store.ctx.clock.now()), request.method, request.path, request.query_string,
+        request.headers, await _body_of(request), response.status if response is not None else 0,
+        (perf_counter() - started) * 1000, fault.label if fault is not None else None,
+    )
+    _log_access(request, response.status if response is not None else 0, started, fault, session)
+    if response is None:
+        raise asyncio.CancelledError()  # the connection is gone: nothing to send
+    return response
+
+
+def _admin_refusal(request: web.Request) -> ApiError | None:
+    """401 for a control call without the --admin-token (health stays open for HEALTHCHECK)."""
+    expected = request.app[SETTINGS].admin_token
+    if expected is None or request.path == HEALTH_PATH:
+        return None
+    given = request.headers.get(ADMIN_TOKEN_HEADER, "")
+    if hmac.compare_digest(given.encode(), expected.encode()):
+        return None
+    return Unauthorized(f"The control API needs the header {ADMIN_TOKEN_HEADER} with the server's admin token.")
+
+
+def _session_for(request: web.Request, sessions: Sessions, admin: bool) -> Session:
+    """The session a request names: header, then cookie, then (admin API) ``?session=``; else the default."""
+    headers = request.headers
+    name = headers.get(SESSION_HEADER)
+    if name is None and "Cookie" in headers:
+        name = request.cookies.get(SESSION_COOKIE)
+    if name is None and admin:
+        name = request.query.get("session")
+    return sessions.default if name is None else sessions.get(name)
+
+
+def _log_access(request: web.Request, status: int, started: float, fault: Decision | None,
+                session: Session) -> None:
+    if request.app[SETTINGS].access_log:
+        access_log.info('%s "%s %s" %s %.2fms%s%s', request.remote, request.method, request.path_qs,
+                        status or "-", (perf_counter() - started) * 1000,
+                        f" fault={fault.label}" if fault is not None else "",
+                        f" session={session.name}" if session.name != DEFAULT_SESSION else "")
+
+
+def _fault_for(request: web.Request, session: Session) -> Decision | None:
+    """What the session's rules, or the request's own X-Mockhub-* headers, ask for."""
+    headers = request.headers
+    asked = header_decision(headers.get(FAULT_HEADER), headers.get(DELAY_HEADER))
+    if asked is not None:
+        return asked
+    if not session.faults:
+        return None
+    return session.faults.decide(request.method, request.path, session.store.ctx.random)
+
+
+async def _answer(request: web.Request, handler: AiohttpHandler,
+                  fault: Decision | None) -> web.StreamResponse | None:
+    """The response to send after any fault (``None`` when a fault dropped the connection)."""
+    if fault is None:
+        return await _respond(request, handler)
+    if fault.delay_ms:
+        await asyncio.sleep(fault.delay_ms / 1000)
+    if fault.status is not None:
+        return InjectedFault(fault.status, fault.retry_after).response(dialect_for(request.path))
+    if fault.connection == "reset":
+        _reset_connection(request)
+        return None
+    response = await _respond(request, handler)
+    return _truncated(response) if fault.connection == "malformed" else response
+
+
+async def _respond(request: web.Request, handler: AiohttpHandler) -> web.StreamResponse:
+    """The handler's response, with any error rendered in the API's own format."""
+    dialect = dialect_for(request.path)
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return exc.response(dialect)
+    except web.HTTPException as exc:
+        return http_error(exc, request.method, request.app[SETTINGS].max_body_bytes).response(dialect)
+    except Exception:
+        request.app[SERVER_ERRORS].append(traceback.format_exc())
+        log.exception("unexpected error answering %s %s", request.method, request.path)
+        return InternalError().response(dialect)
+
+
+def _reset_connection(request: web.Request) -> None:
+    """Close the connection with a TCP reset, as a crashed server or a proxy would."""
+    transport = request.transport
+    if transport is None:
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+
+
+def _truncated(response: web.StreamResponse) -> web.StreamResponse:
+    """The same answer with its JSON cut in half: valid HTTP, a body no JSON parser accepts."""
+    body = response.body if isinstance(response, web.Response) and isinstance(response.body, bytes) else b""
+    broken = web.Response(status=response.status, body=body[: len(body) // 2] or b"{")
+    broken.content_type = "application/json"
+    return broken
+
+
+async def _body_of(request: web.Request) -> bytes:
+    if not request.body_exists:
+        return b""
+    try:
+        return await request.read()
+    except web.HTTPException:  # too large: the journal keeps the answer, not the body
+        return b""
