@@ -37,10 +37,14 @@ GROUPS: tuple[tuple[str, Callable[[Plan], list[Figure]]], ...] = (
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=5, help="length of one measured run (default 5)")
-    parser.add_argument("--warmup", type=float, default=1, help="warm-up before each measured run (default 1)")
-    parser.add_argument("--repeats", type=int, default=3, help="measured runs per side; the median is quoted")
-    parser.add_argument("--connections", type=int, default=16, help="wrk's connections (default 16)")
+    parser.add_argument("--seconds", type=float, default=Plan.seconds,
+                        help=f"length of one measured run (default {Plan.seconds:g})")
+    parser.add_argument("--warmup", type=float, default=Plan.warmup,
+                        help=f"warm-up before each measured run (default {Plan.warmup:g})")
+    parser.add_argument("--repeats", type=int, default=Plan.repeats,
+                        help=f"measured runs per side, taking turns; the median is quoted (default {Plan.repeats})")
+    parser.add_argument("--connections", type=int, default=Wrk.connections,
+                        help=f"wrk's connections (default {Wrk.connections})")
     parser.add_argument("--only", choices=[name for name, _ in GROUPS], action="append",
                         help="run only this group of figures (repeatable)")
     parser.add_argument("--quick", action="store_true", help="one 2-second run per side: a smoke test of the harness")

@@ -1,9 +1,10 @@
 -- The wrk script of every mockhub benchmark: one request shape, and a JSON report.
 --
 -- wrk -s bench.lua URL -- METHOD PATH BODY [NAME:VALUE ...]
--- An empty BODY sends none. Each "{n}" in BODY becomes a number unique to the request
--- (per wrk thread, prefixed with the thread's number), so a POST can create a new hub each
--- time. done() prints one line, "WRK_RESULT {json}", which the harness reads.
+-- An empty BODY sends none. A "{n}" in BODY becomes a number unique to the request (the
+-- thread's number and a counter, fixed width: the request is formatted once, and each one
+-- only fills the number in), so a POST can create a new hub each time. done() prints one
+-- line, "WRK_RESULT {json}", which the harness reads.
 --
 -- Custom verbs (LOOKUP) work too: wrk checks the first request() of its first thread with
 -- its own HTTP parser, which knows no custom verb, and never sends it; that one call gets
@@ -16,11 +17,14 @@ function setup(thread)
   thread:set("thread_number", threads)
 end
 
-local method, path, headers, body, fixed
+local NUMBER = "%03d-%09d"
+local PLACEHOLDER = "~~~~~~~~~~~~~" -- as wide as NUMBER's output
+local path, headers, body, fixed, before, after
 local sent = 0
 local checked = false
 
 function init(args)
+  local method
   method, path, body = args[1], args[2], args[3]
   if body == "" then
     body = nil
@@ -30,9 +34,14 @@ function init(args)
     local name, value = string.match(args[i], "^([^:]+):%s*(.*)$")
     headers[name] = value
   end
-  if body == nil or not string.find(body, "{n}", 1, true) then
+  local at = body and string.find(body, "{n}", 1, true)
+  if not at then
     fixed = wrk.format(method, path, headers, body)
+    return
   end
+  local template = wrk.format(method, path, headers, body:sub(1, at - 1) .. PLACEHOLDER .. body:sub(at + 3))
+  local start, stop = string.find(template, PLACEHOLDER, 1, true)
+  before, after = template:sub(1, start - 1), template:sub(stop + 1)
 end
 
 function request()
@@ -44,8 +53,7 @@ function request()
     return fixed
   end
   sent = sent + 1
-  local unique = (string.gsub(body, "{n}", thread_number .. "-" .. sent))
-  return wrk.format(method, path, headers, unique)
+  return before .. string.format(NUMBER, thread_number, sent) .. after
 end
 
 function done(summary, latency, requests)
