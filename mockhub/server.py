@@ -35,11 +35,11 @@ async def start(app: web.Application, host: str, port: int) -> tuple[MockhubRunn
 async def serve_forever(app: web.Application, host: str, port: int, on_ready: Callable[[str], None]) -> None:
     """Serve until SIGINT or SIGTERM, then finish in-flight requests and stop."""
     runner, url = await start(app, host, port)
-    on_ready(url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    on_ready(url)  # only now: a signal sent as soon as the banner is read must stop the server cleanly
     try:
         await stop.wait()
     finally:
