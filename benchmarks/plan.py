@@ -51,6 +51,11 @@ class Run:
         """
         return self.wrk.requests / self.server_cpu_s
 
+    @property
+    def busy(self) -> float:
+        """The share of the run the server spent on its core: about 1 on a quiet machine."""
+        return self.server_cpu_s / (self.wrk.duration_us / 1_000_000)
+
 
 @dataclass(frozen=True)
 class Plan:

@@ -14,7 +14,7 @@ from benchmarks.throughput import TOKEN, rate_figure
 from benchmarks.wrk import Load
 
 WRITES = 10_000
-RESETS = 3
+RESETS = 5
 BIG = 100_000
 SMALL = 100
 PAGE_SIZE = 50
