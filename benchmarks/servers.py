@@ -137,7 +137,11 @@ def start(name: str, command: Sequence[str], cpu: int, timeout: float = 600) -> 
         raise RuntimeError(f"{name} did not start (first line {first.strip()!r}); "
                            f"run it by hand to see why: {' '.join(command)}")
     server = Server(name, process, found.group(0), first.strip(), 0.0)
-    server.ready_s = _wait_healthy(server.url, deadline=spawned + timeout) - spawned
+    try:
+        server.ready_s = _wait_healthy(server.url, deadline=spawned + timeout) - spawned
+    except BaseException:
+        server.stop()
+        raise
     return server
 
 
