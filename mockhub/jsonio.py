@@ -55,7 +55,7 @@ def dumps(value: Any) -> bytes:
 
 def json_response(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     """A JSON response with the APIs' content type."""
-    response = web.Response(body=dumps(value), status=status, headers=headers)
-    response.content_type = "application/json"
-    response.charset = "utf-8"
-    return response
+    # The header given whole: setting content_type and charset afterwards would parse and
+    # rebuild it twice on every response (about 2 us of a GET a hub's 80, per the profile).
+    sent = {"Content-Type": JSON_CONTENT_TYPE, **(headers or {})}
+    return web.Response(body=dumps(value), status=status, headers=sent)
