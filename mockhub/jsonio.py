@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
@@ -34,6 +36,9 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
 def loads(raw: bytes | str) -> Any:
     """Parse strict JSON (no NaN/Infinity, no key twice in an object), raising :class:`JsonError` on any problem."""
     try:
@@ -41,16 +46,27 @@ def loads(raw: bytes | str) -> Any:
     except UnicodeDecodeError as exc:
         raise JsonError(f"the body is not valid UTF-8 (byte {exc.start})") from None
     try:
-        return _DECODER.decode(text)
+        value = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise JsonError(f"{exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:
         raise JsonError("the document is nested too deeply") from None
+    if _SURROGATE_ESCAPE.search(text) is not None:  # rare: an escaped UTF-16 surrogate, maybe a lone one
+        try:
+            _ENCODER.encode(value).encode("utf-8")
+        except UnicodeEncodeError:
+            raise JsonError("a string holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is not text") from None
+    return value
 
 
 def dumps(value: Any) -> bytes:
-    """Serialise compactly as UTF-8."""
-    return _ENCODER.encode(value).encode("utf-8")
+    """Serialise compactly as UTF-8 (orjson: some 20 times faster than the standard library on a page)."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        # An integer beyond 64 bits (Era's opts.roles may hold any JSON), or text that is not
+        # Unicode echoed back in an error message (a header's raw bytes): never a failed answer.
+        return _ENCODER.encode(value).encode("utf-8", "replace")
 
 
 def json_response(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

@@ -237,3 +237,38 @@ async def test_secrets_are_masked_in_the_journal(healthy: Api) -> None:
     assert TOKEN not in json.dumps(entry)
     assert "abcdef123456" not in json.dumps(entry)
     assert "topsecret" not in json.dumps(entry)
+
+
+@pytest.mark.parametrize(("method", "path", "dialect"), BODY_OPERATIONS, ids=ids(BODY_OPERATIONS))
+async def test_a_lone_surrogate_is_refused_and_stores_nothing(healthy: Api, method: str, path: str,
+                                                             dialect: str) -> None:
+    before = (await healthy.get("/__mockhub/state", token=None)).body
+    data = b'"x\\ud800y"' if method == "LOOKUP" else b'{"name": "x\\ud800", "code": "\\udfff", "type": "im"}'
+    reply = await healthy.request(method, path, data=data, headers=JSON)
+    assert_error(reply, 400, dialect)
+    assert "surrogate" in reply.body.decode()
+    assert (await healthy.get("/__mockhub/state", token=None)).body == before
+
+
+async def test_a_surrogate_pair_is_one_character(healthy: Api) -> None:
+    reply = await healthy.request("POST", HUBS, data=b'{"name": "rocket \\ud83d\\ude80", "description": ""}',
+                                  headers=JSON)
+    assert reply.status == 200
+    assert reply.json()["name"] == "rocket 🚀"
+
+
+async def test_integers_beyond_64_bits_in_free_form_fields_are_served(healthy: Api) -> None:
+    created = await healthy.post(POINTS, {"code": "BIGROLES", "type": "im", "opts": {"roles": [2**70, "admin"]}})
+    assert created.status == 200
+    fetched = await healthy.get(f"{POINTS}/{created.json()['id']}")
+    assert fetched.json()["opts"]["roles"] == [2**70, "admin"]
+
+
+async def test_a_session_header_that_is_not_utf8_is_400(healthy: Api) -> None:
+    assert healthy.client is not None
+    request = (b"GET /api/v1/hubs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN.encode()
+               + b"\r\nX-Mockhub-Session: caf\xe9\xff\r\nConnection: close\r\n\r\n")
+    raw = await asyncio.to_thread(raw_exchange, int(healthy.client.server.port), request)  # type: ignore[arg-type]
+    status, body, _ = _json_of(raw)
+    assert status == 400
+    assert "X-Mockhub-Session" in body["errors"][0]["description"]
