@@ -16,15 +16,16 @@ from typing import Any
 from aiohttp import web
 
 from mockhub import admin
+from mockhub.accesslog import AccessLog
 from mockhub.clock import Clock, parse_instant
 from mockhub.contracts import Contract
-from mockhub.cors import cors_middleware
+from mockhub.cors import CorsPolicy
 from mockhub.endpoint import Handler, endpoints
 from mockhub.errors import ValidationFailed
 from mockhub.fake import FakeSpec, add_fake_data
 from mockhub.faults import FaultEngine, FaultRule
 from mockhub.fixtures import FixtureLoader, FixtureSource
-from mockhub.keys import ADMIN_CONTRACT, CONTRACT, FIXTURES, SERVER_ERRORS, SESSIONS, SETTINGS
+from mockhub.keys import ACCESS_LOG, ADMIN_CONTRACT, CONTRACT, CORS, FIXTURES, SERVER_ERRORS, SESSIONS, SETTINGS
 from mockhub.middleware import core_middleware
 from mockhub.resources import admin_contract_path, default_fixtures_path
 from mockhub.routes import hubs, integrations, points
@@ -88,8 +89,9 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
     settings = settings or Settings()
     contract = contract or Contract.load()
     admin_contract = admin_contract or Contract.load(admin_contract_path())
-    app = web.Application(middlewares=[cors_middleware(settings.cors_origins), core_middleware],
-                          client_max_size=settings.max_body_bytes)
+    app = web.Application(middlewares=[core_middleware], client_max_size=settings.max_body_bytes)
+    app[CORS] = CorsPolicy(settings.cors_origins)
+    app[ACCESS_LOG] = AccessLog() if settings.access_log else None
     app[SETTINGS] = settings
     app[CONTRACT] = contract
     app[ADMIN_CONTRACT] = admin_contract

@@ -3,7 +3,8 @@
 The request's Origin is echoed with credentials allowed (a browser app on any dev port
 works), or only the ``--cors-origin`` list is. Preflights are answered for every path,
 custom verbs (LOOKUP) and mockhub's own headers included, before routing, so an unknown
-route still gets its 404 read by the app.
+route still gets its 404 read by the app. The core middleware applies this policy, so a
+request without an Origin pays one header lookup.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
 
 ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, LOOKUP, OPTIONS"
 ALLOWED_HEADERS = ("Authorization, Content-Type, X-HTTP-Method-Override, X-Mockhub-Fault, X-Mockhub-Delay, "
@@ -20,29 +20,43 @@ EXPOSED_HEADERS = "Retry-After, Allow, WWW-Authenticate, Content-Length"
 PREFLIGHT_MAX_AGE = "600"
 
 
-def cors_middleware(origins: Sequence[str]) -> Middleware:
-    """A middleware allowing ``origins`` (any origin when empty)."""
-    allowed = frozenset(o.rstrip("/") for o in origins)
+class CorsPolicy:
+    """Which origins may call, and the headers that tell the browser so."""
 
-    @web.middleware
-    async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    __slots__ = ("_allowed",)
+
+    def __init__(self, origins: Sequence[str]) -> None:
+        self._allowed = frozenset(o.rstrip("/") for o in origins)
+
+    def origin_of(self, request: web.Request) -> str | None:
+        """The request's Origin when it is allowed (any origin when no list was given), else ``None``."""
         origin = request.headers.get("Origin")
-        if origin is None or (allowed and origin not in allowed):
-            return await handler(request)
-        if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
-            requested = request.headers.get("Access-Control-Request-Headers")
-            response: web.StreamResponse = web.Response(status=204, headers={
-                "Access-Control-Allow-Methods": ALLOWED_METHODS,
-                # Echo what the browser asks for: a browser app may send any header it likes.
-                "Access-Control-Allow-Headers": requested or ALLOWED_HEADERS,
-                "Access-Control-Max-Age": PREFLIGHT_MAX_AGE,
-            })
-        else:
-            response = await handler(request)
-            response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Allow-Credentials"] = "true"
-        response.headers.add("Vary", "Origin")
+        if origin is None or (self._allowed and origin not in self._allowed):
+            return None
+        return origin
+
+    @staticmethod
+    def preflight(request: web.Request, origin: str) -> web.Response | None:
+        """The answer to a browser's preflight, or ``None`` when the request is not one."""
+        if request.method != "OPTIONS" or "Access-Control-Request-Method" not in request.headers:
+            return None
+        requested = request.headers.get("Access-Control-Request-Headers")
+        response = web.Response(status=204, headers={
+            "Access-Control-Allow-Methods": ALLOWED_METHODS,
+            # Echo what the browser asks for: a browser app may send any header it likes.
+            "Access-Control-Allow-Headers": requested or ALLOWED_HEADERS,
+            "Access-Control-Max-Age": PREFLIGHT_MAX_AGE,
+        })
+        CorsPolicy.allow(response, origin, preflight=True)
         return response
 
-    return cors
+    @staticmethod
+    def allow(response: web.StreamResponse, origin: str, preflight: bool = False) -> web.StreamResponse:
+        """Mark ``response`` readable by ``origin``'s scripts."""
+        headers = response.headers
+        if not preflight:
+            headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+        headers["Access-Control-Allow-Origin"] = origin
+        headers["Access-Control-Allow-Credentials"] = "true"
+        headers.add("Vary", "Origin")
+        return response

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+
+from mockhub.clock import portal_time
 
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-mockhub-admin-token"})
 MAX_BODY_SHOWN = 64 * 1024
@@ -26,11 +29,11 @@ class Entry:
 
     seq: int
     session: str
-    time: str
+    time: datetime
     method: str
     path: str
     query: str
-    headers: Iterable[tuple[str, str]]
+    headers: Mapping[str, str]
     body: bytes
     status: int
     duration_ms: float
@@ -40,13 +43,13 @@ class Entry:
         return {
             "seq": self.seq,
             "session": self.session,
-            "time": self.time,
+            "time": portal_time(self.time),
             "method": self.method,
             "path": self.path,
             "query": self.query,
             "headers": {
                 name: mask_secret(value) if name.lower() in SECRET_HEADERS else value
-                for name, value in self.headers
+                for name, value in self.headers.items()
             },
             "body": self.body[:MAX_BODY_SHOWN].decode("utf-8", "replace"),
             "status": self.status,
@@ -65,10 +68,11 @@ class Journal:
         self._seq = 0
         self._session = session
 
-    def record(self, time: str, method: str, path: str, query: str, headers: Mapping[str, str],
+    def record(self, time: datetime, method: str, path: str, query: str, headers: Mapping[str, str],
                body: bytes, status: int, duration_ms: float, fault: str | None = None) -> None:
+        """Keep one exchange. ``headers`` must be immutable (a request's are); it is rendered on read."""
         self._seq += 1
-        self._entries.append(Entry(self._seq, self._session, time, method, path, query, tuple(headers.items()),
+        self._entries.append(Entry(self._seq, self._session, time, method, path, query, headers,
                                    body, status, duration_ms, fault))
 
     def entries(self) -> list[Entry]:

@@ -18,23 +18,32 @@ from time import perf_counter
 from aiohttp import web
 from aiohttp.typedefs import Handler as AiohttpHandler
 
-from mockhub.clock import portal_time
 from mockhub.errors import ADMIN_PREFIX, ApiError, Dialect, InternalError, Unauthorized, dialect_for, http_error
 from mockhub.faults import DELAY_HEADER, FAULT_HEADER, Decision, InjectedFault, header_decision
-from mockhub.keys import SERVER_ERRORS, SESSION, SESSIONS, SETTINGS
+from mockhub.keys import ACCESS_LOG, CORS, SERVER_ERRORS, SESSION, SESSIONS, SETTINGS
 from mockhub.sessions import DEFAULT_SESSION, SESSION_COOKIE, SESSION_HEADER, Session, Sessions
 
 ADMIN_TOKEN_HEADER = "X-Mockhub-Admin-Token"
 HEALTH_PATH = f"{ADMIN_PREFIX}health"
 
 log = logging.getLogger("mockhub")
-access_log = logging.getLogger("mockhub.access")
 
 
 @web.middleware
 async def core_middleware(request: web.Request, handler: AiohttpHandler) -> web.StreamResponse:
-    """Picks the session, applies faults, renders every error in its API's format, journals the exchange."""
+    """Every request's pipeline: CORS, session, faults, errors in the API's format, journal, access log."""
     started = perf_counter()
+    app = request.app
+    origin = app[CORS].origin_of(request)
+    if origin is not None:
+        preflight = app[CORS].preflight(request, origin)
+        if preflight is not None:
+            return preflight
+    response = await _pipeline(request, handler, started)
+    return response if origin is None else app[CORS].allow(response, origin)
+
+
+async def _pipeline(request: web.Request, handler: AiohttpHandler, started: float) -> web.StreamResponse:
     admin = request.path.startswith(ADMIN_PREFIX)
     sessions = request.app[SESSIONS]
     refused: ApiError | None = None
@@ -57,12 +66,13 @@ async def core_middleware(request: web.Request, handler: AiohttpHandler) -> web.
         response: web.StreamResponse | None = exc.response(dialect_for(request.path))
     else:
         response = await _answer(request, handler, fault)
+    status = response.status if response is not None else 0
     session.journal.record(
-        portal_time(session.store.ctx.clock.now()), request.method, request.path, request.query_string,
-        request.headers, await _body_of(request), response.status if response is not None else 0,
-        (perf_counter() - started) * 1000, fault.label if fault is not None else None,
+        session.store.ctx.clock.now(), request.method, request.path, request.query_string, request.headers,
+        await _body_of(request) if request.body_exists else b"", status, (perf_counter() - started) * 1000,
+        fault.label if fault is not None else None,
     )
-    _log_access(request, response.status if response is not None else 0, started, fault, session)
+    _log_access(request, status, started, fault, session)
     if response is None:
         raise asyncio.CancelledError()  # the connection is gone: nothing to send
     return response
@@ -92,11 +102,12 @@ def _session_for(request: web.Request, sessions: Sessions, admin: bool) -> Sessi
 
 def _log_access(request: web.Request, status: int, started: float, fault: Decision | None,
                 session: Session) -> None:
-    if request.app[SETTINGS].access_log:
-        access_log.info('%s "%s %s" %s %.2fms%s%s', request.remote, request.method, request.path_qs,
-                        status or "-", (perf_counter() - started) * 1000,
-                        f" fault={fault.label}" if fault is not None else "",
-                        f" session={session.name}" if session.name != DEFAULT_SESSION else "")
+    access = request.app[ACCESS_LOG]
+    if access is not None:
+        access.write(f'{request.remote} "{request.method} {request.path_qs}" {status or "-"} '
+                     f"{(perf_counter() - started) * 1000:.2f}ms"
+                     f"{f' fault={fault.label}' if fault is not None else ''}"
+                     f"{f' session={session.name}' if session.name != DEFAULT_SESSION else ''}")
 
 
 def _fault_for(request: web.Request, session: Session) -> Decision | None:
