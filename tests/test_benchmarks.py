@@ -109,3 +109,14 @@ def test_wrk_runs_pinned_to_the_load_core_with_the_request_shape_after_its_optio
     assert command[command.index("-d") + 1] == "2s"
     shape = command[command.index("--") + 1:]
     assert shape == ["POST", "/api/v1/hubs", '{"name": "n{n}"}', "Authorization: Bearer t"]
+
+
+def test_the_soak_calls_memory_flat_only_when_the_last_third_stops_growing() -> None:
+    from benchmarks.soak import Slice, flat
+
+    def run(*rss: float) -> list[Slice]:
+        return [Slice(10.0 * i, 1000 * i, 1000, mb, 0) for i, mb in enumerate(rss, 1)]
+
+    assert flat(run(40, 60, 62, 63, 62, 63, 63, 62, 63))  # warms up, then holds
+    assert not flat(run(40, 50, 60, 70, 80, 90, 100, 110, 120))  # a leak
+    assert flat(run(40, 60, 61, 62, 62, 63, 64, 64, 65))  # within 5% of the middle third's peak
