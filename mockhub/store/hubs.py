@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,6 +14,12 @@ from mockhub.store.tenants import TenantStore
 
 ACTIVE = 2000
 UPDATABLE = ("name", "description", "closeDormantConversation", "statusId")
+
+
+def lowered(text: str) -> str:
+    """``text`` in lower case, as the same object when it already is (ids from files usually are)."""
+    low = text.lower()
+    return text if low == text else low
 
 
 class HubStore:
@@ -60,22 +67,24 @@ class HubStore:
 
     def load(self, record: Mapping[str, Any], tenants: TenantStore) -> Record:
         """A hub from a fixture record: like :meth:`create`, but ids, times and defaults may be given."""
-        tenant_id = record["tenantId"].lower()
-        if tenant_id not in tenants.by_id:
+        tenant = tenants.by_id.get(record["tenantId"].lower())
+        if tenant is None:
             raise ValueError(f"tenant {record['tenantId']} is not defined in 'tenants'")
-        hub_id = (record.get("hubId") or self._ctx.random.uuid()).lower()
+        hub_id = lowered(record.get("hubId") or self._ctx.random.uuid())
         if hub_id in self.by_id:
             raise ValueError(f"hub {hub_id} is defined twice")
-        created = record.get("created") or portal_time(self._ctx.clock.tick())
+        # Loaded data repeats values: the tenant's own id string and one object per distinct
+        # time keep 100,000 hubs some 25 MB smaller (benchmarks, RSS figure).
+        created = sys.intern(record.get("created") or portal_time(self._ctx.clock.tick()))
         hub = {
             "hubId": hub_id,
-            "tenantId": tenant_id,
+            "tenantId": tenant["tenantId"],
             "name": record["name"],
             "description": record["description"],
             "closeDormantConversation": record.get("closeDormantConversation", 0),
             "statusId": record.get("statusId", ACTIVE),
             "created": created,
-            "modified": record.get("modified", created),
+            "modified": sys.intern(record.get("modified", created)),
         }
         self.add(hub)
         return hub

@@ -32,7 +32,7 @@ COMPOSITE: Mapping[str, tuple[str, ...]] = {
 """The object fields and their members (the contract's IntegrationPointOpts and ext)."""
 NAMES = (*FIELDS, *(f"{parent}.{member}" for parent, members in COMPOSITE.items() for member in members))
 """Every name ``mask``, ``order`` and ``filter`` accept; nested ones dotted."""
-DEFAULT_OPTS: Mapping[str, Any] = {"title": "", "comment": "", "allow_files_api": False, "issync": False}
+DEFAULT_OPTS: dict[str, Any] = {"title": "", "comment": "", "allow_files_api": False, "issync": False}
 """The opts of a point created without them (api-docs 004 examples); given opts are merged into these."""
 TOKEN_LENGTH = 32
 
@@ -316,7 +316,8 @@ class PointStore:
             "type": fields["type"],
             "token_local": token,
             **{name: fields.get(name, "") for name in TEXT_FIELDS},
-            "opts": {**DEFAULT_OPTS, **fields.get("opts", {})},
+            # Records are never changed in place, so every point without opts shares the defaults.
+            "opts": {**DEFAULT_OPTS, **fields["opts"]} if fields.get("opts") else DEFAULT_OPTS,
             "ext": ext,
         }
         self.by_id[point_id] = point
