@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mockhub import __version__, jsonio
-from mockhub.settings import DEFAULT_HOST, DEFAULT_PORT, Settings
+from mockhub.settings import APIS, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_TOKEN, Settings
 
 TRUE = ("1", "true", "yes", "on")
 
@@ -123,8 +123,6 @@ def _base_url(text: str) -> str:
 
 def add_verify_command(commands: Any, environ: Mapping[str, str]) -> None:
     """``mockhub verify``: the contracts checked against any server (SPEC 8); see mockhub/verify.py."""
-    from mockhub.verify import APIS, DEFAULT_TOKEN
-
     verify = commands.add_parser(
         "verify", help="check a server (the real API, or any) against the contracts",
         description="Run a scripted scenario over every documented endpoint against a server and check each "
@@ -144,7 +142,7 @@ def add_verify_command(commands: Any, environ: Mapping[str, str]) -> None:
 
 def run_verify(args: argparse.Namespace) -> int:
     """Print the report of ``mockhub verify`` (and write its JUnit XML); returns the exit status."""
-    from mockhub.verify import APIS, verify
+    from mockhub.verify import verify
 
     report = asyncio.run(verify(args.base_url, token=args.token, other_token=args.other_token,
                                 apis=(args.only,) if args.only else APIS))

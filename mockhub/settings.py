@@ -9,6 +9,9 @@ from typing import Any
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
+DEFAULT_TOKEN = "mockhub-dev-token"
+"""The built-in dataset's tenant A token: what ``--token`` defaults to, so verifying the mock needs none."""
+APIS = ("portal", "era")
 
 
 @dataclass(frozen=True)

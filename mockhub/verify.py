@@ -25,11 +25,9 @@ import aiohttp
 from mockhub import __version__, jsonio
 from mockhub.conformance import ResponseChecker
 from mockhub.contracts import Contract
+from mockhub.settings import APIS, DEFAULT_TOKEN
 
-DEFAULT_TOKEN = "mockhub-dev-token"
-"""The built-in dataset's tenant A token: what ``--token`` defaults to, so verifying the mock needs none."""
 TIMEOUT_SECONDS = 30
-APIS = ("portal", "era")
 HUBS = "/api/v1/hubs"
 INTEGRATIONS = "/api/v1/integrations"
 POINTS = "/rest/v1/service/integration_points"
