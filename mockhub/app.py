@@ -9,6 +9,7 @@ paths come from the contracts themselves, so the two cannot drift.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from mockhub.cors import CorsPolicy
 from mockhub.endpoint import Handler, endpoints
 from mockhub.errors import ValidationFailed
 from mockhub.fake import FakeSpec, add_fake_data
-from mockhub.faults import FaultEngine, FaultRule
+from mockhub.faults import FaultEngine, FaultRule, check_rules
 from mockhub.fixtures import FixtureLoader, FixtureSource
 from mockhub.keys import ACCESS_LOG, ADMIN_CONTRACT, CONTRACT, CORS, FIXTURES, SERVER_ERRORS, SESSIONS, SETTINGS
 from mockhub.middleware import core_middleware
@@ -59,7 +60,7 @@ def startup_store(settings: Settings, loader: FixtureLoader) -> Store:
     fake = FakeSpec.parse(settings.fake)
     given: Sequence[Path | Mapping[str, Any]] = (
         () if settings.empty else (settings.fixtures or (default_fixtures_path(),)))
-    sources = [FixtureSource.read(Path(g)) if isinstance(g, (str, Path)) else FixtureSource("fixture data", g)
+    sources = [FixtureSource.read(Path(g)) if isinstance(g, (str, Path)) else FixtureSource.of("fixture data", g)
                for g in given]
     store = loader.build(sources, settings.seed, clock)
     if fake:
@@ -69,13 +70,16 @@ def startup_store(settings: Settings, loader: FixtureLoader) -> Store:
 
 def startup_faults(rules: Sequence[Mapping[str, Any]], admin_contract: Contract) -> tuple[FaultRule, ...]:
     """Check start-up fault rules as the admin API would; ``ValueError`` names the bad rule."""
-    engine = FaultEngine()
     for index, rule in enumerate(rules):
         try:
-            admin_contract.check("FaultRule", rule)
-            engine.add([rule])
+            check_rules(admin_contract, [rule])
         except ValidationFailed as exc:
             raise ValueError(f"fault rule {index}: {exc}") from None
+    engine = FaultEngine()
+    try:
+        engine.add(rules)
+    except ValidationFailed as exc:  # two rules with one id
+        raise ValueError(f"fault rules: {exc}") from None
     return engine.rules
 
 
@@ -99,7 +103,7 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
     faults = startup_faults(settings.faults, admin_contract)
     app[SESSIONS] = Sessions(startup_store(settings, loader), settings.journal_size, faults,
                              max_sessions=settings.max_sessions, idle_seconds=settings.session_idle_seconds)
-    app[SERVER_ERRORS] = []
+    app[SERVER_ERRORS] = deque(maxlen=100)
     for document, handlers in ((contract, HANDLERS), (admin_contract, admin.HANDLERS)):
         for op, handle in endpoints(document, handlers):
             app.router.add_route(op.method, op.path, handle, name=op.operation_id)

@@ -27,10 +27,6 @@ class Clock:
     def __init__(self, pinned: datetime | None = None) -> None:
         self._pinned = pinned
 
-    @property
-    def pinned(self) -> bool:
-        return self._pinned is not None
-
     def now(self) -> datetime:
         """The current instant, without moving a pinned clock."""
         if self._pinned is None:

@@ -9,6 +9,7 @@ from typing import Any
 from mockhub import jsonio
 from mockhub.contracts import Contract, operations_of
 from mockhub.errors import Dialect, dialect_for
+from mockhub.jsonio import small_integer
 
 ERROR_SCHEMAS = {Dialect.PORTAL: "PortalError", Dialect.ERA: "EraError", Dialect.ADMIN: "AdminError"}
 GENERIC_METHODS = frozenset({"HEAD", "OPTIONS"})
@@ -149,7 +150,8 @@ class ResponseChecker:
                     problems.append(f"{where}: no {name} header; the contract requires one")
                 continue
             schema = spec.get("schema", {})
-            typed: Any = int(value) if schema.get("type") == "integer" and value.strip().isdigit() else value
+            number = small_integer(value, 12) if schema.get("type") == "integer" else None
+            typed: Any = value if number is None else number
             problems += [f"{where}: header {name} is {value!r}: {e.message}"
                          for e in contract.validator(schema).iter_errors(typed)]
         return problems

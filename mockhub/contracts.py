@@ -30,7 +30,6 @@ from mockhub.errors import (
     Problem,
     UnsupportedMediaType,
     ValidationFailed,
-    dialect_for,
 )
 from mockhub.resources import contract_path
 
@@ -225,12 +224,9 @@ class Operation:
 
     def __init__(self, contract: Contract, method: str, path: str, spec: Mapping[str, Any],
                  path_item: Mapping[str, Any]) -> None:
-        self.contract = contract
         self.method = method.upper()
         self.path = path
-        self.spec = spec
         self.operation_id: str = spec["operationId"]
-        self.dialect = dialect_for(path)
         self.secured = bool(spec.get("security"))
         params = [contract.resolve(p) for p in [*path_item.get("parameters", []), *spec.get("parameters", [])]]
         self.path_params = {
@@ -394,9 +390,6 @@ class Contract:
     def schema(self, name: str) -> Draft202012Validator:
         """The validator of ``#/components/schemas/<name>``."""
         return self.validator({"$ref": f"#/components/schemas/{name}"})
-
-    def operation(self, operation_id: str) -> Operation:
-        return self.operations[operation_id]
 
     def check(self, schema_name: str, instance: Any, narrowed: Mapping[str, str] | None = None) -> None:
         """Raise :class:`ValidationFailed` unless ``instance`` fits a named schema (as a body).

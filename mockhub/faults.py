@@ -11,12 +11,14 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
+from mockhub.contracts import Contract
 from mockhub.errors import ApiError, Problem, ValidationFailed
+from mockhub.jsonio import small_integer
 from mockhub.randomness import SeededRandom
 
 FAULT_STATUSES = (408, 429, 500, 503)
@@ -174,17 +176,24 @@ class FaultEngine:
     def rules(self) -> tuple[FaultRule, ...]:
         return tuple(a.rule for a in self._rules)
 
-    def add(self, values: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    def add(self, values: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Add rules from (schema-checked) JSON, all or none; returns them with ids and counters."""
         taken = {a.rule.id for a in self._rules}
+        named = {str(v["id"]) for v in values if "id" in v}
         added: list[_Active] = []
-        for offset, value in enumerate(values):
-            rule = FaultRule.from_json(value, f"rule-{self._next_id + offset}")
+        next_id = self._next_id
+        for value in values:
+            generated = None
+            if "id" not in value:  # skip ids a client gave that look like generated ones
+                while f"rule-{next_id}" in taken or f"rule-{next_id}" in named:
+                    next_id += 1
+                generated, next_id = f"rule-{next_id}", next_id + 1
+            rule = FaultRule.from_json(value, generated or "")
             if rule.id in taken:
                 raise ValidationFailed(problems=(Problem(206, f"A rule with id '{rule.id}' already exists."),))
             taken.add(rule.id)
             added.append(_Active(rule))
-        self._next_id += len(added)
+        self._next_id = next_id
         self._rules.extend(added)
         return [a.to_json() for a in added]
 
@@ -254,22 +263,35 @@ class FaultEngine:
         return max(1, math.ceil(window[0] + limit.per_seconds - now))
 
 
+def check_rules(contract: Contract, rules: Sequence[Mapping[str, Any]]) -> None:
+    """Check rules as the admin API does (the FaultRule schema, then the combinations), before any is used.
+
+    Used wherever rules arrive other than through the admin API: ``--faults``, the pytest
+    marker and ``add_fault``.
+    """
+    for rule in rules:
+        contract.check("FaultRule", rule)
+        FaultRule.from_json(rule, "checked")
+
+
 def header_decision(fault: str | None, delay: str | None) -> Decision | None:
     """The fault asked for by ``X-Mockhub-Fault`` / ``X-Mockhub-Delay`` (for browser apps)."""
     if fault is None and delay is None:
         return None
     decision = Decision()
     if delay is not None:
-        if not delay.strip().isdigit() or int(delay) > MAX_DELAY_MS:
+        delay_ms = small_integer(delay)
+        if delay_ms is None or delay_ms > MAX_DELAY_MS:
             raise ValidationFailed(problems=(Problem(
                 206, f"Header {DELAY_HEADER} must be milliseconds from 0 to {MAX_DELAY_MS}, not '{delay[:32]}'."),))
-        decision.delay_ms = int(delay)
+        decision.delay_ms = delay_ms
         decision.label = f"delay {decision.delay_ms}ms"
     if fault is not None:
         value = fault.strip().lower()
-        if value.isdigit() and int(value) in FAULT_STATUSES:
-            decision.status = int(value)
-            decision.label = value
+        status = small_integer(value, 3)
+        if status is not None and status in FAULT_STATUSES:
+            decision.status = status
+            decision.label = str(status)
         elif value in CONNECTION_FAULTS:
             decision.connection = value
             decision.label = value

@@ -6,6 +6,7 @@ A bad file stops start-up with one message naming the file, the record and the f
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -37,6 +38,11 @@ class FixtureSource:
 
     origin: str
     data: Any
+
+    @classmethod
+    def of(cls, origin: str, data: Any) -> FixtureSource:
+        """Fixture data given in Python: copied, so that the caller's later changes reach no record."""
+        return cls(origin, copy.deepcopy(data))
 
     @classmethod
     def read(cls, path: Path) -> FixtureSource:
@@ -101,7 +107,9 @@ class FixtureLoader:
         return fresh
 
     def load_into(self, store: Store, sources: Sequence[FixtureSource]) -> None:
-        """Add every source's records to ``store``; all are checked before any is added."""
+        """Add every source's records to ``store``. Every source is checked against the format first; a
+        record that breaks a rule of the data (a taken name, an unknown hub) stops the load part-way,
+        so load into a copy of a store that must not be left half-changed."""
         for source in sources:
             validate(self._validator, source)
         for section in SECTIONS:

@@ -51,7 +51,7 @@ class Entry:
                 name: mask_secret(value) if name.lower() in SECRET_HEADERS else value
                 for name, value in self.headers.items()
             },
-            "body": self.body[:MAX_BODY_SHOWN].decode("utf-8", "replace"),
+            "body": self.body.decode("utf-8", "replace"),
             "status": self.status,
             "duration_ms": round(self.duration_ms, 3),
             "fault": self.fault,
@@ -73,7 +73,7 @@ class Journal:
         """Keep one exchange. ``headers`` must be immutable (a request's are); it is rendered on read."""
         self._seq += 1
         self._entries.append(Entry(self._seq, self._session, time, method, path, query, headers,
-                                   body, status, duration_ms, fault))
+                                   body[:MAX_BODY_SHOWN], status, duration_ms, fault))
 
     def entries(self) -> list[Entry]:
         return list(self._entries)

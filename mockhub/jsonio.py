@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -15,6 +16,22 @@ JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 class JsonError(ValueError):
     """The bytes are not one strict JSON document."""
+
+
+def small_integer(text: str, digits: int = 6) -> int | None:
+    """``text`` as a non-negative integer of at most ``digits`` ASCII digits, else ``None``.
+
+    (``str.isdigit`` accepts other scripts' digits and ``int()`` huge strings: neither belongs in a header.)
+    """
+    value = text.strip()
+    return int(value) if 0 < len(value) <= digits and value.isascii() and value.isdigit() else None
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400: Python would store infinity, which JSON cannot say
+        raise JsonError(f"the number {text[:32]} is out of range")
+    return value
 
 
 def _reject_constant(name: str) -> Any:
@@ -33,7 +50,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return value
 
 
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite, object_pairs_hook=_unique_keys)
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")

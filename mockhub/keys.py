@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import deque
+
 from aiohttp import web
 
 from mockhub.accesslog import AccessLog
@@ -19,6 +21,6 @@ SESSIONS = web.AppKey("mockhub_sessions", Sessions)
 CORS = web.AppKey("mockhub_cors", CorsPolicy)
 ACCESS_LOG: web.AppKey[AccessLog | None] = web.AppKey("mockhub_access_log")
 """The access log, or ``None`` when it is off (the pytest plugin, --quiet)."""
-SERVER_ERRORS = web.AppKey("mockhub_server_errors", list[str])
+SERVER_ERRORS: web.AppKey[deque[str]] = web.AppKey("mockhub_server_errors")
 """Tracebacks of unexpected exceptions, for the pytest plugin to raise in the failing test."""
 SESSION: web.RequestKey[Session] = web.RequestKey("mockhub_session", Session)

@@ -39,7 +39,12 @@ async def core_middleware(request: web.Request, handler: AiohttpHandler) -> web.
         preflight = app[CORS].preflight(request, origin)
         if preflight is not None:
             return preflight
-    response = await _pipeline(request, handler, started)
+    try:
+        response = await _pipeline(request, handler, started)
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # a bug outside any handler: the same answer as a handler's bug
+        response = _internal_error(request)
     return response if origin is None else app[CORS].allow(response, origin)
 
 
@@ -147,9 +152,14 @@ async def _respond(request: web.Request, handler: AiohttpHandler) -> web.StreamR
     except web.HTTPException as exc:
         return http_error(exc, request.method, request.app[SETTINGS].max_body_bytes).response(dialect)
     except Exception:
-        request.app[SERVER_ERRORS].append(traceback.format_exc())
-        log.exception("unexpected error answering %s %s", request.method, request.path)
-        return InternalError().response(dialect)
+        return _internal_error(request)
+
+
+def _internal_error(request: web.Request) -> web.Response:
+    """A 500 in the API's format for an unexpected exception, kept for the pytest plugin to raise."""
+    request.app[SERVER_ERRORS].append(traceback.format_exc())
+    log.exception("unexpected error answering %s %s", request.method, request.path)
+    return InternalError().response(dialect_for(request.path))
 
 
 def _reset_connection(request: web.Request) -> None:

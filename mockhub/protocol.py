@@ -109,7 +109,7 @@ def _reason(exc: BaseException | None, message: str | None) -> str:
     if isinstance(exc, LineTooLong):
         return "The request line or a header field is too long."
     if isinstance(exc, BadHttpMessage):
-        return f"The request is not valid HTTP: {exc.message.splitlines()[0].rstrip(':')}."
+        return f"The request is not valid HTTP: {exc.message.splitlines()[0].rstrip(':.')}."
     return message or "The request could not be handled."
 
 

@@ -8,6 +8,7 @@ worker process has its own servers on free ports.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import fnmatch
 from collections.abc import Iterator, Mapping, Sequence
@@ -37,7 +38,6 @@ class Mockhub:
     def __init__(self, server: BackgroundServer, faults: Sequence[Mapping[str, Any]] = ()) -> None:
         self._server = server
         self._marker_faults = tuple(faults)
-        self._errors_seen = 0
         self.url = server.url
         """Base URL, e.g. ``http://127.0.0.1:40213``."""
 
@@ -64,21 +64,22 @@ class Mockhub:
         """Back to the start-up state (data, random sequence, clock, faults) with an empty journal."""
         from mockhub.keys import SERVER_ERRORS, SESSIONS
 
-        def reset() -> int:
+        def reset() -> None:
             sessions = self._server.app[SESSIONS]
             sessions.reset(sessions.default)
             if self._marker_faults:
                 sessions.default.faults.add(self._marker_faults)
-            return len(self._server.app[SERVER_ERRORS])
+            self._server.app[SERVER_ERRORS].clear()
 
-        self._errors_seen = self._server.call(reset)
+        self._server.call(reset)
 
     def add_fault(self, rule: Mapping[str, Any]) -> dict[str, Any]:
         """Add a fault rule (SPEC section 4); returns it with its id and counters."""
+        from mockhub.faults import check_rules
         from mockhub.keys import ADMIN_CONTRACT
 
         def add() -> dict[str, Any]:
-            self._server.app[ADMIN_CONTRACT].check("FaultRule", rule)
+            check_rules(self._server.app[ADMIN_CONTRACT], [rule])
             return self._session.faults.add([rule])[0]
 
         return self._server.call(add)
@@ -93,18 +94,29 @@ class Mockhub:
         return self._server.call(lambda: [e.to_json() for e in self._session.journal.entries()])
 
     def load(self, data: Mapping[str, Any] | str | Path) -> None:
-        """Add fixture-format data (a dict or a file) to the current state, validated like a fixture file."""
+        """Add fixture-format data (a dict or a file) to the current state, validated like a fixture file.
+
+        All or nothing: a bad record leaves the state as it was. The data is copied, so
+        changing the dict afterwards changes nothing in the server.
+        """
         from mockhub.fixtures import FixtureSource
         from mockhub.keys import FIXTURES
 
-        source = FixtureSource.read(Path(data)) if isinstance(data, (str, Path)) else FixtureSource("load()", data)
-        self._server.call(lambda: self._server.app[FIXTURES].load_into(self._session.store, [source]))
+        source = FixtureSource.read(Path(data)) if isinstance(data, (str, Path)) else FixtureSource.of("load()", data)
+
+        def load() -> None:
+            session = self._session
+            store = session.store.copy()
+            self._server.app[FIXTURES].load_into(store, [source])
+            session.store = store
+
+        self._server.call(load)
 
     def state(self) -> dict[str, Any]:
-        """The current state in the fixture format."""
+        """The current state in the fixture format: a copy, which the test may change freely."""
         from mockhub.fixtures import dump
 
-        return self._server.call(lambda: dump(self._session.store))
+        return self._server.call(lambda: copy.deepcopy(dump(self._session.store)))
 
     def assert_called(self, method: str, path: str, times: int | None = None) -> list[dict[str, Any]]:
         """Assert that ``method path`` arrived (``times`` times, if given); ``path`` may be a glob.
@@ -135,14 +147,12 @@ class Mockhub:
         app = self._server.app
 
         def collected() -> list[str]:
-            errors: list[str] = app[SERVER_ERRORS]
-            return errors.copy()
+            errors = app[SERVER_ERRORS]
+            return [*errors]
 
-        errors = self._server.call(collected)
-        new = errors[self._errors_seen:]
-        self._errors_seen = len(errors)
-        if new:
-            raise MockhubServerError("mockhub raised while serving this test:\n" + "\n".join(new))
+        errors = self._server.call(collected)  # cleared at every reset, so all are this test's
+        if errors:
+            raise MockhubServerError("mockhub raised while serving this test:\n" + "\n".join(errors))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -186,6 +196,9 @@ def _settings_for(config: pytest.Config, marker: pytest.Mark | None) -> tuple[Se
 def mockhub(request: pytest.FixtureRequest) -> Iterator[Mockhub]:
     """A running mockhub server in its start-up state (shared by the session, reset per test)."""
     from mockhub.app import create_app
+    from mockhub.errors import ValidationFailed
+    from mockhub.faults import check_rules
+    from mockhub.keys import ADMIN_CONTRACT
     from mockhub.server import BackgroundServer
 
     marker = request.node.get_closest_marker(MARKER)
@@ -196,7 +209,12 @@ def mockhub(request: pytest.FixtureRequest) -> Iterator[Mockhub]:
         server = BackgroundServer(create_app(settings))
         server.start()
         servers[key] = server
-    fixture = Mockhub(server, faults=(marker.kwargs.get("faults") or ()) if marker else ())
+    faults = tuple(marker.kwargs.get("faults") or ()) if marker else ()
+    try:
+        check_rules(server.app[ADMIN_CONTRACT], faults)
+    except ValidationFailed as exc:
+        raise pytest.UsageError(f"@pytest.mark.mockhub(faults=...): {exc}") from None
+    fixture = Mockhub(server, faults=faults)
     fixture.reset()
     yield fixture
 

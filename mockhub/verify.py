@@ -25,6 +25,7 @@ import aiohttp
 from mockhub import __version__, jsonio
 from mockhub.conformance import ResponseChecker
 from mockhub.contracts import Contract
+from mockhub.jsonio import small_integer
 from mockhub.settings import APIS, DEFAULT_TOKEN
 
 TIMEOUT_SECONDS = 30
@@ -47,7 +48,8 @@ _DEFAULT: Any = object()
 
 def _seconds(retry_after: str | None) -> float:
     """How long to wait for a ``Retry-After`` of seconds (1 s when it is missing or not a number)."""
-    return min(float(retry_after), MAX_WAIT_SECONDS) if retry_after and retry_after.strip().isdigit() else 1.0
+    seconds = small_integer(retry_after) if retry_after else None
+    return min(float(seconds), MAX_WAIT_SECONDS) if seconds is not None else 1.0
 
 
 class Blocked(Exception):

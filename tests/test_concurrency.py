@@ -9,6 +9,8 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+import pytest
+
 from mockhub.pytest_plugin import Mockhub
 from tests.conftest import HUB_A, Api
 
@@ -108,3 +110,26 @@ def test_the_plugin_server_is_safe_while_a_test_thread_arranges_data(mockhub: Mo
             reader.join(10)
     assert errors == []
     assert len(mockhub.state()["hubs"]) == 4 + 200
+
+
+def test_state_gives_a_copy_that_the_test_may_change(mockhub: Mockhub) -> None:
+    state = mockhub.state()
+    state["hubs"][0]["name"] = "MUTATED"
+    state["integrations"][0]["configuration"]["events"] = []
+    assert mockhub.state()["hubs"][0]["name"] == "Your New Cool Hub Name"
+    assert mockhub.state()["integrations"][0]["configuration"] != state["integrations"][0]["configuration"]
+
+
+def test_load_is_all_or_nothing_and_copies_what_it_is_given(mockhub: Mockhub) -> None:
+    from mockhub.fixtures import FixtureError
+
+    tenant = "00000000-0000-0000-0000-000000000001"
+    before = mockhub.state()
+    with pytest.raises(FixtureError, match="Dev Hub 1"):
+        mockhub.load({"hubs": [{"tenantId": tenant, "name": "New A", "description": ""},
+                               {"tenantId": tenant, "name": "Dev Hub 1", "description": ""}]})
+    assert mockhub.state() == before
+    data = {"hubs": [{"tenantId": tenant, "name": "Mine", "description": "as given"}]}
+    mockhub.load(data)
+    data["hubs"][0]["description"] = "changed later"
+    assert mockhub.state()["hubs"][-1]["description"] == "as given"

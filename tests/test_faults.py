@@ -248,3 +248,11 @@ async def test_faults_apply_to_lookup_too(api: Api) -> None:
     assert first.json()["error_code"] == 1503
     second = await api.request("LOOKUP", "/rest/v1/service/integration_points", json_body="ABCDE")
     assert second.json() == ["b4680fbe-016c-d86f-1d6b-50e54938780c"]
+
+
+async def test_generated_rule_ids_step_over_ids_a_client_chose(api: Api) -> None:
+    [named] = await add_fault(api, {"id": "rule-2", "status": 503, "path": "/x"})
+    assert named["id"] == "rule-2"
+    assert [r["id"] for r in await add_fault(api, [{"status": 503, "path": "/x"}, {"status": 408, "path": "/y"}])] \
+        == ["rule-1", "rule-3"]
+    assert (await add_fault(api, {"status": 429, "path": "/z"}))[0]["id"] == "rule-4"

@@ -272,3 +272,33 @@ async def test_a_session_header_that_is_not_utf8_is_400(healthy: Api) -> None:
     status, body, _ = _json_of(raw)
     assert status == 400
     assert "X-Mockhub-Session" in body["errors"][0]["description"]
+
+
+@pytest.mark.parametrize("header", [
+    b"X-Mockhub-Delay: \xc2\xb2",  # superscript two: a digit to str.isdigit, not to int()
+    b"X-Mockhub-Fault: \xd9\xa5\xd9\xa0\xd9\xa3",  # 503 in Arabic-Indic digits
+    b"X-Mockhub-Fault: " + b"1" * 5000,
+    b"X-Mockhub-Delay: " + b"9" * 5000,
+])
+async def test_fault_headers_take_ascii_digits_only(healthy: Api, header: bytes) -> None:
+    assert healthy.client is not None
+    request = (b"GET /api/v1/hubs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN.encode() + b"\r\n"
+               + header + b"\r\nConnection: close\r\n\r\n")
+    raw = await asyncio.to_thread(raw_exchange, int(healthy.client.server.port), request)  # type: ignore[arg-type]
+    status, body, _ = _json_of(raw)
+    assert status == 400
+    assert "X-Mockhub-" in body["errors"][0]["description"]
+
+
+async def test_a_number_too_large_for_a_float_is_refused_and_stores_nothing(healthy: Api) -> None:
+    data = b'{"code": "inf", "type": "public", "opts": {"roles": [1e400, 123456789012345678901234567890]}}'
+    reply = await healthy.request("POST", POINTS, data=data, headers=JSON)
+    assert_error(reply, 400, "era")
+    assert "out of range" in reply.json()["error_message"]
+    assert (await healthy.request("LOOKUP", POINTS, json_body="inf")).status == 404
+
+
+async def test_the_journal_keeps_at_most_64_kib_of_a_body(healthy: Api) -> None:
+    await healthy.post(HUBS, {"name": "big", "description": "x" * 200_000})
+    [entry] = (await healthy.get("/__mockhub/requests", token=None)).json()
+    assert len(entry["body"]) == 64 * 1024

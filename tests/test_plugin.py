@@ -212,3 +212,15 @@ def test_the_marker_refuses_unknown_options(pytester: pytest.Pytester) -> None:
     """)
     result.assert_outcomes(errors=1)
     assert "does not take sed" in result.stdout.str()
+
+
+def test_marker_faults_are_checked_like_any_rule(pytester: pytest.Pytester) -> None:
+    result = run(pytester, """
+        import pytest
+
+        @pytest.mark.mockhub(faults=[{"status": 404, "path": "/api/v1/hubs"}])
+        def test_bad_rule(mockhub):
+            pass
+    """)
+    result.assert_outcomes(errors=1)
+    assert "@pytest.mark.mockhub(faults=...): Value '404' of 'status' is not valid" in result.stdout.str()
