@@ -95,13 +95,16 @@ def _admin_refusal(request: web.Request) -> ApiError | None:
 
 
 def _session_for(request: web.Request, sessions: Sessions, admin: bool) -> Session:
-    """The session a request names: header, then cookie, then (admin API) ``?session=``; else the default."""
+    """The session a request names: the header, then (admin API) ``?session=``, then the cookie; else the default.
+
+    On the admin API an explicit ``?session=`` wins over the cookie a browser sends along anyway.
+    """
     headers = request.headers
     name = headers.get(SESSION_HEADER)
-    if name is None and "Cookie" in headers:
-        name = request.cookies.get(SESSION_COOKIE)
     if name is None and admin:
         name = request.query.get("session")
+    if name is None and "Cookie" in headers:
+        name = request.cookies.get(SESSION_COOKIE)
     return sessions.default if name is None else sessions.get(name)
 
 
@@ -176,7 +179,8 @@ def _reset_connection(request: web.Request) -> None:
 def _truncated(response: web.StreamResponse) -> web.StreamResponse:
     """The same answer with its JSON cut in half: valid HTTP, a body no JSON parser accepts."""
     body = response.body if isinstance(response, web.Response) and isinstance(response.body, bytes) else b""
-    broken = web.Response(status=response.status, body=body[: len(body) // 2] or b"{")
+    kept = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
+    broken = web.Response(status=response.status, body=body[: len(body) // 2] or b"{", headers=kept)
     broken.content_type = "application/json"
     return broken
 

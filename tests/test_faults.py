@@ -256,3 +256,11 @@ async def test_generated_rule_ids_step_over_ids_a_client_chose(api: Api) -> None
     assert [r["id"] for r in await add_fault(api, [{"status": 503, "path": "/x"}, {"status": 408, "path": "/y"}])] \
         == ["rule-1", "rule-3"]
     assert (await add_fault(api, {"status": 429, "path": "/z"}))[0]["id"] == "rule-4"
+
+
+async def test_malformed_keeps_the_answers_own_headers(api: Api) -> None:
+    status, _ = await raw(api, "GET", HUBS, headers={"X-Mockhub-Fault": "malformed"})
+    assert status == 401
+    assert api.client is not None
+    async with api.client.get(HUBS, headers={"X-Mockhub-Fault": "malformed"}) as response:
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")

@@ -691,3 +691,18 @@ async def test_a_bad_fixture_integration_stops_start_up_naming_it(make_api: Make
         await make_api(fixtures=(default, path))
     assert str(caught.value).startswith(f"{path}: ")
     assert expected in str(caught.value)
+
+
+@pytest.mark.parametrize(("channel_id", "expected"), [("106", "WebChat"), (106, "WebChat")])
+async def test_a_numeric_channel_id_may_be_a_number_or_a_string_of_digits(api: Api, channel_id: object,
+                                                                          expected: str) -> None:
+    reply = await api.post(f"{BASE}/hubs/{DEV_HUB}", {"channelId": channel_id, "name": f"Chat {channel_id!r}",
+                                                      "configuration": {"allowedOrigins": ["localhost"]}})
+    assert reply.status == 200
+    assert reply.json()["channelId"] == expected
+
+
+@pytest.mark.parametrize("channel_id", ["103", "999", "1e2", " 106"])
+async def test_other_numeric_strings_are_refused(api: Api, channel_id: str) -> None:
+    reply = await api.post(f"{BASE}/hubs/{DEV_HUB}", {"channelId": channel_id, "name": "x", "configuration": {}})
+    assert reply.status == 400

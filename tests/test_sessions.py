@@ -169,3 +169,10 @@ def test_the_access_log_shows_the_session() -> None:
         assert process.stderr is not None
         log = process.stderr.read()
     assert re.search(r'"GET /__mockhub/health" 200 \S+ms session=e2e-7$', log, re.M), log
+
+
+async def test_on_the_admin_api_an_explicit_session_parameter_beats_the_cookie(api: Api) -> None:
+    await api.get(HUBS, headers=named("from-query"))
+    listed = await api.get("/__mockhub/requests", token=None, params={"session": "from-query"},
+                           headers={"Cookie": "mockhub_session=from-cookie"})
+    assert [e["session"] for e in listed.json()] == ["from-query"]
