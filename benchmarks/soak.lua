@@ -1,25 +1,19 @@
 -- The soak's traffic: a mix of both APIs' reads, writes, errors, faults and sessions.
 --
--- wrk -s soak.lua URL -- TOKEN
+-- wrk -s soak.lua URL  (the built-in dataset's token; arguments after -- are ignored)
 -- Every request of the twelve shapes below, in turn, in one of 30 sessions (more than the
 -- server keeps, so sessions are evicted and made again all the time). Hub names cycle over
 -- 500 per session, so the state stays bounded and later creates are refused as taken: any
--- memory growth is a leak, not data. done() prints "WRK_RESULT {json}" like bench.lua.
+-- memory growth is a leak, not data.
 
-local token = "mockhub-dev-token"
+local TOKEN = "mockhub-dev-token"
 local n = 0
 local checked = false
 local HUB = "/api/v1/hubs/3bc1e69f-c520-446f-ab2c-01751fd66a31"
 local POINT = "/rest/v1/service/integration_points/b4680fbe-016c-d86f-1d6b-50e54938780c"
 
-function init(args)
-  if args[1] then
-    token = args[1]
-  end
-end
-
 local function headers(session)
-  return {["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json",
+  return {["Authorization"] = "Bearer " .. TOKEN, ["Content-Type"] = "application/json",
           ["X-Mockhub-Session"] = session}
 end
 
@@ -59,12 +53,5 @@ function request()
   return wrk.format("PATCH", POINT, h, '{"opts": {"title": "soak"}}')
 end
 
-function done(summary, latency, requests)
-  local errors = summary.errors
-  io.write(string.format(
-    'WRK_RESULT {"requests": %d, "duration_us": %d, "status_errors": %d, "socket_errors": %d, '
-      .. '"latency_mean_us": %.1f, "latency_p50_us": %d, "latency_p99_us": %d, "latency_max_us": %d}\n',
-    summary.requests, summary.duration, errors.status,
-    errors.connect + errors.read + errors.write + errors.timeout,
-    latency.mean, latency:percentile(50), latency:percentile(99), latency.max))
-end
+-- done(): the shared report, from report.lua beside this script.
+dofile(debug.getinfo(1, "S").source:match("^@(.-)[^/]*$") .. "report.lua")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -18,7 +17,7 @@ from pathlib import Path
 
 from benchmarks.plan import RESULTS, cores
 from benchmarks.servers import Client, mockhub_command, start
-from benchmarks.wrk import RESULT_MARK, WrkResult, ensure_wrk
+from benchmarks.wrk import Load, Wrk, ensure_wrk
 
 SCRIPT = Path(__file__).with_name("soak.lua")
 SESSIONS = 20
@@ -36,16 +35,6 @@ class Slice:
     socket_errors: int
 
 
-def _wrk(binary: str, cpu: int, url: str, seconds: int) -> WrkResult:
-    command = ["taskset", "-c", str(cpu), binary, "-t", "1", "-c", "16", "-d", f"{seconds}s", "-s", str(SCRIPT),
-               url]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)
-    line = next((ln for ln in done.stdout.splitlines() if ln.startswith(RESULT_MARK)), None)
-    if done.returncode != 0 or line is None:
-        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
-    return WrkResult(**json.loads(line.removeprefix(RESULT_MARK)))
-
-
 def flat(slices: Sequence[Slice]) -> bool:
     """Whether memory flattened: the last third's peak within FLAT of the middle third's."""
     third = max(len(slices) // 3, 1)
@@ -61,7 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--slice", type=int, default=10, help="seconds between two memory readings (default 10)")
     args = parser.parse_args(argv)
     server_cpu, load_cpu = cores()
-    wrk = ensure_wrk()
+    wrk = Wrk(ensure_wrk(), load_cpu)
+    # soak.lua makes its own requests: the Load only fills wrk's command line.
+    mix = Load("GET", "/api/v1/hubs")
     slices: list[Slice] = []
     with start("mockhub", mockhub_command("--max-sessions", str(SESSIONS)), server_cpu) as server:
         began = time.monotonic()
@@ -70,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"RSS at start {server.rss_mb():.1f} MiB", flush=True)
         print(f"{'elapsed':>8} {'requests':>10} {'req/s':>8} {'RSS MiB':>8}", flush=True)
         while total < args.requests and time.monotonic() - began < args.seconds:
-            result = _wrk(wrk, load_cpu, server.url, args.slice)
+            result = wrk.execute(wrk.command(server.url, mix, args.slice, SCRIPT), args.slice)
             total += result.requests
             slices.append(Slice(round(time.monotonic() - began, 1), total, round(result.rate),
                                 round(server.rss_mb(), 1), result.socket_errors))

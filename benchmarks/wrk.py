@@ -78,22 +78,25 @@ class Wrk:
     cpu: int
     connections: int = 16
 
-    def command(self, base_url: str, load: Load, seconds: float) -> list[str]:
-        """wrk's command line: one thread on its core, sending ``load`` for ``seconds`` (whole, at least 1)."""
+    def command(self, base_url: str, load: Load, seconds: float, script: Path = SCRIPT) -> list[str]:
+        """wrk's command line: one thread on its core, running ``script`` (sending ``load``) for ``seconds``."""
         return [
             "taskset", "-c", str(self.cpu), self.binary, "-t", "1", "-c", str(self.connections),
-            "-d", f"{max(1, round(seconds))}s", "-s", str(SCRIPT), base_url,
+            "-d", f"{max(1, round(seconds))}s", "-s", str(script), base_url,
             "--", load.method, load.path, load.body, *load.headers,
         ]
 
-    def run(self, base_url: str, load: Load, seconds: float) -> WrkResult:
-        """Send ``load`` to ``base_url`` for ``seconds``; raises if any answer was an error."""
-        command = self.command(base_url, load, seconds)
+    def execute(self, command: list[str], seconds: float) -> WrkResult:
+        """Run a wrk command line and read the result its script reported; the caller judges the answers."""
         done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)
         line = next((ln for ln in done.stdout.splitlines() if ln.startswith(RESULT_MARK)), None)
         if done.returncode != 0 or line is None:
             raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
-        result = WrkResult(**json.loads(line.removeprefix(RESULT_MARK)))
+        return WrkResult(**json.loads(line.removeprefix(RESULT_MARK)))
+
+    def run(self, base_url: str, load: Load, seconds: float) -> WrkResult:
+        """Send ``load`` to ``base_url`` for ``seconds``; raises if any answer was an error."""
+        result = self.execute(self.command(base_url, load, seconds), seconds)
         if result.status_errors or result.socket_errors or not result.requests:
             raise RuntimeError(f"{load.method} {base_url}{load.path}: {result.status_errors} error answers, "
                                f"{result.socket_errors} socket errors in {result.requests} requests")
