@@ -63,18 +63,19 @@ async def _pipeline(request: web.Request, handler: AiohttpHandler, started: floa
         _log_access(request, admin_response.status, started, None, session)
         return admin_response
     fault: Decision | None = None
-    try:
-        if refused is not None:
-            raise refused
-        fault = _fault_for(request, session)
-    except ApiError as exc:
-        response: web.StreamResponse | None = exc.response(dialect_for(request.path))
+    if refused is None:
+        try:
+            fault = _fault_for(request, session)
+        except ApiError as exc:  # a malformed X-Mockhub-Fault / X-Mockhub-Delay header
+            refused = exc
+    if refused is not None:
+        response: web.StreamResponse | None = refused.response(dialect_for(request.path))
     else:
         response = await _answer(request, handler, fault)
     status = response.status if response is not None else 0
     session.journal.record(
         session.store.ctx.clock.now(), request.method, request.path, request.query_string, request.headers,
-        await _body_of(request) if request.body_exists else b"", status, (perf_counter() - started) * 1000,
+        await _body_of(request), status, (perf_counter() - started) * 1000,
         fault.label if fault is not None else None,
     )
     _log_access(request, status, started, fault, session)
