@@ -1,7 +1,8 @@
-"""The control API under /__mockhub/ (SPEC section 6), described by contracts/admin.json.
+"""The control API under /__mockhub/, described by contracts/admin.json: an HTTP skin on the control plane.
 
-Its routes are built like the APIs' (contract-driven, thin handlers). It is never
-faulted and never journaled.
+Its routes are built like the APIs' (contract-driven, thin handlers), and each control
+operation is one call of :class:`~mockhub.control.Control`, the object the pytest fixture
+calls too. It is never faulted and never journaled.
 """
 
 from __future__ import annotations
@@ -10,10 +11,8 @@ from aiohttp import web
 
 from mockhub import __version__, docs_page
 from mockhub.endpoint import Call, Handler
-from mockhub.errors import NotFound, ValidationFailed
-from mockhub.fixtures import FixtureError, FixtureSource, dump
 from mockhub.jsonio import json_response
-from mockhub.keys import ADMIN_CONTRACT, CONTRACT, FIXTURES, SESSIONS
+from mockhub.keys import ADMIN_CONTRACT, CONTRACT
 
 
 def health(call: Call) -> web.Response:
@@ -31,8 +30,7 @@ def openapi(call: Call) -> web.Response:
 def docs(call: Call) -> web.Response:
     """The contract rendered for a person, with the tokens the start-up data accepts."""
     app = call.request.app
-    tenants = app[SESSIONS].startup.tenants.by_id.values()
-    tokens = [(token, tenant["tenantId"]) for tenant in tenants for token in tenant["tokens"]]
+    tokens = call.control.startup_tokens()
     base = f"{call.request.scheme}://{call.request.host}"
     page = docs_page.render(app[CONTRACT], app[ADMIN_CONTRACT], tokens, base)
     return web.Response(text=page, content_type="text/html", charset="utf-8")
@@ -40,65 +38,56 @@ def docs(call: Call) -> web.Response:
 
 def reset(call: Call) -> web.Response:
     """Back to the start-up state: data, random sequence, clock, fault rules, journal."""
-    call.request.app[SESSIONS].reset(call.session)
+    call.control.reset(call.session)
     return json_response({"status": "reset", "session": call.session.name})
 
 
 def get_state(call: Call) -> web.Response:
     """The session's state in the fixture format (loading it back gives the same state)."""
-    return json_response(dump(call.store))
+    return json_response(call.control.state(call.session))
 
 
 def put_state(call: Call) -> web.Response:
     """Replace the session's state; the random sequence and the clock go on where they were."""
-    try:
-        store = call.request.app[FIXTURES].replace(call.store, FixtureSource("PUT /__mockhub/state", call.body))
-    except FixtureError as exc:
-        raise ValidationFailed(str(exc)) from None
-    call.session.store = store
-    counts = {section: len(records) for section, records in dump(store).items()}
+    counts = call.control.replace_state(call.session, call.body, "PUT /__mockhub/state")
     return json_response({"status": "replaced", "session": call.session.name, "counts": counts})
 
 
 def list_faults(call: Call) -> web.Response:
-    return json_response(call.session.faults.to_json())
+    return json_response(call.control.faults(call.session))
 
 
 def add_faults(call: Call) -> web.Response:
     rules = call.body if isinstance(call.body, list) else [call.body]
-    return json_response(call.session.faults.add(rules), status=201)
+    return json_response(call.control.add_faults(call.session, rules), status=201)
 
 
 def clear_faults(call: Call) -> web.Response:
-    call.session.faults.clear()
+    call.control.clear_faults(call.session)
     return json_response({"status": "cleared"})
 
 
 def remove_fault(call: Call) -> web.Response:
-    rule_id = call.path["ruleId"]
-    if not call.session.faults.remove(rule_id):
-        raise NotFound(f"No fault rule '{rule_id}'.")
+    call.control.remove_fault(call.session, call.path["ruleId"])
     return json_response({"status": "removed"})
 
 
 def list_sessions(call: Call) -> web.Response:
-    return json_response(call.request.app[SESSIONS].describe())
+    return json_response(call.control.sessions())
 
 
 def drop_session(call: Call) -> web.Response:
-    name = call.path["name"]
-    if not call.request.app[SESSIONS].drop(name):
-        raise NotFound(f"No session '{name}'.")
+    call.control.drop_session(call.path["name"])
     return json_response({"status": "dropped"})
 
 
 def list_requests(call: Call) -> web.Response:
     """The request journal, oldest first."""
-    return json_response([entry.to_json() for entry in call.session.journal.entries()])
+    return json_response(call.control.requests(call.session))
 
 
 def clear_requests(call: Call) -> web.Response:
-    call.session.journal.clear()
+    call.control.clear_requests(call.session)
     return json_response({"status": "cleared"})
 
 

@@ -9,7 +9,6 @@ paths come from the contracts themselves, so the two cannot drift.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,13 +19,14 @@ from mockhub import admin
 from mockhub.accesslog import AccessLog
 from mockhub.clock import Clock, parse_instant
 from mockhub.contracts import Contract
+from mockhub.control import Control, check_fault_rules
 from mockhub.cors import CorsPolicy
 from mockhub.endpoint import Handler, endpoints
 from mockhub.errors import ValidationFailed
 from mockhub.fake import FakeSpec, add_fake_data
-from mockhub.faults import FaultEngine, FaultRule, check_rules
+from mockhub.faults import FaultEngine, FaultRule
 from mockhub.fixtures import FixtureLoader, FixtureSource
-from mockhub.keys import ACCESS_LOG, ADMIN_CONTRACT, CONTRACT, CORS, FIXTURES, SERVER_ERRORS, SESSIONS, SETTINGS
+from mockhub.keys import ACCESS_LOG, ADMIN_CONTRACT, CONTRACT, CONTROL, CORS, SESSIONS, SETTINGS
 from mockhub.middleware import core_middleware
 from mockhub.resources import admin_contract_path, default_fixtures_path
 from mockhub.routes import hubs, integrations, points
@@ -72,7 +72,7 @@ def startup_faults(rules: Sequence[Mapping[str, Any]], admin_contract: Contract)
     """Check start-up fault rules as the admin API would; ``ValueError`` names the bad rule."""
     for index, rule in enumerate(rules):
         try:
-            check_rules(admin_contract, [rule])
+            check_fault_rules(admin_contract, [rule])
         except ValidationFailed as exc:
             raise ValueError(f"fault rule {index}: {exc}") from None
     engine = FaultEngine()
@@ -99,11 +99,11 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
     app[SETTINGS] = settings
     app[CONTRACT] = contract
     app[ADMIN_CONTRACT] = admin_contract
-    app[FIXTURES] = loader = FixtureLoader(contract)
+    loader = FixtureLoader(contract)
     faults = startup_faults(settings.faults, admin_contract)
-    app[SESSIONS] = Sessions(startup_store(settings, loader), settings.journal_size, faults,
-                             max_sessions=settings.max_sessions, idle_seconds=settings.session_idle_seconds)
-    app[SERVER_ERRORS] = deque(maxlen=100)
+    app[SESSIONS] = sessions = Sessions(startup_store(settings, loader), settings.journal_size, faults,
+                                        max_sessions=settings.max_sessions, idle_seconds=settings.session_idle_seconds)
+    app[CONTROL] = Control(sessions, loader, admin_contract)
     for document, handlers in ((contract, HANDLERS), (admin_contract, admin.HANDLERS)):
         for op, handle in endpoints(document, handlers):
             app.router.add_route(op.method, op.path, handle, name=op.operation_id)

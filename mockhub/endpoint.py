@@ -15,8 +15,9 @@ from typing import Any
 from aiohttp import web
 
 from mockhub.contracts import Contract, Operation, QueryParam
+from mockhub.control import Control
 from mockhub.errors import ValidationFailed
-from mockhub.keys import CONTRACT, SESSION
+from mockhub.keys import CONTRACT, CONTROL, SESSION
 from mockhub.sessions import Session
 from mockhub.store import Store
 
@@ -36,6 +37,11 @@ class Call:
     @property
     def store(self) -> Store:
         return self.session.store
+
+    @property
+    def control(self) -> Control:
+        """The server's control plane (the control API's handlers are calls of it)."""
+        return self.request.app[CONTROL]
 
     @property
     def contract(self) -> Contract:

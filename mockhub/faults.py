@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
-from mockhub.contracts import Contract
 from mockhub.errors import ApiError, Problem, ValidationFailed
 from mockhub.jsonio import small_integer
 from mockhub.randomness import SeededRandom
@@ -261,17 +260,6 @@ class FaultEngine:
             window.append(now)
             return None
         return max(1, math.ceil(window[0] + limit.per_seconds - now))
-
-
-def check_rules(contract: Contract, rules: Sequence[Mapping[str, Any]]) -> None:
-    """Check rules as the admin API does (the FaultRule schema, then the combinations), before any is used.
-
-    Used wherever rules arrive other than through the admin API: ``--faults``, the pytest
-    marker and ``add_fault``.
-    """
-    for rule in rules:
-        contract.check("FaultRule", rule)
-        FaultRule.from_json(rule, "checked")
 
 
 def header_decision(fault: str | None, delay: str | None) -> Decision | None:

@@ -20,7 +20,7 @@ from aiohttp.typedefs import Handler as AiohttpHandler
 
 from mockhub.errors import ADMIN_PREFIX, ApiError, Dialect, InternalError, Unauthorized, dialect_for, http_error
 from mockhub.faults import DELAY_HEADER, FAULT_HEADER, Decision, InjectedFault, header_decision
-from mockhub.keys import ACCESS_LOG, CORS, SERVER_ERRORS, SESSION, SESSIONS, SETTINGS
+from mockhub.keys import ACCESS_LOG, CONTROL, CORS, SESSION, SESSIONS, SETTINGS
 from mockhub.sessions import DEFAULT_SESSION, SESSION_COOKIE, SESSION_HEADER, Session, Sessions
 
 ADMIN_TOKEN_HEADER = "X-Mockhub-Admin-Token"
@@ -161,7 +161,7 @@ async def _respond(request: web.Request, handler: AiohttpHandler) -> web.StreamR
 
 def _internal_error(request: web.Request) -> web.Response:
     """A 500 in the API's format for an unexpected exception, kept for the pytest plugin to raise."""
-    request.app[SERVER_ERRORS].append(traceback.format_exc())
+    request.app[CONTROL].server_error(traceback.format_exc())
     log.exception("unexpected error answering %s %s", request.method, request.path)
     return InternalError().response(dialect_for(request.path))
 

@@ -1,17 +1,30 @@
-"""Helpers for testing against mockhub in-process, e.g. with pytest-aiohttp's ``aiohttp_client``.
+"""Testing against mockhub: the pytest fixture's :class:`Mockhub`, and helpers for in-process servers.
 
-``await aiohttp_client(MockhubTestServer(create_app()))`` serves the app exactly as
-``mockhub serve`` does, custom verbs (LOOKUP) included.
+``mockhub`` (the pytest fixture) is a :class:`Mockhub` on a server in a background thread;
+each of its methods is one call of the server's control plane (:class:`~mockhub.control.Control`,
+the object the control API calls too), run on the server's loop between two requests.
+
+``await aiohttp_client(MockhubTestServer(create_app()))`` (pytest-aiohttp) serves the app
+exactly as ``mockhub serve`` does, custom verbs (LOOKUP) included.
 """
 
 from __future__ import annotations
 
+import difflib
+import fnmatch
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from mockhub.app import create_app
+from mockhub.control import Control
+from mockhub.keys import CONTROL
 from mockhub.protocol import MockhubRunner
+from mockhub.server import BackgroundServer
+from mockhub.settings import Settings
 
 
 class MockhubTestServer(TestServer):
@@ -19,3 +32,110 @@ class MockhubTestServer(TestServer):
 
     async def _make_runner(self, **kwargs: Any) -> web.BaseRunner:
         return MockhubRunner(self.app, **kwargs)
+
+
+def start_server(settings: Settings) -> BackgroundServer:
+    """A mockhub server serving from a background thread (``settings.port`` 0 picks a free port)."""
+    server = BackgroundServer(create_app(settings), settings.host, settings.port)
+    server.start()
+    return server
+
+
+class MockhubServerError(AssertionError):
+    """The server raised an unexpected exception while the test ran; the message has its traceback."""
+
+
+class Mockhub:
+    """What a test gets as ``mockhub``: the server's URL and token, and its state to arrange and inspect.
+
+    It works on the server's default session. Raises
+    :class:`~mockhub.errors.ValidationFailed` for a bad fault rule (also when ``faults``,
+    the marker's rules, are bad) and :class:`~mockhub.fixtures.FixtureError` for bad data.
+    """
+
+    def __init__(self, server: BackgroundServer, faults: Sequence[Mapping[str, Any]] = ()) -> None:
+        self._server = server
+        self._control: Control = server.app[CONTROL]
+        self._session = server.call(self._control.session)
+        self._marker_faults = tuple(faults)
+        server.call(self._control.check_faults, self._marker_faults)
+        self.url = server.url
+        """Base URL, e.g. ``http://127.0.0.1:40213``."""
+
+    @property
+    def token(self) -> str:
+        """The default tenant's bearer token (the first token of the first tenant)."""
+        token = self._server.call(self._control.default_token, self._session)
+        if token is None:
+            raise LookupError("the loaded fixtures define no tenant with a token")
+        return token
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """``Authorization`` for the default tenant, ready for any client."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def reset(self) -> None:
+        """Back to the start-up state (data, random sequence, clock, faults) with an empty journal."""
+        self._server.call(self._reset)
+
+    def _reset(self) -> None:
+        control = self._control
+        control.reset(self._session)
+        if self._marker_faults:
+            control.add_faults(self._session, self._marker_faults)
+        control.server_errors(clear=True)
+
+    def add_fault(self, rule: Mapping[str, Any]) -> dict[str, Any]:
+        """Add a fault rule (its shape is ``FaultRule`` in the control API's contract); returns it with
+        its id and counters."""
+        return self._server.call(self._control.add_faults, self._session, [rule])[0]
+
+    def clear_faults(self) -> None:
+        """Remove every fault rule."""
+        self._server.call(self._control.clear_faults, self._session)
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """The request journal, oldest first (as ``GET /__mockhub/requests`` gives it)."""
+        return self._server.call(self._control.requests, self._session)
+
+    def load(self, data: Mapping[str, Any] | str | Path) -> None:
+        """Add fixture-format data (a dict or a file) to the current state, validated like a fixture file.
+
+        All or nothing: a bad record leaves the state as it was. The data is copied, so
+        changing the dict afterwards changes nothing in the server.
+        """
+        self._server.call(self._control.load, self._session, data)
+
+    def state(self) -> dict[str, Any]:
+        """The current state in the fixture format: a copy, which the test may change freely."""
+        return self._server.call(self._control.state, self._session)
+
+    def assert_called(self, method: str, path: str, times: int | None = None) -> list[dict[str, Any]]:
+        """Assert that ``method path`` arrived (``times`` times, if given); ``path`` may be a glob.
+
+        Returns the matching journal entries. On failure the message lists the requests
+        that did arrive, closest first.
+        """
+        method = method.upper()
+        entries = self.requests
+        matching = [e for e in entries if e["method"] == method and fnmatch.fnmatchcase(e["path"], path)]
+        if (times is None and matching) or (times is not None and len(matching) == times):
+            return matching
+        wanted = f"{method} {path}"
+        expected = "at least once" if times is None else f"{times} time{'s' * (times != 1)}"
+        arrived = sorted(entries, key=lambda e: -difflib.SequenceMatcher(
+            None, wanted, f"{e['method']} {e['path']}").ratio())
+        lines = [f"  {e['method']} {e['path']}{'?' + e['query'] if e['query'] else ''} -> {e['status']}"
+                 for e in arrived[:20]]
+        more = f"\n  ... and {len(arrived) - 20} more" if len(arrived) > 20 else ""
+        listing = "\n".join(lines) + more if lines else "  (no requests arrived)"
+        raise AssertionError(f"expected {wanted} {expected}, it arrived {len(matching)} time"
+                             f"{'s' * (len(matching) != 1)}; requests that arrived, closest first:\n{listing}")
+
+    def raise_server_errors(self) -> None:
+        """Raise :class:`MockhubServerError` if the server failed unexpectedly since the last reset."""
+        errors = self._server.call(self._control.server_errors)  # cleared at every reset: all are this test's
+        if errors:
+            raise MockhubServerError("mockhub raised while serving this test:\n" + "\n".join(errors))
