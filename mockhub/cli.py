@@ -1,6 +1,6 @@
-"""The command line: ``mockhub serve`` and ``mockhub verify`` (and ``python -m mockhub``).
+"""The command line: ``mockhub serve``, ``mockhub verify`` and ``mockhub proxy`` (and ``python -m mockhub``).
 
-Every ``serve`` option can also be set by an environment variable (``MOCKHUB_PORT``...),
+Every ``serve`` and ``proxy`` option can also be set by an environment variable (``MOCKHUB_PORT``...),
 as docker users expect; a command-line flag wins over the environment.
 """
 
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mockhub import __version__, jsonio
+from mockhub.proxy.settings import ProxySettings
 from mockhub.settings import APIS, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_TOKEN, Settings
 
 TRUE = ("1", "true", "yes", "on")
@@ -95,24 +96,30 @@ def build_parser(environ: Mapping[str, str] | None = None) -> argparse.ArgumentP
         "serve", help="run the mock server",
         description="Run the mock server until SIGINT or SIGTERM. Each option can also be set by the "
                     "environment variable named after it; a flag wins over the environment.")
-    for option in SERVE_OPTIONS:
+    add_options(serve, SERVE_OPTIONS, environ)
+    add_verify_command(commands, environ)
+    add_proxy_command(commands, environ)
+    return parser
+
+
+def add_options(parser: argparse.ArgumentParser, options: Sequence[Option], environ: Mapping[str, str]) -> None:
+    """Add ``options`` to a command, each defaulting to its environment variable."""
+    for option in options:
         given = environ.get(option.env)
         help_text = f"{option.help} [env {option.env}]"
         if option.kind == "flag":
             default = given.strip().lower() in TRUE if given is not None else option.default
-            serve.add_argument(option.flag, action="store_true", default=default, help=help_text)
+            parser.add_argument(option.flag, action="store_true", default=default, help=help_text)
         elif option.kind == "list":
             assert option.type is not None
             from_env = [option.type(v.strip()) for v in given.split(",") if v.strip()] if given else []
-            serve.add_argument(option.flag, type=option.type, action="append", default=None,
-                               metavar=option.metavar, help=help_text)
-            serve.set_defaults(**{f"{option.dest}_env": tuple(from_env)})
+            parser.add_argument(option.flag, type=option.type, action="append", default=None,
+                                metavar=option.metavar, help=help_text)
+            parser.set_defaults(**{f"{option.dest}_env": tuple(from_env)})
         else:
             assert option.type is not None
-            serve.add_argument(option.flag, type=option.type, default=given if given is not None else option.default,
-                               metavar=option.metavar, help=help_text)
-    add_verify_command(commands, environ)
-    return parser
+            parser.add_argument(option.flag, type=option.type, default=given if given is not None else option.default,
+                                metavar=option.metavar, help=help_text)
 
 
 def _base_url(text: str) -> str:
@@ -138,6 +145,79 @@ def add_verify_command(commands: Any, environ: Mapping[str, str]) -> None:
                              "without one the 403 checks are skipped)")
     verify.add_argument("--junit", type=Path, metavar="FILE", help="also write the results as JUnit XML")
     verify.add_argument("--only", choices=APIS, help="check one API (they may live on different servers)")
+
+
+PROXY_OPTIONS = (
+    Option("--target", "the server to forward to, e.g. https://portal.example.com (required)", _base_url,
+           metavar="URL"),
+    Option("--host", f"address to bind (default {DEFAULT_HOST}; 0.0.0.0 for every interface)", default=DEFAULT_HOST),
+    Option("--port", f"port to listen on (default {DEFAULT_PORT}; 0 picks a free port)", _port, DEFAULT_PORT),
+    Option("--record", "write the hubs, integrations and integration points seen in answers to this fixture file "
+           "at shutdown (and on POST /__mockhub/record); secrets are replaced", Path, metavar="FILE"),
+    Option("--junit", "write JUnit XML at shutdown: one testcase per operation seen, failed when any of its "
+           "exchanges broke the contract", Path, metavar="FILE"),
+    Option("--connect-timeout", "seconds to wait for a connection to the target before answering 504 (default 5)",
+           float, 5.0, metavar="SECONDS"),
+    Option("--read-timeout", "seconds to wait for the target's next bytes before answering 504 (default 30)",
+           float, 30.0, metavar="SECONDS"),
+    Option("--seed", "seed of the random source behind the tokens and secrets --record writes (default 0)", int, 0),
+    Option("--journal-size", "how many requests the journal keeps (default 1000)", _positive, 1000),
+    Option("--cors-origin", "allow only this browser origin on the control API (repeatable; default: any origin, "
+           "echoed); forwarded answers keep the target's CORS headers", str, (), "list", "ORIGIN"),
+    Option("--quiet", "no access log line per request (violations are still logged)", None, False, "flag"),
+)
+
+
+def add_proxy_command(commands: Any, environ: Mapping[str, str]) -> None:
+    """``mockhub proxy``: real traffic forwarded to a target and checked against the contract."""
+    proxy = commands.add_parser(
+        "proxy", help="forward to a server (the real API, or any) and check each exchange against the contract",
+        description="Forward every request to --target and pass its answer back unchanged; check each request and "
+                    "answer against the contract, logging each violation and listing them at "
+                    "GET /__mockhub/violations. Runs until SIGINT or SIGTERM. Each option can also be set by the "
+                    "environment variable named after it; a flag wins over the environment.")
+    add_options(proxy, PROXY_OPTIONS, environ)
+
+
+def proxy_settings_from(args: argparse.Namespace) -> ProxySettings:
+    """Proxy settings from parsed arguments (``ValueError`` without a target)."""
+    if not args.target:
+        raise ValueError("give the server to forward to: --target URL (or MOCKHUB_TARGET)")
+    cors = tuple(args.cors_origin) if args.cors_origin is not None else tuple(args.cors_origin_env)
+    return ProxySettings(target=args.target, host=args.host, port=args.port, record=args.record, junit=args.junit,
+                         connect_timeout=args.connect_timeout, read_timeout=args.read_timeout, seed=args.seed,
+                         journal_size=args.journal_size, cors_origins=cors, access_log=not args.quiet)
+
+
+def run_proxy(args: argparse.Namespace) -> int:
+    """Run ``mockhub proxy`` until SIGINT or SIGTERM; returns the exit status."""
+    from mockhub.proxy import create_proxy_app
+
+    try:
+        settings = proxy_settings_from(args)
+    except ValueError as exc:
+        print(f"mockhub: {exc}", file=sys.stderr)
+        return 2
+    app = create_proxy_app(settings)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+
+    def ready(url: str) -> None:
+        print(f"mockhub proxy listening on {url} -> {settings.target}\n"
+              f"  admin:  {url}/__mockhub/ health, openapi.json, requests, violations, record", flush=True)
+
+    return run_server(app, settings.host, settings.port, ready)
+
+
+def run_server(app: Any, host: str, port: int, ready: Callable[[str], None]) -> int:
+    """Serve ``app`` until SIGINT or SIGTERM (``ready`` gets the URL once it listens); returns the exit status."""
+    from mockhub.server import serve_forever
+
+    try:
+        asyncio.run(serve_forever(app, host, port, ready))
+    except OSError as exc:
+        print(f"mockhub: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def run_verify(args: argparse.Namespace) -> int:
@@ -210,10 +290,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "verify":
         return run_verify(args)
+    if args.command == "proxy":
+        return run_proxy(args)
     from mockhub.app import create_app
     from mockhub.fixtures import dump
     from mockhub.keys import SESSIONS
-    from mockhub.server import serve_forever
 
     try:
         settings = settings_from(args)
@@ -227,12 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     def ready(url: str) -> None:
         print(banner(url, settings, dump(app[SESSIONS].startup)), flush=True)
 
-    try:
-        asyncio.run(serve_forever(app, settings.host, settings.port, ready))
-    except OSError as exc:
-        print(f"mockhub: cannot listen on {settings.host}:{settings.port}: {exc.strerror}", file=sys.stderr)
-        return 1
-    return 0
+    return run_server(app, settings.host, settings.port, ready)
 
 
 if __name__ == "__main__":

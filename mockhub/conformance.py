@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from jsonschema import ValidationError
 
 from mockhub import jsonio
 from mockhub.contracts import Contract, operations_of
@@ -15,6 +18,32 @@ ERROR_SCHEMAS = {Dialect.PORTAL: "PortalError", Dialect.ERA: "EraError", Dialect
 GENERIC_METHODS = frozenset({"HEAD", "OPTIONS"})
 """Methods a server may name in ``Allow`` without the contract documenting them (RFC 9110 9.3.2, 9.3.7)."""
 PRT_CODE = re.compile(r"\(code: PRT(\d{6})\)$")
+
+
+def json_path(parts: Iterable[str | int]) -> str:
+    """``$.errors[0].code``: where a value lies in a JSON document (``$`` is the document)."""
+    return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One way an answer breaks the contract: which part of it, where in that part (a header's name,
+    a JSON path such as ``$.errors[0].code``; empty for the status) and what, as a sentence."""
+
+    part: Literal["status", "header", "body"]
+    at: str
+    message: str
+    text: str = ""
+    """The line as a report shows it, when the message alone does not name the place."""
+
+    def __str__(self) -> str:
+        return self.text or self.message
+
+
+def _schema_mismatch(error: ValidationError) -> Mismatch:
+    """A JSON Schema failure in a body; its line names the place (``at 'errors/0/code'``)."""
+    shown = "/".join(map(str, error.absolute_path)) or "(body)"
+    return Mismatch("body", json_path(error.absolute_path), error.message, f"at '{shown}': {error.message}")
 
 
 def _schema_name(schema: Mapping[str, Any]) -> str:
@@ -90,56 +119,64 @@ class ResponseChecker:
         return f"{status} {media} {name}".rstrip() + headers
 
     def check(self, method: str, path: str, status: int, headers: Mapping[str, str], body: bytes) -> list[str]:
-        """Every way the response breaks the contract; empty when it conforms."""
-        template, spec, contract = self.operation_for(method, path)
+        """Every way the response breaks the contract, each a line naming the exchange; empty when it conforms."""
         where = f"{method} {path} -> {status}"
+        return [f"{where}: {mismatch}" for mismatch in self.mismatches(method, path, status, headers, body)]
+
+    def mismatches(self, method: str, path: str, status: int, headers: Mapping[str, str],
+                   body: bytes) -> list[Mismatch]:
+        """Every way the response breaks the contract, with where it lies; empty when it conforms."""
+        template, spec, contract = self.operation_for(method, path)
         if contract is None:
-            return [f"{where}: no contract describes this path"]
+            return [Mismatch("status", "", "no contract describes this path")]
         if spec is None:
             expected = 404 if template is None else 405
             if status != expected:
-                return [f"{where}: expected {expected} for an undocumented {'path' if template is None else 'method'}"]
+                return [Mismatch("status", "", f"expected {expected} for an undocumented "
+                                                f"{'path' if template is None else 'method'}")]
             schema = {"$ref": f"#/components/schemas/{ERROR_SCHEMAS[dialect_for(path)]}"}
-            problems = self._check_json(contract, where, headers, body, schema)
+            problems = self._check_json(contract, headers, body, schema)
             if status == 405:
-                problems += self._check_allow(where, path, headers)
-            return problems or self._check_error_body(where, path, status, body)
+                problems += self._check_allow(path, headers)
+            return problems or self._check_error_body(path, status, body)
         responses = spec["responses"]
         declared = responses.get(str(status)) or responses.get("default")
         if declared is None:
-            return [f"{where}: status {status} is not documented for {spec['operationId']} "
-                    f"(documented: {', '.join(sorted(responses))})"]
+            return [Mismatch("status", "", f"status {status} is not documented for {spec['operationId']} "
+                                           f"(documented: {', '.join(sorted(responses))})")]
         declared = contract.resolve(declared)
-        problems = self._check_headers(contract, where, declared.get("headers", {}), headers)
+        problems = self._check_headers(contract, declared.get("headers", {}), headers)
         content = declared.get("content")
         if not content:
-            return problems + ([] if not body else [f"{where}: expected an empty body, got {len(body)} bytes"])
+            return problems + ([] if not body else [Mismatch("body", "$", f"expected an empty body, "
+                                                                          f"got {len(body)} bytes")])
         if "application/json" not in content:
             media = next(iter(content))
             given = headers.get("Content-Type", "")
             return problems + ([] if given.startswith(media) else
-                               [f"{where}: Content-Type is {given!r}, expected {media}"])
-        problems += self._check_json(contract, where, headers, body, content["application/json"]["schema"])
+                               [Mismatch("header", "Content-Type", f"Content-Type is {given!r}, expected {media}")])
+        problems += self._check_json(contract, headers, body, content["application/json"]["schema"])
         if status >= 400 and not problems:
-            problems += self._check_error_body(where, path, status, body)
+            problems += self._check_error_body(path, status, body)
         return problems
 
-    def _check_allow(self, where: str, path: str, headers: Mapping[str, str]) -> list[str]:
+    def _check_allow(self, path: str, headers: Mapping[str, str]) -> list[Mismatch]:
         """A 405 names the path's methods in ``Allow`` (RFC 9110 15.5.6): every documented one, no other."""
         given = headers.get("Allow")
         documented = self.allowed_methods(path)
         if given is None:
-            return [f"{where}: no Allow header; expected {', '.join(sorted(documented))}"]
+            return [Mismatch("header", "Allow", f"no Allow header; expected {', '.join(sorted(documented))}")]
         named = {m.strip().upper() for m in given.split(",") if m.strip()}
         missing, extra = documented - named, named - documented - GENERIC_METHODS
-        problems = [f"{where}: Allow is {given!r}; it does not name {', '.join(sorted(missing))}"] if missing else []
+        problems = [Mismatch("header", "Allow", f"Allow is {given!r}; it does not name {', '.join(sorted(missing))}")
+                    ] if missing else []
         if extra:
-            problems.append(f"{where}: Allow is {given!r}; the contract does not document {', '.join(sorted(extra))}")
+            problems.append(Mismatch("header", "Allow", f"Allow is {given!r}; the contract does not document "
+                                                        f"{', '.join(sorted(extra))}"))
         return problems
 
     @staticmethod
-    def _check_headers(contract: Contract, where: str, declared: Mapping[str, Any],
-                       headers: Mapping[str, str]) -> list[str]:
+    def _check_headers(contract: Contract, declared: Mapping[str, Any], headers: Mapping[str, str]) -> list[Mismatch]:
         """Declared response headers: a required one is present; any one given fits its schema."""
         problems = []
         for name, spec in declared.items():
@@ -147,17 +184,17 @@ class ResponseChecker:
             value = headers.get(name)
             if value is None:
                 if spec.get("required"):
-                    problems.append(f"{where}: no {name} header; the contract requires one")
+                    problems.append(Mismatch("header", name, f"no {name} header; the contract requires one"))
                 continue
             schema = spec.get("schema", {})
             number = small_integer(value, 12) if schema.get("type") == "integer" else None
             typed: Any = value if number is None else number
-            problems += [f"{where}: header {name} is {value!r}: {e.message}"
+            problems += [Mismatch("header", name, f"header {name} is {value!r}: {e.message}")
                          for e in contract.validator(schema).iter_errors(typed)]
         return problems
 
     @staticmethod
-    def _check_error_body(where: str, path: str, status: int, body: bytes) -> list[str]:
+    def _check_error_body(path: str, status: int, body: bytes) -> list[Mismatch]:
         """What the error schemas' descriptions say (api-docs/facts.md): the Portal body's ``status`` is the
         HTTP status and each ``code`` the number of the PRT code in its description; Era's ``error_code``
         is 1000 + the status."""
@@ -165,26 +202,26 @@ class ResponseChecker:
         dialect = dialect_for(path)
         if dialect is Dialect.ERA:
             code = value["error_code"]
-            return [] if code == 1000 + status else [f"{where}: error_code is {code}, expected {1000 + status}"]
-        problems = [] if value["status"] == status else [f"{where}: the body's status is {value['status']}"]
+            return [] if code == 1000 + status else [
+                Mismatch("body", "$.error_code", f"error_code is {code}, expected {1000 + status}")]
+        problems = [] if value["status"] == status else [
+            Mismatch("body", "$.status", f"the body's status is {value['status']}")]
         for index, error in enumerate(value.get("errors", ())):
             found = PRT_CODE.search(error["description"])
             if found is not None and int(found.group(1)) != error["code"]:
-                problems.append(f"{where}: errors[{index}] has code {error['code']} but its description "
-                                f"names PRT{found.group(1)}")
+                problems.append(Mismatch("body", f"$.errors[{index}].code",
+                                         f"errors[{index}] has code {error['code']} but its description "
+                                         f"names PRT{found.group(1)}"))
         return problems
 
     @staticmethod
-    def _check_json(contract: Contract, where: str, headers: Mapping[str, str], body: bytes,
-                    schema: Mapping[str, Any]) -> list[str]:
+    def _check_json(contract: Contract, headers: Mapping[str, str], body: bytes,
+                    schema: Mapping[str, Any]) -> list[Mismatch]:
         content_type = headers.get("Content-Type", "")
         if not content_type.startswith("application/json"):
-            return [f"{where}: Content-Type is {content_type!r}, expected application/json"]
+            return [Mismatch("header", "Content-Type", f"Content-Type is {content_type!r}, expected application/json")]
         try:
             value = jsonio.loads(body)
         except jsonio.JsonError as exc:
-            return [f"{where}: the body is not JSON: {exc}"]
-        return [
-            f"{where}: at '{'/'.join(map(str, e.absolute_path)) or '(body)'}': {e.message}"
-            for e in contract.validator(schema).iter_errors(value)
-        ]
+            return [Mismatch("body", "$", f"the body is not JSON: {exc}")]
+        return [_schema_mismatch(e) for e in contract.validator(schema).iter_errors(value)]

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from mockhub.contracts import Contract, Operation, QueryParam
+from mockhub.contracts import Contract, Operation, QueryParam, operations_of
 from mockhub.control import Control
 from mockhub.errors import ValidationFailed
 from mockhub.keys import CONTRACT, CONTROL, SESSION
@@ -53,12 +53,22 @@ Handler = Callable[[Call], web.StreamResponse]
 RequestHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+SERVERS = "x-mockhub-servers"
+"""Which mockhub servers serve an operation of the control API (``serve``, ``proxy``); ``serve`` when absent."""
+
+
+def served_by(contract: Contract, server: str) -> set[str]:
+    """The ids of the operations of ``contract`` that ``server`` (``serve`` or ``proxy``) serves."""
+    return {spec["operationId"] for item in contract.document["paths"].values()
+            for _, spec in operations_of(item) if server in spec.get(SERVERS, ("serve",))}
+
+
 def endpoints(contract: Contract, handlers: Mapping[str, Handler]) -> Iterator[tuple[Operation, RequestHandler]]:
-    """Every operation of the contract with the aiohttp handler that serves it."""
-    plain = {op_id: endpoint(op, handlers[op_id]) for op_id, op in contract.operations.items()}
+    """Each operation of the contract that ``handlers`` names, with the aiohttp handler that serves it."""
+    plain = {op_id: endpoint(contract.operations[op_id], handle) for op_id, handle in handlers.items()}
     by_route = {(op.path, op.method): op_id for op_id, op in contract.operations.items()}
-    for op_id, op in contract.operations.items():
-        handle = plain[op_id]
+    for op_id, handle in plain.items():
+        op = contract.operations[op_id]
         if op.method_override is not None:
             targets = {method: plain[by_route[(op.path, method)]] for method in op.override_methods}
             handle = overridable(op, op.method_override, handle, targets)

@@ -1,0 +1,64 @@
+"""The proxy's control API under /__mockhub/: the operations of contracts/admin.json that name ``proxy``."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from mockhub import __version__
+from mockhub.errors import ApiError
+from mockhub.jsonio import json_response
+from mockhub.proxy.state import PROXY
+
+
+class NotRecording(ApiError):
+    """409: ``POST /__mockhub/record`` to a proxy started without ``--record``."""
+
+    status, code, message = 409, 106, "The proxy was started without --record FILE: there is nowhere to record to."
+
+
+async def health(request: web.Request) -> web.Response:
+    return json_response({"status": "ok", "version": __version__})
+
+
+async def openapi(request: web.Request) -> web.Response:
+    """The contract the proxy checks with."""
+    return web.Response(body=request.app[PROXY].contract.published, content_type="application/json")
+
+
+async def list_requests(request: web.Request) -> web.Response:
+    """The journal of forwarded requests, oldest first (tokens masked)."""
+    return json_response([entry.to_json() for entry in request.app[PROXY].journal.entries()])
+
+
+async def clear_requests(request: web.Request) -> web.Response:
+    request.app[PROXY].journal.clear()
+    return json_response({"status": "cleared"})
+
+
+async def list_violations(request: web.Request) -> web.Response:
+    return json_response([violation.to_json() for violation in request.app[PROXY].violations.latest()])
+
+
+async def clear_violations(request: web.Request) -> web.Response:
+    request.app[PROXY].violations.clear()
+    return json_response({"status": "cleared"})
+
+
+async def record(request: web.Request) -> web.Response:
+    proxy = request.app[PROXY]
+    if proxy.recorder is None:
+        raise NotRecording()
+    return json_response(proxy.write_record())
+
+
+HANDLERS: dict[str, Callable[[web.Request], Awaitable[web.StreamResponse]]] = {
+    "adminHealth": health,
+    "adminOpenapi": openapi,
+    "adminListRequests": list_requests,
+    "adminClearRequests": clear_requests,
+    "proxyListViolations": list_violations,
+    "proxyClearViolations": clear_violations,
+    "proxyRecord": record,
+}

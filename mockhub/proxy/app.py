@@ -1,0 +1,167 @@
+"""The proxy's app: the control API under /__mockhub/, and every other request forwarded to the target.
+
+Each forwarded exchange is journaled and checked on both sides once the client has its answer;
+each violation is one log line and an entry of ``GET /__mockhub/violations``. At shutdown the
+``--junit`` report and the ``--record`` file are written.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from time import perf_counter
+from typing import Any
+
+from aiohttp import web
+
+from mockhub import jsonio
+from mockhub.contracts import Contract
+from mockhub.errors import (
+    ADMIN_PREFIX,
+    ApiError,
+    Dialect,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    dialect_for,
+    http_error,
+)
+from mockhub.proxy import admin
+from mockhub.proxy.forward import Answer, AnswerBroken, UpstreamTimeout, UpstreamUnreachable
+from mockhub.proxy.settings import ProxySettings
+from mockhub.proxy.state import PROXY, Proxy
+from mockhub.proxy.violations import Violation
+from mockhub.resources import admin_contract_path
+
+log = logging.getLogger("mockhub.proxy")
+CONTROL_METHODS: web.AppKey[dict[str, set[str]]] = web.AppKey("mockhub_proxy_control_methods")
+"""The control API's paths and the methods each has, for the 404 or 405 of any other."""
+
+
+def create_proxy_app(settings: ProxySettings, *, contract: Contract | None = None,
+                     admin_contract: Contract | None = None) -> web.Application:
+    """Build a ``mockhub proxy`` application that forwards to ``settings.target``."""
+    contract = contract or Contract.load()
+    admin_contract = admin_contract or Contract.load(admin_contract_path())
+    app = web.Application(middlewares=[control_middleware], client_max_size=settings.max_body_bytes)
+    app[PROXY] = Proxy.build(settings, contract)
+    app[CONTROL_METHODS] = {}
+    for op_id, handler in admin.HANDLERS.items():
+        op = admin_contract.operations[op_id]
+        app.router.add_route(op.method, op.path, handler, name=op_id)
+        app[CONTROL_METHODS].setdefault(op.path, set()).add(op.method)
+    app.router.add_route("*", "/{tail:.*}", forward, name="forward")
+    app.cleanup_ctx.append(_lifetime)
+    return app
+
+
+async def _lifetime(app: web.Application) -> AsyncIterator[None]:
+    """Open the client to the target; at shutdown close it and write the JUnit report and the record."""
+    proxy = app[PROXY]
+    await proxy.forwarder.open()
+    yield
+    await proxy.forwarder.close()
+    if proxy.settings.junit is not None:
+        proxy.write_junit()
+    if proxy.recorder is not None:
+        proxy.write_record()
+
+
+@web.middleware
+async def control_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    """The control API as on ``serve``: CORS, errors in the admin format, the access log. Forwarded
+    requests pass straight on: their answer, CORS headers included, is the target's."""
+    if not request.path.startswith(ADMIN_PREFIX):
+        response: web.StreamResponse = await handler(request)
+        return response
+    started = perf_counter()
+    proxy = request.app[PROXY]
+    origin = proxy.cors.origin_of(request)
+    if origin is not None:
+        preflight = proxy.cors.preflight(request, origin)
+        if preflight is not None:
+            return preflight
+    try:
+        response = await handler(request)
+    except ApiError as exc:
+        response = exc.response(Dialect.ADMIN)
+    except web.HTTPException as exc:
+        response = http_error(exc, request.method, proxy.settings.max_body_bytes).response(Dialect.ADMIN)
+    _access(request, response.status, started)
+    return response if origin is None else proxy.cors.allow(response, origin)
+
+
+async def forward(request: web.Request) -> web.StreamResponse:
+    """Forward the request, pass the answer on, then journal and check the exchange."""
+    if request.path.startswith(ADMIN_PREFIX):
+        allowed = request.app[CONTROL_METHODS].get(request.path)
+        raise MethodNotAllowed(request.method, allowed) if allowed else NotFound("No such endpoint.")
+    started = perf_counter()
+    proxy = request.app[PROXY]
+    answer: Answer | None = None
+    fault: str | None = None
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        body = b""
+        error = PayloadTooLarge(f"The request body is larger than the proxy forwards "
+                                f"({proxy.settings.max_body_bytes} bytes).")
+        response: web.StreamResponse = error.response(dialect_for(request.path))
+        fault = "too large to forward"
+    else:
+        try:
+            response, answer = await proxy.forwarder.forward(request, body)
+        except (UpstreamUnreachable, UpstreamTimeout) as exc:
+            fault = "target unreachable" if isinstance(exc, UpstreamUnreachable) else "target timed out"
+            log.warning("%s %s: %s", request.method, request.path_qs, exc)
+            response = exc.response(dialect_for(request.path))
+        except AnswerBroken as exc:
+            fault = "answer broken off"
+            log.warning("%s %s: %s; the client's connection is closed", request.method, request.path_qs, exc)
+            response = exc.response
+            if request.transport is not None:
+                request.transport.close()
+    _settle(proxy, request, body, response.status, answer, fault, started)
+    return response
+
+
+def _settle(proxy: Proxy, request: web.Request, body: bytes, status: int, answer: Answer | None,
+            fault: str | None, started: float) -> None:
+    """Check both sides of an exchange, record what its answer shows, journal it."""
+    now = proxy.clock.now()
+    checker = proxy.checker
+    route = checker.route(request.method, request.path, request.headers)
+    operation = route.operation.operation_id if route.operation is not None else None
+    violations: list[Violation] = []
+    asked = checker.request_problems(route, request.query, request.headers, body)
+    if asked:
+        violations.append(Violation(now, request.method, request.path, status, "request", operation, tuple(asked)))
+    if answer is not None and answer.complete:
+        answered = answer.decoded_body()
+        found = checker.answer_problems(route, request.path, answer.status, answer.headers, answered)
+        if found:
+            violations.append(Violation(now, request.method, request.path, status, "response", operation,
+                                        tuple(found)))
+        elif proxy.recorder is not None and operation is not None:
+            proxy.recorder.observe(operation, route.segments, request.query, request.headers.get("Authorization"),
+                                   answer.status, _json_or_none(answered))
+    proxy.violations.exchange(operation, violations)
+    for violation in violations:
+        log.warning("%s", violation.line())
+    proxy.journal.record(now, request.method, request.path, request.query_string, request.headers, body, status,
+                         (perf_counter() - started) * 1000, fault)
+    _access(request, status, started)
+
+
+def _json_or_none(body: bytes) -> Any:
+    try:
+        return jsonio.loads(body) if body.strip() else None
+    except jsonio.JsonError:
+        return None
+
+
+def _access(request: web.Request, status: int, started: float) -> None:
+    access = request.app[PROXY].access_log
+    if access is not None:
+        access.write(f'{request.remote} "{request.method} {request.path_qs}" {status} '
+                     f"{(perf_counter() - started) * 1000:.2f}ms")

@@ -1,0 +1,108 @@
+"""Each exchange checked against the contract: the request against its operation (client drift) and the
+answer against the operation's response for its status (server drift).
+
+Both sides reuse what the mock itself checks with: the request parsers of
+:mod:`mockhub.contracts` and the :class:`~mockhub.conformance.ResponseChecker` of the test suite
+and ``mockhub verify``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from multidict import MultiMapping
+
+from mockhub import jsonio
+from mockhub.conformance import ResponseChecker, json_path
+from mockhub.contracts import METHOD_OVERRIDE, Contract, Operation, problems_for
+from mockhub.errors import ApiError, UnsupportedMediaType, ValidationFailed
+from mockhub.proxy.violations import Problem
+
+
+@dataclass(frozen=True)
+class Route:
+    """Which operation a request goes to; ``operation`` is ``None`` for an undocumented path or method."""
+
+    method: str
+    """The method that decides the operation: the request's, or what ``X-HTTP-Method-Override`` names."""
+    template: str | None
+    operation: Operation | None
+    segments: Mapping[str, str]
+
+
+class ExchangeChecker:
+    """Checks both sides of exchanges against one contract."""
+
+    def __init__(self, contract: Contract) -> None:
+        self.contract = contract
+        self.answers = ResponseChecker(contract)
+        self._by_route = {(op.path, op.method): op for op in contract.operations.values()}
+        self._segments = {path: re.compile("^" + re.sub(r"\\\{([^}]+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)) + "$")
+                          for path in contract.document["paths"]}
+
+    def route(self, method: str, path: str, headers: Mapping[str, str]) -> Route:
+        """The operation a request names, following ``X-HTTP-Method-Override`` where the operation allows it."""
+        template, _, _ = self.answers.operation_for(method, path)
+        if template is None:
+            return Route(method, None, None, {})
+        found = self._segments[template].match(path)
+        segments = found.groupdict() if found is not None else {}
+        op = self._by_route.get((template, method.upper()))
+        override = headers.get(METHOD_OVERRIDE)
+        if op is not None and op.method_override is not None and override is not None:
+            named = override.strip().upper()
+            if named in op.override_methods:
+                return Route(named, template, self._by_route[(template, named)], segments)
+        return Route(method.upper(), template, op, segments)
+
+    def request_problems(self, route: Route, query: MultiMapping[str], headers: Mapping[str, str],
+                         body: bytes) -> list[Problem]:
+        """Every way the request breaks its operation (or that it has none)."""
+        op = route.operation
+        if route.template is None:
+            return [Problem("route", "", "no operation of the contract has this path")]
+        if op is None:
+            documented = ", ".join(sorted(self.answers.allowed_methods(route.template)))
+            return [Problem("route", "", f"{route.method} is not an operation of {route.template} "
+                                         f"(documented: {documented})")]
+        problems: list[Problem] = []
+        if op.secured and not headers.get("Authorization", "").lower().startswith("bearer "):
+            problems.append(Problem("header", "Authorization", "no bearer token; the operation requires one"))
+        for part, parse in (("path", lambda: op.parse_path(route.segments)), ("query", lambda: op.parse_query(query))):
+            try:
+                parse()
+            except ApiError as exc:
+                problems += [Problem(part, "", p.message) for p in exc.problems]
+        return problems + self._body_problems(op, body, headers.get("Content-Type"))
+
+    @staticmethod
+    def _body_problems(op: Operation, body: bytes, content_type: str | None) -> list[Problem]:
+        if op.body_validator is None:
+            return []
+        try:
+            op.parse_body(body, content_type)
+        except UnsupportedMediaType as exc:
+            return [Problem("header", "Content-Type", str(exc))]
+        except ValidationFailed as exc:
+            if type(exc) is not ValidationFailed:  # no body, or not JSON: nothing further to check
+                return [Problem("body", "$", str(exc))]
+        else:
+            if not op.body_checked_by_handler or not body.strip():
+                return []  # parsed and checked
+        value: Any = jsonio.loads(body)
+        errors = list(op.body_validator.iter_errors(value))
+        # As the mock answers: a value of the wrong type also fails its enum or bounds; the type is the problem.
+        mistyped = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
+        return [Problem("body", json_path(e.absolute_path), p.message) for e in errors
+                if e.validator == "type" or tuple(e.absolute_path) not in mistyped
+                for p in problems_for(e, "body")]
+
+    def answer_problems(self, route: Route, path: str, status: int, headers: Mapping[str, str],
+                        body: bytes) -> list[Problem]:
+        """Every way the answer breaks the operation's response for its status (or the 404/405 the
+        contract implies for an undocumented path or method)."""
+        return [Problem(m.part, m.at, m.message)
+                for m in self.answers.mismatches(route.method, path, status, headers, body)]

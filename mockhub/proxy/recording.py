@@ -1,0 +1,164 @@
+"""``--record``: the hubs, integrations and integration points seen in the target's answers, as fixture data.
+
+``mockhub serve --fixtures FILE`` then answers the same GETs. Secrets never reach the file: each
+tenant learnt from a bearer token gets a generated token instead (the file names the tenant, not the
+token it replaces), and configuration secrets are replaced by seeded fakes of the same shape, the
+same fake wherever the same secret was seen.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from mockhub.contracts import Contract
+from mockhub.randomness import SeededRandom
+from mockhub.store.paging import Record
+
+SECRETS: Mapping[str, tuple[str, ...]] = {
+    "TwilioSMS": ("authToken",),
+    "Messenger": ("pageAccessToken",),
+    "Slack": ("botAccessToken", "appAccessToken"),
+    "Direct": ("publicSigningKey", "privateSigningKey"),
+    "System": ("publicSigningKey", "privateSigningKey"),
+}
+"""The configuration fields of each channel that are credentials."""
+POINT_SECRETS = ("token_remote", "token_remote2")
+"""An integration point's credentials for the remote service (``token_local`` is its own key, kept: LOOKUP
+finds a point by it)."""
+PARTIAL_VIEWS = ("mask", "flat")
+"""Query parameters that make an integration point answer partial: such answers are not recorded."""
+TOKEN_PREFIX = "mockhub-recorded-"
+SHOWN: Mapping[str, tuple[str, str]] = {
+    "createHub": ("hub", "one"), "getHub": ("hub", "one"), "updateHub": ("hub", "one"), "listHubs": ("hub", "page"),
+    "createOrUpdateIntegration": ("integration", "one"), "getIntegration": ("integration", "one"),
+    "listIntegrations": ("integration", "page"), "getIntegrationsByChannel": ("integration", "list"),
+    "createIntegrationPoint": ("point", "one"), "getIntegrationPoint": ("point", "one"),
+    "patchIntegrationPoint": ("point", "one"), "listIntegrationPoints": ("point", "list"),
+}
+"""The operations whose answers show records: which kind, and as one record, a page (``results``) or a list."""
+DELETED: Mapping[str, tuple[str, str]] = {
+    "deleteHub": ("hub", "hubId"), "deleteIntegration": ("integration", "integrationId"),
+    "deleteIntegrationPoint": ("point", "id"),
+}
+"""The operations that delete a record: its kind, and the path segment that names it."""
+
+
+def fake_like(value: str, random: SeededRandom) -> str:
+    """A random string of ``value``'s shape: digits for digits, letters of the same case (hex digits when
+    the value is hex), other characters kept, and a leading kind marker such as Slack's ``xoxb-`` kept."""
+    head, sep, rest = value.partition("-")
+    if not (sep and head.isalpha() and head.islower() and len(head) <= 5):
+        head, sep, rest = "", "", value
+    hexadecimal = bool(rest) and all(c in string.hexdigits or not c.isalnum() for c in rest)
+    out = []
+    for char in rest:
+        if char.isdigit():
+            out.append(random.choice(string.digits))
+        elif char.isalpha() and char.isascii():
+            alphabet = "abcdef" if hexadecimal else string.ascii_lowercase
+            picked = random.choice(alphabet)
+            out.append(picked.upper() if char.isupper() else picked)
+        else:
+            out.append(char)
+    return head + sep + "".join(out)
+
+
+class Recorder:
+    """What the answers showed, kept by id (the latest answer wins; a deletion removes)."""
+
+    def __init__(self, contract: Contract, seed: int) -> None:
+        self._contract = contract
+        self._random = SeededRandom(seed)
+        self._tenants: dict[str, str] = {}
+        """tenant id -> the generated token that stands for the tokens seen of it."""
+        self._hubs: dict[str, Record] = {}
+        self._integrations: dict[str, Record] = {}
+        self._points: dict[str, Record] = {}
+        self._fakes: dict[str, str] = {}
+        self._keep: dict[str, Callable[[Any, str | None], None]] = {
+            "hub": self._hub, "integration": self._integration, "point": self._point}
+
+    def observe(self, operation: str, segments: Mapping[str, str], query: Mapping[str, str],
+                authorization: str | None, status: int, body: Any) -> None:
+        """Take what a successful answer to ``operation`` shows (an answer that breaks its schema is left out)."""
+        if not 200 <= status < 300 or any(name in query for name in PARTIAL_VIEWS):
+            return
+        scheme, _, token = (authorization or "").strip().partition(" ")
+        bearer = token.strip() if scheme.lower() == "bearer" and token.strip() else None
+        if operation in DELETED:
+            kind, key = DELETED[operation]
+            self._forget(kind, segments.get(key, "").lower())
+        elif operation in SHOWN:
+            kind, shape = SHOWN[operation]
+            items = [body] if shape == "one" else body.get("results") if isinstance(body, dict) else body
+            for item in items if isinstance(items, list) else ():
+                self._keep[kind](item, bearer)
+
+    def _fits(self, schema: str, value: Any) -> bool:
+        return bool(self._contract.schema(schema).is_valid(value))
+
+    def _hub(self, hub: Any, token: str | None) -> None:
+        if not self._fits("Hub", hub):
+            return
+        if token is not None and hub["tenantId"] not in self._tenants:
+            self._tenants[hub["tenantId"]] = TOKEN_PREFIX + self._random.hex(32)
+        self._hubs[hub["hubId"].lower()] = dict(hub)
+
+    def _forget(self, kind: str, key: str) -> None:
+        """A deletion: the record goes (a hub's integrations with it)."""
+        if kind == "hub":
+            self._hubs.pop(key, None)
+            for integration_id in [k for k, i in self._integrations.items() if i["hubId"].lower() == key]:
+                del self._integrations[integration_id]
+        else:
+            (self._integrations if kind == "integration" else self._points).pop(key, None)
+
+    def _integration(self, integration: Any, _token: str | None) -> None:
+        if not self._fits("Integration", integration):
+            return
+        record = dict(integration)
+        configuration = dict(record["configuration"])
+        for name in SECRETS.get(record["channelId"], ()):
+            if isinstance(configuration.get(name), str):
+                configuration[name] = self._fake(configuration[name])
+        record["configuration"] = configuration
+        self._integrations[record["integrationId"].lower()] = record
+
+    def _point(self, point: Any, _token: str | None) -> None:
+        if not self._fits("IntegrationPoint", point):
+            return
+        record = dict(point)
+        for name in POINT_SECRETS:
+            if record.get(name):
+                record[name] = self._fake(record[name])
+        self._points[record["id"].lower()] = record
+
+    def _fake(self, secret: str) -> str:
+        fake = self._fakes.get(secret)
+        if fake is None:
+            fake = self._fakes[secret] = fake_like(secret, self._random)
+        return fake
+
+    def fixture(self) -> tuple[dict[str, Any], list[str]]:
+        """The fixture data, and what had to be left out of it (records whose hub or tenant was never seen)."""
+        left_out: list[str] = []
+        hubs = []
+        for hub in self._hubs.values():
+            if hub["tenantId"] in self._tenants:
+                hubs.append(hub)
+            else:
+                left_out.append(f"hub {hub['hubId']}: no token of its tenant was seen")
+        kept = {h["hubId"].lower() for h in hubs}
+        integrations = []
+        for integration in self._integrations.values():
+            if integration["hubId"].lower() in kept:
+                integrations.append(integration)
+            else:
+                left_out.append(f"integration {integration['integrationId']}: its hub was not seen")
+        tenants = [{"tenantId": tenant_id, "name": f"recorded tenant {n}", "tokens": [token]}
+                   for n, (tenant_id, token) in enumerate(self._tenants.items(), 1)]
+        data = {"tenants": tenants, "hubs": hubs, "integrations": integrations,
+                "integrationPoints": list(self._points.values())}
+        return data, left_out

@@ -1,0 +1,36 @@
+"""Every option of ``mockhub proxy``: one frozen dataclass, as ``serve`` has."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from mockhub.settings import DEFAULT_HOST, DEFAULT_PORT
+
+
+@dataclass(frozen=True)
+class ProxySettings:
+    """How one proxy behaves. Immutable: a proxy is built from one."""
+
+    target: str
+    """The server every request is forwarded to: ``https://portal.example.com`` (no trailing slash)."""
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    record: Path | None = None
+    """Where the hubs, integrations and points seen in answers are written, as fixture data."""
+    junit: Path | None = None
+    """Where the JUnit XML of the operations seen is written at shutdown."""
+    connect_timeout: float = 5.0
+    """Seconds to wait for a connection to the target before answering 504."""
+    read_timeout: float = 30.0
+    """Seconds to wait for the target's next bytes before answering 504 (or cutting a started answer)."""
+    seed: int = 0
+    """Seed of the random source behind the tokens and secrets that replace real ones in ``record``."""
+    journal_size: int = 1000
+    max_violations: int = 1000
+    """How many violations ``GET /__mockhub/violations`` keeps (the oldest go first); JUnit counts them all."""
+    max_body_bytes: int = 16 * 1024 * 1024
+    """Largest request body forwarded (it is read whole, to be checked); a larger one is 413."""
+    cors_origins: tuple[str, ...] = ()
+    """Browser origins allowed on the control API; empty allows any (forwarded answers are the target's)."""
+    access_log: bool = False

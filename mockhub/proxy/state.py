@@ -1,0 +1,70 @@
+"""What one proxy holds: its target, checks, violations, journal and recording, behind one app key."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from mockhub import jsonio
+from mockhub.accesslog import AccessLog
+from mockhub.clock import Clock
+from mockhub.contracts import Contract
+from mockhub.cors import CorsPolicy
+from mockhub.journal import Journal
+from mockhub.proxy.checking import ExchangeChecker
+from mockhub.proxy.forward import Forwarder
+from mockhub.proxy.recording import Recorder
+from mockhub.proxy.settings import ProxySettings
+from mockhub.proxy.violations import ViolationLog
+
+log = logging.getLogger("mockhub.proxy")
+
+
+@dataclass
+class Proxy:
+    """The parts of a running proxy; the request pipeline and the control API share them."""
+
+    settings: ProxySettings
+    contract: Contract
+    forwarder: Forwarder
+    checker: ExchangeChecker
+    violations: ViolationLog
+    journal: Journal
+    recorder: Recorder | None
+    clock: Clock
+    cors: CorsPolicy
+    access_log: AccessLog | None
+
+    @classmethod
+    def build(cls, settings: ProxySettings, contract: Contract) -> Proxy:
+        return cls(
+            settings=settings, contract=contract,
+            forwarder=Forwarder(settings.target, settings.connect_timeout, settings.read_timeout),
+            checker=ExchangeChecker(contract), violations=ViolationLog(settings.max_violations),
+            journal=Journal(settings.journal_size, "proxy"),
+            recorder=Recorder(contract, settings.seed) if settings.record is not None else None,
+            clock=Clock(), cors=CorsPolicy(settings.cors_origins),
+            access_log=AccessLog() if settings.access_log else None,
+        )
+
+    def write_record(self) -> dict[str, Any]:
+        """Write the fixture file of what the answers showed; returns what ``POST /__mockhub/record`` says."""
+        assert self.recorder is not None and self.settings.record is not None
+        data, left_out = self.recorder.fixture()
+        path: Path = self.settings.record
+        path.write_bytes(jsonio.dumps(data) + b"\n")
+        counts = {section: len(records) for section, records in data.items()}
+        log.info("recorded %s to %s%s", ", ".join(f"{n} {s}" for s, n in counts.items()), path,
+                 "".join(f"; left out {what}" for what in left_out))
+        return {"status": "recorded", "file": str(path), "counts": counts, "leftOut": left_out}
+
+    def write_junit(self) -> None:
+        assert self.settings.junit is not None
+        self.settings.junit.write_text(self.violations.junit(self.settings.target), encoding="utf-8")
+
+
+PROXY = web.AppKey("mockhub_proxy", Proxy)

@@ -1,0 +1,454 @@
+"""``mockhub proxy``: transparent forwarding, contract checks of both sides, upstream faults, recording.
+
+The proxy runs in front of a real mockhub server, or of a drifting server written here; every
+answer the tests read through it is checked against the contracts, the control API's included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from mockhub.app import create_app
+from mockhub.conformance import ResponseChecker
+from mockhub.contracts import Contract
+from mockhub.proxy import ProxySettings, create_proxy_app
+from mockhub.settings import Settings
+from mockhub.testing import MockhubTestServer
+from tests.conftest import CLOCK, HUB_A, OTHER_TOKEN, POINT_ABCDE, POINTS, TOKEN, Api, Reply, raw_exchange
+from tests.test_cli import get_json, serving
+
+Serve = Callable[..., Awaitable[TestClient]]
+MakeProxy = Callable[..., Awaitable[Api]]
+JSON = {"Content-Type": "application/json"}
+
+
+@pytest.fixture
+def serve(aiohttp_client: Any) -> Serve:
+    """Serve an app on a real port, as ``mockhub serve`` does (custom verbs included)."""
+
+    async def start(app: web.Application) -> TestClient:
+        client: TestClient = await aiohttp_client(MockhubTestServer(app))
+        return client
+
+    return start
+
+
+@pytest.fixture
+def make_proxy(serve: Serve, checker: ResponseChecker, contract: Contract) -> MakeProxy:
+    """A proxy in front of ``target`` (a URL), with a checked client."""
+
+    async def make(target: str, **settings: Any) -> Api:
+        app = create_proxy_app(ProxySettings(target=target, **settings), contract=contract)
+        return Api(await serve(app), checker)
+
+    return make
+
+
+def url_of(client: TestClient) -> str:
+    return str(client.server.make_url("")).rstrip("/")
+
+
+async def mock(serve: Serve, contract: Contract, **settings: Any) -> TestClient:
+    settings.setdefault("clock", CLOCK)
+    return await serve(create_app(Settings(**settings), contract=contract))
+
+
+async def raw(client: TestClient, method: str, path: str, **kw: Any) -> Reply:
+    """A request that no checker sees (for answers that break the contract on purpose)."""
+    async with client.request(method, path, **kw) as response:
+        return Reply(response.status, response.headers, await response.read())
+
+
+async def violations(proxy: Api) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = (await proxy.get("/__mockhub/violations", token=None)).json()
+    return found
+
+
+# -- transparent forwarding ------------------------------------------------------------------
+
+EXCHANGES: list[tuple[str, str, dict[str, Any]]] = [
+    ("GET", "/api/v1/hubs?pageSize=2&pageNumber=1", {}),
+    ("GET", f"/api/v1/hubs/{HUB_A}", {}),
+    ("POST", "/api/v1/hubs", {"json": {"name": "Support", "description": "d", "closeDormantConversation": 3}}),
+    ("PUT", f"/api/v1/hubs/{HUB_A}", {"json": {"statusId": 2002}}),
+    ("GET", f"/api/v1/integrations/hubs/{HUB_A}/WebChat", {}),
+    ("GET", f"/api/v1/hubs/{HUB_A}", {"token": OTHER_TOKEN}),
+    ("GET", "/api/v1/hubs/not-a-guid", {}),
+    ("GET", "/api/v1/hubs", {"token": None}),
+    ("GET", f"{POINTS}?mask=code,opts.title&flat=true", {}),
+    ("LOOKUP", POINTS, {"json": "ABCDE"}),
+    ("POST", POINTS, {"json": "902", "headers": {"X-HTTP-Method-Override": "LOOKUP"}}),
+    ("LOOKUP", POINTS, {"json": "nope"}),
+    ("PATCH", f"{POINTS}/{POINT_ABCDE}", {"json": {"token_remote": "00ea293c29f9dc30"}}),
+    ("DELETE", f"{POINTS}/{POINT_ABCDE}", {}),
+    ("GET", f"{POINTS}/{POINT_ABCDE}", {}),
+    ("DELETE", f"/api/v1/hubs/{HUB_A}", {}),
+]
+
+
+def request_of(path: str, options: dict[str, Any]) -> dict[str, Any]:
+    token = options.get("token", TOKEN)
+    headers = {**({"Authorization": f"Bearer {token}"} if token else {}), **options.get("headers", {})}
+    if "json" in options:
+        return {"headers": {**headers, **JSON}, "data": json.dumps(options["json"])}
+    return {"headers": headers}
+
+
+async def test_answers_through_the_proxy_are_those_of_the_server_byte_for_byte(
+        serve: Serve, contract: Contract, make_proxy: MakeProxy) -> None:
+    direct = await mock(serve, contract)
+    behind = await mock(serve, contract)  # a twin: the same data, seed and clock
+    proxy = await make_proxy(url_of(behind))
+    for method, path, options in EXCHANGES:
+        expected = await raw(direct, method, path, **request_of(path, options))
+        assert proxy.client is not None
+        got = await raw(proxy.client, method, path, **request_of(path, options))
+        assert (got.status, got.body) == (expected.status, expected.body), f"{method} {path}"
+        same = {k: v for k, v in expected.headers.items() if k != "Date"}
+        assert {k: v for k, v in got.headers.items() if k != "Date"} == same, f"{method} {path}"
+        assert not proxy.checker.check(method, path.split("?")[0], got.status, got.headers, got.body)
+    # No answer broke the contract; two requests did, on purpose (a malformed id, no token).
+    assert [(v["side"], v["path"], v["status"]) for v in await violations(proxy)] == [
+        ("request", "/api/v1/hubs/not-a-guid", 400), ("request", "/api/v1/hubs", 401)]
+    journal = (await proxy.get("/__mockhub/requests", token=None)).json()
+    assert [(e["method"], e["path"], e["status"]) for e in journal] == [
+        (m, p.split("?")[0], s) for (m, p, _), s in zip(EXCHANGES, [e["status"] for e in journal], strict=True)]
+    assert journal[0]["query"] == "pageSize=2&pageNumber=1"
+    assert journal[0]["headers"]["Authorization"] == "Bearer mock****"
+
+
+async def test_the_target_gets_the_request_as_sent_with_its_own_host_and_no_hop_by_hop_fields(
+        serve: Serve, contract: Contract, make_proxy: MakeProxy) -> None:
+    behind = await mock(serve, contract)
+    proxy = await make_proxy(url_of(behind))
+    assert proxy.client is not None
+    body = b'{"name":"Raw",  "description":"spaces kept"}'
+    reply = await raw(proxy.client, "POST", "/api/v1/hubs?b=2&a=1&a=x%2By", data=body, headers={
+        "Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json", "X-Trace": "t-1", "User-Agent": "app/1",
+        "Connection": "keep-alive, X-Hop", "X-Hop": "dropped", "Keep-Alive": "timeout=5", "TE": "trailers"})
+    assert reply.status == 200
+    seen = (await raw(behind, "GET", "/__mockhub/requests")).json()[-1]
+    assert seen["query"] == "b=2&a=1&a=x%2By"
+    assert seen["body"] == body.decode()
+    headers = {k.lower(): v for k, v in seen["headers"].items()}
+    assert headers["host"] == f"127.0.0.1:{behind.server.port}"
+    assert headers["x-trace"] == "t-1"
+    assert headers["via"] == "1.1 mockhub"
+    assert headers["content-type"] == "application/json"
+    assert headers["user-agent"] == "app/1"
+    for hop in ("x-hop", "keep-alive", "te"):
+        assert hop not in headers, hop
+    # What a client leaves out stays out: the proxy's HTTP client adds no header of its own.
+    request = f"GET {POINTS} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+    answer = await asyncio.to_thread(raw_exchange, proxy.client.port, request)
+    assert answer.startswith(b"HTTP/1.1 200 OK")
+    bare = (await raw(behind, "GET", "/__mockhub/requests")).json()[-1]["headers"]
+    assert sorted(k.lower() for k in bare) == ["host", "via"]
+
+
+# -- a drifting server ------------------------------------------------------------------------
+
+HUB = {"hubId": HUB_A, "tenantId": "00000000-0000-0000-0000-000000000001", "name": "n", "description": "d",
+       "closeDormantConversation": 30, "statusId": 2000, "created": "2020-10-13T02:42:26.9932101Z",
+       "modified": "2020-10-13T02:42:26.9932101Z"}
+DRIFTS = {
+    # path: (status, headers, body), each off-contract in one way
+    f"/api/v1/hubs/{HUB_A}": (200, {}, {k: v for k, v in HUB.items() if k != "created"}),
+    "/api/v1/hubs": (200, {}, {"pageNumber": 0, "pageSize": 50, "total": "1", "results": [HUB]}),
+    "/api/v1/integrations/00000000-0000-0000-0000-0000000000b1": (418, {}, {"status": 418, "errors": []}),
+    f"{POINTS}/{POINT_ABCDE}": (404, {}, {"error_code": 1400, "error_message": "Integration point not found."}),
+    "/api/v1/integrations": (429, {}, {"status": 429, "errors": [
+        {"code": 107, "description": "Too many requests. (code: PRT000107)"}]}),
+}
+FOUND = {  # path: (operation, where, the words the problem says)
+    f"/api/v1/hubs/{HUB_A}": ("getHub", ("body", "$"), "'created' is a required property"),
+    "/api/v1/hubs": ("listHubs", ("body", "$.total"), "'1' is not of type 'integer'"),
+    "/api/v1/integrations/00000000-0000-0000-0000-0000000000b1": (
+        "getIntegration", ("status", ""), "status 418 is not documented for getIntegration"),
+    f"{POINTS}/{POINT_ABCDE}": ("getIntegrationPoint", ("body", "$.error_code"), "error_code is 1400, expected 1404"),
+    "/api/v1/integrations": ("listIntegrations", ("header", "Retry-After"), "no Retry-After header"),
+}
+
+
+async def drifting(request: web.Request) -> web.StreamResponse:
+    if request.path == "/slow":
+        await asyncio.sleep(5)
+    if request.path == "/broken":  # promises 100 bytes, sends 10, hangs up
+        response = web.StreamResponse(headers={"Content-Length": "100", "Content-Type": "application/json"})
+        await response.prepare(request)
+        await response.write(b'{"status":')
+        assert request.transport is not None
+        request.transport.close()
+        return response
+    status, headers, body = DRIFTS[request.path]
+    return web.json_response(body, status=status, headers=headers)
+
+
+@pytest.fixture
+async def drifter(aiohttp_server: Any) -> str:
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", drifting)
+    server = await aiohttp_server(app)
+    return str(server.make_url("")).rstrip("/")
+
+
+async def test_each_drift_of_the_server_is_reported_once_with_its_path(drifter: str, make_proxy: MakeProxy) -> None:
+    proxy = await make_proxy(drifter)
+    assert proxy.client is not None
+    for path, (status, _, body) in DRIFTS.items():
+        reply = await raw(proxy.client, "GET", path, headers={"Authorization": f"Bearer {TOKEN}"})
+        assert (reply.status, reply.json()) == (status, body)  # passed on unchanged all the same
+    reported = await violations(proxy)
+    assert len(reported) == len(DRIFTS)
+    for entry, (path, (operation, (part, at), words)) in zip(reported, FOUND.items(), strict=True):
+        assert (entry["path"], entry["side"], entry["operation"], entry["method"]) == (path, "response", operation,
+                                                                                      "GET")
+        assert entry["status"] == DRIFTS[path][0]
+        assert [(p["in"], p["at"]) for p in entry["problems"]] == [(part, at)], entry
+        assert words in entry["problems"][0]["message"]
+    assert (await proxy.delete("/__mockhub/violations", token=None)).json() == {"status": "cleared"}
+    assert await violations(proxy) == []
+
+
+async def test_each_violation_is_one_log_line_naming_the_operation(drifter: str, make_proxy: MakeProxy,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    proxy = await make_proxy(drifter)
+    assert proxy.client is not None
+    await raw(proxy.client, "GET", "/api/v1/hubs", headers={"Authorization": f"Bearer {TOKEN}"})
+    lines = [r.getMessage() for r in caplog.records if r.name == "mockhub.proxy"]
+    assert lines == ["violation (response) listHubs GET /api/v1/hubs -> 200: "
+                     "'1' is not of type 'integer' (at $.total)"]
+
+
+async def test_an_off_contract_request_is_reported_as_the_clients_and_still_forwarded(
+        serve: Serve, contract: Contract, make_proxy: MakeProxy) -> None:
+    behind = await mock(serve, contract)
+    proxy = await make_proxy(url_of(behind))
+    reply = await proxy.post("/api/v1/hubs", {"name": 5, "description": "d", "color": "red"})
+    assert reply.status == 400  # the target's own answer
+    assert reply.error_codes() == [303, 302]
+    assert (await raw(behind, "GET", "/__mockhub/requests")).json()[-1]["body"] == json.dumps(
+        {"name": 5, "description": "d", "color": "red"})
+    [entry] = await violations(proxy)
+    assert (entry["side"], entry["operation"], entry["status"]) == ("request", "createHub", 400)
+    assert {(p["in"], p["at"], p["message"]) for p in entry["problems"]} == {
+        ("body", "$.name", "Property 'name' must be a string."),
+        ("body", "$", "Property 'color' is not supported."),
+    }
+
+
+@pytest.mark.parametrize(("method", "path", "options", "part", "words"), [
+    ("GET", "/api/v1/nothing-here", {}, "route", "no operation of the contract has this path"),
+    ("PATCH", "/api/v1/hubs", {"json": {}}, "route", "PATCH is not an operation of /api/v1/hubs"),
+    ("GET", "/api/v1/hubs?pageSize=500", {}, "query", "'pageSize'"),
+    ("GET", "/api/v1/hubs", {"token": None}, "header", "no bearer token"),
+    ("POST", "/api/v1/hubs", {"data": "{}"}, "header", "Content-Type"),
+    ("LOOKUP", POINTS, {"json": {"key": "ABCDE"}}, "body", "body"),
+])
+async def test_requests_off_the_contract_are_reported(serve: Serve, contract: Contract, make_proxy: MakeProxy,
+                                                      method: str, path: str, options: dict[str, Any],
+                                                      part: str, words: str) -> None:
+    proxy = await make_proxy(url_of(await mock(serve, contract)))
+    assert proxy.client is not None
+    sent = request_of(path, options)
+    if "data" in options:
+        sent = {"headers": {**sent["headers"], "Content-Type": "text/plain"}, "data": options["data"]}
+    reply = await raw(proxy.client, method, path, **sent)
+    assert 400 <= reply.status < 500
+    [entry] = await violations(proxy)
+    assert entry["side"] == "request"
+    assert entry["problems"][0]["in"] == part
+    assert words in entry["problems"][0]["message"] + entry["problems"][0]["at"]
+
+
+# -- upstream faults ---------------------------------------------------------------------------
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+async def test_a_target_that_is_down_is_502_in_each_apis_format(make_proxy: MakeProxy, contract: Contract,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    proxy = await make_proxy(f"http://127.0.0.1:{closed_port()}")
+    assert proxy.client is not None
+    # The proxy's own answers: no operation documents them, so they are read unchecked.
+    portal = await raw(proxy.client, "GET", "/api/v1/hubs", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert (portal.status, portal.json()["status"]) == (502, 502)
+    assert contract.schema("PortalError").is_valid(portal.json())
+    era = await raw(proxy.client, "GET", POINTS)
+    assert (era.status, era.json()["error_code"]) == (502, 1502)
+    assert contract.schema("EraError").is_valid(era.json())
+    journal = (await proxy.get("/__mockhub/requests", token=None)).json()
+    assert [(e["status"], e["fault"]) for e in journal] == [(502, "target unreachable")] * 2
+    assert any("could not reach the target" in r.getMessage() for r in caplog.records)
+    assert await violations(proxy) == []
+
+
+async def test_a_target_that_does_not_answer_in_time_is_504(drifter: str, make_proxy: MakeProxy,
+                                                            contract: Contract) -> None:
+    proxy = await make_proxy(drifter, read_timeout=0.2)
+    assert proxy.client is not None
+    slow = await raw(proxy.client, "GET", "/slow")
+    assert (slow.status, slow.json()["status"]) == (504, 504)
+    assert contract.schema("PortalError").is_valid(slow.json())
+    journal = (await proxy.get("/__mockhub/requests", token=None)).json()
+    assert journal[-1]["fault"] == "target timed out"
+
+
+async def test_an_answer_broken_off_by_the_target_is_broken_off_for_the_client(drifter: str,
+                                                                                make_proxy: MakeProxy) -> None:
+    proxy = await make_proxy(drifter)
+    assert proxy.client is not None
+    with pytest.raises(aiohttp.ClientPayloadError):
+        await raw(proxy.client, "GET", "/broken")
+    journal = (await proxy.get("/__mockhub/requests", token=None)).json()
+    assert [(e["path"], e["status"], e["fault"]) for e in journal] == [("/broken", 200, "answer broken off")]
+    assert (await proxy.get("/__mockhub/health", token=None)).status == 200  # and the proxy goes on
+
+
+# -- the control API ---------------------------------------------------------------------------
+
+async def test_the_control_api_answers_as_on_serve(serve: Serve, contract: Contract, make_proxy: MakeProxy) -> None:
+    proxy = await make_proxy(url_of(await mock(serve, contract)), cors_origins=("http://app.example",))
+    assert (await proxy.get("/__mockhub/health", token=None)).json()["status"] == "ok"
+    assert (await proxy.get("/__mockhub/openapi.json", token=None)).json() == contract.document
+    await proxy.get("/api/v1/hubs")
+    assert len((await proxy.get("/__mockhub/requests", token=None)).json()) == 1
+    assert (await proxy.delete("/__mockhub/requests", token=None)).json() == {"status": "cleared"}
+    assert (await proxy.get("/__mockhub/requests", token=None)).json() == []
+    refused = await proxy.post("/__mockhub/health", {}, token=None)
+    assert (refused.status, refused.headers["Allow"]) == (405, "GET")
+    assert (await proxy.get("/__mockhub/state", token=None)).status == 404  # a mock's, not a proxy's
+    assert (await proxy.post("/__mockhub/record", None, token=None)).status == 409  # no --record
+    allowed = await proxy.get("/__mockhub/health", token=None, headers={"Origin": "http://app.example"})
+    assert allowed.headers["Access-Control-Allow-Origin"] == "http://app.example"
+
+
+async def test_junit_at_shutdown_has_a_testcase_per_operation_failed_when_violated(
+        drifter: str, make_proxy: MakeProxy, tmp_path: Path) -> None:
+    report = tmp_path / "proxy.xml"
+    proxy = await make_proxy(drifter, junit=report)
+    assert proxy.client is not None
+    for path in (f"/api/v1/hubs/{HUB_A}", "/api/v1/nothing-here"):
+        await raw(proxy.client, "GET", path, headers={"Authorization": f"Bearer {TOKEN}"})
+    await proxy.client.close()
+    suite = ET.parse(report).getroot().find("testsuite")
+    assert suite is not None
+    cases = {case.get("name"): case.find("failure") for case in suite.iter("testcase")}
+    assert set(cases) == {"getHub", "(no operation)"}
+    assert all(failure is not None for failure in cases.values())
+
+
+# -- recording ---------------------------------------------------------------------------------
+
+READS = [
+    "/api/v1/hubs", f"/api/v1/hubs/{HUB_A}", "/api/v1/integrations?pageSize=100",
+    *(f"/api/v1/integrations/hubs/{HUB_A}/{channel}" for channel in ("TwilioSMS", "WebChat", "Slack")),
+    "/api/v1/integrations/00000000-0000-0000-0000-0000000000b1", POINTS, f"{POINTS}/{POINT_ABCDE}",
+]
+SHAPES = {  # secret: the shape its fake keeps
+    "authToken": r"^[0-9a-f]{32}$", "pageAccessToken": r"^\w+$", "botAccessToken": r"^xoxb-\d+-\d+-\w+$",
+    "appAccessToken": r"^xoxp-\d+-\d+-\d+-[0-9a-f]+$", "publicSigningKey": r"^[0-9A-F]{32}$",
+    "privateSigningKey": r"^[0-9A-F]{32}$",
+}
+
+
+def secrets_in(value: Any) -> dict[str, str]:
+    """Every configuration secret of a JSON value, by field name and where it was."""
+    found: dict[str, str] = {}
+
+    def walk(node: Any, at: str) -> None:
+        if isinstance(node, dict):
+            for key, item in node.items():
+                if key in SHAPES and isinstance(item, str):
+                    found[f"{at}.{key}"] = item
+                walk(item, f"{at}.{key}")
+        elif isinstance(node, list):
+            for index, item in enumerate(node):
+                walk(item, f"{at}[{index}]")
+
+    walk(value, "$")
+    return found
+
+
+def without_secrets(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: "(secret)" if k in SHAPES else without_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_secrets(v) for v in value]
+    return value
+
+
+async def test_what_was_recorded_serves_the_same_gets_with_secrets_replaced(
+        serve: Serve, contract: Contract, make_proxy: MakeProxy, tmp_path: Path) -> None:
+    record = tmp_path / "recorded.json"
+    proxy = await make_proxy(url_of(await mock(serve, contract)), record=record, seed=3)
+    seen = {path: (await proxy.get(path)).json() for path in READS}
+    await proxy.get("/api/v1/hubs", token=OTHER_TOKEN)
+    summary = (await proxy.post("/__mockhub/record", None, token=None)).json()
+    assert summary["counts"] == {"tenants": 2, "hubs": 4, "integrations": 6, "integrationPoints": 2}
+    text = record.read_text()
+    originals = {secret for body in seen.values() for secret in secrets_in(body).values()}
+    assert len(originals) >= 6
+    for secret in (*originals, TOKEN, OTHER_TOKEN):
+        assert secret not in text
+    data = json.loads(text)
+    for where, fake in secrets_in(data).items():
+        assert re.match(SHAPES[where.rsplit(".", 1)[1]], fake), (where, fake)
+    [tenant] = [t for t in data["tenants"] if t["tenantId"] == HUB["tenantId"]]
+    replay = Api(await mock(serve, contract, fixtures=(record,)), proxy.checker)
+    for path, body in seen.items():
+        again = (await replay.get(path, token=tenant["tokens"][0])).json()
+        assert without_secrets(again) == without_secrets(body), path
+        assert secrets_in(again).keys() == secrets_in(body).keys()
+
+
+# -- the command line ----------------------------------------------------------------------------
+
+def test_the_proxy_command_prints_its_banner_forwards_and_writes_its_reports_on_sigterm(tmp_path: Path) -> None:
+    report, record = tmp_path / "proxy.xml", tmp_path / "recorded.json"
+    with serving() as (_, target):
+        env = {**os.environ, "MOCKHUB_TARGET": target, "MOCKHUB_PORT": "0", "MOCKHUB_JUNIT": str(report)}
+        process = subprocess.Popen([sys.executable, "-m", "mockhub", "proxy", "--record", str(record)], env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert process.stdout is not None
+            banner = process.stdout.readline().strip()
+            assert re.fullmatch(rf"mockhub proxy listening on http://127\.0\.0\.1:\d+ -> {re.escape(target)}",
+                                banner), banner
+            url = banner.split()[4]
+            assert get_json(f"{url}/api/v1/hubs", token=TOKEN)["total"] == 3  # type: ignore[index]
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(10) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait(5)
+    assert 'name="listHubs"' in report.read_text()
+    assert len(json.loads(record.read_text())["hubs"]) == 3
+
+
+def test_the_proxy_command_needs_a_target() -> None:
+    done = subprocess.run([sys.executable, "-m", "mockhub", "proxy", "--port", "0"], capture_output=True, text=True,
+                          env={k: v for k, v in os.environ.items() if k != "MOCKHUB_TARGET"}, timeout=30)
+    assert done.returncode == 2
+    assert "--target URL" in done.stderr
