@@ -106,6 +106,10 @@ class Control:
         """The bearer token of the session's first tenant, if it has one."""
         return session.store.tenants.default_token
 
+    def tenants(self, session: Session) -> list[tuple[str, str, tuple[str, ...]]]:
+        """The session's tenants in load order, the default one first: (id, name, tokens) each."""
+        return [(t["tenantId"], t.get("name", ""), tuple(t["tokens"])) for t in session.store.tenants.by_id.values()]
+
     # --- fault rules
 
     def faults(self, session: Session) -> list[dict[str, Any]]:

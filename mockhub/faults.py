@@ -32,10 +32,11 @@ MAX_DELAY_MS = 60_000
 class InjectedFault(ApiError):
     """An answer a fault rule or header asked for, in the API's own error format."""
 
-    # Portal codes: PRT000108 for 408 (facts.md). No code is documented for 429 or 503;
-    # mockhub uses PRT000110 "action not allowed" and PRT000104 "not available" (x-mockhub-decision).
+    # Portal codes: PRT000108 for 408 is documented; 429 and 503 have none. mockhub answers
+    # PRT000111, the next free general code, for 429 (PRT000110 is the 405 of a wrong method, so a
+    # client can tell them apart) and PRT000104 "not available" for 503 (x-mockhub-decision).
     CODES = {408: (108, "The request timed out."),
-             429: (110, "Too many requests: the API usage limit has been reached."),
+             429: (111, "Too many requests: the API usage limit has been reached."),
              500: (100, "The service had an internal error."),
              503: (104, "The service is unavailable.")}
 

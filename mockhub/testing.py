@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,29 @@ def start_server(settings: Settings) -> BackgroundServer:
     server = BackgroundServer(create_app(settings), settings.host, settings.port)
     server.start()
     return server
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """One tenant of the loaded data, as ``mockhub.tenants`` lists it."""
+
+    id: str
+    """The tenant id, e.g. ``00000000-0000-0000-0000-000000000001``."""
+    name: str
+    tokens: tuple[str, ...]
+    """Every bearer token of the tenant (the fixture format allows several)."""
+
+    @property
+    def token(self) -> str:
+        """The tenant's first token."""
+        if not self.tokens:
+            raise LookupError(f"tenant {self.id} has no token")
+        return self.tokens[0]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """``Authorization`` for this tenant, ready for any client."""
+        return {"Authorization": f"Bearer {self.token}"}
 
 
 class MockhubServerError(AssertionError):
@@ -74,6 +98,15 @@ class Mockhub:
     def headers(self) -> dict[str, str]:
         """``Authorization`` for the default tenant, ready for any client."""
         return {"Authorization": f"Bearer {self.token}"}
+
+    @property
+    def tenants(self) -> list[Tenant]:
+        """Every tenant of the current state in load order, the default one first.
+
+        With the built-in dataset, ``mockhub.tenants[1]`` is tenant B (token
+        ``mockhub-other-token``): its hub and integration answer 403 to the default tenant.
+        """
+        return [Tenant(*t) for t in self._server.call(self._control.tenants, self._session)]
 
     def reset(self) -> None:
         """Back to the start-up state (data, random sequence, clock, faults) with an empty journal."""

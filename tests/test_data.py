@@ -14,7 +14,7 @@ import pytest
 from mockhub.app import create_app
 from mockhub.fixtures import FixtureError
 from mockhub.settings import Settings
-from tests.conftest import HUB_A, Api, MakeApi
+from tests.conftest import BUILT_IN_INTEGRATIONS, HUB_A, Api, MakeApi
 
 FAKE = "hubs=4,integrations=6,points=5"
 POINTS = "/rest/v1/service/integration_points"
@@ -57,12 +57,12 @@ async def test_fake_data_is_added_to_the_loaded_fixtures_with_realistic_fields(m
     api = await make_api(fake=FAKE)
     data = json.loads(await state(api))
     assert len(data["hubs"]) == 4 + 4
-    assert len(data["integrations"]) == 6 + 4 * 6
+    assert len(data["integrations"]) == BUILT_IN_INTEGRATIONS + 4 * 6
     assert len(data["integrationPoints"]) == 2 + 5
     fake_hubs = data["hubs"][4:]
     assert all(h["tenantId"] == "00000000-0000-0000-0000-000000000001" for h in fake_hubs)
     assert len({h["name"].casefold() for h in fake_hubs}) == 4
-    by_channel = {i["channelId"]: i["configuration"] for i in data["integrations"][6:]}
+    by_channel = {i["channelId"]: i["configuration"] for i in data["integrations"][BUILT_IN_INTEGRATIONS:]}
     assert sorted(by_channel) == ["Direct", "Messenger", "Slack", "System", "TwilioSMS", "WebChat"]
     twilio = by_channel["TwilioSMS"]
     assert re.fullmatch(r"AC[0-9a-f]{32}", twilio["accountSid"])
@@ -83,7 +83,7 @@ async def test_fake_data_is_added_to_the_loaded_fixtures_with_realistic_fields(m
 
 async def test_fake_integrations_alone_go_into_the_default_tenants_hubs(make_api: MakeApi) -> None:
     data = json.loads(await state(await make_api(fake="integrations=2")))
-    assert len(data["integrations"]) == 6 + 3 * 2
+    assert len(data["integrations"]) == BUILT_IN_INTEGRATIONS + 3 * 2
 
 
 @pytest.mark.parametrize(("spec", "message"), [
@@ -109,7 +109,8 @@ async def test_state_dump_and_load_round_trip(make_api: MakeApi) -> None:
     reply = await target.request("PUT", "/__mockhub/state", token=None, data=dumped,
                                  headers={"Content-Type": "application/json"})
     assert reply.status == 200
-    assert reply.json()["counts"] == {"tenants": 2, "hubs": 9, "integrations": 31, "integrationPoints": 8}
+    assert reply.json()["counts"] == {"tenants": 2, "hubs": 9, "integrations": BUILT_IN_INTEGRATIONS + 25,
+                                      "integrationPoints": 8}
     assert await state(target) == dumped
     # and the loaded data is served: the tokens of the dump work
     assert (await target.get("/api/v1/hubs")).json()["total"] == 8
@@ -212,7 +213,7 @@ def test_serve_with_fake_data_reports_it_in_the_banner() -> None:
     finally:
         process.terminate()
         process.wait(10)
-    assert "the built-in dataset + fake hubs=2,points=3: 6 hubs, 6 integrations, 5 integrationPoints" in data_line
+    assert "the built-in dataset + fake hubs=2,points=3: 6 hubs, 7 integrations, 5 integrationPoints" in data_line
 
 
 async def test_the_readme_fixture_example_loads_and_serves(make_api: MakeApi, tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ async def journal(api: Api) -> list[dict[str, Any]]:
     return (await api.get("/__mockhub/requests", token=None)).json()  # type: ignore[no-any-return]
 
 
-@pytest.mark.parametrize(("status", "code"), [(408, 108), (429, 110), (500, 100), (503, 104)])
+@pytest.mark.parametrize(("status", "code"), [(408, 108), (429, 111), (500, 100), (503, 104)])
 async def test_a_status_rule_answers_in_the_portal_format(api: Api, status: int, code: int) -> None:
     await add_fault(api, {"path": HUBS, "status": status})
     reply = await api.get(HUBS)

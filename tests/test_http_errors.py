@@ -71,6 +71,14 @@ async def test_a_wrong_method_is_405_with_allow(api: Api) -> None:
     assert reply.status == 405
     assert reply.headers["Allow"] == "GET, POST"
     assert reply.json()["status"] == 405
+    assert reply.error_codes() == [110]  # PRT000110; a usage limit (429) is PRT000111
+
+
+async def test_a_wrong_method_and_a_usage_limit_have_distinct_codes(api: Api) -> None:
+    wrong = await api.request("PATCH", "/api/v1/hubs")
+    limited = await api.get("/api/v1/hubs", headers={"X-Mockhub-Fault": "429"})
+    assert (wrong.status, limited.status) == (405, 429)
+    assert wrong.error_codes() != limited.error_codes()
 
 
 async def test_an_unknown_method_is_answered_not_dropped(api: Api) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from mockhub.fixtures import FixtureError, dump
 from mockhub.keys import SESSIONS
-from tests.conftest import HUB_A, HUB_B, OTHER_TOKEN, Api, MakeApi
+from tests.conftest import HUB_A, HUB_B, INTEGRATION_B, OTHER_TOKEN, Api, MakeApi
 
 BASE = "/api/v1/integrations"
 DEV_HUB = "00000000-0000-0000-0000-0000000000a2"
@@ -456,7 +456,18 @@ async def test_a_tenant_cannot_create_in_another_tenants_hub(api: Api) -> None:
     reply = await api.post(f"{BASE}/hubs/{HUB_B}", body_for("WebChat"))
     assert reply.status == 403
     assert reply.error_codes() == [101]
-    assert (await api.get(f"{BASE}/hubs/{HUB_B}/WebChat", token=OTHER_TOKEN)).json() == []
+    assert [i["integrationId"] for i in (await api.get(f"{BASE}/hubs/{HUB_B}/WebChat", token=OTHER_TOKEN)).json()] \
+        == [INTEGRATION_B]
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", f"{BASE}/{INTEGRATION_B}"), ("DELETE", f"{BASE}/{INTEGRATION_B}"),
+    ("GET", f"{BASE}/hubs/{HUB_B}/WebChat"), ("GET", f"{BASE}?hubId={HUB_B}"),
+])
+async def test_the_built_in_data_gives_a_403_without_set_up(api: Api, method: str, path: str) -> None:
+    reply = await api.request(method, path)
+    assert (reply.status, reply.error_codes()) == (403, [101])
+    assert (await api.get(f"{BASE}/{INTEGRATION_B}", token=OTHER_TOKEN)).json()["name"] == "Tenant B website chat"
 
 
 @pytest.mark.parametrize(("method", "path", "code"), [
@@ -525,7 +536,7 @@ async def test_collection_holds_the_tenants_integrations_in_creation_order(api: 
         "TwilioSMS", "Messenger", "WebChat", "Direct", "System", "Slack", "WebChat"]
     assert page["results"][-1] == created
     other = (await api.get(BASE, token=OTHER_TOKEN)).json()
-    assert (other["total"], other["results"]) == (0, [])
+    assert (other["total"], [i["integrationId"] for i in other["results"]]) == (1, [INTEGRATION_B])
 
 
 async def test_collection_pages_and_total_counts_everything(api: Api) -> None:
@@ -544,7 +555,7 @@ async def test_collection_filters_by_hub(api: Api) -> None:
     demo = (await api.get(BASE, params={"hubId": DEMO_HUB.upper()})).json()
     assert [i["name"] for i in demo["results"]] == ["Webchat for Hubster Demo (Blank)", "Slack for Hubster Demo"]
     other = (await api.get(BASE, params={"hubId": HUB_B}, token=OTHER_TOKEN)).json()
-    assert other["total"] == 0
+    assert [i["name"] for i in other["results"]] == ["Tenant B website chat"]
 
 
 @pytest.mark.parametrize(("params", "codes"), [

@@ -3,20 +3,10 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 pytest_plugins = ["pytester"]
-
-README = Path(__file__).resolve().parent.parent / "README.md"
-
-
-def readme_examples() -> list[str]:
-    """The Python examples of the README's pytest fixture section."""
-    text = README.read_text()
-    section = text.split("## The pytest fixture", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```python\n(.*?)```", section, flags=re.S)
 
 
 def run(pytester: pytest.Pytester, source: str, *args: str) -> pytest.RunResult:
@@ -24,13 +14,26 @@ def run(pytester: pytest.Pytester, source: str, *args: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess("-p", "no:cacheprovider", "--strict-markers", *args)
 
 
-def test_the_readme_examples_pass(pytester: pytest.Pytester) -> None:
-    examples = readme_examples()
-    assert len(examples) == 2
-    for index, example in enumerate(examples):
-        pytester.makepyfile(**{f"test_readme_{index}": example})
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--strict-markers")
-    result.assert_outcomes(passed=3)
+def test_tenants_lists_every_tenant_with_its_tokens(pytester: pytest.Pytester) -> None:
+    result = run(pytester, """
+        import pytest
+
+        def test_built_in(mockhub):
+            assert [(t.name, t.token) for t in mockhub.tenants] == [
+                ("Tenant A", "mockhub-dev-token"), ("Tenant B", "mockhub-other-token")]
+            assert mockhub.tenants[0].headers == mockhub.headers
+            assert mockhub.tenants[1].id == "abc1e69f-c888-875f-ee2c-45789fd66a00"
+
+        @pytest.mark.mockhub(fixtures=[{"tenants": [
+            {"tenantId": "22222222-2222-2222-2222-222222222222", "tokens": ["one", "two"]},
+            {"tenantId": "33333333-3333-3333-3333-333333333333", "tokens": []}]}])
+        def test_own_data(mockhub):
+            first, second = mockhub.tenants
+            assert (first.tokens, first.headers) == (("one", "two"), {"Authorization": "Bearer one"})
+            with pytest.raises(LookupError, match="33333333"):
+                second.token
+    """)
+    result.assert_outcomes(passed=2)
 
 
 def test_each_test_starts_from_the_start_up_state(pytester: pytest.Pytester) -> None:

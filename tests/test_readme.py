@@ -1,0 +1,205 @@
+"""The README's examples, run as a new user runs them: the shell blocks in order in one shell
+against one ``mockhub serve``, the Python examples in a fresh project with default pytest settings.
+
+The examples are read from the README itself, so the README and this test cannot drift. Every
+block is either run here or named in ``NOT_RUN`` with the reason, so a new block needs a decision.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli import serving
+
+pytest_plugins = ["pytester"]
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+README_URL = "http://127.0.0.1:8080"
+
+RUN_IN_PYTEST = ("The pytest fixture", "In-process tests with pytest-aiohttp")
+"""Sections whose Python blocks are test files of the user's own project."""
+
+NOT_RUN = {
+    "pip install": "set-up: installs mockhub (the suite runs on such an install)",
+    "docker build": "needs a container engine; scripts/container-smoke.sh proves the image",
+    "https://portal.example.com": "needs the real services",
+    "python -m benchmarks": "minutes of load on the whole machine; tests/test_benchmarks.py checks the harness",
+}
+"""A shell block holding one of these strings is not run, for the reason given."""
+
+OUTPUT = re.compile(r"# (?:-> )?[\[{]")
+"""A comment line that starts the output a command prints (a JSON body)."""
+
+
+@dataclass
+class Block:
+    section: str
+    language: str
+    text: str
+
+
+@dataclass
+class Command:
+    text: str
+    expected: str | None
+    """The output the README shows for it, ``…`` standing for anything; None when it shows none."""
+
+
+def blocks() -> list[Block]:
+    """Every fenced block of the README with its language and the title of its section."""
+    found = []
+    section = ""
+    for match in re.finditer(r"^(#{2,3}) ([^\n]*)$|^```(\w*)\n(.*?)^```", README.read_text(), flags=re.M | re.S):
+        if match.group(1):
+            section = match.group(2).strip()
+        else:
+            found.append(Block(section, match.group(3), match.group(4)))
+    return found
+
+
+def commands(script: str) -> list[Command]:
+    """A shell block's commands (continuation lines and multi-line quotes joined), each with its shown output."""
+    result: list[Command] = []
+    pending: list[str] = []
+    output: list[str] | None = None
+    for line in script.splitlines():
+        if pending:
+            pending.append(line)
+        elif line.startswith("#") or not line.strip():
+            if OUTPUT.match(line) and result and output is None:
+                output = [OUTPUT.sub(lambda m: m.group(0)[-1], line, count=1)]
+            elif output is not None and line.startswith("#  "):
+                output.append(line[1:].strip())
+            else:
+                _close(result, output)
+                output = None
+            continue
+        else:
+            _close(result, output)
+            output = None
+            pending = [line]
+        text = "\n".join(pending)
+        if text.endswith("\\") or not _complete(text):
+            continue
+        result.append(Command(text, None))
+        pending = []
+    _close(result, output)
+    assert not pending, f"an unfinished command in the README: {pending}"
+    return result
+
+
+def _close(result: list[Command], output: list[str] | None) -> None:
+    if output is not None:
+        result[-1].expected = "".join(output)
+
+
+def _complete(text: str) -> bool:
+    try:
+        shlex.split(text, comments=True)
+    except ValueError:  # an open quote: the command goes on
+        return False
+    return True
+
+
+def matches(expected: str, actual: str) -> bool:
+    pattern = ".*?".join(re.escape(part) for part in expected.split("…"))
+    return re.fullmatch(pattern, actual.strip(), flags=re.S) is not None
+
+
+def shell_run() -> list[Block]:
+    """The blocks a user runs in order against one server: the shell blocks, and the Python scripts between."""
+    def runs(block: Block) -> bool:
+        if block.language == "sh":
+            return not any(marker in block.text for marker in NOT_RUN)
+        return block.language == "python" and block.section not in RUN_IN_PYTEST
+
+    return [block for block in blocks() if runs(block)]
+
+
+def test_every_block_is_run_or_named_with_a_reason() -> None:
+    every = blocks()
+    for marker in NOT_RUN:
+        assert any(marker in b.text for b in every if b.language == "sh"), f"no block holds {marker!r} any more"
+    run = shell_run()
+    in_pytest = [b for b in every if b.language == "python" and b.section in RUN_IN_PYTEST]
+    assert len(run) >= 6 and len(in_pytest) == 3
+    for block in every:
+        if block.language in ("sh", "python"):
+            assert block in run or block in in_pytest or any(m in block.text for m in NOT_RUN), block
+    assert {b.language for b in every} <= {"sh", "python", "js", "json", ""}
+
+
+def test_commands_are_split_with_their_shown_output() -> None:
+    split = commands("A=1\n# a comment\ncurl -s x \\\n  -d '{\"a\":\n 1}'\n# -> {\"a\":\n#    …}\n\n# next\necho")
+    assert [(c.text, c.expected) for c in split] == [
+        ("A=1", None), ("curl -s x \\\n  -d '{\"a\":\n 1}'", '{"a":…}'), ("echo", None)]
+    assert matches('{"id":"…","n":1}', '{"id":"x-y","n":1}\n')
+    assert not matches('{"id":"…","n":1}', '{"id":"x","n":2}')
+
+
+@pytest.mark.skipif(shutil.which("curl") is None or shutil.which("bash") is None,
+                    reason="the README's shell blocks need bash and curl")
+def test_the_shell_blocks_run_in_order_against_one_server(tmp_path: Path) -> None:
+    """What a user sees who follows the README top to bottom: every command succeeds, every
+    request is answered 2xx unless the README shows the error it gets, and every output shown
+    is the output given. The test's server on a free port stands in for the README's
+    ``mockhub serve`` on 8080 (the lines that start one are left out)."""
+    with serving("--quiet") as (_, url):
+        steps, outputs, errors = run_in_one_shell(shell_run(), url, tmp_path)
+    problems = []
+    for index, step in enumerate(steps):
+        output, rc, stderr = outputs[2 * index], outputs[2 * index + 1], errors[index]
+        codes = re.findall(r"^@status (\d+)$", stderr, flags=re.M)
+        said = f"step {index}: {step.text}\n  rc {rc}, statuses {codes}, output {output[:300]!r}, stderr {stderr!r}"
+        if rc != "0":
+            problems.append(said)
+        elif step.expected is not None:
+            if not matches(step.expected, output):
+                problems.append(f"{said}\n  the README shows {step.expected!r}")
+        elif any(not code.startswith("2") for code in codes):
+            problems.append(f"{said}\n  a request failed and the README shows no error")
+    assert not problems, "\n".join(problems)
+
+
+def run_in_one_shell(chosen: list[Block], url: str, folder: Path) -> tuple[list[Command], list[str], list[str]]:
+    """Run the blocks' commands in one bash against ``url``; the steps, then per step its
+    stdout and exit status (alternating), and its stderr (where curl writes each HTTP status)."""
+    steps: list[Command] = []
+    for block in chosen:
+        if block.language == "python":
+            shown = re.findall(r"^print\(.*\)\s+#\s*([^,\s]+)", block.text, flags=re.M)
+            script = folder / f"example_{len(steps)}.py"
+            script.write_text(block.text.replace(README_URL, url))
+            steps.append(Command(f'python3 "{script}"', "\n".join(shown) or None))
+        else:
+            steps += [c for c in commands(block.text) if not c.text.startswith("mockhub serve")]
+    lines = ["curl() { command curl -w '%{stderr}@status %{http_code}\\n' \"$@\"; }"]
+    for index, step in enumerate(steps):
+        lines += [step.text, f"printf '\\n@@step {index} %s\\n' $? | tee -a /dev/stderr"]
+    script = "\n".join(lines).replace(README_URL, url)
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "HOME": str(folder),
+           "LC_ALL": "C.UTF-8"}
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env, timeout=300, cwd=folder)
+    outputs = re.split(r"\n@@step \d+ (\d+)\n", done.stdout)
+    errors = re.split(r"\n?@@step \d+ \d+\n", done.stderr)
+    assert len(outputs) == 2 * len(steps) + 1, done.stdout + done.stderr
+    return steps, outputs, errors
+
+
+def test_the_python_examples_pass_in_a_fresh_project(pytester: pytest.Pytester) -> None:
+    """A project of the user's own: an empty pytest configuration (strict asyncio mode, no
+    asyncio_mode), the installed mockhub plugin, each README example a test file."""
+    examples = [b.text for b in blocks() if b.language == "python" and b.section in RUN_IN_PYTEST]
+    pytester.makeini("[pytest]\n")
+    for index, example in enumerate(examples):
+        pytester.makepyfile(**{f"test_readme_{index}": example})
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--strict-markers")
+    result.assert_outcomes(passed=5)
