@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import os
 import sys
@@ -215,7 +216,9 @@ def run_server(app: Any, host: str, port: int, ready: Callable[[str], None]) -> 
     try:
         asyncio.run(serve_forever(app, host, port, ready))
     except OSError as exc:
-        print(f"mockhub: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
+        reason = os.strerror(exc.errno) if exc.errno else exc.strerror  # asyncio's strerror repeats the address
+        hint = "; --port 0 picks a free port" if port and exc.errno == errno.EADDRINUSE else ""
+        print(f"mockhub: cannot listen on {host}:{port}: {reason}{hint}", file=sys.stderr)
         return 1
     return 0
 

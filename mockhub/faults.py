@@ -155,10 +155,10 @@ class _Active:
         return rule.sequence is not None and self.matched - rule.after >= len(rule.sequence)
 
     def to_json(self) -> dict[str, Any]:
-        state: dict[str, Any] = {"matched": self.matched, "fired": self.fired}
+        counters: dict[str, Any] = {"matched": self.matched, "fired": self.fired}
         if self.rule.times is not None:
-            state["remaining"] = max(self.rule.times - self.fired, 0)
-        return {**self.rule.to_json(), "state": state}
+            counters["remaining"] = max(self.rule.times - self.fired, 0)
+        return {**self.rule.to_json(), **counters, "ended": self.expired}
 
 
 class FaultEngine:

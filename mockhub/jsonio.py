@@ -65,7 +65,8 @@ def loads(raw: bytes | str) -> Any:
     try:
         value = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
-        raise JsonError(f"{exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        at = "" if exc.msg.endswith(" at") else " at"  # "Unterminated string starting at" has its own
+        raise JsonError(f"{exc.msg}{at} line {exc.lineno} column {exc.colno}") from None
     except RecursionError:
         raise JsonError("the document is nested too deeply") from None
     if _SURROGATE_ESCAPE.search(text) is not None:  # rare: an escaped UTF-16 surrogate, maybe a lone one

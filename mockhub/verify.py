@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import secrets
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -110,8 +111,9 @@ class Report:
         if self.unreachable:
             lines.append(f"stopped: cannot reach {self.base_url}: {self.unreachable}")
         lines += [f"left behind: {what}" for what in self.left_behind]
-        lines.append(f"{len(self.checks)} checks: {self.count('passed')} passed, {self.count('failed')} failed, "
-                     f"{self.count('skipped')} skipped")
+        count = len(self.checks)
+        lines.append(f"{count} check{'s' * (count != 1)}{' before it stopped' * bool(self.unreachable)}: "
+                     f"{self.count('passed')} passed, {self.count('failed')} failed, {self.count('skipped')} skipped")
         return "\n".join(lines)
 
     def junit(self) -> str:
@@ -254,8 +256,9 @@ class Run:
             async with self.session.request(method, self.base_url + path, data=data, headers=headers, params=params,
                                             allow_redirects=False) as response:
                 return Answer(response.status, response.headers, await response.read())
-        except aiohttp.ClientConnectorError as exc:
-            raise Unreachable(str(exc)) from None
+        except aiohttp.ClientConnectorError as exc:  # its own text names "ssl:default" even for http
+            reason = os.strerror(exc.os_error.errno) if exc.os_error.errno else str(exc.os_error)
+            raise Unreachable(f"cannot connect to {exc.host}:{exc.port}: {reason}") from None
 
     def _note_created(self, value: Any) -> None:
         """Remember what a POST made (even one that should have failed) so that clean-up deletes it."""
@@ -341,9 +344,8 @@ async def verify(base_url: str, *, token: str = DEFAULT_TOKEN, other_token: str 
         for step in (s for s in STEPS if s.api in apis):
             try:
                 report.checks.append(await run.perform(step))
-            except Unreachable as exc:
+            except Unreachable as exc:  # no check: the server, not its answer, is the problem
                 report.unreachable = str(exc)
-                report.checks.append(Check(step.group, step.name, problems=(f"cannot connect: {exc}",)))
                 return report
         report.left_behind = await run.clean_up()
     return report

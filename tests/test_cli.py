@@ -99,7 +99,8 @@ def test_a_port_in_use_is_a_clear_error() -> None:
         result = subprocess.run([sys.executable, "-m", "mockhub", "serve", "--port", port], capture_output=True,
                                 text=True, timeout=30)
     assert result.returncode == 1
-    assert "cannot listen" in result.stderr
+    assert result.stderr.strip() == f"mockhub: cannot listen on 127.0.0.1:{port}: Address already in use; " \
+        "--port 0 picks a free port"
 
 
 def test_serve_applies_a_faults_file(tmp_path: Path) -> None:

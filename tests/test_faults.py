@@ -65,10 +65,12 @@ async def test_method_and_glob_path_narrow_a_rule(api: Api) -> None:
 
 async def test_times_limits_a_rule_then_it_expires(api: Api) -> None:
     [rule] = await add_fault(api, {"status": 503, "times": 2})
-    assert rule["state"] == {"matched": 0, "fired": 0, "remaining": 2}
+    assert rule == {"id": "rule-1", "status": 503, "times": 2, "matched": 0, "fired": 0, "remaining": 2,
+                    "ended": False}
     assert await statuses(api, 4) == [503, 503, 200, 200]
     [state] = (await api.get("/__mockhub/faults", token=None)).json()
-    assert state["state"] == {"matched": 2, "fired": 2, "remaining": 0}
+    assert {k: state[k] for k in ("matched", "fired", "remaining", "ended")} == {
+        "matched": 2, "fired": 2, "remaining": 0, "ended": True}
 
 
 async def test_after_lets_the_first_requests_pass(api: Api) -> None:
@@ -78,7 +80,12 @@ async def test_after_lets_the_first_requests_pass(api: Api) -> None:
 
 async def test_a_sequence_scripts_the_answers_in_order(api: Api) -> None:
     await add_fault(api, {"path": HUBS, "sequence": [503, 429, "pass", 408]})
-    assert await statuses(api, 6) == [503, 429, 200, 408, 200, 200]
+    assert await statuses(api, 3) == [503, 429, 200]
+    [rule] = (await api.get("/__mockhub/faults", token=None)).json()
+    assert (rule["matched"], rule["fired"], rule["ended"]) == (3, 2, False)
+    assert await statuses(api, 3) == [408, 200, 200]
+    [rule] = (await api.get("/__mockhub/faults", token=None)).json()
+    assert (rule["matched"], rule["fired"], rule["ended"]) == (4, 3, True)
 
 
 async def test_probability_replays_exactly_after_reset(api: Api) -> None:

@@ -546,7 +546,7 @@ LOOKUP_BAD_BODIES = [
     (b'""', "The request body must not be empty."),
     (b"", "A request body is required."),
     (b"ABCDE", "The request body is not valid JSON"),
-    (b'"ABCDE', "The request body is not valid JSON"),
+    (b'"ABCDE', "The request body is not valid JSON: Unterminated string starting at line 1 column 1."),
 ]
 
 
