@@ -19,7 +19,7 @@ from pathlib import Path
 
 import aiohttp
 
-from benchmarks import fixture_overhead, scale, startup, throughput
+from benchmarks import fixture_overhead, proxy, scale, startup, throughput
 from benchmarks.figures import Figure, table
 from benchmarks.plan import RESULTS, Plan, cores
 from benchmarks.servers import ROOT
@@ -27,6 +27,7 @@ from benchmarks.wrk import Wrk, WrkMissing, ensure_wrk
 
 GROUPS: tuple[tuple[str, Callable[[Plan], list[Figure]]], ...] = (
     ("api", throughput.measure),
+    ("proxy", proxy.measure),
     ("startup", lambda plan: [startup.measure(plan)]),
     ("pytest", lambda plan: [fixture_overhead.measure(plan)]),
     ("reset", lambda plan: [scale.measure_reset(plan)]),

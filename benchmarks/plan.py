@@ -9,8 +9,8 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from benchmarks.servers import Server
 from benchmarks.wrk import Load, Wrk, WrkResult
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -27,6 +27,15 @@ def cores() -> tuple[int, int]:
     if len(usable) < 2:
         raise SystemExit("the benchmarks need two cores: one for the server, one for the load")
     return usable[0], usable[1]
+
+
+class Measured(Protocol):
+    """What takes load: a URL, and the CPU time it has spent (one server, or a proxy and its target)."""
+
+    @property
+    def url(self) -> str: ...
+
+    def cpu_seconds(self) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -71,7 +80,7 @@ class Plan:
     repeats: int = 4
     """Measured runs per side; figures quote the median."""
 
-    def compare(self, sides: Sequence[tuple[Server, Load]]) -> list[list[Run]]:
+    def compare(self, sides: Sequence[tuple[Measured, Load]]) -> list[list[Run]]:
         """Each ``(server, load)`` side measured ``repeats`` times, the sides taking turns.
 
         Taking turns spreads a drift of the machine's speed (other work on a shared host)

@@ -29,6 +29,11 @@ def mockhub_command(*options: str) -> list[str]:
     return [sys.executable, "-m", "mockhub", "serve", "--port", "0", *options]
 
 
+def proxy_command(target: str) -> list[str]:
+    """``mockhub proxy`` as users run it, in front of ``target``: a free port, checks, journal and access log on."""
+    return [sys.executable, "-m", "mockhub", "proxy", "--port", "0", "--target", target]
+
+
 def baseline_command(routes: Path | None = None) -> list[str]:
     return [sys.executable, "-m", "benchmarks.baseline", *(["--routes", str(routes)] if routes else [])]
 

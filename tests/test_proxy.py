@@ -7,6 +7,7 @@ answer the tests read through it is checked against the contracts, the control A
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import os
 import re
@@ -30,7 +31,7 @@ from mockhub.contracts import Contract
 from mockhub.proxy import ProxySettings, create_proxy_app
 from mockhub.settings import Settings
 from mockhub.testing import MockhubTestServer
-from tests.conftest import CLOCK, HUB_A, OTHER_TOKEN, POINT_ABCDE, POINTS, TOKEN, Api, Reply, raw_exchange
+from tests.conftest import CLOCK, HUB_A, HUB_B, OTHER_TOKEN, POINT_ABCDE, POINTS, TOKEN, Api, Reply, raw_exchange
 from tests.test_cli import get_json, serving
 
 Serve = Callable[..., Awaitable[TestClient]]
@@ -196,6 +197,9 @@ async def drifting(request: web.Request) -> web.StreamResponse:
         assert request.transport is not None
         request.transport.close()
         return response
+    if request.path == f"/api/v1/hubs/{HUB_B}":  # a conforming answer, gzipped
+        zipped = gzip.compress(json.dumps({**HUB, "hubId": HUB_B}).encode(), mtime=0)
+        return web.Response(body=zipped, headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
     status, headers, body = DRIFTS[request.path]
     return web.json_response(body, status=status, headers=headers)
 
@@ -226,14 +230,28 @@ async def test_each_drift_of_the_server_is_reported_once_with_its_path(drifter: 
     assert await violations(proxy) == []
 
 
+async def test_a_gzipped_answer_is_passed_on_gzipped_and_checked_unzipped(drifter: str,
+                                                                          make_proxy: MakeProxy) -> None:
+    proxy = await make_proxy(drifter)
+    assert proxy.client is not None
+    zipped = gzip.compress(json.dumps({**HUB, "hubId": HUB_B}).encode(), mtime=0)
+    async with proxy.client.get(f"/api/v1/hubs/{HUB_B}", headers={"Authorization": f"Bearer {TOKEN}",
+                                                                   "Accept-Encoding": "gzip"},
+                                auto_decompress=False) as response:
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert await response.read() == zipped
+    assert await violations(proxy) == []
+
+
 async def test_each_violation_is_one_log_line_naming_the_operation(drifter: str, make_proxy: MakeProxy,
                                                                    caplog: pytest.LogCaptureFixture) -> None:
     proxy = await make_proxy(drifter)
     assert proxy.client is not None
-    await raw(proxy.client, "GET", "/api/v1/hubs", headers={"Authorization": f"Bearer {TOKEN}"})
+    for _ in range(2):  # the same answer twice: a remembered verdict, still a violation of each exchange
+        await raw(proxy.client, "GET", "/api/v1/hubs", headers={"Authorization": f"Bearer {TOKEN}"})
     lines = [r.getMessage() for r in caplog.records if r.name == "mockhub.proxy"]
     assert lines == ["violation (response) listHubs GET /api/v1/hubs -> 200: "
-                     "'1' is not of type 'integer' (at $.total)"]
+                     "'1' is not of type 'integer' (at $.total)"] * 2
 
 
 async def test_an_off_contract_request_is_reported_as_the_clients_and_still_forwarded(

@@ -33,12 +33,21 @@ class Route:
     segments: Mapping[str, str]
 
 
+CACHED_ANSWERS = 1024
+"""How many answers' verdicts are remembered: polling clients get the same answer again and again."""
+CACHED_BODY_BYTES = 64 * 1024
+"""Answers with a longer body are checked every time, not remembered."""
+
+
 class ExchangeChecker:
     """Checks both sides of exchanges against one contract."""
 
     def __init__(self, contract: Contract) -> None:
         self.contract = contract
         self.answers = ResponseChecker(contract)
+        self._verdicts: dict[tuple[Any, ...], list[Problem]] = {}
+        self._read_headers = ("Content-Type", "Allow", *sorted(_declared_headers(contract.document)))
+        """Every header an answer's check reads: a verdict holds for an answer with the same ones."""
         self._by_route = {(op.path, op.method): op for op in contract.operations.values()}
         self._segments = {path: re.compile("^" + re.sub(r"\\\{([^}]+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)) + "$")
                           for path in contract.document["paths"]}
@@ -103,6 +112,28 @@ class ExchangeChecker:
     def answer_problems(self, route: Route, path: str, status: int, headers: Mapping[str, str],
                         body: bytes) -> list[Problem]:
         """Every way the answer breaks the operation's response for its status (or the 404/405 the
-        contract implies for an undocumented path or method)."""
-        return [Problem(m.part, m.at, m.message)
-                for m in self.answers.mismatches(route.method, path, status, headers, body)]
+        contract implies for an undocumented path or method).
+
+        The verdict depends on nothing but the method, path, status, the headers the check reads and
+        the body, so an answer seen before (a client polling one resource) is not checked again.
+        """
+        key = (route.method, path, status, *(headers.get(name) for name in self._read_headers), body)
+        found = self._verdicts.get(key) if len(body) <= CACHED_BODY_BYTES else None
+        if found is None:
+            found = [Problem(m.part, m.at, m.message)
+                     for m in self.answers.mismatches(route.method, path, status, headers, body)]
+            if len(body) <= CACHED_BODY_BYTES:
+                if len(self._verdicts) >= CACHED_ANSWERS:
+                    del self._verdicts[next(iter(self._verdicts))]  # the oldest
+                self._verdicts[key] = found
+        return found
+
+
+def _declared_headers(node: Any) -> set[str]:
+    """The names of every response header the contract declares (``Retry-After``...)."""
+    if isinstance(node, list):
+        return {name for item in node for name in _declared_headers(item)}
+    if not isinstance(node, dict):
+        return set()
+    names = set(node["headers"]) if isinstance(node.get("headers"), dict) else set()
+    return names.union(*(_declared_headers(value) for value in node.values()))

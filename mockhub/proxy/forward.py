@@ -76,6 +76,13 @@ def end_to_end(headers: Mapping[str, str] | CIMultiDictProxy[str], remade: Itera
     return CIMultiDict((k, v) for k, v in headers.items() if k.lower() not in dropped and k.lower() not in listed)
 
 
+class RelayedResponse(web.StreamResponse):
+    """A streamed answer whose head goes out with its first bytes, in one write (as ``web.Response`` does),
+    not in a write of its own."""
+
+    _send_headers_immediately = False
+
+
 class Forwarder:
     """Sends requests to one target through one pooled client session."""
 
@@ -112,8 +119,8 @@ class Forwarder:
         except aiohttp.ClientError as exc:
             raise UpstreamUnreachable(f"The proxy could not reach the target {self.target}: {_reason(exc)}.") from None
         async with upstream:
-            response = web.StreamResponse(status=upstream.status, reason=upstream.reason,
-                                          headers=end_to_end(upstream.headers))
+            response = RelayedResponse(status=upstream.status, reason=upstream.reason,
+                                       headers=end_to_end(upstream.headers))
             await response.prepare(request)
             kept = bytearray()
             complete = True

@@ -90,7 +90,7 @@ class ViolationLog:
         ET.SubElement(ET.SubElement(suite, "properties"), "property", name="target", value=target)
         for operation, (exchanges, bad) in sorted(self._seen.items()):
             case = ET.SubElement(suite, "testcase", classname="mockhub.proxy", name=operation)
-            ET.SubElement(case, "system-out").text = f"{exchanges} exchanges, {bad} off-contract"
+            ET.SubElement(case, "system-out").text = f"{exchanges} exchange{'s' * (exchanges != 1)}, {bad} off-contract"
             if bad:
                 lines = self._failures[operation]
                 failure = ET.SubElement(case, "failure", type="ContractViolation",
