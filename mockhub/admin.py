@@ -21,8 +21,9 @@ def health(call: Call) -> web.Response:
 
 
 def openapi(call: Call) -> web.Response:
-    """The APIs' contract, as this server validates with it."""
-    response = web.Response(body=call.request.app[CONTRACT].published)
+    """The APIs' contract, as this server validates with it: OpenAPI 3.1, or its 3.2 form (``?version=3.2``)."""
+    contract = call.request.app[CONTRACT]
+    response = web.Response(body=contract.published_3_2 if call.query["version"] == "3.2" else contract.published)
     response.content_type = "application/json"
     return response
 

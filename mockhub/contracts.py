@@ -31,11 +31,12 @@ from mockhub.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from mockhub.openapi32 import EXTENSION, STANDARD, to_openapi_3_2
 from mockhub.resources import contract_path
 
 CONTRACT_URI = "urn:mockhub:contract"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-ADDITIONAL_OPERATIONS = "x-additionalOperations"
+ADDITIONAL_OPERATIONS = EXTENSION
 """Where the contract keeps custom verbs (LOOKUP): OpenAPI 3.2's additionalOperations, as an extension."""
 BODY_CHECKED_BY_HANDLER = "x-mockhub-body-checked-by-handler"
 """An operation whose body schema depends on what its path names (one path both creates and updates
@@ -183,7 +184,7 @@ def collect_problems(validator: Draft202012Validator, instance: Any, where: str,
 
 @dataclass(frozen=True)
 class QueryParam:
-    """A query (or header) parameter: plain (integers and booleans coerced) or JSON content."""
+    """A query (or header) parameter: plain (integers and booleans coerced) or a JSON text (``contentMediaType``)."""
 
     name: str
     kind: str  # "integer", "boolean", "string" or "json"
@@ -237,11 +238,11 @@ class Operation:
         for p in params:
             if p["in"] != "query":
                 continue
-            if "content" in p:
-                schema = p["content"]["application/json"]["schema"]
+            schema = p["schema"]
+            if schema.get("contentMediaType") == "application/json":
+                schema = schema["contentSchema"]  # a JSON text (order, filter): parsed, then checked
                 kind = "json"
             else:
-                schema = p["schema"]
                 kind = schema.get("type", "string") if schema.get("type") in ("integer", "boolean") else "string"
             self.query_params[p["name"]] = QueryParam(p["name"], kind, contract.validator(schema),
                                                        schema.get("default"), _bounds_of(schema))
@@ -361,6 +362,11 @@ class Contract:
         """The document as served at ``/__mockhub/openapi.json``."""
         return jsonio.dumps(self.document)
 
+    @cached_property
+    def published_3_2(self) -> bytes:
+        """Its OpenAPI 3.2 form, served at ``/__mockhub/openapi.json?version=3.2``."""
+        return jsonio.dumps(to_openapi_3_2(self.document))
+
     def resolve(self, node: Mapping[str, Any]) -> Mapping[str, Any]:
         """Follow a local ``$ref`` (one level) in the document."""
         ref = node.get("$ref")
@@ -411,7 +417,7 @@ def operations_of(item: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, A
     for method in HTTP_METHODS:
         if method in item:
             yield method, item[method]
-    yield from item.get(ADDITIONAL_OPERATIONS, {}).items()
+    yield from item.get(ADDITIONAL_OPERATIONS, item.get(STANDARD, {})).items()  # the 3.1 or the 3.2 form
 
 
 def _rebase(schema: Any) -> Any:

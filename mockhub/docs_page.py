@@ -76,7 +76,7 @@ def _operation(contract: Contract, method: str, path: str, op: Mapping[str, Any]
     if params:
         out.append("<table><tr><th>parameter</th><th>in</th><th>schema</th><th>description</th></tr>")
         for p in params:
-            schema = p.get("schema") or p.get("content", {}).get("application/json", {}).get("schema", {})
+            schema = p["schema"].get("contentSchema", p["schema"])  # a JSON text: the value it holds
             out.append(f"<tr><td><code>{escape(p['name'])}</code></td><td>{escape(p['in'])}</td>"
                        f"<td><code>{escape(_brief(contract, schema))}</code></td>"
                        f"<td>{escape(p.get('description', ''))}</td></tr>")

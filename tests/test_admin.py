@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from openapi_spec_validator import validate
+from openapi_spec_validator import OpenAPIV32SpecValidator, validate
 
 from mockhub.resources import contract_path
 from tests.conftest import HUB_A, Api
@@ -22,6 +22,16 @@ async def test_the_published_contract_is_the_file_and_is_valid_openapi(api: Api)
     published = reply.json()
     assert published == json.loads(contract_path().read_text())
     validate(published)
+    assert (await api.get("/__mockhub/openapi.json", params={"version": "3.1"})).json() == published
+
+
+async def test_the_contract_is_also_served_in_its_openapi_3_2_form(api: Api) -> None:
+    reply = await api.get("/__mockhub/openapi.json", params={"version": "3.2"})
+    assert reply.status == 200
+    assert reply.json() == json.loads(contract_path().with_name("openapi-3.2.json").read_text())
+    validate(reply.json(), cls=OpenAPIV32SpecValidator)
+    refused = await api.get("/__mockhub/openapi.json", params={"version": "3.0"})
+    assert refused.status == 400 and "version" in refused.body.decode()
 
 
 async def test_reset_restores_the_start_up_state_exactly(api: Api) -> None:
