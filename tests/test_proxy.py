@@ -349,6 +349,9 @@ async def test_the_control_api_answers_as_on_serve(serve: Serve, contract: Contr
     proxy = await make_proxy(url_of(await mock(serve, contract)), cors_origins=("http://app.example",))
     assert (await proxy.get("/__mockhub/health", token=None)).json()["status"] == "ok"
     assert (await proxy.get("/__mockhub/openapi.json", token=None)).json() == contract.document
+    in_3_2 = await proxy.get("/__mockhub/openapi.json", token=None, params={"version": "3.2"})
+    assert in_3_2.json() == json.loads(contract.published_3_2)
+    assert (await proxy.get("/__mockhub/openapi.json", token=None, params={"version": "3"})).status == 400
     await proxy.get("/api/v1/hubs")
     assert len((await proxy.get("/__mockhub/requests", token=None)).json()) == 1
     assert (await proxy.delete("/__mockhub/requests", token=None)).json() == {"status": "cleared"}

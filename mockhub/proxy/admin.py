@@ -7,7 +7,8 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from mockhub import __version__
-from mockhub.errors import ApiError
+from mockhub.contracts import shown
+from mockhub.errors import ApiError, ValidationFailed
 from mockhub.jsonio import json_response
 from mockhub.proxy.state import PROXY
 
@@ -23,8 +24,13 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def openapi(request: web.Request) -> web.Response:
-    """The contract the proxy checks with."""
-    return web.Response(body=request.app[PROXY].contract.published, content_type="application/json")
+    """The contract the proxy checks with: OpenAPI 3.1, or its 3.2 form (``?version=3.2``)."""
+    contract = request.app[PROXY].contract
+    version = request.query.get("version", "3.1")
+    if version not in ("3.1", "3.2"):
+        raise ValidationFailed(f"Value '{shown(version)}' of 'version' is not valid; expected one of: 3.1, 3.2.")
+    return web.Response(body=contract.published_3_2 if version == "3.2" else contract.published,
+                        content_type="application/json")
 
 
 async def list_requests(request: web.Request) -> web.Response:
