@@ -73,6 +73,26 @@ def remove_fault(call: Call) -> web.Response:
     return json_response({"status": "removed"})
 
 
+def list_overrides(call: Call) -> web.Response:
+    return json_response(call.control.overrides(call.session))
+
+
+def add_overrides(call: Call) -> web.Response:
+    listed = isinstance(call.body, list)
+    overrides = call.body if listed else [call.body]
+    return json_response(call.control.add_overrides(call.session, overrides, listed=listed), status=201)
+
+
+def clear_overrides(call: Call) -> web.Response:
+    call.control.clear_overrides(call.session)
+    return json_response({"status": "cleared"})
+
+
+def remove_override(call: Call) -> web.Response:
+    call.control.remove_override(call.session, call.path["overrideId"])
+    return json_response({"status": "removed"})
+
+
 def list_sessions(call: Call) -> web.Response:
     return json_response(call.control.sessions())
 
@@ -103,6 +123,10 @@ HANDLERS: dict[str, Handler] = {
     "adminAddFault": add_faults,
     "adminClearFaults": clear_faults,
     "adminRemoveFault": remove_fault,
+    "adminListOverrides": list_overrides,
+    "adminAddOverride": add_overrides,
+    "adminClearOverrides": clear_overrides,
+    "adminRemoveOverride": remove_override,
     "adminListSessions": list_sessions,
     "adminDropSession": drop_session,
     "adminListRequests": list_requests,

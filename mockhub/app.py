@@ -9,7 +9,7 @@ paths come from the contracts themselves, so the two cannot drift.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +24,12 @@ from mockhub.cors import CorsPolicy
 from mockhub.endpoint import Handler, endpoints
 from mockhub.errors import ValidationFailed
 from mockhub.fake import FakeSpec, add_fake_data
-from mockhub.faults import FaultEngine, FaultRule
+from mockhub.faults import FaultEngine
 from mockhub.fixtures import FixtureLoader, FixtureSource
 from mockhub.keys import ACCESS_LOG, ADMIN_CONTRACT, CONTRACT, CONTROL, CORS, SESSIONS, SETTINGS
 from mockhub.middleware import core_middleware
+from mockhub.override_check import OverrideChecker, check_overrides
+from mockhub.overrides import OverrideEngine
 from mockhub.resources import admin_contract_path, default_fixtures_path
 from mockhub.routes import hubs, integrations, points
 from mockhub.sessions import Sessions
@@ -68,18 +70,19 @@ def startup_store(settings: Settings, loader: FixtureLoader) -> Store:
     return store
 
 
-def startup_faults(rules: Sequence[Mapping[str, Any]], admin_contract: Contract) -> tuple[FaultRule, ...]:
-    """Check start-up fault rules as the admin API would; ``ValueError`` names the bad rule."""
-    for index, rule in enumerate(rules):
+def startup_rules(values: Sequence[Mapping[str, Any]], check: Callable[[Mapping[str, Any]], None],
+                  engine: FaultEngine | OverrideEngine, kind: str) -> tuple[Any, ...]:
+    """Check start-up fault rules or overrides as the control API would, then add them to ``engine``;
+    ``ValueError`` names the bad one (``fault rule 2: ...``)."""
+    for index, value in enumerate(values):
         try:
-            check_fault_rules(admin_contract, [rule])
+            check(value)
         except ValidationFailed as exc:
-            raise ValueError(f"fault rule {index}: {exc}") from None
-    engine = FaultEngine()
+            raise ValueError(f"{kind} {index}: {exc}") from None
     try:
-        engine.add(rules)
-    except ValidationFailed as exc:  # two rules with one id
-        raise ValueError(f"fault rules: {exc}") from None
+        engine.add(values)
+    except ValidationFailed as exc:  # two with one id
+        raise ValueError(f"{kind}s: {exc}") from None
     return engine.rules
 
 
@@ -88,7 +91,7 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
     """Build a mockhub server application.
 
     Raises :class:`~mockhub.fixtures.FixtureError` when a fixture file is bad, and
-    ``ValueError`` for a bad option or fault rule, before anything listens.
+    ``ValueError`` for a bad option, fault rule or override, before anything listens.
     """
     settings = settings or Settings()
     contract = contract or Contract.load()
@@ -100,10 +103,15 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
     app[CONTRACT] = contract
     app[ADMIN_CONTRACT] = admin_contract
     loader = FixtureLoader(contract)
-    faults = startup_faults(settings.faults, admin_contract)
+    faults = startup_rules(settings.faults, lambda rule: check_fault_rules(admin_contract, [rule]), FaultEngine(),
+                           "fault rule")
+    checker = OverrideChecker(contract)
+    overrides = startup_rules(settings.overrides, lambda one: check_overrides(admin_contract, checker, [one], False),
+                              OverrideEngine(), "override")
     app[SESSIONS] = sessions = Sessions(startup_store(settings, loader), settings.journal_size, faults,
-                                        max_sessions=settings.max_sessions, idle_seconds=settings.session_idle_seconds)
-    app[CONTROL] = Control(sessions, loader, admin_contract)
+                                        max_sessions=settings.max_sessions, idle_seconds=settings.session_idle_seconds,
+                                        startup_overrides=overrides)
+    app[CONTROL] = Control(sessions, loader, admin_contract, checker)
     for document, handlers in ((contract, HANDLERS), (admin_contract, admin.HANDLERS)):
         for op, handle in endpoints(document, handlers):
             app.router.add_route(op.method, op.path, handle, name=op.operation_id)

@@ -71,6 +71,8 @@ SERVE_OPTIONS = (
            metavar="ISO"),
     Option("--faults", "fault rules in force from start-up and after every reset (a JSON list)", Path,
            metavar="FILE"),
+    Option("--overrides", "overrides (answers on demand, checked against the contract) in force from start-up "
+           "and after every reset (a JSON list)", Path, metavar="FILE"),
     Option("--cors-origin", "allow only this browser origin (repeatable; default: any origin, echoed)", str, (),
            "list", "ORIGIN"),
     Option("--journal-size", "how many requests each session's journal keeps (default 1000)", _positive, 1000),
@@ -235,8 +237,8 @@ def run_verify(args: argparse.Namespace) -> int:
     return report.exit_status
 
 
-def read_faults(path: Path | None) -> tuple[dict[str, Any], ...]:
-    """The rules of a ``--faults`` file; ``ValueError`` names the file and what is wrong."""
+def read_rules(path: Path | None, kind: str = "fault rules") -> tuple[dict[str, Any], ...]:
+    """The rules of a ``--faults`` or ``--overrides`` file; ``ValueError`` names the file and what is wrong."""
     if path is None:
         return ()
     try:
@@ -246,7 +248,7 @@ def read_faults(path: Path | None) -> tuple[dict[str, Any], ...]:
     except jsonio.JsonError as exc:
         raise ValueError(f"{path}: not valid JSON: {exc}") from None
     if not isinstance(rules, list) or not all(isinstance(rule, dict) for rule in rules):
-        raise ValueError(f"{path}: expected a JSON list of fault rules (objects)")
+        raise ValueError(f"{path}: expected a JSON list of {kind} (objects)")
     return tuple(rules)
 
 
@@ -257,7 +259,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         return tuple(given) if given is not None else tuple(getattr(args, f"{name}_env"))
 
     return Settings(host=args.host, port=args.port, seed=args.seed, fixtures=listed("fixtures"),
-                    empty=args.empty, fake=args.fake, clock=args.clock, faults=read_faults(args.faults),
+                    empty=args.empty, fake=args.fake, clock=args.clock, faults=read_rules(args.faults),
+                    overrides=read_rules(args.overrides, "overrides"),
                     cors_origins=listed("cors_origin"), journal_size=args.journal_size,
                     max_sessions=args.max_sessions, session_idle_seconds=args.session_idle,
                     admin_token=args.admin_token,
@@ -283,7 +286,8 @@ def banner(url: str, settings: Settings, summary: Mapping[str, Any]) -> str:
         f"  data:   {data}: {counts or 'nothing'} (seed {settings.seed}{clock})",
         f"  tokens: {'; '.join(tokens) if tokens else 'none (no tenants loaded)'}",
         f"  docs:   {url}/__mockhub/docs",
-        f"  admin:  {url}/__mockhub/ health, openapi.json, reset, state, faults, requests, sessions"
+        f"  admin:  {url}/__mockhub/ health, openapi.json, reset, state, faults, overrides, requests, "
+        "sessions"
         + (" (X-Mockhub-Admin-Token required)" if settings.admin_token else ""),
     ])
 
@@ -303,7 +307,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = settings_from(args)
         app = create_app(settings)
     except ValueError as exc:  # FixtureError included: one line naming the file, record and field
-        where = f"{args.faults}: " if args.faults and str(exc).startswith("fault rule") else ""
+        where = (f"{args.faults}: " if args.faults and str(exc).startswith("fault rule") else
+                 f"{args.overrides}: " if args.overrides and str(exc).startswith("override") else "")
         print(f"mockhub: {where}{exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)

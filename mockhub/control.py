@@ -23,6 +23,9 @@ from mockhub.contracts import Contract
 from mockhub.errors import NotFound, ValidationFailed
 from mockhub.faults import FaultRule
 from mockhub.fixtures import FixtureError, FixtureLoader, FixtureSource, dump
+from mockhub.journal import Entry
+from mockhub.matching import Matcher
+from mockhub.override_check import OverrideChecker, check_overrides
 from mockhub.sessions import Session, Sessions
 
 MAX_SERVER_ERRORS = 100
@@ -41,12 +44,14 @@ def check_fault_rules(admin_contract: Contract, rules: Sequence[Mapping[str, Any
 
 
 class Control:
-    """Reset, state, fault rules, the journal and the sessions of one server."""
+    """Reset, state, fault rules, overrides, the journal and the sessions of one server."""
 
-    def __init__(self, sessions: Sessions, fixtures: FixtureLoader, admin_contract: Contract) -> None:
+    def __init__(self, sessions: Sessions, fixtures: FixtureLoader, admin_contract: Contract,
+                 override_checker: OverrideChecker) -> None:
         self._sessions = sessions
         self._fixtures = fixtures
         self._admin_contract = admin_contract
+        self._override_checker = override_checker
         self._server_errors: deque[str] = deque(maxlen=MAX_SERVER_ERRORS)
 
     # --- sessions
@@ -134,11 +139,40 @@ class Control:
     def clear_faults(self, session: Session) -> None:
         session.faults.clear()
 
+    # --- overrides
+
+    def overrides(self, session: Session) -> list[dict[str, Any]]:
+        """The session's overrides with their counters, in the order they are tried."""
+        return session.overrides.to_json()
+
+    def check_overrides(self, overrides: Sequence[Mapping[str, Any]], *, listed: bool = True) -> None:
+        """Raise :class:`~mockhub.errors.ValidationFailed` listing every problem of the overrides (their shape,
+        then the APIs' contract unless ``off_contract``); ``listed`` prefixes each path with the index."""
+        check_overrides(self._admin_contract, self._override_checker, overrides, listed)
+
+    def add_overrides(self, session: Session, overrides: Sequence[Mapping[str, Any]], *,
+                      listed: bool = True) -> list[dict[str, Any]]:
+        """Check and add overrides, all or none; returns them with their ids and counters."""
+        self.check_overrides(overrides, listed=listed)
+        return session.overrides.add(overrides)
+
+    def remove_override(self, session: Session, override_id: str) -> None:
+        """Remove one override by id, or 404."""
+        if not session.overrides.remove(override_id):
+            raise NotFound(f"No override '{override_id}'.")
+
+    def clear_overrides(self, session: Session) -> None:
+        session.overrides.clear()
+
     # --- the request journal
 
     def requests(self, session: Session) -> list[dict[str, Any]]:
         """The session's request journal, oldest first."""
         return [entry.to_json() for entry in session.journal.entries()]
+
+    def search_requests(self, session: Session, matcher: Matcher) -> tuple[list[Entry], list[tuple[Entry, list[str]]]]:
+        """The journal entries ``matcher`` matches, and the closest others with what differed (closest first)."""
+        return session.journal.search(matcher)
 
     def clear_requests(self, session: Session) -> None:
         session.journal.clear()

@@ -1,9 +1,10 @@
-"""Fault injection (SPEC section 4): 408/429/500/503 answers, latency, rate limits, broken connections.
+"""Fault injection: any 4xx or 5xx answer, latency, rate limits, broken connections.
 
-A :class:`FaultRule` is one JSON object (its shape is ``FaultRule`` in contracts/admin.json).
-Each session has a :class:`FaultEngine` holding its rules and their counters. Probabilities
-draw from the session's seeded random source, so after a reset the same requests meet the
-same faults: a flaky test can be replayed.
+A :class:`FaultRule` is one JSON object (its shape is ``FaultRule`` in contracts/admin.json)
+whose request part is a :class:`~mockhub.matching.Matcher`. Each session has a
+:class:`FaultEngine` holding its rules and their counters. Probabilities draw from the
+session's seeded random source, so after a reset the same requests meet the same faults:
+a flaky test can be replayed.
 """
 
 from __future__ import annotations
@@ -12,15 +13,21 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mockhub.errors import ApiError, Problem, ValidationFailed
 from mockhub.jsonio import small_integer
+from mockhub.matching import Matcher, RequestFacts
 from mockhub.randomness import SeededRandom
+from mockhub.ruleids import RuleIds
 
-FAULT_STATUSES = (408, 429, 500, 503)
+ERROR_STATUSES = range(400, 600)
+"""The statuses a fault may answer with: every 4xx and 5xx."""
+GATEWAY_STATUSES = (502, 504)
+"""Answers a gateway in front of the API gives when the service behind it fails or is slow."""
+RETRY_AFTER_STATUSES = (429, 503)
+"""Statuses that carry ``Retry-After`` (RFC 6585 section 4, RFC 9110 section 15.6.4)."""
 CONNECTION_FAULTS = ("reset", "malformed")
 PASS = "pass"
 DEFAULT_RETRY_AFTER = 1
@@ -30,23 +37,45 @@ MAX_DELAY_MS = 60_000
 
 
 class InjectedFault(ApiError):
-    """An answer a fault rule or header asked for, in the API's own error format."""
+    """An answer a fault rule or header asked for, in the API's own error format.
 
-    # Portal codes: PRT000108 for 408 is documented; 429 and 503 have none. mockhub answers
-    # PRT000111, the next free general code, for 429 (PRT000110 is the 405 of a wrong method, so a
-    # client can tell them apart) and PRT000104 "not available" for 503 (x-mockhub-decision).
-    CODES = {408: (108, "The request timed out."),
+    The Portal API's documented code for the status where it has one; PRT000111, the next free
+    general code, for 429 (PRT000110 is the 405 of a wrong method, so a client can tell them
+    apart) and PRT000104 "not available" for 503, which have none; otherwise
+    PRT000107 "operation not valid" for a 4xx and PRT000100 "system error" for a 5xx (the
+    contract's FaultRule states this). Era's code is always 1000 + the status.
+    """
+
+    CODES = {400: (300, "The request is not valid."),
+             401: (102, "The access token is missing, malformed or unknown."),
+             403: (101, "Access to the requested resource is forbidden."),
+             404: (105, "Resource not found."),
+             408: (108, "The request timed out."),
+             409: (106, "The resource already exists."),
+             410: (104, "The resource is not available any more."),
+             417: (107, "The operation is not valid."),
              429: (111, "Too many requests: the API usage limit has been reached."),
              500: (100, "The service had an internal error."),
-             503: (104, "The service is unavailable.")}
+             501: (103, "The operation is not implemented."),
+             502: (100, "Bad gateway: the service behind the gateway gave no valid answer."),
+             503: (104, "The service is unavailable."),
+             504: (108, "Gateway timeout: the service behind the gateway did not answer in time.")}
 
-    def __init__(self, status: int, retry_after: int | None) -> None:
-        code, message = self.CODES[status]
+    def __init__(self, status: int, retry_after: int | None = None, allow: Iterable[str] = ()) -> None:
+        code, message = self.CODES.get(status) or (
+            (107, f"The request cannot be served (HTTP {status}).") if status < 500
+            else (100, f"The service had an error (HTTP {status})."))
         self.status = status
         self.code = code
         super().__init__(message)
-        if status in (429, 503):
-            self.headers = {"Retry-After": str(DEFAULT_RETRY_AFTER if retry_after is None else retry_after)}
+        headers: dict[str, str] = {}
+        if status in RETRY_AFTER_STATUSES:
+            headers["Retry-After"] = str(DEFAULT_RETRY_AFTER if retry_after is None else retry_after)
+        elif status == 401:  # RFC 9110 section 11.6.1: a 401 names its challenge
+            headers["WWW-Authenticate"] = 'Bearer realm="mockhub"'
+        elif status == 405 and allow:  # RFC 9110 section 15.5.6: a 405 names the allowed methods
+            headers["Allow"] = ", ".join(sorted(allow))
+        self.headers = headers
 
 
 @dataclass(frozen=True)
@@ -60,8 +89,7 @@ class FaultRule:
     """One rule as given; every field but the effect is optional."""
 
     id: str
-    method: str | None = None
-    path: str | None = None
+    matcher: Matcher = field(default_factory=Matcher)
     status: int | None = None
     fault: str | None = None
     probability: float = 1.0
@@ -83,9 +111,8 @@ class FaultRule:
                 301, "A rule needs an effect: status, fault, sequence, rate_limit or delay_ms."),))
         limit = value.get("rate_limit")
         return cls(
-            id=str(value.get("id") or rule_id),
-            method=value["method"].upper() if "method" in value else None,
-            path=value.get("path"),
+            id=rule_id,
+            matcher=Matcher.from_json(value),
             status=value.get("status"),
             fault=value.get("fault"),
             probability=float(value.get("probability", 1.0)),
@@ -98,8 +125,8 @@ class FaultRule:
         )
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": self.id}
-        for name in ("method", "path", "status", "fault", "times", "retry_after"):
+        out: dict[str, Any] = {"id": self.id, **self.matcher.to_json()}
+        for name in ("status", "fault", "times", "retry_after"):
             if getattr(self, name) is not None:
                 out[name] = getattr(self, name)
         if self.probability != 1.0:
@@ -113,13 +140,6 @@ class FaultRule:
         if self.rate_limit is not None:
             out["rate_limit"] = {"requests": self.rate_limit.requests, "per_seconds": self.rate_limit.per_seconds}
         return out
-
-    def matches(self, method: str, path: str) -> bool:
-        if self.method is not None and self.method != method:
-            return False
-        if self.path is None or self.path == path:
-            return True
-        return any(c in self.path for c in "*?[") and fnmatchcase(path, self.path)
 
 
 @dataclass(slots=True)
@@ -167,10 +187,15 @@ class FaultEngine:
     def __init__(self, rules: Iterable[FaultRule] = (), monotonic: Callable[[], float] = time.monotonic) -> None:
         self._rules = [_Active(rule) for rule in rules]
         self._monotonic = monotonic
-        self._next_id = len(self._rules) + 1
+        self._ids = RuleIds("rule", len(self._rules) + 1)
 
     def __bool__(self) -> bool:
         return bool(self._rules)
+
+    @property
+    def needs_body(self) -> bool:
+        """Whether a rule matches on the request body (which must then be read before deciding)."""
+        return any(a.rule.matcher.needs_body for a in self._rules)
 
     @property
     def rules(self) -> tuple[FaultRule, ...]:
@@ -178,22 +203,9 @@ class FaultEngine:
 
     def add(self, values: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Add rules from (schema-checked) JSON, all or none; returns them with ids and counters."""
-        taken = {a.rule.id for a in self._rules}
-        named = {str(v["id"]) for v in values if "id" in v}
-        added: list[_Active] = []
-        next_id = self._next_id
-        for value in values:
-            generated = None
-            if "id" not in value:  # skip ids a client gave that look like generated ones
-                while f"rule-{next_id}" in taken or f"rule-{next_id}" in named:
-                    next_id += 1
-                generated, next_id = f"rule-{next_id}", next_id + 1
-            rule = FaultRule.from_json(value, generated or "")
-            if rule.id in taken:
-                raise ValidationFailed(problems=(Problem(206, f"A rule with id '{rule.id}' already exists."),))
-            taken.add(rule.id)
-            added.append(_Active(rule))
-        self._next_id = next_id
+        rules = [FaultRule.from_json(value, "") for value in values]  # every rule valid before ids are taken
+        ids = self._ids.assign(values, (a.rule.id for a in self._rules), "rule")
+        added = [_Active(replace(rule, id=rule_id)) for rule, rule_id in zip(rules, ids, strict=True)]
         self._rules.extend(added)
         return [a.to_json() for a in added]
 
@@ -208,7 +220,7 @@ class FaultEngine:
     def to_json(self) -> list[dict[str, Any]]:
         return [a.to_json() for a in self._rules]
 
-    def decide(self, method: str, path: str, random: SeededRandom) -> Decision | None:
+    def decide(self, request: RequestFacts, random: SeededRandom) -> Decision | None:
         """Apply the rules to a request in order; ``None`` when nothing happens to it.
 
         Delays of every firing rule add up; the first rule that answers (a status or a
@@ -217,7 +229,7 @@ class FaultEngine:
         decision: Decision | None = None
         for active in self._rules:
             rule = active.rule
-            if active.expired or not rule.matches(method, path):
+            if active.expired or not rule.matcher.matches(request):
                 continue
             active.matched += 1
             if active.matched <= rule.after:
@@ -278,14 +290,14 @@ def header_decision(fault: str | None, delay: str | None) -> Decision | None:
     if fault is not None:
         value = fault.strip().lower()
         status = small_integer(value, 3)
-        if status is not None and status in FAULT_STATUSES:
+        if status is not None and status in ERROR_STATUSES:
             decision.status = status
             decision.label = str(status)
         elif value in CONNECTION_FAULTS:
             decision.connection = value
             decision.label = value
         else:
-            options = ", ".join([*map(str, FAULT_STATUSES), *CONNECTION_FAULTS])
+            options = f"a status from 400 to 599, {' or '.join(CONNECTION_FAULTS)}"
             raise ValidationFailed(problems=(Problem(
-                206, f"Header {FAULT_HEADER} must be one of {options}, not '{fault[:32]}'."),))
+                206, f"Header {FAULT_HEADER} must be {options}, not '{fault[:32]}'."),))
     return decision

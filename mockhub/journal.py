@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from mockhub.clock import portal_time
+from mockhub.matching import Matcher, RequestFacts
 
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-mockhub-admin-token"})
 MAX_BODY_SHOWN = 64 * 1024
@@ -38,9 +40,13 @@ class Entry:
     status: int
     duration_ms: float
     fault: str | None = None
+    override: str | None = None
+    """The id of the override that gave the answer, if one did."""
+    off_contract: bool = False
+    """Whether that override was let through the contract check on purpose (``off_contract``)."""
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "seq": self.seq,
             "session": self.session,
             "time": portal_time(self.time),
@@ -56,6 +62,11 @@ class Entry:
             "duration_ms": round(self.duration_ms, 3),
             "fault": self.fault,
         }
+        if self.override is not None:
+            out["override"] = self.override
+        if self.off_contract:
+            out["off_contract"] = True
+        return out
 
 
 class Journal:
@@ -69,14 +80,34 @@ class Journal:
         self._session = session
 
     def record(self, time: datetime, method: str, path: str, query: str, headers: Mapping[str, str],
-               body: bytes, status: int, duration_ms: float, fault: str | None = None) -> None:
+               body: bytes, status: int, duration_ms: float, fault: str | None = None, override: str | None = None,
+               off_contract: bool = False) -> None:
         """Keep one exchange. ``headers`` must be immutable (a request's are); it is rendered on read."""
         self._seq += 1
         self._entries.append(Entry(self._seq, self._session, time, method, path, query, headers,
-                                   body[:MAX_BODY_SHOWN], status, duration_ms, fault))
+                                   body[:MAX_BODY_SHOWN], status, duration_ms, fault, override, off_contract))
 
     def entries(self) -> list[Entry]:
         return list(self._entries)
+
+    def search(self, matcher: Matcher, closest: int = 20) -> tuple[list[Entry], list[tuple[Entry, list[str]]]]:
+        """The entries ``matcher`` matches, and up to ``closest`` others, closest first, each with what differed.
+
+        Closest means fewest differences, then the method and path most alike.
+        """
+        matching: list[Entry] = []
+        missed: list[tuple[Entry, list[str]]] = []
+        for entry in self._entries:
+            facts = RequestFacts(entry.method, entry.path, entry.query, entry.headers, entry.body)
+            differences = list(matcher.differences(facts))
+            if differences:
+                missed.append((entry, differences))
+            else:
+                matching.append(entry)
+        wanted = f"{matcher.method} {matcher.path}"
+        missed.sort(key=lambda miss: (len(miss[1]), -difflib.SequenceMatcher(
+            None, wanted, f"{miss[0].method} {miss[0].path}").ratio()))
+        return matching, missed[:closest]
 
     def clear(self) -> None:
         self._entries.clear()

@@ -21,6 +21,8 @@ from aiohttp.typedefs import Handler as AiohttpHandler
 from mockhub.errors import ADMIN_PREFIX, ApiError, Dialect, InternalError, Unauthorized, dialect_for, http_error
 from mockhub.faults import DELAY_HEADER, FAULT_HEADER, Decision, InjectedFault, header_decision
 from mockhub.keys import ACCESS_LOG, CONTROL, CORS, SESSION, SESSIONS, SETTINGS
+from mockhub.overrides import Override
+from mockhub.overriding import body_of, facts_of, served
 from mockhub.sessions import DEFAULT_SESSION, SESSION_COOKIE, SESSION_HEADER, Session, Sessions
 
 ADMIN_TOKEN_HEADER = "X-Mockhub-Admin-Token"
@@ -63,22 +65,27 @@ async def _pipeline(request: web.Request, handler: AiohttpHandler, started: floa
         _log_access(request, admin_response.status, started, None, session)
         return admin_response
     fault: Decision | None = None
+    override: Override | None = None
     if refused is None:
         try:
-            fault = _fault_for(request, session)
+            headers = request.headers
+            fault = header_decision(headers.get(FAULT_HEADER), headers.get(DELAY_HEADER))
+            if fault is None and session.faults:
+                fault = await _rule_fault(request, session)
         except ApiError as exc:  # a malformed X-Mockhub-Fault / X-Mockhub-Delay header
             refused = exc
     if refused is not None:
         response: web.StreamResponse | None = refused.response(dialect_for(request.path))
     else:
-        response = await _answer(request, handler, fault)
+        response, override = await _answer(request, handler, fault, session)
     status = response.status if response is not None else 0
     session.journal.record(
         session.store.ctx.clock.now(), request.method, request.path, request.query_string, request.headers,
-        await _body_of(request), status, (perf_counter() - started) * 1000,
+        await body_of(request), status, (perf_counter() - started) * 1000,
         fault.label if fault is not None else None,
+        *((override.id, override.off_contract) if override is not None else ()),
     )
-    _log_access(request, status, started, fault, session)
+    _log_access(request, status, started, fault, session, override)
     if response is None:
         raise asyncio.CancelledError()  # the connection is gone: nothing to send
     return response
@@ -110,40 +117,52 @@ def _session_for(request: web.Request, sessions: Sessions, admin: bool) -> Sessi
 
 
 def _log_access(request: web.Request, status: int, started: float, fault: Decision | None,
-                session: Session) -> None:
+                session: Session, override: Override | None = None) -> None:
     access = request.app[ACCESS_LOG]
     if access is not None:
         access.write(f'{request.remote} "{request.method} {request.path_qs}" {status or "-"} '
                      f"{(perf_counter() - started) * 1000:.2f}ms"
                      f"{f' fault={fault.label}' if fault is not None else ''}"
+                     f"{f' override={override.id}' if override is not None else ''}"
+                     f"{' off_contract' if override is not None and override.off_contract else ''}"
                      f"{f' session={session.name}' if session.name != DEFAULT_SESSION else ''}")
 
 
-def _fault_for(request: web.Request, session: Session) -> Decision | None:
-    """What the session's rules, or the request's own X-Mockhub-* headers, ask for."""
-    headers = request.headers
-    asked = header_decision(headers.get(FAULT_HEADER), headers.get(DELAY_HEADER))
-    if asked is not None:
-        return asked
-    if not session.faults:
-        return None
-    return session.faults.decide(request.method, request.path, session.store.ctx.random)
+async def _rule_fault(request: web.Request, session: Session) -> Decision | None:
+    """What the session's fault rules ask for (the request's own X-Mockhub-* headers come first)."""
+    faults = session.faults
+    return faults.decide(await facts_of(request, faults.needs_body), session.store.ctx.random)
 
 
-async def _answer(request: web.Request, handler: AiohttpHandler,
-                  fault: Decision | None) -> web.StreamResponse | None:
-    """The response to send after any fault (``None`` when a fault dropped the connection)."""
-    if fault is None:
-        return await _respond(request, handler)
-    if fault.delay_ms:
-        await asyncio.sleep(fault.delay_ms / 1000)
-    if fault.status is not None:
-        return InjectedFault(fault.status, fault.retry_after).response(dialect_for(request.path))
-    if fault.connection == "reset":
-        _reset_connection(request)
-        return None
-    response = await _respond(request, handler)
-    return _truncated(response) if fault.connection == "malformed" else response
+async def _answer(request: web.Request, handler: AiohttpHandler, fault: Decision | None,
+                  session: Session) -> tuple[web.StreamResponse | None, Override | None]:
+    """The response to send after any fault (``None`` when a fault dropped the connection), and the
+    override that gave it, if one did."""
+    if fault is not None:
+        if fault.delay_ms:
+            await asyncio.sleep(fault.delay_ms / 1000)
+        if fault.status is not None:
+            allow = _allowed_methods(request) if fault.status == 405 else ()
+            return InjectedFault(fault.status, fault.retry_after, allow).response(dialect_for(request.path)), None
+        if fault.connection == "reset":
+            _reset_connection(request)
+            return None, None
+    if session.overrides:
+        response, override = await served(request, session, lambda: _respond(request, handler))
+    else:  # the common case: no override set, nothing more to pay
+        response, override = await _respond(request, handler), None
+    if fault is not None and fault.connection == "malformed":
+        response = _truncated(response)
+    return response, override
+
+
+def _allowed_methods(request: web.Request) -> set[str]:
+    """The methods the request's route serves (for a 405's ``Allow``); empty when no route matched."""
+    if request.match_info.http_exception is not None or request.match_info.route.resource is None:
+        return set()
+    path = request.match_info.route.resource.canonical
+    return {route.method for resource in request.app.router.resources() if resource.canonical == path
+            for route in resource}
 
 
 async def _respond(request: web.Request, handler: AiohttpHandler) -> web.StreamResponse:
@@ -184,12 +203,3 @@ def _truncated(response: web.StreamResponse) -> web.StreamResponse:
     broken = web.Response(status=response.status, body=body[: len(body) // 2] or b"{", headers=kept)
     broken.content_type = "application/json"
     return broken
-
-
-async def _body_of(request: web.Request) -> bytes:
-    if not request.body_exists:
-        return b""
-    try:
-        return await request.read()
-    except web.HTTPException:  # too large: the journal keeps the answer, not the body
-        return b""

@@ -46,8 +46,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", f"{MARKER}(seed=None, fixtures=None, faults=None, clock=None): configure the mockhub fixture "
-        "(seed of the random source, fixture files or dicts, fault rules, a pinned ISO clock)")
+        "markers", f"{MARKER}(seed=None, fixtures=None, faults=None, overrides=None, clock=None): configure the "
+        "mockhub fixture (seed of the random source, fixture files or dicts, fault rules, overrides, a pinned ISO "
+        "clock)")
     config.stash[_SERVERS] = {}
 
 
@@ -58,7 +59,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def _settings_for(config: pytest.Config, marker: pytest.Mark | None) -> tuple[Settings, tuple[Any, ...]]:
     options = dict(marker.kwargs) if marker else {}
-    unknown = set(options) - {"seed", "fixtures", "faults", "clock"}
+    unknown = set(options) - {"seed", "fixtures", "faults", "overrides", "clock"}
     if unknown:
         raise pytest.UsageError(f"@pytest.mark.mockhub does not take {', '.join(sorted(unknown))}")
     seed = options.get("seed", config.getoption("mockhub_seed"))
@@ -76,6 +77,7 @@ def mockhub(request: pytest.FixtureRequest) -> Iterator[Mockhub]:
     """A running mockhub server in its start-up state (shared by the session, reset per test)."""
     from mockhub import testing  # the server's modules load here, on the fixture's first use
     from mockhub.errors import ValidationFailed
+    from mockhub.keys import CONTROL
 
     marker = request.node.get_closest_marker(MARKER)
     settings, key = _settings_for(request.config, marker)
@@ -84,8 +86,13 @@ def mockhub(request: pytest.FixtureRequest) -> Iterator[Mockhub]:
     if server is None:
         server = servers[key] = testing.start_server(settings)
     faults = tuple(marker.kwargs.get("faults") or ()) if marker else ()
+    overrides = tuple(marker.kwargs.get("overrides") or ()) if marker else ()
     try:
-        fixture = testing.Mockhub(server, faults=faults)
+        server.call(server.app[CONTROL].check_overrides, overrides)
+    except ValidationFailed as exc:
+        raise pytest.UsageError(f"@pytest.mark.mockhub(overrides=...): {exc}") from None
+    try:
+        fixture = testing.Mockhub(server, faults=faults, overrides=overrides)
     except ValidationFailed as exc:
         raise pytest.UsageError(f"@pytest.mark.mockhub(faults=...): {exc}") from None
     fixture.reset()

@@ -1,4 +1,4 @@
-"""Sessions (SPEC section 6): a store, fault rules and a journal per client of one server.
+"""Sessions (SPEC section 6): a store, fault rules, overrides and a journal per client of one server.
 
 ``X-Mockhub-Session: NAME`` (or the ``mockhub_session`` cookie, which a browser app sets
 once) selects a session; no header means the default session, which is just a session.
@@ -19,6 +19,7 @@ from typing import Any
 from mockhub.errors import Problem, ValidationFailed
 from mockhub.faults import FaultEngine, FaultRule
 from mockhub.journal import Journal
+from mockhub.overrides import Override, OverrideEngine
 from mockhub.store import Store
 
 DEFAULT_SESSION = "default"
@@ -41,14 +42,16 @@ def check_name(name: str) -> str:
 
 
 class Session:
-    """One isolated world: its own state, fault rules and request journal."""
+    """One isolated world: its own state, fault rules, overrides and request journal."""
 
-    __slots__ = ("name", "store", "faults", "journal", "last_used")
+    __slots__ = ("name", "store", "faults", "overrides", "journal", "last_used")
 
-    def __init__(self, name: str, store: Store, faults: FaultEngine, journal: Journal, now: float) -> None:
+    def __init__(self, name: str, store: Store, faults: FaultEngine, overrides: OverrideEngine, journal: Journal,
+                 now: float) -> None:
         self.name = name
         self.store = store
         self.faults = faults
+        self.overrides = overrides
         self.journal = journal
         self.last_used = now
 
@@ -58,9 +61,10 @@ class Sessions:
 
     def __init__(self, startup: Store, journal_size: int, startup_faults: tuple[FaultRule, ...] = (), *,
                  max_sessions: int = 100, idle_seconds: float = 3600.0,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic, startup_overrides: tuple[Override, ...] = ()) -> None:
         self._startup = startup
         self._startup_faults = startup_faults
+        self._startup_overrides = startup_overrides
         self._journal_size = journal_size
         self._max = max(max_sessions, 2)  # the default and at least one named session
         self._idle = idle_seconds
@@ -100,21 +104,24 @@ class Sessions:
         return self._named.pop(name, None) is not None
 
     def reset(self, session: Session) -> None:
-        """Back to the start-up state: data, random sequence, clock, fault rules and counters; empty journal."""
+        """Back to the start-up state: data, random sequence, clock, fault rules, overrides and their counters;
+        an empty journal."""
         session.store = self._startup.copy()
         session.faults = FaultEngine(self._startup_faults)
+        session.overrides = OverrideEngine(self._startup_overrides)
         session.journal.clear()
 
     def describe(self) -> list[dict[str, Any]]:
-        """Each session: its name, journal size, fault rules and idle time, the default first."""
+        """Each session: its name, journal size, fault rules, overrides and idle time, the default first."""
         now = self._monotonic()
         return [{"name": s.name, "requests": len(s.journal), "faults": len(s.faults.rules),
+                 "overrides": len(s.overrides.rules),
                  "idle_seconds": round(max(now - s.last_used, 0.0), 3)}
                 for s in (self.default, *self._named.values())]
 
     def _new(self, name: str) -> Session:
         return Session(name, self._startup.copy(), FaultEngine(self._startup_faults),
-                       Journal(self._journal_size, name), self._monotonic())
+                       OverrideEngine(self._startup_overrides), Journal(self._journal_size, name), self._monotonic())
 
     def _sweep(self, now: float) -> None:
         self._next_sweep = now + self._sweep_every

@@ -31,6 +31,8 @@ class Settings:
     """ISO instant that pins the clock; ``None`` uses real time."""
     faults: tuple[Mapping[str, Any], ...] = ()
     """Fault rules in force from start-up (and after every reset); see SPEC section 4."""
+    overrides: tuple[Mapping[str, Any], ...] = ()
+    """Overrides in force from start-up (and after every reset), checked against the contract."""
     journal_size: int = 1000
     """How many requests the journal keeps (the oldest go first)."""
     max_sessions: int = 100

@@ -10,8 +10,6 @@ exactly as ``mockhub serve`` does, custom verbs (LOOKUP) included.
 
 from __future__ import annotations
 
-import difflib
-import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +21,7 @@ from aiohttp.test_utils import TestServer
 from mockhub.app import create_app
 from mockhub.control import Control
 from mockhub.keys import CONTROL
+from mockhub.matching import Matcher
 from mockhub.protocol import MockhubRunner
 from mockhub.server import BackgroundServer
 from mockhub.settings import Settings
@@ -73,16 +72,20 @@ class Mockhub:
     """What a test gets as ``mockhub``: the server's URL and token, and its state to arrange and inspect.
 
     It works on the server's default session. Raises
-    :class:`~mockhub.errors.ValidationFailed` for a bad fault rule (also when ``faults``,
-    the marker's rules, are bad) and :class:`~mockhub.fixtures.FixtureError` for bad data.
+    :class:`~mockhub.errors.ValidationFailed` for a bad fault rule or override (also when
+    ``faults`` or ``overrides``, the marker's, are bad) and :class:`~mockhub.fixtures.FixtureError`
+    for bad data.
     """
 
-    def __init__(self, server: BackgroundServer, faults: Sequence[Mapping[str, Any]] = ()) -> None:
+    def __init__(self, server: BackgroundServer, faults: Sequence[Mapping[str, Any]] = (),
+                 overrides: Sequence[Mapping[str, Any]] = ()) -> None:
         self._server = server
         self._control: Control = server.app[CONTROL]
         self._session = server.call(self._control.session)
         self._marker_faults = tuple(faults)
+        self._marker_overrides = tuple(overrides)
         server.call(self._control.check_faults, self._marker_faults)
+        server.call(self._control.check_overrides, self._marker_overrides)
         self.url = server.url
         """Base URL, e.g. ``http://127.0.0.1:40213``."""
 
@@ -109,7 +112,7 @@ class Mockhub:
         return [Tenant(*t) for t in self._server.call(self._control.tenants, self._session)]
 
     def reset(self) -> None:
-        """Back to the start-up state (data, random sequence, clock, faults) with an empty journal."""
+        """Back to the start-up state (data, random sequence, clock, faults, overrides) with an empty journal."""
         self._server.call(self._reset)
 
     def _reset(self) -> None:
@@ -117,6 +120,8 @@ class Mockhub:
         control.reset(self._session)
         if self._marker_faults:
             control.add_faults(self._session, self._marker_faults)
+        if self._marker_overrides:
+            control.add_overrides(self._session, self._marker_overrides)
         control.server_errors(clear=True)
 
     def add_fault(self, rule: Mapping[str, Any]) -> dict[str, Any]:
@@ -127,6 +132,18 @@ class Mockhub:
     def clear_faults(self) -> None:
         """Remove every fault rule."""
         self._server.call(self._control.clear_faults, self._session)
+
+    def override(self, rule: Mapping[str, Any]) -> dict[str, Any]:
+        """Add an override, an answer on demand (its shape is ``Override`` in the control API's contract),
+        checked against the APIs' contract; returns it with its id and counters.
+
+        Raises :class:`~mockhub.errors.ValidationFailed` listing every problem, each with its JSON path.
+        """
+        return self._server.call(lambda: self._control.add_overrides(self._session, [rule], listed=False)[0])
+
+    def clear_overrides(self) -> None:
+        """Remove every override."""
+        self._server.call(self._control.clear_overrides, self._session)
 
     @property
     def requests(self) -> list[dict[str, Any]]:
@@ -145,27 +162,32 @@ class Mockhub:
         """The current state in the fixture format: a copy, which the test may change freely."""
         return self._server.call(self._control.state, self._session)
 
-    def assert_called(self, method: str, path: str, times: int | None = None) -> list[dict[str, Any]]:
-        """Assert that ``method path`` arrived (``times`` times, if given); ``path`` may be a glob.
+    def assert_called(self, method: str, path: str, *, query: Mapping[str, Any] | None = None,
+                      json: Any = None, headers: Mapping[str, str] | None = None,
+                      times: int | None = None) -> list[dict[str, Any]]:
+        """Assert that a request arrived (``times`` times, if given) and return the journal entries that match.
 
-        Returns the matching journal entries. On failure the message lists the requests
-        that did arrive, closest first.
+        ``path`` may be a glob; ``query`` and ``headers`` (names in any case) must be among the
+        request's, and ``json`` contained in its JSON body (objects as subsets, recursively). On
+        failure the message lists the other requests, closest first, each with what differed.
         """
-        method = method.upper()
-        entries = self.requests
-        matching = [e for e in entries if e["method"] == method and fnmatch.fnmatchcase(e["path"], path)]
-        if (times is None and matching) or (times is not None and len(matching) == times):
-            return matching
-        wanted = f"{method} {path}"
+        __tracebackhide__ = True
+        wanted: dict[str, Any] = {"method": method, "path": path, "query": query, "headers": headers}
+        if json is not None:
+            wanted["body"] = json
+        matcher = Matcher.from_json(wanted)
+        found, missed = self._server.call(self._control.search_requests, self._session, matcher)
+        if (times is None and found) or (times is not None and len(found) == times):
+            return [entry.to_json() for entry in found]
+        conditions = [f"{name} {value!r}" for name, value in (("query", query), ("headers", headers), ("json", json))
+                      if value is not None]
         expected = "at least once" if times is None else f"{times} time{'s' * (times != 1)}"
-        arrived = sorted(entries, key=lambda e: -difflib.SequenceMatcher(
-            None, wanted, f"{e['method']} {e['path']}").ratio())
-        lines = [f"  {e['method']} {e['path']}{'?' + e['query'] if e['query'] else ''} -> {e['status']}"
-                 for e in arrived[:20]]
-        more = f"\n  ... and {len(arrived) - 20} more" if len(arrived) > 20 else ""
-        listing = "\n".join(lines) + more if lines else "  (no requests arrived)"
-        raise AssertionError(f"expected {wanted} {expected}, it arrived {len(matching)} time"
-                             f"{'s' * (len(matching) != 1)}; requests that arrived, closest first:\n{listing}")
+        lines = [f"  {e.method} {e.path}{'?' + e.query if e.query else ''} -> {e.status}\n"
+                 + "".join(f"      {difference}\n" for difference in differences) for e, differences in missed]
+        listing = "".join(lines).rstrip("\n") if lines else "  (no other requests arrived)"
+        raise AssertionError(
+            f"expected {matcher.method} {path}{' with ' + ', '.join(conditions) if conditions else ''} {expected}, "
+            f"it arrived {len(found)} time{'s' * (len(found) != 1)}; other requests, closest first:\n{listing}")
 
     def raise_server_errors(self) -> None:
         """Raise :class:`MockhubServerError` if the server failed unexpectedly since the last reset."""

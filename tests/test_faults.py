@@ -10,9 +10,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.conftest import HUB_A, Api, MakeApi
+from tests.conftest import HUB_A, POINTS, Api, MakeApi, Reply
 
 HUBS = "/api/v1/hubs"
+AUTH = {"Authorization": "Bearer mockhub-dev-token"}
 
 
 async def add_fault(api: Api, rule: Any) -> list[dict[str, Any]]:
@@ -158,7 +159,7 @@ async def test_the_delay_header_delays(api: Api) -> None:
 
 
 @pytest.mark.parametrize(("header", "value"), [
-    ("X-Mockhub-Fault", "404"), ("X-Mockhub-Fault", "explode"), ("X-Mockhub-Delay", "soon"),
+    ("X-Mockhub-Fault", "200"), ("X-Mockhub-Fault", "600"), ("X-Mockhub-Fault", "explode"), ("X-Mockhub-Delay", "soon"),
     ("X-Mockhub-Delay", "600000"),
 ])
 async def test_a_bad_fault_header_is_400_naming_it(api: Api, header: str, value: str) -> None:
@@ -181,7 +182,7 @@ async def test_admin_lists_and_removes_rules(api: Api) -> None:
 
 
 @pytest.mark.parametrize(("rule", "message"), [
-    ({"status": 404}, "Value '404' of 'status' is not valid"),
+    ({"status": 302}, "Value '302' of 'status' is not valid: it must be >= 400"),
     ({"status": 503, "colour": "red"}, "Property 'colour' is not supported"),
     ({"path": HUBS}, "A rule needs an effect"),
     ({"status": 503, "fault": "reset"}, "A rule has one effect"),
@@ -214,10 +215,11 @@ def test_a_bad_start_up_rule_stops_the_app(make_api: MakeApi) -> None:
         create_app(Settings(faults=({"status": 503}, {"status": 302})))
 
 
-async def raw(api: Api, method: str, path: str, **kwargs: Any) -> tuple[int, bytes]:
+async def raw(api: Api, method: str, path: str, **kwargs: Any) -> Reply:
+    """A request whose answer is not checked against the contract (broken bodies, undeclared statuses)."""
     assert api.client is not None
     async with api.client.request(method, path, **kwargs) as response:
-        return response.status, await response.read()
+        return Reply(response.status, response.headers, await response.read())
 
 
 async def test_reset_closes_the_connection_without_an_answer(api: Api) -> None:
@@ -230,8 +232,8 @@ async def test_reset_closes_the_connection_without_an_answer(api: Api) -> None:
 
 
 async def test_malformed_sends_a_truncated_json_body(api: Api) -> None:
-    status, body = await raw(api, "GET", HUBS, headers={"X-Mockhub-Fault": "malformed",
-                                                        "Authorization": "Bearer mockhub-dev-token"})
+    reply = await raw(api, "GET", HUBS, headers={"X-Mockhub-Fault": "malformed", **AUTH})
+    status, body = reply.status, reply.body
     assert status == 200
     assert body.startswith(b'{"pageNumber":0')
     with pytest.raises(json.JSONDecodeError):
@@ -266,8 +268,59 @@ async def test_generated_rule_ids_step_over_ids_a_client_chose(api: Api) -> None
 
 
 async def test_malformed_keeps_the_answers_own_headers(api: Api) -> None:
-    status, _ = await raw(api, "GET", HUBS, headers={"X-Mockhub-Fault": "malformed"})
+    status = (await raw(api, "GET", HUBS, headers={"X-Mockhub-Fault": "malformed"})).status
     assert status == 401
     assert api.client is not None
     async with api.client.get(HUBS, headers={"X-Mockhub-Fault": "malformed"}) as response:
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize(("status", "code"), [(502, 100), (504, 108)])
+async def test_gateway_faults_answer_in_each_api_format(api: Api, status: int, code: int) -> None:
+    await add_fault(api, {"status": status})
+    portal = await api.get(HUBS)  # 502 and 504 are in the contract: the client checks both bodies
+    assert (portal.status, portal.error_codes()) == (status, [code])
+    assert "gateway" in portal.json()["errors"][0]["description"].lower()
+    assert "Retry-After" not in portal.headers
+    era = await api.get(POINTS)
+    assert (era.status, era.json()["error_code"]) == (status, 1000 + status)
+
+
+@pytest.mark.parametrize(("status", "code", "header"), [
+    (401, 102, "WWW-Authenticate"), (404, 105, None), (409, 106, None), (501, 103, None), (503, 104, "Retry-After"),
+])
+async def test_the_fault_header_takes_any_error_status_with_its_documented_code(
+        api: Api, status: int, code: int, header: str | None) -> None:
+    reply = await raw(api, "GET", HUBS, headers={"X-Mockhub-Fault": str(status), **AUTH})
+    assert (reply.status, reply.json()["status"], reply.error_codes()) == (status, status, [code])
+    if header is not None:
+        assert header in reply.headers
+
+
+async def test_a_status_without_a_documented_code_gets_the_stated_default(api: Api) -> None:
+    await add_fault(api, {"sequence": [418, 507]})
+    teapot, storage = await raw(api, "GET", HUBS, headers=AUTH), await raw(api, "GET", HUBS, headers=AUTH)
+    assert (teapot.status, teapot.error_codes(), storage.status, storage.error_codes()) == (418, [107], 507, [100])
+    # An answer the operation does not declare: a deliberate break, and the contract says so.
+    assert api.checker.check("GET", HUBS, teapot.status, teapot.headers, teapot.body)
+
+
+async def test_a_405_fault_names_the_allowed_methods(api: Api) -> None:
+    reply = await raw(api, "GET", f"{HUBS}/{HUB_A}", headers={"X-Mockhub-Fault": "405", **AUTH})
+    assert reply.status == 405
+    assert set(reply.headers["Allow"].split(", ")) >= {"GET", "PUT", "DELETE"}
+
+
+async def test_fault_rules_match_query_headers_and_json_body(api: Api) -> None:
+    await add_fault(api, [
+        {"path": HUBS, "query": {"pageSize": "5"}, "status": 503},
+        {"path": HUBS, "headers": {"x-client": "mobile"}, "status": 504},
+        {"method": "POST", "path": HUBS, "body": {"name": "Slow"}, "status": 502},
+    ])
+    assert (await api.get(HUBS, params={"pageSize": 5})).status == 503
+    assert (await api.get(HUBS, params={"pageSize": 6})).status == 200
+    assert (await api.get(HUBS, headers={"X-CLIENT": "mobile"})).status == 504
+    assert (await api.post(HUBS, {"name": "Slow", "description": ""})).status == 502
+    assert (await api.post(HUBS, {"name": "Quick", "description": ""})).status == 200
+    listed = (await api.get("/__mockhub/faults", token=None)).json()
+    assert listed[2]["body"] == {"name": "Slow"} and listed[0]["query"] == {"pageSize": "5"}

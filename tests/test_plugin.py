@@ -221,9 +221,111 @@ def test_marker_faults_are_checked_like_any_rule(pytester: pytest.Pytester) -> N
     result = run(pytester, """
         import pytest
 
-        @pytest.mark.mockhub(faults=[{"status": 404, "path": "/api/v1/hubs"}])
+        @pytest.mark.mockhub(faults=[{"status": 302, "path": "/api/v1/hubs"}])
         def test_bad_rule(mockhub):
             pass
     """)
     result.assert_outcomes(errors=1)
-    assert "@pytest.mark.mockhub(faults=...): Value '404' of 'status' is not valid" in result.stdout.str()
+    assert "@pytest.mark.mockhub(faults=...): Value '302' of 'status' is not valid" in result.stdout.str()
+
+
+def test_overrides_through_the_fixture_and_the_marker(pytester: pytest.Pytester) -> None:
+    result = run(pytester, """
+        import json, urllib.request, urllib.error, pytest
+        from mockhub.errors import ValidationFailed
+
+        HUB = "/api/v1/hubs/3bc1e69f-c520-446f-ab2c-01751fd66a31"
+
+        def call(mockhub, path, method="GET", body=None, headers=None):
+            data = json.dumps(body).encode() if body is not None else None
+            request = urllib.request.Request(mockhub.url + path, data=data, method=method,
+                                             headers={**mockhub.headers, "Content-Type": "application/json",
+                                                      **(headers or {})})
+            try:
+                with urllib.request.urlopen(request) as answer:
+                    return answer.status, json.load(answer)
+            except urllib.error.HTTPError as error:
+                return error.code, json.load(error)
+
+        def test_on_contract_merge_and_times(mockhub):
+            hub = call(mockhub, HUB)[1]
+            added = mockhub.override({"method": "GET", "path": HUB, "times": 1,
+                                      "response": {"body": {**hub, "description": "x" * 300}}})
+            assert added["id"] == "override-1"
+            assert call(mockhub, HUB)[1]["description"] == "x" * 300
+            assert call(mockhub, HUB)[1] == hub
+            mockhub.override({"method": "GET", "path": "/api/v1/hubs/*", "response": {"merge": {"statusId": 2002}}})
+            assert call(mockhub, HUB)[1] == {**hub, "statusId": 2002}
+            assert [e.get("override") for e in mockhub.requests] == [None, "override-1", None, "override-2"]
+            mockhub.clear_overrides()
+            assert call(mockhub, HUB)[1] == hub
+
+        def test_overrides_do_not_outlive_their_test(mockhub):
+            assert call(mockhub, HUB)[1]["statusId"] == 2000
+
+        def test_off_contract_is_refused_unless_asked_for(mockhub):
+            rule = {"method": "GET", "path": HUB, "response": {"status": 418, "body": {"tea": "yes"}}}
+            with pytest.raises(ValidationFailed, match="Value '418' of 'response.status' is not valid"):
+                mockhub.override(rule)
+            mockhub.override({**rule, "off_contract": True})
+            assert call(mockhub, HUB) == (418, {"tea": "yes"})
+            [entry] = mockhub.requests
+            assert entry["off_contract"] is True
+
+        def test_matching_on_query_headers_and_body(mockhub):
+            taken = {"status": 400, "errors": [{"code": 600, "description": "Taken. (code: PRT000600)"}]}
+            mockhub.override({"method": "POST", "path": "/api/v1/hubs", "body": {"name": "Clash"},
+                              "headers": {"x-client": "web"}, "response": {"status": 400, "body": taken}})
+            assert call(mockhub, "/api/v1/hubs", "POST", {"name": "Clash", "description": ""},
+                        {"X-Client": "web"})[0] == 400
+            assert call(mockhub, "/api/v1/hubs", "POST", {"name": "Clash", "description": ""})[0] == 200
+            mockhub.assert_called("POST", "/api/v1/hubs", json={"name": "Clash"}, headers={"X-CLIENT": "web"},
+                                  times=1)
+            mockhub.assert_called("POST", "/api/v1/hubs", json={"name": "Clash"}, times=2)
+
+        @pytest.mark.mockhub(overrides=[{"method": "GET", "path": "/api/v1/hubs/*",
+                                         "response": {"merge": {"statusId": 2002}}}],
+                             faults=[{"path": "/api/v1/hubs", "query": {"pageSize": "1"}, "status": 504}])
+        def test_the_marker_sets_overrides_and_gateway_faults(mockhub):
+            assert call(mockhub, HUB)[1]["statusId"] == 2002
+            status, body = call(mockhub, "/api/v1/hubs?pageSize=1")
+            assert (status, body["errors"][0]["code"]) == (504, 108)
+            assert call(mockhub, "/api/v1/hubs?pageSize=2")[0] == 200
+    """)
+    result.assert_outcomes(passed=5)
+
+
+def test_a_bad_marker_override_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = run(pytester, """
+        import pytest
+
+        @pytest.mark.mockhub(overrides=[{"method": "GET", "path": "/api/v1/nothing", "response": {"body": {}}}])
+        def test_bad(mockhub):
+            pass
+    """)
+    result.assert_outcomes(errors=1)
+    assert ("@pytest.mark.mockhub(overrides=...): Property '[0].path' with '[0].method': GET /api/v1/nothing is no "
+            "operation of the contract.") in result.stdout.str()
+
+
+def test_assert_called_with_json_fails_saying_what_differed(pytester: pytest.Pytester) -> None:
+    result = run(pytester, """
+        import json, urllib.request
+
+        def test_expects_a_paused_hub(mockhub):
+            for body in ({"name": "Shop", "description": "", "statusId": 2000}, {"name": "Other", "description": ""}):
+                request = urllib.request.Request(mockhub.url + "/api/v1/hubs", data=json.dumps(body).encode(),
+                                                 method="POST", headers={**mockhub.headers,
+                                                                         "Content-Type": "application/json"})
+                urllib.request.urlopen(request)
+            mockhub.assert_called("POST", "/api/v1/hubs", json={"name": "Shop", "statusId": 2002})
+    """)
+    result.assert_outcomes(failed=1)
+    output = result.stdout.str()
+    assert ("expected POST /api/v1/hubs with json {'name': 'Shop', 'statusId': 2002} at least once, it arrived 0 "
+            "times; other requests, closest first:") in output
+    listing = re.findall(r"^E\s+(.*)$", output.split("other requests, closest first:")[1], flags=re.M)
+    assert listing[:5] == ["POST /api/v1/hubs -> 200", "body.statusId: expected 2002, got 2000",
+                           "POST /api/v1/hubs -> 200", "body.name: expected 'Shop', got 'Other'",
+                           "body.statusId: missing (expected 2002)"]
+    assert "pytest_plugin.py" not in output  # the plugin's own frames are hidden

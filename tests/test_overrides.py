@@ -1,0 +1,203 @@
+"""Overrides over HTTP: answers on demand that the contract allows, and deliberate breaks that are flagged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mockhub.app import create_app
+from mockhub.settings import Settings
+from tests.conftest import HUB_A, POINTS, Api, MakeApi, Reply
+
+HUBS = "/api/v1/hubs"
+OVERRIDES = "/__mockhub/overrides"
+LONG = "x" * 300
+
+
+async def add(api: Api, rule: Any, **kw: Any) -> list[dict[str, Any]]:
+    reply = await api.post(OVERRIDES, rule, token=None, **kw)
+    assert reply.status == 201, reply.body
+    return reply.json()  # type: ignore[no-any-return]
+
+
+async def journal(api: Api, **kw: Any) -> list[dict[str, Any]]:
+    return (await api.get("/__mockhub/requests", token=None, **kw)).json()  # type: ignore[no-any-return]
+
+
+async def raw(api: Api, method: str, path: str, **kw: Any) -> Reply:
+    """A request whose answer is not checked against the contract (for off-contract answers)."""
+    assert api.client is not None
+    headers = {"Authorization": "Bearer mockhub-dev-token", **kw.pop("headers", {})}
+    async with api.client.request(method, path, headers=headers, **kw) as response:
+        return Reply(response.status, response.headers, await response.read())
+
+
+async def test_an_on_contract_override_is_served_and_journaled(api: Api) -> None:
+    hub = (await api.get(f"{HUBS}/{HUB_A}")).json()
+    [added] = await add(api, {"id": "long", "method": "GET", "path": f"{HUBS}/{HUB_A}",
+                              "response": {"body": {**hub, "description": LONG}}})
+    assert added["state"] == {"served": 0}
+    reply = await api.get(f"{HUBS}/{HUB_A}")  # checked against the contract by the client
+    assert reply.status == 200
+    assert reply.json() == {**hub, "description": LONG}
+    assert (await api.get(HUBS)).json()["results"][0]["description"] != LONG  # other operations untouched
+    entries = await journal(api)
+    assert entries[1]["override"] == "long"
+    assert "off_contract" not in entries[1]
+    assert "override" not in entries[2]
+    [listed] = (await api.get(OVERRIDES, token=None)).json()
+    assert listed["state"] == {"served": 1}
+
+
+async def test_an_off_contract_override_is_refused_listing_every_problem(api: Api) -> None:
+    reply = await api.post(OVERRIDES, [
+        {"method": "GET", "path": f"{HUBS}/{HUB_A}", "response": {"body": {"hubId": "nope", "statusId": "x"}}},
+        {"method": "GET", "path": f"{HUBS}/{HUB_A}", "response": {"status": 418, "body": {}}},
+        {"method": "PATCH", "path": HUBS, "response": {"body": {}}},
+        {"method": "GET", "path": "/api/v1/hubs/*", "response": {"merge": {"statusId": "paused", "colour": 1}}},
+    ], token=None)
+    assert reply.status == 400
+    error = reply.json()["error"]
+    for problem in ("Value 'nope' of '[0].response.body.hubId' is not a valid GUID.",
+                    "Property '[0].response.body.statusId' must be an integer.",
+                    "Property '[0].response.body.name' is required.",
+                    "Value '418' of '[1].response.status' is not valid: GET /api/v1/hubs/{hubId} declares 200, 400",
+                    "PATCH /api/v1/hubs is no operation of the contract.",
+                    "Property '[3].response.merge.statusId' must be an integer.",
+                    "Property '[3].response.merge.colour' is not supported."):
+        assert problem in error
+    assert (await api.get(OVERRIDES, token=None)).json() == []  # all or none
+
+
+async def test_off_contract_lets_a_deliberate_break_through_flagged(make_api: MakeApi,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    api = await make_api(access_log=True)
+    await add(api, {"id": "teapot", "method": "GET", "path": f"{HUBS}/{HUB_A}", "off_contract": True,
+                    "response": {"status": 418, "headers": {"X-Why": "test"}, "body": {"tea": True}}})
+    reply = await raw(api, "GET", f"{HUBS}/{HUB_A}")
+    assert (reply.status, reply.json(), reply.headers["X-Why"]) == (418, {"tea": True}, "test")
+    assert api.checker.check("GET", f"{HUBS}/{HUB_A}", reply.status, reply.headers, reply.body)  # really off
+    [entry] = await journal(api)
+    assert (entry["override"], entry["off_contract"], entry["status"]) == ("teapot", True, 418)
+    [line] = [line for line in capsys.readouterr().err.splitlines() if f'"GET {HUBS}/{HUB_A}" 418 ' in line]
+    assert line.endswith(" override=teapot off_contract")
+
+
+async def test_a_merge_changes_the_stateful_answer_and_keeps_the_rest(api: Api) -> None:
+    before = (await api.get(f"{HUBS}/{HUB_A}")).json()
+    await add(api, {"method": "GET", "path": f"{HUBS}/*", "response": {"merge": {"statusId": 2002}}})
+    after = (await api.get(f"{HUBS}/{HUB_A}")).json()
+    assert after == {**before, "statusId": 2002}
+    await api.put(f"{HUBS}/{HUB_A}", {"name": "Renamed"})  # the state goes on underneath
+    assert (await api.get(f"{HUBS}/{HUB_A}")).json()["name"] == "Renamed"
+
+
+async def test_a_merge_leaves_an_error_answer_alone_and_does_not_count_it(api: Api) -> None:
+    missing = f"{HUBS}/00000000-0000-0000-0000-00000000dead"
+    await add(api, {"method": "GET", "path": f"{HUBS}/*", "times": 1, "response": {"merge": {"statusId": 2002}}})
+    assert (await api.get(missing)).status == 404
+    assert "override" not in (await journal(api))[-1]
+    assert (await api.get(f"{HUBS}/{HUB_A}")).json()["statusId"] == 2002  # the one use is still there
+    assert (await api.get(f"{HUBS}/{HUB_A}")).json()["statusId"] == 2000
+
+
+async def test_query_header_and_body_narrow_an_override(api: Api) -> None:
+    page = (await api.get(HUBS)).json()
+    await add(api, [
+        {"method": "GET", "path": HUBS, "query": {"pageSize": 10}, "headers": {"x-client": "web"},
+         "response": {"body": {**page, "total": 99}}},
+        {"method": "POST", "path": HUBS, "body": {"name": "Boom"}, "response": {"status": 400, "body": {
+            "status": 400, "errors": [{"code": 600, "description": "Taken. (code: PRT000600)"}]}}},
+    ])
+    assert (await api.get(HUBS, params={"pageSize": "10"}, headers={"X-Client": "web"})).json()["total"] == 99
+    assert (await api.get(HUBS, params={"pageSize": "10"})).json()["total"] == page["total"]
+    assert (await api.get(HUBS, headers={"X-Client": "web"})).json()["total"] == page["total"]
+    assert (await api.post(HUBS, {"name": "Boom", "description": "extra keys are fine"})).status == 400
+    assert (await api.post(HUBS, {"name": "Fine", "description": ""})).status == 200
+
+
+async def test_times_limits_an_override_then_the_mock_answers(api: Api) -> None:
+    down = {"status": 503, "errors": [{"code": 104, "description": "Down. (code: PRT000104)"}]}
+    await add(api, {"id": "twice", "method": "GET", "path": f"{HUBS}/{HUB_A}", "times": 2,
+                    "response": {"status": 503, "headers": {"Retry-After": "5"}, "body": down}})
+    assert [(await api.get(f"{HUBS}/{HUB_A}")).status for _ in range(3)] == [503, 503, 200]
+    [state] = (await api.get(OVERRIDES, token=None)).json()
+    assert state["state"] == {"served": 2, "remaining": 0}
+
+
+async def test_the_first_matching_override_answers(api: Api) -> None:
+    await add(api, [{"method": "GET", "path": f"{HUBS}/*", "times": 1, "response": {"merge": {"statusId": 2002}}},
+                    {"method": "GET", "path": f"{HUBS}/{HUB_A}", "response": {"merge": {"name": "Second"}}}])
+    first, second = [(await api.get(f"{HUBS}/{HUB_A}")).json() for _ in range(2)]
+    assert (first["statusId"], first["name"] != "Second") == (2002, True)
+    assert (second["statusId"], second["name"]) == (2000, "Second")
+
+
+async def test_overrides_belong_to_their_session_and_go_with_a_reset(api: Api) -> None:
+    mine = {"X-Mockhub-Session": "mine"}
+    await add(api, {"method": "GET", "path": f"{HUBS}/*", "response": {"merge": {"statusId": 2002}}}, headers=mine)
+    assert (await api.get(f"{HUBS}/{HUB_A}", headers=mine)).json()["statusId"] == 2002
+    assert (await api.get(f"{HUBS}/{HUB_A}")).json()["statusId"] == 2000
+    assert (await api.get(OVERRIDES, token=None)).json() == []
+    sessions = {s["name"]: s["overrides"] for s in (await api.get("/__mockhub/sessions", token=None)).json()}
+    assert sessions == {"default": 0, "mine": 1}
+    await api.post("/__mockhub/reset", token=None, headers=mine)
+    assert (await api.get(f"{HUBS}/{HUB_A}", headers=mine)).json()["statusId"] == 2000
+
+
+async def test_overrides_are_listed_and_removed_one_or_all(api: Api) -> None:
+    rule = {"method": "GET", "path": f"{HUBS}/*", "response": {"merge": {"statusId": 2002}}}
+    added = await add(api, [rule, {**rule, "id": "mine"}, rule])
+    assert [a["id"] for a in added] == ["override-1", "mine", "override-2"]
+    assert (await api.delete(f"{OVERRIDES}/mine", token=None)).status == 200
+    assert (await api.delete(f"{OVERRIDES}/mine", token=None)).status == 404
+    assert [o["id"] for o in (await api.get(OVERRIDES, token=None)).json()] == ["override-1", "override-2"]
+    assert (await api.delete(OVERRIDES, token=None)).status == 200
+    assert (await api.get(OVERRIDES, token=None)).json() == []
+    reply = await api.post(OVERRIDES, [{**rule, "id": "a"}, {**rule, "id": "a"}], token=None)
+    assert (reply.status, "already exists" in reply.json()["error"]) == (400, True)
+
+
+@pytest.mark.parametrize(("rule", "message"), [
+    ({"method": "GET", "path": HUBS}, "Property 'response' is required."),
+    ({"method": "GET", "path": HUBS, "response": {"merge": {}, "status": 200}}, "a merge or a whole answer"),
+    ({"method": "GET", "path": HUBS, "response": {}, "colour": 1}, "Property 'colour' is not supported."),
+    ({"method": "DELETE", "path": f"{POINTS}/{HUB_A}", "response": {"status": 204, "body": {}}},
+     "answers 204 without a body"),
+    ({"method": "GET", "path": HUBS, "response": {"status": 429, "body": {"status": 429, "errors": []}}},
+     "Property 'response.headers.Retry-After' is required"),
+    ({"method": "GET", "path": HUBS, "response": {"status": 200}}, "Property 'response.body' is required"),
+])
+async def test_a_bad_override_is_refused_saying_why(api: Api, rule: Any, message: str) -> None:
+    reply = await api.post(OVERRIDES, rule, token=None)
+    assert reply.status == 400
+    assert message in reply.json()["error"]
+
+
+async def test_an_era_override_and_a_lookup_override(api: Api) -> None:
+    await add(api, [
+        {"method": "LOOKUP", "path": POINTS, "body": "ABCDE",
+         "response": {"body": ["00000000-0000-0000-0000-0000000000aa"]}},
+        {"method": "DELETE", "path": f"{POINTS}/*", "response": {"status": 204}},
+    ])
+    looked = await api.request("LOOKUP", POINTS, json_body="ABCDE")
+    assert looked.json() == ["00000000-0000-0000-0000-0000000000aa"]
+    assert (await api.request("LOOKUP", POINTS, json_body="nothing")).status == 404
+    gone = await api.delete(f"{POINTS}/00000000-0000-0000-0000-0000000000bb")
+    assert (gone.status, gone.body) == (204, b"")
+
+
+async def test_start_up_overrides_come_back_after_every_reset(make_api: MakeApi) -> None:
+    api = await make_api(overrides=({"method": "GET", "path": f"{HUBS}/*", "response": {"merge": {"statusId": 2002}}},))
+    assert (await api.get(f"{HUBS}/{HUB_A}")).json()["statusId"] == 2002
+    await api.delete(OVERRIDES, token=None)
+    assert (await api.get(f"{HUBS}/{HUB_A}")).json()["statusId"] == 2000
+    await api.post("/__mockhub/reset", token=None)
+    assert (await api.get(f"{HUBS}/{HUB_A}")).json()["statusId"] == 2002
+
+
+def test_a_bad_start_up_override_stops_the_server_naming_it() -> None:
+    bad = {"method": "GET", "path": HUBS, "response": {"status": 201, "body": {}}}
+    with pytest.raises(ValueError, match=r"override 0: Value '201' of 'response.status' is not valid"):
+        create_app(Settings(overrides=(bad,)))
