@@ -26,6 +26,7 @@ from mockhub.errors import ValidationFailed
 from mockhub.fake import FakeSpec, add_fake_data
 from mockhub.faults import FaultEngine
 from mockhub.fixtures import FixtureLoader, FixtureSource
+from mockhub.journal import JournalLimits
 from mockhub.keys import ACCESS_LOG, ADMIN_CONTRACT, CONTRACT, CONTROL, CORS, SESSIONS, SETTINGS
 from mockhub.middleware import core_middleware
 from mockhub.override_check import OverrideChecker, check_overrides
@@ -103,14 +104,18 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
     app[CONTRACT] = contract
     app[ADMIN_CONTRACT] = admin_contract
     loader = FixtureLoader(contract)
-    faults = startup_rules(settings.faults, lambda rule: check_fault_rules(admin_contract, [rule]), FaultEngine(),
-                           "fault rule")
+    faults = startup_rules(settings.faults, lambda rule: check_fault_rules(admin_contract, [rule]),
+                           FaultEngine(max_rules=len(settings.faults)), "fault rule")
     checker = OverrideChecker(contract)
     overrides = startup_rules(settings.overrides, lambda one: check_overrides(admin_contract, checker, [one], False),
                               OverrideEngine(), "override")
-    app[SESSIONS] = sessions = Sessions(startup_store(settings, loader), settings.journal_size, faults,
-                                        max_sessions=settings.max_sessions, idle_seconds=settings.session_idle_seconds,
-                                        startup_overrides=overrides)
+    journal = JournalLimits(settings.journal_size, settings.journal_headers, settings.journal_header_bytes,
+                            settings.journal_body_bytes, settings.journal_total_bytes)
+    app[SESSIONS] = sessions = Sessions(startup_store(settings, loader), journal, faults,
+                                        max_sessions=settings.max_sessions,
+                                        idle_seconds=settings.session_idle_seconds,
+                                        busy_seconds=settings.session_busy_seconds,
+                                        max_fault_rules=settings.max_fault_rules, startup_overrides=overrides)
     app[CONTROL] = Control(sessions, loader, admin_contract, checker)
     for document, handlers in ((contract, HANDLERS), (admin_contract, admin.HANDLERS)):
         for op, handle in endpoints(document, handlers):

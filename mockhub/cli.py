@@ -76,10 +76,22 @@ SERVE_OPTIONS = (
     Option("--cors-origin", "allow only this browser origin (repeatable; default: any origin, echoed)", str, (),
            "list", "ORIGIN"),
     Option("--journal-size", "how many requests each session's journal keeps (default 1000)", _positive, 1000),
+    Option("--journal-headers", "headers a journal entry keeps; the rest are cut (default 64)", _positive, 64),
+    Option("--journal-header-bytes", "characters a journal entry keeps of each header value (default 1024)",
+           _positive, 1024),
+    Option("--journal-body-bytes", "bytes a journal entry keeps of the body (default 65536)", _positive, 65536),
+    Option("--journal-total-bytes", "bytes all sessions' journals hold together; past it the oldest entries go "
+           "first (default 67108864)", _positive, 64 * 1024 * 1024),
     Option("--max-sessions", "most sessions (X-Mockhub-Session) at once, the default one included; the least "
            "recently used is dropped (default 100)", _positive, 100),
     Option("--session-idle", "seconds after which an unused session is dropped (default 3600)", float, 3600.0,
            metavar="SECONDS"),
+    Option("--session-busy", "a session used this many seconds ago or less is never dropped to make room; a new "
+           "session is refused with 503 instead (default 60)", float, 60.0, metavar="SECONDS"),
+    Option("--max-fault-rules", "most fault rules one session holds (default 100)", _positive, 100),
+    Option("--max-json-depth", "deepest nesting of arrays and objects a request body may have (default 64)",
+           _positive, 64),
+    Option("--max-body-bytes", "largest request body; larger is 413 (default 1048576)", _positive, 1024 * 1024),
     Option("--admin-token", "require the header X-Mockhub-Admin-Token with this value on every /__mockhub/ "
            "call but health", metavar="TOKEN"),
     Option("--quiet", "no access log line per request", None, False, "flag"),
@@ -262,7 +274,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
                     empty=args.empty, fake=args.fake, clock=args.clock, faults=read_rules(args.faults),
                     overrides=read_rules(args.overrides, "overrides"),
                     cors_origins=listed("cors_origin"), journal_size=args.journal_size,
+                    journal_headers=args.journal_headers, journal_header_bytes=args.journal_header_bytes,
+                    journal_body_bytes=args.journal_body_bytes, journal_total_bytes=args.journal_total_bytes,
                     max_sessions=args.max_sessions, session_idle_seconds=args.session_idle,
+                    session_busy_seconds=args.session_busy, max_fault_rules=args.max_fault_rules,
+                    max_json_depth=args.max_json_depth, max_body_bytes=args.max_body_bytes,
                     admin_token=args.admin_token,
                     access_log=not args.quiet)
 

@@ -291,8 +291,9 @@ class Operation:
             raise ValidationFailed(problems=tuple(problems))
         return values
 
-    def parse_body(self, raw: bytes, content_type: str | None) -> Any:
-        """Parse and check the JSON body, listing every problem (only parse it when the handler checks it)."""
+    def parse_body(self, raw: bytes, content_type: str | None, max_depth: int = jsonio.MAX_DEPTH) -> Any:
+        """Parse and check the JSON body, listing every problem (only parse it when the handler checks it);
+        arrays and objects nested deeper than ``max_depth`` are refused."""
         if self.body_validator is None:
             return None
         if not raw.strip():
@@ -302,7 +303,7 @@ class Operation:
         if content_type and not _is_json_type(content_type):
             raise UnsupportedMediaType(f"Content-Type '{shown(content_type)}' is not supported; send application/json.")
         try:
-            body = jsonio.loads(raw)
+            body = jsonio.loads(raw, max_depth)
         except jsonio.JsonError as exc:
             raise MalformedJson(f"The request body is not valid JSON: {exc}.") from None
         if not self.body_checked_by_handler:

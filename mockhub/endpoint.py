@@ -17,7 +17,7 @@ from aiohttp import web
 from mockhub.contracts import Contract, Operation, QueryParam, operations_of
 from mockhub.control import Control
 from mockhub.errors import ValidationFailed
-from mockhub.keys import CONTRACT, CONTROL, SESSION
+from mockhub.keys import CONTRACT, CONTROL, SESSION, SETTINGS
 from mockhub.sessions import Session
 from mockhub.store import Store
 
@@ -102,11 +102,23 @@ def endpoint(op: Operation, handler: Handler) -> RequestHandler:
     has_body = op.body_validator is not None
 
     async def handle(request: web.Request) -> web.StreamResponse:
+        # Read the body first: from here on nothing awaits, so the request is authenticated against,
+        # checked against and applied to one state, never to one a reset or PUT /__mockhub/state replaced
+        # while the body was arriving.
+        raw, unread = b"", None
+        if has_body:
+            try:
+                raw = await request.read()
+            except web.HTTPRequestEntityTooLarge as exc:  # answered after a 401, which comes first
+                unread = exc
         session = request[SESSION]
         tenant_id = session.store.tenants.authenticate(request.headers.get("Authorization")) if secured else ""
+        if unread is not None:
+            raise unread
         path = op.parse_path(request.match_info) if has_path else {}
         query = op.parse_query(request.query) if has_query else {}
-        body = op.parse_body(await request.read(), request.headers.get("Content-Type")) if has_body else None
+        body = (op.parse_body(raw, request.headers.get("Content-Type"), request.app[SETTINGS].max_json_depth)
+                if has_body else None)
         return handler(Call(request, session, tenant_id, path, query, body))
 
     handle.__name__ = op.operation_id

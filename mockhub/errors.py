@@ -164,6 +164,16 @@ class UnsupportedMediaType(ApiError):
     status, code = 415, 300
 
 
+class TooManySessions(ApiError):
+    """503 (PRT000104 "not available"): every session slot is held by a session in recent use."""
+
+    status, code = 503, 104
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 class InternalError(ApiError):
     status, code, message = 500, 100, "The mock had an internal error; see the server log."
 

@@ -9,16 +9,17 @@ a flaky test can be replayed.
 
 from __future__ import annotations
 
+import heapq
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mockhub.errors import ApiError, Problem, ValidationFailed
 from mockhub.jsonio import small_integer
-from mockhub.matching import Matcher, RequestFacts
+from mockhub.matching import Matcher, RequestFacts, is_glob
 from mockhub.randomness import SeededRandom
 from mockhub.ruleids import RuleIds
 
@@ -34,6 +35,9 @@ DEFAULT_RETRY_AFTER = 1
 FAULT_HEADER = "X-Mockhub-Fault"
 DELAY_HEADER = "X-Mockhub-Delay"
 MAX_DELAY_MS = 60_000
+MAX_GLOB_LENGTH = 256
+"""Longest glob ``path`` of a rule: a long one costs milliseconds to compile and to match."""
+DEFAULT_MAX_RULES = 100
 
 
 class InjectedFault(ApiError):
@@ -109,6 +113,11 @@ class FaultRule:
         if not effects and not value.get("delay_ms"):
             raise ValidationFailed(problems=(Problem(
                 301, "A rule needs an effect: status, fault, sequence, rate_limit or delay_ms."),))
+        path = value.get("path")
+        if path is not None and len(path) > MAX_GLOB_LENGTH and is_glob(path):
+            raise ValidationFailed(problems=(Problem(206, (
+                f"A path pattern (with *, ? or [) has at most {MAX_GLOB_LENGTH} characters; "
+                f"this one has {len(path)}."),),))
         limit = value.get("rate_limit")
         return cls(
             id=rule_id,
@@ -160,9 +169,10 @@ class Decision:
 
 @dataclass
 class _Active:
-    """A rule with its counters."""
+    """A rule with its counters and its place in the order rules apply."""
 
     rule: FaultRule
+    order: int = 0
     matched: int = 0
     fired: int = 0
     window: deque[float] = field(default_factory=deque)
@@ -182,12 +192,40 @@ class _Active:
 
 
 class FaultEngine:
-    """The fault rules of one session, applied in the order they were added."""
+    """The fault rules of one session (at most ``max_rules``), applied in the order they were added.
 
-    def __init__(self, rules: Iterable[FaultRule] = (), monotonic: Callable[[], float] = time.monotonic) -> None:
-        self._rules = [_Active(rule) for rule in rules]
+    Rules for one exact path are indexed by it, so a request only looks at the rules that
+    name its path and the ones with a glob or no path: the cost does not grow with the
+    number of exact-path rules for other paths.
+    """
+
+    def __init__(self, rules: Iterable[FaultRule] = (), monotonic: Callable[[], float] = time.monotonic,
+                 max_rules: int = DEFAULT_MAX_RULES) -> None:
+        self._rules = [_Active(rule, order) for order, rule in enumerate(rules)]
         self._monotonic = monotonic
+        self._max_rules = max_rules
         self._ids = RuleIds("rule", len(self._rules) + 1)
+        self._index()
+
+    def _index(self) -> None:
+        self._by_path: dict[str, list[_Active]] = {}
+        self._general: list[_Active] = []
+        for active in self._rules:
+            matcher = active.rule.matcher
+            if matcher.path is None or matcher.glob:
+                self._general.append(active)
+            else:
+                self._by_path.setdefault(matcher.path, []).append(active)
+
+    def _candidates(self, path: str) -> Iterable[_Active]:
+        """The rules that may match ``path``, in the order they were added."""
+        exact = self._by_path.get(path)
+        if exact is None:
+            return self._general
+        if not self._general:
+            return exact
+        merged: Iterator[_Active] = heapq.merge(exact, self._general, key=lambda a: a.order)
+        return merged
 
     def __bool__(self) -> bool:
         return bool(self._rules)
@@ -203,19 +241,28 @@ class FaultEngine:
 
     def add(self, values: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Add rules from (schema-checked) JSON, all or none; returns them with ids and counters."""
+        if len(self._rules) + len(values) > self._max_rules:
+            raise ValidationFailed(problems=(Problem(206, (
+                f"A session holds at most {self._max_rules} fault rules (--max-fault-rules); it has "
+                f"{len(self._rules)} and {len(values)} more were sent. Remove some first."),),))
         rules = [FaultRule.from_json(value, "") for value in values]  # every rule valid before ids are taken
         ids = self._ids.assign(values, (a.rule.id for a in self._rules), "rule")
-        added = [_Active(replace(rule, id=rule_id)) for rule, rule_id in zip(rules, ids, strict=True)]
+        first = self._rules[-1].order + 1 if self._rules else 0
+        added = [_Active(replace(rule, id=rule_id), first + n)
+                 for n, (rule, rule_id) in enumerate(zip(rules, ids, strict=True))]
         self._rules.extend(added)
+        self._index()
         return [a.to_json() for a in added]
 
     def remove(self, rule_id: str) -> bool:
         before = len(self._rules)
         self._rules = [a for a in self._rules if a.rule.id != rule_id]
+        self._index()
         return len(self._rules) != before
 
     def clear(self) -> None:
         self._rules.clear()
+        self._index()
 
     def to_json(self) -> list[dict[str, Any]]:
         return [a.to_json() for a in self._rules]
@@ -227,7 +274,7 @@ class FaultEngine:
         connection fault) decides the answer.
         """
         decision: Decision | None = None
-        for active in self._rules:
+        for active in self._candidates(request.path):
             rule = active.rule
             if active.expired or not rule.matcher.matches(request):
                 continue

@@ -14,8 +14,29 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 
+MAX_DEPTH = 64
+"""Deepest nesting of arrays and objects a document may have (``--max-json-depth``)."""
+
+
 class JsonError(ValueError):
     """The bytes are not one strict JSON document."""
+
+
+def depth_within(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests arrays and objects at most ``limit`` deep (a scalar is depth 0).
+
+    Checked on every stored value so that rendering it (orjson stops at 255, the standard
+    library at the recursion limit) can never fail later.
+    """
+    level: list[Any] = [value] if isinstance(value, dict | list) else []
+    for _ in range(limit):
+        if not level:
+            return True
+        inner: list[Any] = []
+        for item in level:
+            inner.extend(v for v in (item.values() if isinstance(item, dict) else item) if isinstance(v, dict | list))
+        level = inner
+    return not level
 
 
 def small_integer(text: str, digits: int = 6) -> int | None:
@@ -56,8 +77,9 @@ _DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
-def loads(raw: bytes | str) -> Any:
-    """Parse strict JSON (no NaN/Infinity, no key twice in an object), raising :class:`JsonError` on any problem."""
+def loads(raw: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
+    """Parse strict JSON (no NaN/Infinity, no key twice in an object, at most ``max_depth`` levels of arrays
+    and objects), raising :class:`JsonError` on any problem."""
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError as exc:
@@ -68,7 +90,10 @@ def loads(raw: bytes | str) -> Any:
         at = "" if exc.msg.endswith(" at") else " at"  # "Unterminated string starting at" has its own
         raise JsonError(f"{exc.msg}{at} line {exc.lineno} column {exc.colno}") from None
     except RecursionError:
-        raise JsonError("the document is nested too deeply") from None
+        raise JsonError(f"the document nests arrays and objects deeper than {max_depth} levels") from None
+    nested = isinstance(value, dict | list) and text.count("[") + text.count("{") > max_depth
+    if nested and not depth_within(value, max_depth):
+        raise JsonError(f"the document nests arrays and objects deeper than {max_depth} levels") from None
     if _SURROGATE_ESCAPE.search(text) is not None:  # rare: an escaped UTF-16 surrogate, maybe a lone one
         try:
             _ENCODER.encode(value).encode("utf-8")

@@ -3,22 +3,25 @@
 ``X-Mockhub-Session: NAME`` (or the ``mockhub_session`` cookie, which a browser app sets
 once) selects a session; no header means the default session, which is just a session.
 Each starts as a copy of the start-up state, so every session starts identical. They are
-bounded: at most ``max_sessions`` (the least recently used is evicted) and none idle
-longer than ``idle_seconds``; the default session is never evicted.
+bounded: at most ``max_sessions`` and none idle longer than ``idle_seconds``. To make room
+for a new one the least recently used is evicted, but never one used within the last
+``busy_seconds``: then the new session is refused (503) rather than another client's data
+lost mid-test. The default session is never evicted.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from mockhub.errors import Problem, ValidationFailed
-from mockhub.faults import FaultEngine, FaultRule
-from mockhub.journal import Journal
+from mockhub.errors import Problem, TooManySessions, ValidationFailed
+from mockhub.faults import DEFAULT_MAX_RULES, FaultEngine, FaultRule
+from mockhub.journal import Journal, JournalBudget, JournalLimits
 from mockhub.overrides import Override, OverrideEngine
 from mockhub.store import Store
 
@@ -59,15 +62,20 @@ class Session:
 class Sessions:
     """Every session of a server, each started from the same start-up state."""
 
-    def __init__(self, startup: Store, journal_size: int, startup_faults: tuple[FaultRule, ...] = (), *,
-                 max_sessions: int = 100, idle_seconds: float = 3600.0,
+    def __init__(self, startup: Store, journal: JournalLimits | None = None,
+                 startup_faults: tuple[FaultRule, ...] = (), *, max_sessions: int = 100,
+                 idle_seconds: float = 3600.0, busy_seconds: float = 60.0, max_fault_rules: int = DEFAULT_MAX_RULES,
                  monotonic: Callable[[], float] = time.monotonic, startup_overrides: tuple[Override, ...] = ()) -> None:
         self._startup = startup
         self._startup_faults = startup_faults
         self._startup_overrides = startup_overrides
-        self._journal_size = journal_size
+        self._journal = journal or JournalLimits()
+        self.journal_budget = JournalBudget(self._journal.total_bytes)
+        """The bytes every session's journal draws on."""
         self._max = max(max_sessions, 2)  # the default and at least one named session
         self._idle = idle_seconds
+        self._busy = busy_seconds
+        self._max_rules = max_fault_rules
         self._monotonic = monotonic
         self._named: OrderedDict[str, Session] = OrderedDict()
         """Sessions other than the default, least recently used first."""
@@ -89,9 +97,10 @@ class Sessions:
             self._sweep(now)
         session = self._named.get(name)
         if session is None:
-            session = self._named[name] = self._new(check_name(name))
-            while len(self._named) >= self._max:  # the default session counts towards the maximum
-                self._evict(next(iter(self._named.values())), "the most sessions are in use")
+            check_name(name)
+            if len(self._named) + 1 >= self._max:  # the default session counts towards the maximum
+                self._make_room(now)
+            session = self._named[name] = self._new(name)
         else:
             self._named.move_to_end(name)
         session.last_used = now
@@ -101,13 +110,17 @@ class Sessions:
         """Forget a named session; the default one cannot be dropped (reset it instead)."""
         if name == DEFAULT_SESSION:
             raise ValidationFailed(problems=(Problem(206, "The default session cannot be dropped; reset it."),))
-        return self._named.pop(name, None) is not None
+        session = self._named.pop(name, None)
+        if session is None:
+            return False
+        session.journal.clear()
+        return True
 
     def reset(self, session: Session) -> None:
         """Back to the start-up state: data, random sequence, clock, fault rules, overrides and their counters;
         an empty journal."""
         session.store = self._startup.copy()
-        session.faults = FaultEngine(self._startup_faults)
+        session.faults = self._faults()
         session.overrides = OverrideEngine(self._startup_overrides)
         session.journal.clear()
 
@@ -120,8 +133,22 @@ class Sessions:
                 for s in (self.default, *self._named.values())]
 
     def _new(self, name: str) -> Session:
-        return Session(name, self._startup.copy(), FaultEngine(self._startup_faults),
-                       OverrideEngine(self._startup_overrides), Journal(self._journal_size, name), self._monotonic())
+        return Session(name, self._startup.copy(), self._faults(), OverrideEngine(self._startup_overrides),
+                       Journal(self._journal, self.journal_budget, name), self._monotonic())
+
+    def _faults(self) -> FaultEngine:
+        return FaultEngine(self._startup_faults, max_rules=max(self._max_rules, len(self._startup_faults)))
+
+    def _make_room(self, now: float) -> None:
+        """Evict the least recently used session, unless even it was used within ``busy_seconds``: then 503."""
+        oldest = next(iter(self._named.values()))
+        quiet = now - oldest.last_used
+        if quiet < self._busy:
+            raise TooManySessions(
+                f"All {self._max} sessions (--max-sessions) are in use, each within the last {self._busy:g} s "
+                f"(--session-busy); drop one (DELETE /__mockhub/sessions/NAME) or retry later.",
+                retry_after=max(1, math.ceil(self._busy - quiet)))
+        self._evict(oldest, "the most sessions are in use")
 
     def _sweep(self, now: float) -> None:
         self._next_sweep = now + self._sweep_every
@@ -132,5 +159,6 @@ class Sessions:
 
     def _evict(self, session: Session, why: str) -> None:
         del self._named[session.name]
+        session.journal.clear()
         log.info("session '%s' evicted: %s (at most %d sessions, %g s idle)", session.name, why, self._max,
                  self._idle)

@@ -34,11 +34,25 @@ class Settings:
     overrides: tuple[Mapping[str, Any], ...] = ()
     """Overrides in force from start-up (and after every reset), checked against the contract."""
     journal_size: int = 1000
-    """How many requests the journal keeps (the oldest go first)."""
+    """How many requests each session's journal keeps (the oldest go first)."""
+    journal_headers: int = 64
+    """Headers a journal entry keeps; the rest are cut (and the entry says so)."""
+    journal_header_bytes: int = 1024
+    """Characters a journal entry keeps of each header value."""
+    journal_body_bytes: int = 64 * 1024
+    """Bytes a journal entry keeps of the request body."""
+    journal_total_bytes: int = 64 * 1024 * 1024
+    """Bytes every session's journal together may hold; past it the oldest entries of any session go first."""
     max_sessions: int = 100
     """Most sessions at once, the default one included (at least 2); the least recently used goes first."""
     session_idle_seconds: float = 3600.0
     """A named session unused this long is dropped."""
+    session_busy_seconds: float = 60.0
+    """A session used this recently is never evicted to make room; a new session is refused (503) instead."""
+    max_fault_rules: int = 100
+    """Most fault rules one session holds; more are refused (400)."""
+    max_json_depth: int = 64
+    """Deepest nesting of arrays and objects a request body may have; deeper is refused (400)."""
     admin_token: str | None = None
     """When set, every /__mockhub/ call but health needs ``X-Mockhub-Admin-Token: <it>``."""
     max_body_bytes: int = 1024 * 1024

@@ -7,7 +7,7 @@ import json
 from openapi_spec_validator import OpenAPIV32SpecValidator, validate
 
 from mockhub.resources import contract_path
-from tests.conftest import HUB_A, Api
+from tests.conftest import HUB_A, Api, MakeApi
 
 
 async def test_health(api: Api) -> None:
@@ -73,3 +73,39 @@ async def test_the_journal_is_bounded_and_can_be_cleared(make_api: object) -> No
 async def test_admin_requests_are_not_journaled(api: Api) -> None:
     await api.get("/__mockhub/health")
     assert (await api.get("/__mockhub/requests")).json() == []
+
+
+async def test_a_journal_entry_is_cut_to_the_limits_and_says_so(make_api: MakeApi) -> None:
+    api = await make_api(journal_headers=20, journal_header_bytes=100, journal_body_bytes=50)
+    many = {f"X-Extra-{i}": "v" * 500 for i in range(40)}
+    await api.post("/api/v1/hubs", {"name": "Cut", "description": "d" * 200}, headers=many)
+    await api.get("/api/v1/hubs")
+    cut, whole = (await api.get("/__mockhub/requests")).json()
+    assert cut["cut"] == ["headers", "body"]
+    assert len(cut["headers"]) == 20
+    assert max(len(value) for value in cut["headers"].values()) == 100
+    assert len(cut["body"]) == 50
+    assert whole["cut"] == []
+    assert whole["headers"]["Authorization"] == "Bearer mock****"
+
+
+async def test_all_journals_share_a_byte_budget_and_the_oldest_entries_go_first(make_api: MakeApi) -> None:
+    api = await make_api(journal_total_bytes=20_000, journal_body_bytes=4096)
+    body = {"name": "x" * 2000, "description": ""}
+    for session in ("a", "b"):
+        for _ in range(4):
+            await api.post("/api/v1/hubs", body, headers={"X-Mockhub-Session": session})
+    kept = {}
+    for session in ("a", "b"):
+        reply = await api.get("/__mockhub/requests", headers={"X-Mockhub-Session": session})
+        kept[session] = [e["seq"] for e in reply.json()]
+    total = sum(len(seqs) for seqs in kept.values())
+    assert 0 < total < 8
+    assert kept["b"] == [1, 2, 3, 4]  # the newest are kept, from whichever session
+    assert kept["a"] == list(range(4 - len(kept["a"]) + 1, 5))
+    # a dropped session's entries free their bytes: a new session's requests are all kept again
+    await api.delete("/__mockhub/sessions/b")
+    for _ in range(4):
+        await api.post("/api/v1/hubs", body, headers={"X-Mockhub-Session": "c"})
+    reply = await api.get("/__mockhub/requests", headers={"X-Mockhub-Session": "c"})
+    assert [e["seq"] for e in reply.json()] == [1, 2, 3, 4]

@@ -121,3 +121,33 @@ def test_serve_applies_a_faults_file(tmp_path: Path) -> None:
 ])
 def test_a_bad_faults_file_stops_start_up_naming_the_file(tmp_path: Path, content: str, expected: str) -> None:
     assert_refused(tmp_path, "--faults", content, expected)
+
+
+LIMITS = {
+    "--journal-size": ("journal_size", "7"),
+    "--journal-headers": ("journal_headers", "8"),
+    "--journal-header-bytes": ("journal_header_bytes", "9"),
+    "--journal-body-bytes": ("journal_body_bytes", "10"),
+    "--journal-total-bytes": ("journal_total_bytes", "11"),
+    "--max-sessions": ("max_sessions", "12"),
+    "--session-busy": ("session_busy_seconds", "13"),
+    "--session-idle": ("session_idle_seconds", "14"),
+    "--max-fault-rules": ("max_fault_rules", "15"),
+    "--max-json-depth": ("max_json_depth", "16"),
+    "--max-body-bytes": ("max_body_bytes", "17"),
+}
+
+
+def test_every_limit_is_an_option_an_environment_variable_and_in_the_readme() -> None:
+    from mockhub.cli import build_parser, settings_from
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    environ = {"MOCKHUB_" + flag[2:].replace("-", "_").upper(): value for flag, (_, value) in LIMITS.items()}
+    from_env = settings_from(build_parser(environ).parse_args(["serve"]))
+    flags = [part for flag, (_, value) in LIMITS.items() for part in (flag, str(int(value) + 100))]
+    from_flags = settings_from(build_parser(environ).parse_args(["serve", *flags]))
+    for flag, (field, value) in LIMITS.items():
+        assert getattr(from_env, field) == float(value), flag
+        assert getattr(from_flags, field) == float(value) + 100, flag
+        env = "MOCKHUB_" + flag[2:].replace("-", "_").upper()
+        assert f"| `{flag}` (`{env}`) |" in readme, flag

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from mockhub.pytest_plugin import Mockhub
-from tests.conftest import HUB_A, Api
+from tests.conftest import HUB_A, TENANT_A, Api
 
 HUBS = "/api/v1/hubs"
 POINTS = "/rest/v1/service/integration_points"
@@ -133,3 +133,59 @@ def test_load_is_all_or_nothing_and_copies_what_it_is_given(mockhub: Mockhub) ->
     mockhub.load(data)
     data["hubs"][0]["description"] = "changed later"
     assert mockhub.state()["hubs"][-1]["description"] == "as given"
+
+
+def _without_tenant_a(state: dict[str, Any]) -> dict[str, Any]:
+    hubs = [h for h in state["hubs"] if h["tenantId"] != TENANT_A]
+    kept = {h["hubId"] for h in hubs}
+    return {**state, "tenants": [t for t in state["tenants"] if t["tenantId"] != TENANT_A], "hubs": hubs,
+            "integrations": [i for i in state["integrations"] if i["hubId"] in kept]}
+
+
+async def _slow_post(api: Api, path: str, body: dict[str, Any], gate: asyncio.Event) -> int:
+    """POST whose body arrives in two parts, the second once ``gate`` opens."""
+    raw = json.dumps(body).encode()
+
+    async def parts() -> Any:
+        yield raw[:5]
+        await gate.wait()
+        yield raw[5:]
+
+    reply = await api.request("POST", path, data=parts(), headers={"Content-Type": "application/json"})  # type: ignore[arg-type]
+    return reply.status
+
+
+async def test_a_write_never_lands_in_the_state_that_replaced_its_own(api: Api) -> None:
+    state = (await api.get("/__mockhub/state", token=None)).json()
+    gate = asyncio.Event()
+    post = asyncio.create_task(_slow_post(api, HUBS, {"name": "Late", "description": ""}, gate))
+    await asyncio.sleep(0.1)  # the request line and headers arrive; the body waits on the gate
+    assert (await api.put("/__mockhub/state", _without_tenant_a(state), token=None)).status == 200
+    gate.set()
+    assert await post == 401  # tenant A's token belongs to no tenant of the state now in force
+    dump = (await api.get("/__mockhub/state", token=None)).json()
+    assert all(h["tenantId"] != TENANT_A for h in dump["hubs"])
+    assert (await api.put("/__mockhub/state", dump, token=None)).status == 200
+
+
+async def test_writes_racing_resets_and_state_replacements_always_leave_a_dump_that_loads(api: Api) -> None:
+    state = (await api.get("/__mockhub/state", token=None)).json()
+    smaller = _without_tenant_a(state)
+    for round_ in range(8):
+        gate = asyncio.Event()
+        writes = [asyncio.create_task(_slow_post(api, HUBS, {"name": f"H{round_}-{i}", "description": ""}, gate))
+                  for i in range(6)]
+        writes += [asyncio.create_task(_slow_post(api, POINTS, {"code": f"P{round_}-{i}", "type": "im"}, gate))
+                   for i in range(3)]
+        writes += [asyncio.create_task(_slow_post(api, f"/api/v1/integrations/hubs/{HUB_A}", {
+            "name": f"I{round_}-{i}", "channelId": "WebChat", "configuration": {"allowedOrigins": ["*"]}}, gate))
+            for i in range(3)]
+        await asyncio.sleep(0.05)
+        control = [api.post("/__mockhub/reset", token=None),
+                   api.put("/__mockhub/state", smaller if round_ % 2 else state, token=None)]
+        assert {r.status for r in await asyncio.gather(*control)} == {200}
+        gate.set()
+        assert set(await asyncio.gather(*writes)) <= {200, 401, 403, 404}
+        dump = (await api.get("/__mockhub/state", token=None)).json()
+        assert (await api.put("/__mockhub/state", dump, token=None)).status == 200, round_
+        assert (await api.get("/__mockhub/state", token=None)).json() == dump

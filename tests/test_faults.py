@@ -324,3 +324,32 @@ async def test_fault_rules_match_query_headers_and_json_body(api: Api) -> None:
     assert (await api.post(HUBS, {"name": "Quick", "description": ""})).status == 200
     listed = (await api.get("/__mockhub/faults", token=None)).json()
     assert listed[2]["body"] == {"name": "Slow"} and listed[0]["query"] == {"pageSize": "5"}
+
+
+async def test_a_session_holds_at_most_max_fault_rules(make_api: MakeApi) -> None:
+    api = await make_api(max_fault_rules=3)
+    await add_fault(api, [{"status": 503, "path": f"/api/v1/hubs/{i}"} for i in range(2)])
+    refused = await api.post("/__mockhub/faults", [{"status": 503}, {"status": 408}], token=None)
+    assert refused.status == 400
+    assert "at most 3 fault rules (--max-fault-rules)" in refused.json()["error"]
+    assert len((await api.get("/__mockhub/faults", token=None)).json()) == 2  # all or nothing
+    await add_fault(api, {"status": 408})
+
+
+async def test_a_long_glob_is_refused_but_a_long_exact_path_is_not(api: Api) -> None:
+    refused = await api.post("/__mockhub/faults", {"status": 503, "path": "/" + "*a" * 200}, token=None)
+    assert refused.status == 400
+    assert "at most 256 characters" in refused.json()["error"]
+    await add_fault(api, {"status": 503, "path": "/" + "a" * 1000})
+
+
+async def test_exact_path_glob_and_pathless_rules_apply_in_the_order_added(api: Api) -> None:
+    await add_fault(api, [
+        {"path": f"{HUBS}/*", "status": 408, "times": 1},
+        {"path": f"{HUBS}/{HUB_A}", "status": 500, "times": 1},
+        {"status": 503, "times": 1},
+        {"path": f"{HUBS}/{HUB_A}", "status": 429, "times": 1},
+        *({"path": f"{HUBS}/other-{i}", "status": 500} for i in range(50)),
+    ])
+    assert await statuses(api, 5, f"{HUBS}/{HUB_A}") == [408, 500, 503, 429, 200]
+    assert await statuses(api, 1) == [200]

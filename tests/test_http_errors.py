@@ -84,3 +84,25 @@ async def test_a_wrong_method_and_a_usage_limit_have_distinct_codes(api: Api) ->
 async def test_an_unknown_method_is_answered_not_dropped(api: Api) -> None:
     reply = await api.request("PURGE", "/api/v1/hubs")
     assert reply.status == 405
+
+
+async def test_a_value_nested_past_the_depth_limit_is_refused_and_never_stored(api: Api) -> None:
+    # 974 deep was once stored in opts.roles, after which every list of points answered 500
+    point = b'{"code": "deep", "type": "public", "opts": {"roles": ' + b"[" * 972 + b"]" * 972 + b"}}"
+    era = await api.request("POST", "/rest/v1/service/integration_points", token=None, data=point,
+                            headers={"Content-Type": "application/json"})
+    assert era.status == 400
+    assert "deeper than 64 levels" in era.json()["error_message"]
+    portal = await api.request("POST", "/api/v1/hubs", token=None, data=b"[" * 65 + b"]" * 65, headers=AUTH)
+    assert portal.status == 400
+    assert "deeper than 64 levels" in portal.json()["errors"][0]["description"]
+    assert (await api.get("/rest/v1/service/integration_points", token=None)).status == 200
+    assert (await api.get("/__mockhub/state", token=None)).status == 200
+
+
+async def test_the_depth_limit_is_an_option(make_api: MakeApi) -> None:
+    api = await make_api(max_json_depth=3)
+    point = {"code": "deep", "type": "public", "opts": {"roles": [[1]]}}
+    assert (await api.post("/rest/v1/service/integration_points", point, token=None)).status == 400
+    point["opts"] = {"roles": [1]}
+    assert (await api.post("/rest/v1/service/integration_points", point, token=None)).status == 200

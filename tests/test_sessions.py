@@ -102,7 +102,7 @@ async def test_sessions_are_listed_and_dropped(api: Api) -> None:
 
 async def test_the_least_recently_used_session_is_evicted_and_logged(make_api: MakeApi,
                                                                       caplog: pytest.LogCaptureFixture) -> None:
-    api = await make_api(max_sessions=3)  # the default and two named ones
+    api = await make_api(max_sessions=3, session_busy_seconds=0)  # the default and two named ones
     caplog.set_level(logging.INFO, logger="mockhub")
     await api.post(HUBS, {"name": "Old", "description": ""}, headers=named("old"))
     await api.post(HUBS, {"name": "Kept", "description": ""}, headers=named("kept"))
@@ -113,6 +113,35 @@ async def test_the_least_recently_used_session_is_evicted_and_logged(make_api: M
     assert "session 'kept' evicted: the most sessions are in use" in caplog.text
     assert await total(api, **named("old")) == 4
     assert await total(api, **named("kept")) == 3  # started afresh
+
+
+async def test_a_flood_of_new_sessions_cannot_evict_one_in_use(make_api: MakeApi) -> None:
+    api = await make_api(max_sessions=3)  # the default, the victim and one more
+    await api.post(HUBS, {"name": "Mine", "description": ""}, headers=named("victim"))
+    await api.get(HUBS, headers=named("flood-0"))
+    portal = await api.get(HUBS, headers=named("flood-1"))
+    assert portal.status == 503
+    assert portal.headers["Retry-After"].isdigit()
+    description = portal.json()["errors"][0]["description"]
+    assert "--max-sessions" in description and "(code: PRT000104)" in description
+    era = await api.get("/rest/v1/service/integration_points", headers=named("flood-2"))
+    assert (era.status, era.json()["error_code"]) == (503, 1503)
+    admin = await api.get("/__mockhub/requests", token=None, headers=named("flood-3"))
+    assert admin.status == 503 and "--max-sessions" in admin.json()["error"]
+    assert await total(api, **named("victim")) == 4  # its data is still there
+    names = [s["name"] for s in (await api.get("/__mockhub/sessions", token=None)).json()]
+    assert sorted(names) == ["default", "flood-0", "victim"]
+
+
+async def test_a_session_quiet_for_longer_than_busy_makes_room(make_api: MakeApi) -> None:
+    api = await make_api(max_sessions=3, session_busy_seconds=0.2)
+    await api.get(HUBS, headers=named("first"))
+    await api.get(HUBS, headers=named("second"))
+    assert (await api.get(HUBS, headers=named("third"))).status == 503
+    await asyncio.sleep(0.3)
+    assert (await api.get(HUBS, headers=named("third"))).status == 200
+    names = [s["name"] for s in (await api.get("/__mockhub/sessions", token=None)).json()]
+    assert names == ["default", "second", "third"]
 
 
 async def test_an_idle_session_expires(make_api: MakeApi, caplog: pytest.LogCaptureFixture) -> None:

@@ -14,7 +14,7 @@ from mockhub.accesslog import AccessLog
 from mockhub.clock import Clock
 from mockhub.contracts import Contract
 from mockhub.cors import CorsPolicy
-from mockhub.journal import Journal
+from mockhub.journal import Journal, JournalLimits
 from mockhub.proxy.checking import ExchangeChecker
 from mockhub.proxy.forward import Forwarder
 from mockhub.proxy.recording import Recorder
@@ -45,7 +45,7 @@ class Proxy:
             settings=settings, contract=contract,
             forwarder=Forwarder(settings.target, settings.connect_timeout, settings.read_timeout),
             checker=ExchangeChecker(contract), violations=ViolationLog(settings.max_violations),
-            journal=Journal(settings.journal_size, "proxy"),
+            journal=Journal(JournalLimits(settings.journal_size), session="proxy"),
             recorder=Recorder(contract, settings.seed) if settings.record is not None else None,
             clock=Clock(), cors=CorsPolicy(settings.cors_origins),
             access_log=AccessLog() if settings.access_log else None,
