@@ -13,7 +13,8 @@ from mockhub.store.tenants import TenantStore
 
 
 class Store:
-    """All state of a session. :meth:`copy` is cheap: records are immutable, containers are copied."""
+    """All state of a session. :meth:`copy` costs the same whatever the data: the copies share every
+    container until one changes it (:mod:`mockhub.store.layered`), and records are never changed in place."""
 
     __slots__ = ("ctx", "tenants", "hubs", "integrations", "points")
 

@@ -9,7 +9,7 @@ from typing import Any
 from mockhub.clock import portal_time
 from mockhub.errors import Forbidden, HubNotFound, NameTaken, Problem
 from mockhub.store.context import Context
-from mockhub.store.paging import OrderedIds, Record, paginate
+from mockhub.store.paging import Layered, OrderedIds, Record, paginate
 from mockhub.store.tenants import TenantStore
 
 ACTIVE = 2000
@@ -43,15 +43,17 @@ class HubStore:
 
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
-        self.by_id: dict[str, Record] = {}
+        self.by_id: Layered[str, Record] = Layered()
         self._order: dict[str, OrderedIds[str]] = {}
-        self._names: dict[tuple[str, str], str] = {}
+        """Per tenant (few): copied whole, each tenant's ids copy-on-write."""
+        self._names: Layered[tuple[str, str], str] = Layered()
 
     def copy(self, ctx: Context) -> HubStore:
+        """An independent copy in O(tenants): the copies share what neither has changed."""
         clone = HubStore(ctx)
-        clone.by_id = dict(self.by_id)
+        clone.by_id = self.by_id.copy()
         clone._order = {tenant: ids.copy() for tenant, ids in self._order.items()}
-        clone._names = dict(self._names)
+        clone._names = self._names.copy()
         return clone
 
     def get(self, tenant_id: str, hub_id: str) -> Record:

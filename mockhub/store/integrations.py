@@ -18,7 +18,7 @@ from mockhub.errors import Forbidden, HubNotFound, IntegrationNameTaken, Integra
 from mockhub.randomness import SeededRandom
 from mockhub.store.context import Context
 from mockhub.store.hubs import HubStore
-from mockhub.store.paging import OrderedIds, Record, paginate
+from mockhub.store.paging import Layered, OrderedIds, Record, paginate
 
 ACTIVE = 3000
 IGNORED_UPDATE = "IgnoredConfigUpdate"
@@ -181,23 +181,38 @@ class IntegrationStore:
     (:meth:`remove_hub`), so every stored integration has its hub.
     """
 
-    __slots__ = ("_ctx", "_hubs", "by_id", "_by_tenant", "_by_hub", "_names")
+    __slots__ = ("_ctx", "_hubs", "by_id", "_by_tenant", "_by_hub", "_own_hubs", "_names")
 
     def __init__(self, ctx: Context, hubs: HubStore) -> None:
         self._ctx = ctx
         self._hubs = hubs
-        self.by_id: dict[str, Record] = {}
+        self.by_id: Layered[str, Record] = Layered()
         self._by_tenant: dict[str, OrderedIds[str]] = {}
-        self._by_hub: dict[str, OrderedIds[str]] = {}
-        self._names: dict[tuple[str, str], str] = {}
+        """Per tenant (few): copied whole, each tenant's ids copy-on-write."""
+        self._by_hub: Layered[str, OrderedIds[str]] = Layered()
+        """Per hub (many): shared between copies until a copy changes a hub's (see :meth:`_hub_ids`)."""
+        self._own_hubs: set[str] = set()
+        """Hubs whose ids in ``_by_hub`` this copy alone holds, so may change in place."""
+        self._names: Layered[tuple[str, str], str] = Layered()
 
     def copy(self, ctx: Context, hubs: HubStore) -> IntegrationStore:
+        """An independent copy in O(tenants): the copies share what neither has changed."""
         clone = IntegrationStore(ctx, hubs)
-        clone.by_id = dict(self.by_id)
+        clone.by_id = self.by_id.copy()
         clone._by_tenant = {tenant: ids.copy() for tenant, ids in self._by_tenant.items()}
-        clone._by_hub = {hub: ids.copy() for hub, ids in self._by_hub.items()}
-        clone._names = dict(self._names)
+        clone._by_hub = self._by_hub.copy()
+        self._own_hubs = set()  # both copies now share every hub's ids
+        clone._names = self._names.copy()
         return clone
+
+    def _hub_ids(self, hub_id: str) -> OrderedIds[str]:
+        """The hub's integration ids, to change: this copy's own (copied on its first change)."""
+        ids = self._by_hub.get(hub_id)
+        if ids is None or hub_id not in self._own_hubs:
+            ids = OrderedIds() if ids is None else ids.copy()
+            self._by_hub[hub_id] = ids
+            self._own_hubs.add(hub_id)
+        return ids
 
     def target(self, tenant_id: str, target_id: str) -> tuple[Literal["hub", "integration"], Record]:
         """What ``POST /integrations/hubs/{id}`` names: a hub (create) or an integration (update).
@@ -265,7 +280,7 @@ class IntegrationStore:
         integration_id, hub_id = integration["integrationId"], integration["hubId"]
         self._check_name(hub_id, integration["name"], None)
         self.by_id[integration_id] = integration
-        self._by_hub.setdefault(hub_id, OrderedIds()).add(integration_id)
+        self._hub_ids(hub_id).add(integration_id)
         tenant_id = self._hubs.by_id[hub_id]["tenantId"]
         self._by_tenant.setdefault(tenant_id, OrderedIds()).add(integration_id)
         self._names[(hub_id, integration["name"].casefold())] = integration_id
@@ -304,13 +319,14 @@ class IntegrationStore:
         integration = self.get(tenant_id, integration_id)
         hub_id = integration["hubId"]
         self._forget(integration, self._hubs.by_id[hub_id]["tenantId"])
-        self._by_hub[hub_id].remove(integration["integrationId"])
+        self._hub_ids(hub_id).remove(integration["integrationId"])
         self._ctx.clock.tick()
         return integration
 
     def remove_hub(self, hub: Record) -> None:
         """Remove every integration of a deleted hub (api-docs 002: deleting a hub deletes its integrations)."""
         ids = self._by_hub.pop(hub["hubId"], None)
+        self._own_hubs.discard(hub["hubId"])
         for integration_id in ids or ():
             self._forget(self.by_id[integration_id], hub["tenantId"])
 

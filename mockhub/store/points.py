@@ -18,7 +18,7 @@ from mockhub.clock import era_time
 from mockhub.contracts import shown
 from mockhub.errors import LookupFailed, PointCodeTaken, PointIdTaken, PointNotFound, Problem, ValidationFailed
 from mockhub.store.context import Context
-from mockhub.store.paging import OrderedIds, Record
+from mockhub.store.paging import Layered, OrderedIds, Record
 
 TEXT_FIELDS = ("token_remote", "token_remote2", "url", "recv_svcscriptcode", "recv_svcscriptcode_ws",
                "send_svcscriptcode", "send_svcscriptcode_ws")
@@ -184,23 +184,24 @@ class PointStore:
 
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
-        self.by_id: dict[str, Record] = {}
+        self.by_id: Layered[str, Record] = Layered()
         self._order: OrderedIds[str] = OrderedIds()
-        self._codes: dict[str, str] = {}
-        self._tokens: dict[str, str] = {}
+        self._codes: Layered[str, str] = Layered()
+        self._tokens: Layered[str, str] = Layered()
 
     def copy(self, ctx: Context) -> PointStore:
+        """An independent copy in O(1): the copies share what neither has changed."""
         clone = PointStore(ctx)
-        clone.by_id = dict(self.by_id)
+        clone.by_id = self.by_id.copy()
         clone._order = self._order.copy()
-        clone._codes = dict(self._codes)
-        clone._tokens = dict(self._tokens)
+        clone._codes = self._codes.copy()
+        clone._tokens = self._tokens.copy()
         return clone
 
     def __iter__(self) -> Iterator[Record]:
         """Every point, in creation order."""
-        by_id = self.by_id
-        return (by_id[i] for i in self._order)
+        lookup = self.by_id.reader()
+        return (lookup(i) for i in self._order)
 
     def get(self, point_id: str) -> Record:
         """The point (ids are case-insensitive), or 404 (1404)."""
@@ -229,8 +230,8 @@ class PointStore:
         conditions = _conditions(filter_ or {}, problems)
         _raise_if(problems)
         if not keys and not conditions:
-            by_id = self.by_id
-            return [view.render(by_id[i]) for i in self._order.slice(offset, limit)]
+            lookup = self.by_id.reader()
+            return [view.render(lookup(i)) for i in self._order.slice(offset, limit)]
         points: Iterator[Record] = iter(self)
         if conditions:
             points = (p for p in points if all(_equal(_value(p, path), wanted) for path, wanted in conditions))
