@@ -1,0 +1,81 @@
+"""Bounds (issue 14): the worst a client can send meets a limit, and the server stays small and well."""
+
+from __future__ import annotations
+
+import json
+import tracemalloc
+
+from tests.conftest import Api, MakeApi
+
+HUBS = "/api/v1/hubs"
+POINTS = "/rest/v1/service/integration_points"
+
+
+def named(session: str) -> dict[str, str]:
+    return {"X-Mockhub-Session": session}
+
+
+async def assert_well(api: Api) -> None:
+    assert (await api.get(HUBS)).status == 200
+    assert (await api.get(POINTS, token=None)).status == 200
+    assert (await api.get("/__mockhub/state", token=None)).status == 200
+
+
+async def test_huge_headers_and_bodies_stay_within_the_journal_budget(make_api: MakeApi) -> None:
+    budget = 300_000
+    api = await make_api(journal_total_bytes=budget)
+    headers = {f"X-Junk-{i}": "j" * 4000 for i in range(100)}
+    body = json.dumps({"name": "n" * 100, "description": "d" * 500_000})
+    for i in range(30):
+        reply = await api.request("POST", HUBS, data=body, headers={**headers, **named(f"s{i % 3}"),
+                                                                    "Content-Type": "application/json"})
+        assert reply.status in (200, 400)
+    kept = 0
+    for i in range(3):
+        listed = await api.get("/__mockhub/requests", token=None, headers=named(f"s{i}"))
+        kept += len(listed.body)
+        for entry in listed.json():
+            assert entry["cut"] == ["headers", "body"]
+            assert len(entry["headers"]) <= 64
+            assert all(len(value) <= 1024 for value in entry["headers"].values())
+    assert 0 < kept < 2 * budget
+    await assert_well(api)
+
+
+async def test_fault_rules_glob_and_depth_limits_hold_under_a_flood(api: Api) -> None:
+    rules = [{"path": f"{HUBS}/{i}", "status": 503} for i in range(100)]
+    assert (await api.post("/__mockhub/faults", rules, token=None)).status == 201
+    for rule in ({"status": 503}, {"status": 503, "path": "/" + "*a" * 1024}):
+        assert (await api.post("/__mockhub/faults", rule, token=None)).status == 400
+    deep = b'{"code": "d", "type": "im", "opts": {"roles": ' + b"[" * 5000 + b"]" * 5000 + b"}}"
+    reply = await api.request("POST", POINTS, token=None, data=deep, headers={"Content-Type": "application/json"})
+    assert reply.status == 400
+    assert (await api.get(f"{HUBS}/7")).status == 503
+    await assert_well(api)
+
+
+async def test_a_flood_of_session_names_is_refused_and_evicts_no_one_in_use(make_api: MakeApi) -> None:
+    api = await make_api(max_sessions=10)
+    await api.post(HUBS, {"name": "Mine", "description": ""}, headers=named("victim"))
+    statuses = [(await api.get(HUBS, headers=named(f"flood-{i}"))).status for i in range(99)]
+    assert statuses.count(200) == 8 and statuses.count(503) == 91
+    assert (await api.get(HUBS, headers=named("victim"))).json()["total"] == 4
+    await assert_well(api)
+
+
+async def test_sessions_share_the_start_up_state_until_they_change_it(make_api: MakeApi) -> None:
+    api = await make_api(fake="hubs=2000,points=2000")
+    await assert_well(api)
+    tracemalloc.start()
+    try:
+        ready = tracemalloc.get_traced_memory()[0]
+        for i in range(20):
+            assert (await api.get(HUBS, headers=named(f"reader-{i}"))).status == 200
+            created = await api.post(HUBS, {"name": f"Hub {i}", "description": ""}, headers=named(f"writer-{i}"))
+            assert created.status == 200
+        grown = tracemalloc.get_traced_memory()[0] - ready
+    finally:
+        tracemalloc.stop()
+    # A copy of the indexes of 4,000 records is over 500 KB; 40 sessions that each hold one
+    # journal entry and (half of them) one hub need a small part of one such copy.
+    assert grown < 2_000_000, grown
