@@ -77,7 +77,7 @@ SERVE_OPTIONS = (
            "list", "ORIGIN"),
     Option("--journal-size", "how many requests each session's journal keeps (default 1000)", _positive, 1000),
     Option("--journal-headers", "headers a journal entry keeps; the rest are cut (default 64)", _positive, 64),
-    Option("--journal-header-bytes", "characters a journal entry keeps of each header value (default 1024)",
+    Option("--journal-header-bytes", "characters a journal entry keeps of each header name and value (default 1024)",
            _positive, 1024),
     Option("--journal-body-bytes", "bytes a journal entry keeps of the body (default 65536)", _positive, 65536),
     Option("--journal-total-bytes", "bytes all sessions' journals hold together; past it the oldest entries go "

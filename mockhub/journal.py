@@ -34,7 +34,7 @@ class JournalLimits:
     headers: int = 64
     """Headers kept per entry; the rest are cut."""
     header_bytes: int = 1024
-    """Characters kept of each header value."""
+    """Characters kept of each header name and value."""
     body_bytes: int = 64 * 1024
     """Bytes kept of each body."""
     total_bytes: int = 64 * 1024 * 1024
@@ -139,10 +139,11 @@ def _cut_headers(headers: Mapping[str, str], limits: JournalLimits) -> tuple[Map
     long = False
     for name, value in headers.items():
         size += len(name) + len(value)
-        long = long or len(value) > limits.header_bytes
+        long = long or len(value) > limits.header_bytes or len(name) > limits.header_bytes
     if not long and len(headers) <= limits.headers:
         return headers, size, False
-    kept = {name: value[:limits.header_bytes] for name, value in islice(headers.items(), limits.headers)}
+    cut = limits.header_bytes
+    kept = {name[:cut]: value[:cut] for name, value in islice(headers.items(), limits.headers)}
     return kept, sum(len(name) + len(value) for name, value in kept.items()), True
 
 

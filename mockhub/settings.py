@@ -38,7 +38,7 @@ class Settings:
     journal_headers: int = 64
     """Headers a journal entry keeps; the rest are cut (and the entry says so)."""
     journal_header_bytes: int = 1024
-    """Characters a journal entry keeps of each header value."""
+    """Characters a journal entry keeps of each header name and value."""
     journal_body_bytes: int = 64 * 1024
     """Bytes a journal entry keeps of the request body."""
     journal_total_bytes: int = 64 * 1024 * 1024

@@ -77,13 +77,14 @@ async def test_admin_requests_are_not_journaled(api: Api) -> None:
 
 async def test_a_journal_entry_is_cut_to_the_limits_and_says_so(make_api: MakeApi) -> None:
     api = await make_api(journal_headers=20, journal_header_bytes=100, journal_body_bytes=50)
-    many = {f"X-Extra-{i}": "v" * 500 for i in range(40)}
+    many = {"X-" + "n" * 300: "long name", **{f"X-Extra-{i}": "v" * 500 for i in range(40)}}
     await api.post("/api/v1/hubs", {"name": "Cut", "description": "d" * 200}, headers=many)
     await api.get("/api/v1/hubs")
     cut, whole = (await api.get("/__mockhub/requests")).json()
     assert cut["cut"] == ["headers", "body"]
     assert len(cut["headers"]) == 20
     assert max(len(value) for value in cut["headers"].values()) == 100
+    assert max(len(name) for name in cut["headers"]) == 100
     assert len(cut["body"]) == 50
     assert whole["cut"] == []
     assert whole["headers"]["Authorization"] == "Bearer mock****"

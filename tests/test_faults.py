@@ -353,3 +353,10 @@ async def test_exact_path_glob_and_pathless_rules_apply_in_the_order_added(api: 
     ])
     assert await statuses(api, 5, f"{HUBS}/{HUB_A}") == [408, 500, 503, 429, 200]
     assert await statuses(api, 1) == [200]
+
+
+async def test_a_rate_limit_counts_at_most_1000_requests(api: Api) -> None:
+    refused = await api.post("/__mockhub/faults", {"rate_limit": {"requests": 1001, "per_seconds": 60}}, token=None)
+    assert refused.status == 400
+    assert "rate_limit.requests" in refused.json()["error"]
+    await add_fault(api, {"rate_limit": {"requests": 1000, "per_seconds": 60}})
