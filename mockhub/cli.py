@@ -179,6 +179,8 @@ PROXY_OPTIONS = (
     Option("--journal-size", "how many requests the journal keeps (default 1000)", _positive, 1000),
     Option("--cors-origin", "allow only this browser origin on the control API (repeatable; default: any origin, "
            "echoed); forwarded answers keep the target's CORS headers", str, (), "list", "ORIGIN"),
+    Option("--admin-token", "require the header X-Mockhub-Admin-Token with this value on every /__mockhub/ "
+           "call but health", metavar="TOKEN"),
     Option("--quiet", "no access log line per request (violations are still logged)", None, False, "flag"),
 )
 
@@ -201,7 +203,8 @@ def proxy_settings_from(args: argparse.Namespace) -> ProxySettings:
     cors = tuple(args.cors_origin) if args.cors_origin is not None else tuple(args.cors_origin_env)
     return ProxySettings(target=args.target, host=args.host, port=args.port, record=args.record, junit=args.junit,
                          connect_timeout=args.connect_timeout, read_timeout=args.read_timeout, seed=args.seed,
-                         journal_size=args.journal_size, cors_origins=cors, access_log=not args.quiet)
+                         journal_size=args.journal_size, cors_origins=cors, admin_token=args.admin_token,
+                         access_log=not args.quiet)
 
 
 def run_proxy(args: argparse.Namespace) -> int:

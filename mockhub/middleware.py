@@ -92,8 +92,11 @@ async def _pipeline(request: web.Request, handler: AiohttpHandler, started: floa
 
 
 def _admin_refusal(request: web.Request) -> ApiError | None:
+    return admin_token_refusal(request, request.app[SETTINGS].admin_token)
+
+
+def admin_token_refusal(request: web.Request, expected: str | None) -> ApiError | None:
     """401 for a control call without the --admin-token (health stays open for HEALTHCHECK)."""
-    expected = request.app[SETTINGS].admin_token
     if expected is None or request.path == HEALTH_PATH:
         return None
     given = request.headers.get(ADMIN_TOKEN_HEADER, "")

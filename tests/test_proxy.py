@@ -271,17 +271,22 @@ async def test_an_off_contract_request_is_reported_as_the_clients_and_still_forw
     }
 
 
-@pytest.mark.parametrize(("method", "path", "options", "part", "words"), [
-    ("GET", "/api/v1/nothing-here", {}, "route", "no operation of the contract has this path"),
-    ("PATCH", "/api/v1/hubs", {"json": {}}, "route", "PATCH is not an operation of /api/v1/hubs"),
-    ("GET", "/api/v1/hubs?pageSize=500", {}, "query", "'pageSize'"),
-    ("GET", "/api/v1/hubs", {"token": None}, "header", "no bearer token"),
-    ("POST", "/api/v1/hubs", {"data": "{}"}, "header", "Content-Type"),
-    ("LOOKUP", POINTS, {"json": {"key": "ABCDE"}}, "body", "body"),
+@pytest.mark.parametrize(("method", "path", "options", "where", "words"), [
+    ("GET", "/api/v1/nothing-here", {}, ("route", ""), "no operation of the contract has this path"),
+    ("PATCH", "/api/v1/hubs", {"json": {}}, ("route", ""), "PATCH is not an operation of /api/v1/hubs"),
+    ("GET", "/api/v1/hubs?pageSize=500", {}, ("query", "pageSize"), "must be <= 100"),
+    ("GET", "/api/v1/hubs/not-a-guid", {}, ("path", "hubId"), "is not a valid GUID"),
+    ("GET", "/api/v1/hubs", {"token": None}, ("header", "Authorization"), "no bearer token"),
+    ("POST", "/api/v1/hubs", {"data": "{}"}, ("header", "Content-Type"), "'text/plain' is not supported"),
+    ("LOOKUP", POINTS, {"json": {"key": "ABCDE"}}, ("body", "$"), "must be a string"),
+    ("POST", POINTS, {"json": "ABCDE", "headers": {"X-HTTP-Method-Override": "FIND"}},
+     ("header", "X-HTTP-Method-Override"), "expected one of: LOOKUP"),
+    ("POST", f"/api/v1/integrations/hubs/{HUB_A}", {"json": {"channelId": "WebChat", "name": 5, "configuration": {}}},
+     ("body", "$.name"), "Property 'name' must be a string."),  # a create, of the create-or-update operation
 ])
 async def test_requests_off_the_contract_are_reported(serve: Serve, contract: Contract, make_proxy: MakeProxy,
                                                       method: str, path: str, options: dict[str, Any],
-                                                      part: str, words: str) -> None:
+                                                      where: tuple[str, str], words: str) -> None:
     proxy = await make_proxy(url_of(await mock(serve, contract)))
     assert proxy.client is not None
     sent = request_of(path, options)
@@ -290,9 +295,48 @@ async def test_requests_off_the_contract_are_reported(serve: Serve, contract: Co
     reply = await raw(proxy.client, method, path, **sent)
     assert 400 <= reply.status < 500
     [entry] = await violations(proxy)
-    assert entry["side"] == "request"
-    assert entry["problems"][0]["in"] == part
-    assert words in entry["problems"][0]["message"] + entry["problems"][0]["at"]
+    assert (entry["side"], entry["method"], entry["status"]) == ("request", method, reply.status)
+    first = entry["problems"][0]
+    assert (first["in"], first["at"]) == where
+    assert words in first["message"]
+
+
+async def test_a_body_larger_than_the_proxy_forwards_is_413_in_the_apis_format(
+        serve: Serve, contract: Contract, make_proxy: MakeProxy) -> None:
+    behind = await mock(serve, contract)
+    proxy = await make_proxy(url_of(behind), max_body_bytes=1024)
+    assert proxy.client is not None
+    reply = await raw(proxy.client, "POST", POINTS, data=json.dumps({"code": "x" * 2000, "type": "im"}),
+                      headers=JSON)
+    assert (reply.status, reply.json()["error_code"]) == (413, 1413)
+    assert (await raw(behind, "GET", "/__mockhub/requests")).json() == []  # not forwarded
+    journal = (await proxy.get("/__mockhub/requests", token=None)).json()
+    assert [(e["status"], e["fault"]) for e in journal] == [(413, "too large to forward")]
+
+
+async def test_an_answer_is_streamed_as_the_target_sends_it(aiohttp_server: Any, make_proxy: MakeProxy) -> None:
+    more = asyncio.Event()
+
+    async def trickle(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        await response.write(b"[1,")
+        await more.wait()  # the rest only once the client has had the first part
+        await response.write(b"2]")
+        await response.write_eof()
+        return response
+
+    app = web.Application()
+    app.router.add_get(POINTS, trickle)
+    target = await aiohttp_server(app)
+    proxy = await make_proxy(str(target.make_url("")).rstrip("/"))
+    assert proxy.client is not None
+    async with proxy.client.get(POINTS) as response:
+        assert await response.content.readexactly(3) == b"[1,"
+        more.set()
+        assert await response.content.read() == b"2]"
+    [entry] = await violations(proxy)  # checked whole once it ended: a list, but not of points
+    assert (entry["side"], [p["at"] for p in entry["problems"]]) == ("response", ["$[0]", "$[1]"])
 
 
 # -- upstream faults ---------------------------------------------------------------------------
@@ -362,6 +406,16 @@ async def test_the_control_api_answers_as_on_serve(serve: Serve, contract: Contr
     assert (await proxy.post("/__mockhub/record", None, token=None)).status == 409  # no --record
     allowed = await proxy.get("/__mockhub/health", token=None, headers={"Origin": "http://app.example"})
     assert allowed.headers["Access-Control-Allow-Origin"] == "http://app.example"
+
+
+async def test_the_admin_token_guards_the_control_api_but_not_the_traffic(
+        serve: Serve, contract: Contract, make_proxy: MakeProxy) -> None:
+    proxy = await make_proxy(url_of(await mock(serve, contract)), admin_token="s3cret")
+    assert (await proxy.get("/api/v1/hubs")).status == 200
+    assert (await proxy.get("/__mockhub/health", token=None)).status == 200
+    assert (await proxy.get("/__mockhub/violations", token=None)).status == 401
+    allowed = await proxy.get("/__mockhub/violations", token=None, headers={"X-Mockhub-Admin-Token": "s3cret"})
+    assert allowed.json() == []
 
 
 async def test_junit_at_shutdown_has_a_testcase_per_operation_failed_when_violated(

@@ -26,6 +26,7 @@ from mockhub.errors import (
     dialect_for,
     http_error,
 )
+from mockhub.middleware import admin_token_refusal
 from mockhub.proxy import admin
 from mockhub.proxy.forward import Answer, AnswerBroken, UpstreamTimeout, UpstreamUnreachable
 from mockhub.proxy.settings import ProxySettings
@@ -82,6 +83,9 @@ async def control_middleware(request: web.Request, handler: Any) -> web.StreamRe
         if preflight is not None:
             return preflight
     try:
+        refused = admin_token_refusal(request, proxy.settings.admin_token)
+        if refused is not None:
+            raise refused
         response = await handler(request)
     except ApiError as exc:
         response = exc.response(Dialect.ADMIN)
@@ -121,7 +125,10 @@ async def forward(request: web.Request) -> web.StreamResponse:
             response = exc.response
             if request.transport is not None:
                 request.transport.close()
-    _settle(proxy, request, body, response.status, answer, fault, started)
+    try:
+        _settle(proxy, request, body, response.status, answer, fault, started)
+    except Exception:  # a bug in checking or recording must not cost the client its answer
+        log.exception("could not check or record %s %s", request.method, request.path_qs)
     return response
 
 

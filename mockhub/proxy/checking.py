@@ -13,11 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from multidict import MultiMapping
+from jsonschema import ValidationError
+from multidict import MultiDict, MultiMapping
 
 from mockhub import jsonio
 from mockhub.conformance import ResponseChecker, json_path
-from mockhub.contracts import METHOD_OVERRIDE, Contract, Operation, problems_for
+from mockhub.contracts import METHOD_OVERRIDE, Contract, Operation, QueryParam, collect_problems, problems_for
 from mockhub.errors import ApiError, UnsupportedMediaType, ValidationFailed
 from mockhub.proxy.violations import Problem
 
@@ -31,6 +32,8 @@ class Route:
     template: str | None
     operation: Operation | None
     segments: Mapping[str, str]
+    overridden: QueryParam | None = None
+    """The ``X-HTTP-Method-Override`` header the request gave an operation that takes one, as the contract has it."""
 
 
 CACHED_ANSWERS = 1024
@@ -65,6 +68,7 @@ class ExchangeChecker:
             named = override.strip().upper()
             if named in op.override_methods:
                 return Route(named, template, self._by_route[(template, named)], segments)
+            return Route(method.upper(), template, op, segments, op.method_override)
         return Route(method.upper(), template, op, segments)
 
     def request_problems(self, route: Route, query: MultiMapping[str], headers: Mapping[str, str],
@@ -80,11 +84,22 @@ class ExchangeChecker:
         problems: list[Problem] = []
         if op.secured and not headers.get("Authorization", "").lower().startswith("bearer "):
             problems.append(Problem("header", "Authorization", "no bearer token; the operation requires one"))
-        for part, parse in (("path", lambda: op.parse_path(route.segments)), ("query", lambda: op.parse_query(query))):
-            try:
-                parse()
-            except ApiError as exc:
-                problems += [Problem(part, "", p.message) for p in exc.problems]
+        if route.overridden is not None:
+            _, wrong = route.overridden.parse(headers.get(METHOD_OVERRIDE, ""))
+            problems += [Problem("header", METHOD_OVERRIDE, p.message) for p in wrong]
+        try:
+            op.parse_path(route.segments)
+        except ApiError:
+            problems += [Problem("path", name, p.message) for name, (validator, _) in op.path_params.items()
+                         for p in collect_problems(validator, route.segments.get(name, ""), "path", name)]
+        try:
+            op.parse_query(query)
+        except ApiError:
+            for name in op.query_params:  # again one at a time, to say which each problem is of
+                try:
+                    op.parse_query(MultiDict((name, value) for value in query.getall(name, ())))
+                except ApiError as exc:
+                    problems += [Problem("query", name, p.message) for p in exc.problems]
         return problems + self._body_problems(op, body, headers.get("Content-Type"))
 
     @staticmethod
@@ -102,7 +117,7 @@ class ExchangeChecker:
             if not op.body_checked_by_handler or not body.strip():
                 return []  # parsed and checked
         value: Any = jsonio.loads(body)
-        errors = list(op.body_validator.iter_errors(value))
+        errors = _closest(list(op.body_validator.iter_errors(value)))
         # As the mock answers: a value of the wrong type also fails its enum or bounds; the type is the problem.
         mistyped = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
         return [Problem("body", json_path(e.absolute_path), p.message) for e in errors
@@ -127,6 +142,23 @@ class ExchangeChecker:
                     del self._verdicts[next(iter(self._verdicts))]  # the oldest
                 self._verdicts[key] = found
         return found
+
+
+def _closest(errors: list[ValidationError]) -> list[ValidationError]:
+    """``errors`` with each failed ``anyOf``/``oneOf`` replaced by the errors of its closest alternative, so
+    that a body meant as one of them (an integration's create or update) hears what is wrong with it."""
+    out: list[ValidationError] = []
+    for error in errors:
+        if error.validator not in ("anyOf", "oneOf") or not error.context:
+            out.append(error)
+            continue
+        branches: dict[Any, list[ValidationError]] = {}
+        for sub in error.context:
+            branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+        # The alternative whose properties the body keeps to, then the one it misses least.
+        out += _closest(min(branches.values(), key=lambda errs: (
+            sum(e.validator == "additionalProperties" for e in errs), len(errs))))
+    return out
 
 
 def _declared_headers(node: Any) -> set[str]:

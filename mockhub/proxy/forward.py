@@ -118,6 +118,8 @@ class Forwarder:
             raise UpstreamTimeout(f"The target {self.target} did not answer in time ({_reason(exc)}).") from None
         except aiohttp.ClientError as exc:
             raise UpstreamUnreachable(f"The proxy could not reach the target {self.target}: {_reason(exc)}.") from None
+        except ValueError as exc:  # what aiohttp's client refuses to send (a header value it cannot encode)
+            raise UpstreamUnreachable(f"The proxy could not forward the request: {exc}.") from None
         async with upstream:
             response = RelayedResponse(status=upstream.status, reason=upstream.reason,
                                        headers=end_to_end(upstream.headers))

@@ -33,4 +33,6 @@ class ProxySettings:
     """Largest request body forwarded (it is read whole, to be checked); a larger one is 413."""
     cors_origins: tuple[str, ...] = ()
     """Browser origins allowed on the control API; empty allows any (forwarded answers are the target's)."""
+    admin_token: str | None = None
+    """When set, every /__mockhub/ call but health needs ``X-Mockhub-Admin-Token: <it>``, as on ``serve``."""
     access_log: bool = False
