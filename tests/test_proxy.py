@@ -177,6 +177,8 @@ DRIFTS = {
     "/api/v1/integrations": (429, {}, {"status": 429, "errors": [
         {"code": 107, "description": "Too many requests. (code: PRT000107)"}]}),
 }
+SLOW = f"/api/v1/integrations/hubs/{HUB_A}/Slack"
+"""Where the drifting server takes longer than the proxy waits."""
 FOUND = {  # path: (operation, where, the words the problem says)
     f"/api/v1/hubs/{HUB_A}": ("getHub", ("body", "$"), "'created' is a required property"),
     "/api/v1/hubs": ("listHubs", ("body", "$.total"), "'1' is not of type 'integer'"),
@@ -188,7 +190,7 @@ FOUND = {  # path: (operation, where, the words the problem says)
 
 
 async def drifting(request: web.Request) -> web.StreamResponse:
-    if request.path == "/slow":
+    if request.path == SLOW:
         await asyncio.sleep(5)
     if request.path == "/broken":  # promises 100 bytes, sends 10, hangs up
         response = web.StreamResponse(headers={"Content-Length": "100", "Content-Type": "application/json"})
@@ -348,30 +350,23 @@ def closed_port() -> int:
     return port
 
 
-async def test_a_target_that_is_down_is_502_in_each_apis_format(make_proxy: MakeProxy, contract: Contract,
+async def test_a_target_that_is_down_is_502_in_each_apis_format(make_proxy: MakeProxy,
                                                                 caplog: pytest.LogCaptureFixture) -> None:
     proxy = await make_proxy(f"http://127.0.0.1:{closed_port()}")
-    assert proxy.client is not None
-    # The proxy's own answers: no operation documents them, so they are read unchecked.
-    portal = await raw(proxy.client, "GET", "/api/v1/hubs", headers={"Authorization": f"Bearer {TOKEN}"})
-    assert (portal.status, portal.json()["status"]) == (502, 502)
-    assert contract.schema("PortalError").is_valid(portal.json())
-    era = await raw(proxy.client, "GET", POINTS)
+    portal = await proxy.get("/api/v1/hubs")  # checked: the contract documents a gateway's 502 and 504
+    assert (portal.status, portal.json()["status"], portal.error_codes()) == (502, 502, [100])
+    era = await proxy.get(POINTS)
     assert (era.status, era.json()["error_code"]) == (502, 1502)
-    assert contract.schema("EraError").is_valid(era.json())
     journal = (await proxy.get("/__mockhub/requests", token=None)).json()
     assert [(e["status"], e["fault"]) for e in journal] == [(502, "target unreachable")] * 2
     assert any("could not reach the target" in r.getMessage() for r in caplog.records)
     assert await violations(proxy) == []
 
 
-async def test_a_target_that_does_not_answer_in_time_is_504(drifter: str, make_proxy: MakeProxy,
-                                                            contract: Contract) -> None:
+async def test_a_target_that_does_not_answer_in_time_is_504(drifter: str, make_proxy: MakeProxy) -> None:
     proxy = await make_proxy(drifter, read_timeout=0.2)
-    assert proxy.client is not None
-    slow = await raw(proxy.client, "GET", "/slow")
-    assert (slow.status, slow.json()["status"]) == (504, 504)
-    assert contract.schema("PortalError").is_valid(slow.json())
+    slow = await proxy.get(SLOW)
+    assert (slow.status, slow.json()["status"], slow.error_codes()) == (504, 504, [108])
     journal = (await proxy.get("/__mockhub/requests", token=None)).json()
     assert journal[-1]["fault"] == "target timed out"
 

@@ -35,7 +35,10 @@ MAX_CHECKED_BYTES = 4 * 1024 * 1024
 
 
 class UpstreamUnreachable(ApiError):
-    """502: the target refused the connection, could not be resolved, or broke off its answer."""
+    """502: the target refused the connection, could not be resolved, or broke off its answer.
+
+    The codes are those of the contract's 502 and 504, as a fault rule injects them (PRT000100, PRT000108).
+    """
 
     status, code, message = 502, 100, "The proxy could not get an answer from the target."
 
@@ -43,7 +46,7 @@ class UpstreamUnreachable(ApiError):
 class UpstreamTimeout(ApiError):
     """504: the target did not connect or answer within the proxy's timeouts."""
 
-    status, code, message = 504, 100, "The target did not answer in time."
+    status, code, message = 504, 108, "The target did not answer in time."
 
 
 @dataclass(frozen=True)
