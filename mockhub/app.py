@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from mockhub import admin
+from mockhub import admin, jsonio
 from mockhub.accesslog import AccessLog
 from mockhub.clock import Clock, parse_instant
 from mockhub.contracts import Contract
@@ -108,14 +108,16 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
                            FaultEngine(max_rules=len(settings.faults)), "fault rule")
     checker = OverrideChecker(contract)
     overrides = startup_rules(settings.overrides, lambda one: check_overrides(admin_contract, checker, [one], False),
-                              OverrideEngine(), "override")
+                              OverrideEngine(max_bytes=sum(len(jsonio.dumps(o)) for o in settings.overrides)),
+                              "override")
     journal = JournalLimits(settings.journal_size, settings.journal_headers, settings.journal_header_bytes,
                             settings.journal_body_bytes, settings.journal_total_bytes)
     app[SESSIONS] = sessions = Sessions(startup_store(settings, loader), journal, faults,
                                         max_sessions=settings.max_sessions,
                                         idle_seconds=settings.session_idle_seconds,
                                         busy_seconds=settings.session_busy_seconds,
-                                        max_fault_rules=settings.max_fault_rules, startup_overrides=overrides)
+                                        max_fault_rules=settings.max_fault_rules, startup_overrides=overrides,
+                                        max_override_bytes=settings.max_override_bytes)
     app[CONTROL] = Control(sessions, loader, admin_contract, checker)
     for document, handlers in ((contract, HANDLERS), (admin_contract, admin.HANDLERS)):
         for op, handle in endpoints(document, handlers):

@@ -89,6 +89,8 @@ SERVE_OPTIONS = (
     Option("--session-busy", "a session used this many seconds ago or less is never dropped to make room; a new "
            "session is refused with 503 instead (default 60)", float, 60.0, metavar="SECONDS"),
     Option("--max-fault-rules", "most fault rules one session holds (default 100)", _positive, 100),
+    Option("--max-override-bytes", "bytes (as JSON) one session's overrides hold together (default 1048576)",
+           _positive, 1024 * 1024),
     Option("--max-json-depth", "deepest nesting of arrays and objects a request body may have (default 64)",
            _positive, 64),
     Option("--max-body-bytes", "largest request body; larger is 413 (default 1048576)", _positive, 1024 * 1024),
@@ -281,7 +283,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
                     journal_body_bytes=args.journal_body_bytes, journal_total_bytes=args.journal_total_bytes,
                     max_sessions=args.max_sessions, session_idle_seconds=args.session_idle,
                     session_busy_seconds=args.session_busy, max_fault_rules=args.max_fault_rules,
-                    max_json_depth=args.max_json_depth, max_body_bytes=args.max_body_bytes,
+                    max_json_depth=args.max_json_depth, max_override_bytes=args.max_override_bytes,
+                    max_body_bytes=args.max_body_bytes,
                     admin_token=args.admin_token,
                     access_log=not args.quiet)
 

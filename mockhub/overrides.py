@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from mockhub import jsonio
 from mockhub.errors import Problem, ValidationFailed
 from mockhub.matching import Matcher, RequestFacts
 from mockhub.ruleids import RuleIds
@@ -25,6 +26,8 @@ from mockhub.ruleids import RuleIds
 NO_BODY: Any = object()
 """An answer without a body (a 204); ``None`` is the JSON body ``null``."""
 MAX_OVERRIDES = 1000
+DEFAULT_MAX_BYTES = 1024 * 1024
+"""Bytes (as JSON) a session's overrides may hold together (``--max-override-bytes``)."""
 """Most overrides a session holds at once."""
 
 
@@ -92,6 +95,8 @@ class _Active:
     """An override with its counter."""
 
     rule: Override
+    size: int = 0
+    """Bytes of the override as it was given (JSON)."""
     served: int = 0
 
     @property
@@ -108,9 +113,10 @@ class _Active:
 class OverrideEngine:
     """The overrides of one session, tried in the order they were added."""
 
-    def __init__(self, rules: Iterable[Override] = ()) -> None:
+    def __init__(self, rules: Iterable[Override] = (), max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self._rules = [_Active(rule) for rule in rules]
         self._ids = RuleIds("override", len(self._rules) + 1)
+        self._max_bytes = max_bytes
 
     def __bool__(self) -> bool:
         """Whether any override is set: the one check a request pays when none is."""
@@ -130,9 +136,16 @@ class OverrideEngine:
         if len(self._rules) + len(values) > MAX_OVERRIDES:
             raise ValidationFailed(problems=(Problem(206, f"A session holds at most {MAX_OVERRIDES} overrides; "
                                                           f"it has {len(self._rules)}."),))
+        sizes = [len(jsonio.dumps(value)) for value in values]
+        held = sum(a.size for a in self._rules)
+        if held + sum(sizes) > self._max_bytes:
+            raise ValidationFailed(problems=(Problem(206, (
+                f"A session's overrides hold at most {self._max_bytes} bytes of JSON (--max-override-bytes); "
+                f"it holds {held} and {sum(sizes)} more were sent."),),))
         rules = [Override.from_json(value, "") for value in values]
         ids = self._ids.assign(values, (a.rule.id for a in self._rules), "override")
-        added = [_Active(replace(rule, id=rule_id)) for rule, rule_id in zip(rules, ids, strict=True)]
+        added = [_Active(replace(rule, id=rule_id), size)
+                 for rule, rule_id, size in zip(rules, ids, sizes, strict=True)]
         self._rules.extend(added)
         return [a.to_json() for a in added]
 

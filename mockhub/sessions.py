@@ -22,7 +22,7 @@ from typing import Any
 from mockhub.errors import Problem, TooManySessions, ValidationFailed
 from mockhub.faults import DEFAULT_MAX_RULES, FaultEngine, FaultRule
 from mockhub.journal import Journal, JournalBudget, JournalLimits
-from mockhub.overrides import Override, OverrideEngine
+from mockhub.overrides import DEFAULT_MAX_BYTES, Override, OverrideEngine
 from mockhub.store import Store
 
 DEFAULT_SESSION = "default"
@@ -65,10 +65,12 @@ class Sessions:
     def __init__(self, startup: Store, journal: JournalLimits | None = None,
                  startup_faults: tuple[FaultRule, ...] = (), *, max_sessions: int = 100,
                  idle_seconds: float = 3600.0, busy_seconds: float = 60.0, max_fault_rules: int = DEFAULT_MAX_RULES,
-                 monotonic: Callable[[], float] = time.monotonic, startup_overrides: tuple[Override, ...] = ()) -> None:
+                 monotonic: Callable[[], float] = time.monotonic, startup_overrides: tuple[Override, ...] = (),
+                 max_override_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self._startup = startup
         self._startup_faults = startup_faults
         self._startup_overrides = startup_overrides
+        self._max_override_bytes = max_override_bytes
         self._journal = journal or JournalLimits()
         self.journal_budget = JournalBudget(self._journal.total_bytes)
         """The bytes every session's journal draws on."""
@@ -121,7 +123,7 @@ class Sessions:
         an empty journal."""
         session.store = self._startup.copy()
         session.faults = self._faults()
-        session.overrides = OverrideEngine(self._startup_overrides)
+        session.overrides = self._overrides()
         session.journal.clear()
 
     def describe(self) -> list[dict[str, Any]]:
@@ -133,11 +135,14 @@ class Sessions:
                 for s in (self.default, *self._named.values())]
 
     def _new(self, name: str) -> Session:
-        return Session(name, self._startup.copy(), self._faults(), OverrideEngine(self._startup_overrides),
+        return Session(name, self._startup.copy(), self._faults(), self._overrides(),
                        Journal(self._journal, self.journal_budget, name), self._monotonic())
 
     def _faults(self) -> FaultEngine:
         return FaultEngine(self._startup_faults, max_rules=max(self._max_rules, len(self._startup_faults)))
+
+    def _overrides(self) -> OverrideEngine:
+        return OverrideEngine(self._startup_overrides, self._max_override_bytes)
 
     def _make_room(self, now: float) -> None:
         """Evict the least recently used session, unless even it was used within ``busy_seconds``: then 503."""

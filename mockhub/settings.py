@@ -51,6 +51,8 @@ class Settings:
     """A session used this recently is never evicted to make room; a new session is refused (503) instead."""
     max_fault_rules: int = 100
     """Most fault rules one session holds; more are refused (400)."""
+    max_override_bytes: int = 1024 * 1024
+    """Bytes (as JSON) one session's overrides may hold together; more are refused (400)."""
     max_json_depth: int = 64
     """Deepest nesting of arrays and objects a request body may have; deeper is refused (400)."""
     admin_token: str | None = None

@@ -134,6 +134,7 @@ LIMITS = {
     "--session-idle": ("session_idle_seconds", "14"),
     "--max-fault-rules": ("max_fault_rules", "15"),
     "--max-json-depth": ("max_json_depth", "16"),
+    "--max-override-bytes": ("max_override_bytes", "18"),
     "--max-body-bytes": ("max_body_bytes", "17"),
 }
 
