@@ -12,7 +12,7 @@ from aiohttp import web
 from mockhub import __version__, docs_page
 from mockhub.endpoint import Call, Handler
 from mockhub.jsonio import json_response
-from mockhub.keys import ADMIN_CONTRACT, CONTRACT
+from mockhub.keys import ADMIN_CONTRACT, CONTRACT, SETTINGS
 
 
 def health(call: Call) -> web.Response:
@@ -29,11 +29,11 @@ def openapi(call: Call) -> web.Response:
 
 
 def docs(call: Call) -> web.Response:
-    """The contract rendered for a person, with the tokens the start-up data accepts."""
+    """The contract rendered for a person, with the tokens and ids of the start-up data."""
     app = call.request.app
-    tokens = call.control.startup_tokens()
     base = f"{call.request.scheme}://{call.request.host}"
-    page = docs_page.render(app[CONTRACT], app[ADMIN_CONTRACT], tokens, base)
+    page = docs_page.render(app[CONTRACT], app[ADMIN_CONTRACT], call.control.startup_state(), base,
+                            app[SETTINGS].cors_origins)
     return web.Response(text=page, content_type="text/html", charset="utf-8")
 
 

@@ -102,10 +102,9 @@ class Control:
         self._fixtures.load_into(store, [source])
         session.store = store
 
-    def startup_tokens(self) -> list[tuple[str, str]]:
-        """Every bearer token of the start-up data, with its tenant's id."""
-        tenants = self._sessions.startup.tenants.by_id.values()
-        return [(token, tenant["tenantId"]) for tenant in tenants for token in tenant["tokens"]]
+    def startup_state(self) -> dict[str, Any]:
+        """The start-up data, which every session starts from, in the fixture format."""
+        return dump(self._sessions.startup)
 
     def default_token(self, session: Session) -> str | None:
         """The bearer token of the session's first tenant, if it has one."""

@@ -1,0 +1,119 @@
+"""The docs page (/__mockhub/docs): what a developer needs first, then every operation as the contract has it."""
+
+from __future__ import annotations
+
+import json
+import re
+from html import unescape
+from typing import Any
+
+from mockhub.contracts import Contract, operations_of
+from mockhub.resources import admin_contract_path
+from tests.conftest import HUB_B, INTEGRATION_B, TOKEN, Api, MakeApi
+
+
+async def page(api: Api) -> str:
+    reply = await api.get("/__mockhub/docs", token=None)
+    assert reply.status == 200
+    assert reply.headers["Content-Type"].startswith("text/html")
+    return reply.body.decode()
+
+
+def section(html: str, anchor: str) -> str:
+    """The HTML of one ``<h2 id=...>`` section."""
+    return html.split(f"<h2 id={anchor}>", 1)[1].split("<h2 ", 1)[0]
+
+
+async def test_the_page_lists_every_id_of_the_loaded_data_per_tenant(api: Api) -> None:
+    data = (await api.get("/__mockhub/state", token=None)).json()
+    html = section(await page(api), "data")
+    tenant_a, tenant_b = html.split("<h3>Tenant B</h3>")
+    assert "mockhub-dev-token" in tenant_a and "mockhub-other-token" in tenant_b
+    for hub in data["hubs"]:
+        assert hub["hubId"] in (tenant_b if hub["hubId"] == HUB_B else tenant_a)
+    for integration in data["integrations"]:
+        owner = tenant_b if integration["integrationId"] == INTEGRATION_B else tenant_a
+        assert f"<code>{integration['integrationId']}</code>" in owner.split("<h3>Integration points")[0]
+    for point in data["integrationPoints"]:
+        assert point["id"] in html and point["token_local"] in html
+
+
+async def test_a_long_list_is_cut_short(make_api: MakeApi) -> None:
+    api = await make_api(fake="hubs=30")
+    assert "&hellip; and 13 more hubs." in section(await page(api), "data")  # 3 built-in + 30, 20 shown
+
+
+async def test_the_browser_section_shows_the_headers_cookie_and_cors(make_api: MakeApi) -> None:
+    html = section(await page(await make_api()), "browser")
+    for name in ("X-Mockhub-Fault", "X-Mockhub-Delay", "X-Mockhub-Session", "mockhub_session", "CORS",
+                 "Any origin may call", "credentials: &quot;include&quot;"):
+        assert name in html, name
+    restricted = section(await page(await make_api(cors_origins=("http://localhost:5173",))), "browser")
+    assert "Only these origins may call" in restricted and "http://localhost:5173" in restricted
+
+
+async def test_the_worked_429_is_what_the_mock_answers(api: Api) -> None:
+    html = section(await page(api), "browser")
+    shown = re.search(r"HTTP/1.1 429 Too Many Requests\nRetry-After: 1\n.*?\n\n(.*?)</pre>", html, flags=re.S)
+    assert shown is not None
+    reply = await api.get("/api/v1/hubs", headers={"X-Mockhub-Fault": "429"})
+    assert (reply.status, reply.headers["Retry-After"]) == (429, "1")
+    assert json.loads(unescape(shown.group(1))) == reply.json()
+    assert reply.error_codes() == [111]
+
+
+def operation_html(html: str, method: str, path: str) -> str:
+    start = html.index(f"<span class='m {method}'>{method}</span> {path} ")
+    return html[start:html.index("</details>", start)]
+
+
+async def test_each_operation_shows_its_statuses_in_order_with_its_own_meaning(api: Api, contract: Contract) -> None:
+    html = await page(api)
+    for path, item in contract.document["paths"].items():
+        for method, op in operations_of(item):
+            block = operation_html(html, method.upper(), path)
+            table = block.split("<th>status</th><th>when</th></tr>", 1)[1].split("</table>", 1)[0]
+            statuses = re.findall(r"<tr><td>(\d{3})</td>", table)
+            assert statuses == sorted(op["responses"]), (method, path)
+            assert statuses == sorted(statuses)
+            if "{hubId}" in path and path.startswith("/api/v1/hubs"):
+                assert "PRT000799" not in table  # an integration's code has no place on a hub path
+    hubs = operation_html(html, "GET", "/api/v1/hubs")
+    assert "<td>403</td>" not in hubs and "<td>413</td>" not in hubs
+
+
+async def test_each_operation_with_a_json_answer_shows_an_example_the_mock_could_give(
+        api: Api, contract: Contract) -> None:
+    html = await page(api)
+    for path, item in contract.document["paths"].items():
+        for method, op in operations_of(item):
+            success = next(s for s in op["responses"] if s.startswith("2"))
+            media = contract.resolve(op["responses"][success]).get("content", {}).get("application/json")
+            block = operation_html(html, method.upper(), path)
+            assert (f"Example answer ({success})" in block) == (media is not None), (method, path)
+
+
+def test_every_response_example_fits_its_schema(contract: Contract) -> None:
+    checked = 0
+    for document in (contract, Contract.load(admin_contract_path())):
+        for path, item in document.document["paths"].items():
+            for method, op in operations_of(item):
+                for status, given in op["responses"].items():
+                    media: dict[str, Any] = document.resolve(given).get("content", {}).get("application/json", {})
+                    if "example" in media and "schema" in media:
+                        errors = list(document.validator(media["schema"]).iter_errors(media["example"]))
+                        assert not errors, (method, path, status, errors[0].message)
+                        checked += 1
+    assert checked >= 15
+
+
+def test_no_operation_without_a_body_lists_413(contract: Contract) -> None:
+    for path, item in contract.document["paths"].items():
+        for method, op in operations_of(item):
+            assert ("413" in op["responses"]) == ("requestBody" in op), (method, path)
+
+
+async def test_the_page_needs_nothing_from_the_internet(api: Api) -> None:
+    html = await page(api)
+    assert not re.search(r"""(src|href)=['"]?(https?:)?//""", html)
+    assert TOKEN in html
