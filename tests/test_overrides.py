@@ -214,3 +214,12 @@ async def test_a_sessions_overrides_hold_at_most_max_override_bytes(make_api: Ma
     assert len((await api.get(OVERRIDES, token=None)).json()) == 1
     assert (await api.delete(OVERRIDES, token=None)).status == 200
     await add(api, big)  # the bytes of removed overrides are free again
+
+
+async def test_a_session_holds_at_most_a_thousand_overrides(api: Api) -> None:
+    rule = {"method": "GET", "path": f"{HUBS}/*", "response": {"merge": {"statusId": 2002}}}
+    assert len(await add(api, [rule] * 1000)) == 1000
+    reply = await api.post(OVERRIDES, rule, token=None)
+    assert (reply.status, reply.json()["error"]) == (
+        400, "A session holds at most 1000 overrides; it has 1000.")
+    assert len((await api.get(OVERRIDES, token=None)).json()) == 1000
