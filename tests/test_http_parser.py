@@ -114,7 +114,11 @@ async def pipeline(api: Api, requests: list[tuple[str, str, bytes]]) -> list[Ans
         close = "Connection: close\r\n" if i == len(requests) - 1 else ""
         chunk += (f"{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
                   f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n{close}\r\n").encode() + body
-    raw = await asyncio.to_thread(raw_exchange, _port(api), chunk)
+    return read_answers(api, await asyncio.to_thread(raw_exchange, _port(api), chunk), requests)
+
+
+def read_answers(api: Api, raw: bytes, requests: list[tuple[str, str, bytes]]) -> list[Answer]:
+    """Exactly one answer per request in the bytes a server sent, in order, each checked against the contract."""
     replay = _Replay(raw)
     answers = []
     for method, path, _ in requests:
