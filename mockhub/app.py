@@ -26,6 +26,7 @@ from mockhub.errors import ValidationFailed
 from mockhub.fake import FakeSpec, add_fake_data
 from mockhub.faults import FaultEngine
 from mockhub.fixtures import FixtureLoader, FixtureSource
+from mockhub.hosts import HostPolicy
 from mockhub.journal import JournalLimits
 from mockhub.keys import ACCESS_LOG, ADMIN_CONTRACT, CONTRACT, CONTROL, CORS, SESSIONS, SETTINGS
 from mockhub.middleware import core_middleware
@@ -98,7 +99,7 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
     contract = contract or Contract.load()
     admin_contract = admin_contract or Contract.load(admin_contract_path())
     app = web.Application(middlewares=[core_middleware], client_max_size=settings.max_body_bytes)
-    app[CORS] = CorsPolicy(settings.cors_origins)
+    app[CORS] = CorsPolicy(settings.cors_origins, HostPolicy(settings.allowed_hosts))
     app[ACCESS_LOG] = AccessLog() if settings.access_log else None
     app[SETTINGS] = settings
     app[CONTRACT] = contract

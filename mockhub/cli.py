@@ -96,6 +96,14 @@ SERVE_OPTIONS = (
     Option("--max-body-bytes", "largest request body; larger is 413 (default 1048576)", _positive, 1024 * 1024),
     Option("--admin-token", "require the header X-Mockhub-Admin-Token with this value on every /__mockhub/ "
            "call but health", metavar="TOKEN"),
+    Option("--allowed-host", "let the control API (/__mockhub/) answer this Host name too; it answers localhost, "
+           "*.localhost and IP addresses (repeatable; * allows any name)", str, (), "list", "NAME"),
+    Option("--head-timeout", "seconds a connection has to send a whole request head (default 10; 0: no limit)",
+           float, 10.0, metavar="SECONDS"),
+    Option("--keep-alive", "seconds an idle keep-alive connection stays open (default 15)", float, 15.0,
+           metavar="SECONDS"),
+    Option("--max-connections", "open connections at most; past it a new one is answered 503 (health as usual) "
+           "and closed (default 1000, lowered to fit the open-file limit)", _positive, 1000, metavar="N"),
     Option("--quiet", "no access log line per request", None, False, "flag"),
 )
 
@@ -285,7 +293,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
                     session_busy_seconds=args.session_busy, max_fault_rules=args.max_fault_rules,
                     max_json_depth=args.max_json_depth, max_override_bytes=args.max_override_bytes,
                     max_body_bytes=args.max_body_bytes,
-                    admin_token=args.admin_token,
+                    admin_token=args.admin_token, allowed_hosts=listed("allowed_host"),
+                    head_timeout=args.head_timeout, keep_alive=args.keep_alive,
+                    max_connections=args.max_connections,
                     access_log=not args.quiet)
 
 
@@ -324,7 +334,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from mockhub.app import create_app
     from mockhub.fixtures import dump
     from mockhub.keys import SESSIONS
+    from mockhub.protocol import UntestedAiohttp, check_aiohttp
 
+    try:
+        check_aiohttp()
+    except UntestedAiohttp as exc:
+        print(f"mockhub: {exc}", file=sys.stderr)
+        return 2
     try:
         settings = settings_from(args)
         app = create_app(settings)

@@ -1,10 +1,12 @@
 """CORS for browser apps (SPEC section 6): on by default for local development.
 
-The request's Origin is echoed with credentials allowed (a browser app on any dev port
-works), or only the ``--cors-origin`` list is. Preflights are answered for every path,
-custom verbs (LOOKUP) and mockhub's own headers included, before routing, so an unknown
-route still gets its 404 read by the app. The core middleware applies this policy, so a
-request without an Origin pays one header lookup.
+On the API routes the request's Origin is echoed with credentials allowed (a browser app
+on any dev port works), or only the ``--cors-origin`` list is. The control API
+(``/__mockhub/``), which can read every tenant's token, lets only origins on a local or
+allowed host (:class:`mockhub.hosts.HostPolicy`), or in that list, read its answers.
+Preflights are answered for every path, custom verbs (LOOKUP) and mockhub's own headers
+included, before routing, so an unknown route still gets its 404 read by the app. The core
+middleware applies this policy, so a request without an Origin pays one header lookup.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from aiohttp import web
+
+from mockhub.hosts import HostPolicy
 
 ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, LOOKUP, OPTIONS"
 ALLOWED_HEADERS = ("Authorization, Content-Type, X-HTTP-Method-Override, X-Mockhub-Fault, X-Mockhub-Delay, "
@@ -23,17 +27,26 @@ PREFLIGHT_MAX_AGE = "600"
 class CorsPolicy:
     """Which origins may call, and the headers that tell the browser so."""
 
-    __slots__ = ("_allowed",)
+    __slots__ = ("_allowed", "hosts")
 
-    def __init__(self, origins: Sequence[str]) -> None:
+    def __init__(self, origins: Sequence[str], hosts: HostPolicy | None = None) -> None:
         self._allowed = frozenset(o.rstrip("/") for o in origins)
+        self.hosts = hosts or HostPolicy()
+        """The host names the control API answers (and whose origins may read it)."""
 
     def origin_of(self, request: web.Request) -> str | None:
-        """The request's Origin when it is allowed (any origin when no list was given), else ``None``."""
+        """The request's Origin when it may read the answer, else ``None``.
+
+        API routes: any origin when no list was given, else a listed one. Control API: a listed
+        origin, or one on a local or allowed host; never any origin at all.
+        """
         origin = request.headers.get("Origin")
-        if origin is None or (self._allowed and origin not in self._allowed):
+        if origin is None:
             return None
-        return origin
+        listed = origin in self._allowed
+        if request.path.startswith("/__mockhub/"):
+            return origin if listed or self.hosts.allows_origin(origin) else None
+        return origin if listed or not self._allowed else None
 
     @staticmethod
     def preflight(request: web.Request, origin: str) -> web.Response | None:

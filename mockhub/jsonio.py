@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from typing import Any
 
 import orjson
@@ -89,6 +90,10 @@ def loads(raw: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
     except json.JSONDecodeError as exc:
         at = "" if exc.msg.endswith(" at") else " at"  # "Unterminated string starting at" has its own
         raise JsonError(f"{exc.msg}{at} line {exc.lineno} column {exc.colno}") from None
+    except JsonError:
+        raise
+    except ValueError:  # int() refuses a number of more than sys.get_int_max_str_digits() digits
+        raise JsonError(f"a number has more than {sys.get_int_max_str_digits()} digits") from None
     except RecursionError:
         raise JsonError(f"the document nests arrays and objects deeper than {max_depth} levels") from None
     nested = isinstance(value, dict | list) and text.count("[") + text.count("{") > max_depth

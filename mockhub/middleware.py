@@ -18,7 +18,16 @@ from time import perf_counter
 from aiohttp import web
 from aiohttp.typedefs import Handler as AiohttpHandler
 
-from mockhub.errors import ADMIN_PREFIX, ApiError, Dialect, InternalError, Unauthorized, dialect_for, http_error
+from mockhub.errors import (
+    ADMIN_PREFIX,
+    ApiError,
+    Dialect,
+    Forbidden,
+    InternalError,
+    Unauthorized,
+    dialect_for,
+    http_error,
+)
 from mockhub.faults import DELAY_HEADER, FAULT_HEADER, Decision, InjectedFault, header_decision
 from mockhub.keys import ACCESS_LOG, CONTROL, CORS, SESSION, SESSIONS, SETTINGS
 from mockhub.overrides import Override
@@ -92,6 +101,10 @@ async def _pipeline(request: web.Request, handler: AiohttpHandler, started: floa
 
 
 def _admin_refusal(request: web.Request) -> ApiError | None:
+    """403 for a Host name that could be rebound (health stays open for probes), then the admin token."""
+    if request.path != HEALTH_PATH and not request.app[CORS].hosts.allows(request.host):
+        return Forbidden("The control API answers only local host names and IP addresses; allow this one "
+                         "with --allowed-host.")
     return admin_token_refusal(request, request.app[SETTINGS].admin_token)
 
 

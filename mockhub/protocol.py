@@ -1,24 +1,18 @@
-"""mockhub's HTTP connections: any RFC 9110 method on aiohttp's C parser, with exact framing.
+"""mockhub's HTTP connections: how many, for how long, how they end, and errors in the API's format.
 
-aiohttp's C parser (llhttp) knows a fixed table of methods and rejects any other before a
-handler runs; it cannot say where in the bytes it failed, so no parser can take over from it
-afterwards without guessing. Here the C parser is never left to find the next request on its
-own: :class:`FramedParser` frames every message itself and hands the C parser exactly one
-head, then exactly its body, at a time.
+Requests are read by :class:`mockhub.framing.FramedParser` (any method, exact framing).
+Each connection here also keeps to :class:`ConnectionLimits`:
 
-- A head ends at the first empty line. When its method is not one the C parser knows, the
-  head is handed over with ``POST`` in its place and the parsed message gets its own method
-  back; nothing but the method token is touched, so the C parser checks everything else.
-- A ``Content-Length`` body (as the C parser read it from that head) is counted off, so the
-  next head starts exactly after it, whatever TCP did to the bytes.
-- A chunked body, and ``CONNECT``, go to aiohttp's pure-Python parser from the first byte of
-  their head; at the next message boundary the connection returns to the C parser.
+- a request head must arrive whole within ``head_timeout`` seconds (no slowloris);
+- an idle keep-alive connection is closed after ``keep_alive`` seconds;
+- at most ``max_connections`` are open (never more than the process's open-file limit
+  allows). Past it, a new connection is answered once and closed: ``GET /__mockhub/health``
+  as usual (so a supervisor still sees the server), anything else ``503`` with
+  ``Retry-After``; past a few more, the ``503`` is sent without reading the request.
 
-Each request is thus parsed once, in order; a body byte is never read as a request line, and
-the same bytes give the same requests however they are cut into writes. The cost is one
-``bytes.find`` and a set lookup per request (a GET a hub pays well under 1 %). At most
-``MAX_MSG_QUEUE_SIZE`` requests wait unanswered per connection, as in aiohttp; the rest waits
-here until the queue drains.
+When the server stops, each connection reads no new request, answers those it has received
+(the last with ``Connection: close``), and is closed after ``SHUTDOWN_GRACE`` seconds at
+most, even if a request's body never finishes arriving.
 
 A request that cannot be parsed at all (a line over the size limit, a NUL in a header)
 never reaches the app; aiohttp would answer it in plain text and log a traceback. Here
@@ -27,234 +21,138 @@ it is answered in the API's own error format and logged as one line.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import resource
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from aiohttp import web
-from aiohttp.http_exceptions import BadHttpMessage, HttpProcessingError, LineTooLong
-from aiohttp.http_parser import HttpRequestParser, HttpRequestParserPy
-from aiohttp.streams import EMPTY_PAYLOAD
-from aiohttp.web_protocol import MAX_MSG_QUEUE_SIZE, RequestHandler, RequestPayloadError
+from aiohttp.http_exceptions import BadHttpMessage, LineTooLong
+from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
 from mockhub.errors import ApiError, MalformedRequest, dialect_for
+from mockhub.framing import FramedParser
 
 log = logging.getLogger("mockhub")
 
-C_METHODS = frozenset({b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"PATCH", b"OPTIONS"})
-"""Methods handed to the C parser as they are; any other token travels as ``POST``."""
-_C_REQUEST_LINES = tuple(method + b" " for method in C_METHODS)
-_STAND_IN = b"POST"
-_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_END_OF_HEAD = b"\r\n\r\n"
-MAX_HEAD_BYTES = 64 * 1024
-"""The longest request head (request line and headers) accepted."""
-_FEED_NOTHING: tuple[tuple[Any, ...], bool, bytes] = ((), False, b"")
+TESTED_AIOHTTP = ((3, 14, 5), (3, 15, 0))
+"""The aiohttp versions mockhub's HTTP layer (which uses aiohttp's internals) is tested with:
+at least the first, below the second; ``pyproject.toml`` allows exactly these."""
+SHUTDOWN_GRACE = 5.0
+"""Seconds a stopping server waits for the requests it has received to be answered."""
+HEALTH_PATH = "/__mockhub/health"
+_SPARE = 16
+"""Connections past the limit that still get their request read (so health is answered)."""
+_FD_MARGIN = 64
+"""Open files kept free of connections for the server's own use (fixture files, the listening socket...)."""
 
 
-class FramedParser:
-    """The parser of one connection: frames each message, parses it with the C parser when it can."""
+class UntestedAiohttp(RuntimeError):
+    """The installed aiohttp is not one mockhub's HTTP layer is tested with."""
 
-    __slots__ = ("_handler", "_c", "_py", "_pending", "_body_left", "_awaiting", "_in_flight",
-                 "_error", "_closed", "_last_head", "_idle")
 
-    def __init__(self, handler: RequestHandler) -> None:
-        self._handler = handler
-        self._c = self._parser(HttpRequestParser)
-        self._py: Any = None
-        self._pending = b""        # bytes received and not yet handed to a parser
-        self._body_left = 0        # bytes of the current Content-Length body still to hand over
-        self._awaiting: tuple[bytes, bytes | None] | None = None  # a head handed over, message not yet out
-        self._in_flight = 0        # messages handed to the connection and not yet taken
-        self._error: HttpProcessingError | None = None
-        self._closed = False       # a request said Connection: close: no request after it is read
-        self._last_head = b""
-        self._idle = True          # at a message boundary with nothing held back: the fast path may run
+def check_aiohttp(version: str = aiohttp.__version__) -> None:
+    """Raise :class:`UntestedAiohttp` unless ``version`` is within :data:`TESTED_AIOHTTP`."""
+    parts = tuple(int(part) for part in re.findall(r"\d+", version)[:3])
+    low, high = TESTED_AIOHTTP
+    if not low <= parts < high or re.search(r"[a-z]", version.split("+")[0]):  # pre-releases are untested
+        shown = ".".join(map(str, low)), ".".join(map(str, high[:2]))
+        raise UntestedAiohttp(
+            f"aiohttp {version} is installed, but mockhub reads HTTP with aiohttp internals tested only with "
+            f"aiohttp >={shown[0]},<{shown[1]}; install one: pip install 'aiohttp>={shown[0]},<{shown[1]}'")
 
-    def _parser(self, kind: Any) -> Any:
-        handler = self._handler
-        return kind(handler, handler._loop, handler._read_bufsize, max_line_size=handler.max_line_size,
-                    max_field_size=handler.max_field_size, max_headers=handler.max_headers,
-                    payload_exception=RequestPayloadError)
 
-    @property
-    def path_hint(self) -> str:
-        """The path of the latest request line seen, as far as it arrived (for errors before parsing ends)."""
-        parts = self._last_head[:2048].split(b"\r\n", 1)[0].split(b" ", 2)
-        return parts[1].decode("latin-1") if len(parts) > 1 else "/"
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """What keeps a client from holding the server's connections."""
 
-    def feed_data(self, data: bytes) -> Any:
-        if self._idle and data.find(_END_OF_HEAD) == len(data) - 4 and data.startswith(_C_REQUEST_LINES):
-            # The common case, one whole request without a body at a message boundary: straight through.
-            self._last_head = data
-            result = self._c.feed_data(data)
-            parsed = result[0]
-            if len(parsed) == 1:
-                message, payload = parsed[0]
-                if payload is EMPTY_PAYLOAD and not message.upgrade:
-                    self._in_flight += 1
-                    if message.should_close or self._in_flight >= MAX_MSG_QUEUE_SIZE:
-                        self._closed = message.should_close
-                        self._idle = False  # until the general path says otherwise
-                    return result
-            return self._after_fast_path(data, parsed)
-        return self._feed(data, [])
+    head_timeout: float = 10.0
+    """Seconds a connection has to send a whole request head (0: no limit)."""
+    keep_alive: float = 15.0
+    """Seconds an idle keep-alive connection stays open."""
+    max_connections: int = 1000
+    """Open connections at most (lowered to fit the process's open-file limit)."""
 
-    def _after_fast_path(self, head: bytes, parsed: Any) -> Any:
-        messages: list[Any] = []
-        self._last_head = head
-        if not parsed:
-            self._awaiting = (head, None)
-            self._idle = False
-            return _FEED_NOTHING
-        return self._feed(head if self._take(parsed[0], None, messages) else b"", messages)
+    def connections_allowed(self) -> int:
+        """``max_connections``, lowered so that the connections past it still find a file descriptor."""
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft == resource.RLIM_INFINITY:
+            return self.max_connections
+        return max(1, min(self.max_connections, soft - _FD_MARGIN - _SPARE))
 
-    def _feed(self, data: bytes, messages: list[Any]) -> Any:
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error
-        try:
-            while True:  # alternate between the parsers until the bytes run out
-                if self._py is not None:
-                    data = self._feed_python(data, messages)
-                    if self._py is not None:
-                        break
-                switched = self._feed_c(data, messages)
-                if switched is None:
-                    break
-                data = switched
-        except HttpProcessingError as exc:
-            if not messages:
-                raise
-            # Answer what came before the bad request first; the error follows as the next message.
-            self._error = exc
-            self._handler._loop.call_soon(self._report_error)
-        self._idle = (self._py is None and not self._pending and not self._body_left and self._awaiting is None
-                      and self._error is None and not self._closed and self._in_flight < MAX_MSG_QUEUE_SIZE)
-        if self._py is not None and self._py._upgraded:
-            return messages, True, b""
-        return (messages, False, b"") if messages else _FEED_NOTHING
 
-    def _report_error(self) -> None:
-        handler = self._handler
-        if handler._parser is self and self._error is not None:  # type: ignore[comparison-overlap]
-            handler.data_received(b"")
-
-    def _emit(self, messages: list[Any], message: Any, payload: Any, method: bytes | None) -> None:
-        if method is not None:
-            message = message._replace(method=method.decode("ascii"))
-        messages.append((message, payload))
-        self._in_flight += 1
-        if message.should_close:
-            self._closed = True
-
-    def _feed_c(self, data: bytes, messages: list[Any]) -> bytes | None:
-        """Frame ``data`` for the C parser; returns the bytes for the Python parser if it takes over."""
-        if self._pending:
-            data, self._pending = self._pending + data, b""
-        c = self._c
-        pos, end = 0, len(data)
-        if self._awaiting is not None:
-            parsed = c.feed_data(b"")[0]
-            if not parsed:
-                self._pending = data
-                return None
-            head, custom = self._awaiting
-            self._awaiting = None
-            if self._take(parsed[0], custom, messages):
-                return head + data
-        while pos < end:
-            if self._body_left:
-                take = min(self._body_left, end - pos)
-                c.feed_data(data if take == end else data[pos:pos + take])
-                self._body_left -= take
-                pos += take
-                continue
-            if self._closed:  # the last request said Connection: close; the rest is not read
-                return None
-            if self._in_flight >= MAX_MSG_QUEUE_SIZE:  # resumed by feed_data(b"") once the queue drains
-                break
-            while data.startswith(b"\r\n", pos):  # empty lines between requests, as the Python parser allows
-                pos += 2
-            found = data.find(_END_OF_HEAD, pos)
-            if found < 0:
-                self._last_head = data[pos:pos + 2048]
-                if end - pos > MAX_HEAD_BYTES:
-                    raise LineTooLong(data[pos:pos + 100] + b"...", MAX_HEAD_BYTES)
-                break
-            head_end = found + 4
-            if head_end - pos > MAX_HEAD_BYTES:
-                raise LineTooLong(data[pos:pos + 100] + b"...", MAX_HEAD_BYTES)
-            head = data if (pos == 0 and head_end == end) else data[pos:head_end]
-            self._last_head = head
-            method = head[:head.find(b" ")]
-            if method in C_METHODS:
-                custom = None
-            elif method == b"CONNECT" or _TOKEN.fullmatch(method) is None:
-                self._py = self._parser(HttpRequestParserPy)  # it answers a bad method in its own words
-                return data[pos:]
-            else:
-                custom = method
-                head = _STAND_IN + head[len(method):]
-            parsed = c.feed_data(head)[0]
-            if not parsed:  # the C parser is paused on a body: the message comes out when it resumes
-                self._awaiting = (self._last_head, custom)
-                pos = head_end
-                break
-            if self._take(parsed[0], custom, messages):
-                return data[pos:]
-            pos = head_end
-        if pos < end:
-            self._pending = data[pos:]
-        return None
-
-    def _take(self, parsed: Any, custom: bytes | None, messages: list[Any]) -> bool:
-        """Emit a message the C parser read; ``True`` when the Python parser must read it instead."""
-        message, payload = parsed
-        if message.chunked or message.upgrade:
-            # The C parser's framing cannot be followed from here: the Python parser reads this
-            # message again from its first byte (the C parser's copy is dropped unseen).
-            self._py = self._parser(HttpRequestParserPy)
-            return True
-        if payload is not EMPTY_PAYLOAD:
-            self._body_left = int(message.headers["Content-Length"])
-        self._emit(messages, message, payload, custom)
-        return False
-
-    def _feed_python(self, data: bytes, messages: list[Any]) -> bytes:
-        py = self._py
-        parsed, upgraded, _ = py.feed_data(data)
-        for message, payload in parsed:
-            self._emit(messages, message, payload, None)
-        if upgraded or py._payload_parser is not None or py._lines or self._closed:
-            return b""
-        # At a message boundary: back to the C parser, with what the Python parser had not read yet.
-        rest, py._tail = py._tail, b""
-        self._py = None
-        self._c = self._parser(HttpRequestParser)
-        return bytes(rest)
-
-    def feed_eof(self) -> Any:
-        return (self._py or self._c).feed_eof()
-
-    def message_consumed(self) -> None:
-        if self._in_flight > 0:
-            self._in_flight -= 1
-
-    def pause_reading(self) -> None:
-        (self._py or self._c).pause_reading()
-
-    def set_upgraded(self, value: bool) -> None:
-        (self._py or self._c).set_upgraded(value)
+class TooManyConnections(ApiError):
+    status = 503
+    code = 104
+    message = "The server has too many open connections; try again shortly."
+    headers = {"Retry-After": "1"}
 
 
 class MockhubRequestHandler(RequestHandler):
-    """aiohttp's connection handler with framed parsing and API-format protocol errors."""
+    """aiohttp's connection handler with framed parsing, connection limits and API-format protocol errors."""
 
-    def __init__(self, manager: web.Server, **kwargs: Any) -> None:
+    def __init__(self, manager: _Server, **kwargs: Any) -> None:
+        self.head_timeout = manager.limits.head_timeout
         super().__init__(manager, **kwargs)
-        self._parser = FramedParser(self)  # type: ignore[assignment]
+        self._parser: FramedParser = FramedParser(self)  # type: ignore[assignment]
+        self._draining = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        manager: _Server = self._manager  # type: ignore[assignment]
+        over = len(manager.connections) - manager.allowed
+        if over > 0:
+            self._keepalive = False
+            self._request_handler = self._refuse
+            if over > _SPARE:  # no time for reading: say so and close
+                transport.write(_refusal_bytes())  # type: ignore[attr-defined]
+                self.force_close()
+
+    async def _refuse(self, request: BaseRequest) -> web.StreamResponse:
+        manager: _Server = self._manager  # type: ignore[assignment]
+        if request.method == "GET" and request.path == HEALTH_PATH:
+            response = await manager.request_handler(request)
+        else:
+            response = TooManyConnections().response(dialect_for(request.path))
+        response.force_close()
+        return response
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        if self._parser is not None:
+            self._parser.stop_reading_requests()
+        super().connection_lost(exc)
+
+    def close(self) -> None:
+        """Read no new request; answer those received, the last one with ``Connection: close``."""
+        if self._parser is not None:
+            self._parser.stop_reading_requests()
+        if not self._messages:
+            super().close()
+        elif not self._draining:
+            self._draining = True
+            answer = self._request_handler
+
+            async def answer_then_close(request: BaseRequest) -> web.StreamResponse:
+                response = await answer(request)  # type: ignore[misc]
+                if not self._messages:
+                    response.force_close()
+                return response
+
+            self._request_handler = answer_then_close
+
+    async def shutdown(self, timeout: float | None = SHUTDOWN_GRACE) -> None:
+        loop = self._loop
+        deadline = loop.time() + (timeout or SHUTDOWN_GRACE)
+        self.close()
+        while (self._messages or self._request_in_progress) and self.transport is not None \
+                and loop.time() < deadline:
+            await asyncio.sleep(0.02)
+        await super().shutdown(max(0.1, deadline - loop.time()))
 
     def handle_error(self, request: BaseRequest, status: int = 500, exc: BaseException | None = None,
                      message: str | None = None) -> web.StreamResponse:
@@ -265,9 +163,18 @@ class MockhubRequestHandler(RequestHandler):
         error = MalformedRequest(reason) if status == 400 else ApiError(reason)
         error.status = status
         # The API is known from the path of the request line, as far as it arrived.
-        response = error.response(dialect_for(self._parser.path_hint))  # type: ignore[union-attr]
+        response = error.response(dialect_for(self._parser.path_hint))
         response.force_close()
         return response
+
+
+def _refusal_bytes() -> bytes:
+    response = TooManyConnections().response(dialect_for("/"))
+    assert isinstance(response.body, bytes)
+    head = "".join(f"{name}: {value}\r\n" for name, value in response.headers.items()
+                   if name.lower() != "content-length")
+    return (f"HTTP/1.1 503 Service Unavailable\r\n{head}Content-Length: {len(response.body)}\r\n"
+            "Connection: close\r\n\r\n").encode() + response.body
 
 
 def _reason(exc: BaseException | None, message: str | None) -> str:
@@ -279,14 +186,27 @@ def _reason(exc: BaseException | None, message: str | None) -> str:
 
 
 class _Server(web.Server):
+    limits: ConnectionLimits
+    allowed: int
+    request_handler: Callable[[BaseRequest], Awaitable[web.StreamResponse]]
+
     def __call__(self) -> RequestHandler:
         return MockhubRequestHandler(self, loop=self._loop, **self._kwargs)
 
 
 class MockhubRunner(web.AppRunner):
-    """An :class:`aiohttp.web.AppRunner` whose connections accept custom HTTP verbs."""
+    """An :class:`aiohttp.web.AppRunner` whose connections accept custom HTTP verbs and keep to limits."""
+
+    def __init__(self, app: web.Application, limits: ConnectionLimits | None = None, **kwargs: Any) -> None:
+        check_aiohttp()
+        self.limits = limits or ConnectionLimits()
+        kwargs.setdefault("keepalive_timeout", self.limits.keep_alive)
+        kwargs.setdefault("shutdown_timeout", SHUTDOWN_GRACE)
+        super().__init__(app, **kwargs)
 
     async def _make_server(self) -> web.Server:
         server = await super()._make_server()
         server.__class__ = _Server  # the same object, with a connection factory that wraps the parser
+        server.limits = self.limits  # type: ignore[attr-defined]
+        server.allowed = self.limits.connections_allowed()  # type: ignore[attr-defined]
         return server

@@ -11,9 +11,18 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from mockhub.protocol import MockhubRunner
+from mockhub.keys import SETTINGS
+from mockhub.protocol import ConnectionLimits, MockhubRunner
 
 T = TypeVar("T")
+
+
+def limits_of(app: web.Application) -> ConnectionLimits:
+    """The connection limits of the app's settings."""
+    settings = app.get(SETTINGS)  # an app of mockhub's own, or another (the proxy's): the defaults
+    if settings is None:
+        return ConnectionLimits()
+    return ConnectionLimits(settings.head_timeout, settings.keep_alive, settings.max_connections)
 
 
 async def start(app: web.Application, host: str, port: int) -> tuple[MockhubRunner, str]:
@@ -21,7 +30,7 @@ async def start(app: web.Application, host: str, port: int) -> tuple[MockhubRunn
 
     aiohttp's own access log is off: mockhub logs its own line, with the fault injected.
     """
-    runner = MockhubRunner(app, access_log=None, handle_signals=False)
+    runner = MockhubRunner(app, limits_of(app), access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
     await site.start()

@@ -62,3 +62,11 @@ class Settings:
     """Browser origins allowed by CORS; empty allows any origin (echoed back, credentials allowed)."""
     access_log: bool = False
     """Log one line per request to the ``mockhub.access`` logger."""
+    allowed_hosts: tuple[str, ...] = ()
+    """Host names the control API answers besides localhost, ``*.localhost`` and IP addresses (``*``: any)."""
+    head_timeout: float = 10.0
+    """Seconds a connection has to send a whole request head (0: no limit)."""
+    keep_alive: float = 15.0
+    """Seconds an idle keep-alive connection stays open."""
+    max_connections: int = 1000
+    """Open connections at most; past it a new one gets a 503 (or health) and is closed."""

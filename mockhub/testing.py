@@ -23,7 +23,7 @@ from mockhub.control import Control
 from mockhub.keys import CONTROL
 from mockhub.matching import Matcher
 from mockhub.protocol import MockhubRunner
-from mockhub.server import BackgroundServer
+from mockhub.server import BackgroundServer, limits_of
 from mockhub.settings import Settings
 
 
@@ -31,7 +31,7 @@ class MockhubTestServer(TestServer):
     """pytest-aiohttp's TestServer with mockhub's runner, so raw LOOKUP requests are accepted."""
 
     async def _make_runner(self, **kwargs: Any) -> web.BaseRunner:
-        return MockhubRunner(self.app, **kwargs)
+        return MockhubRunner(self.app, limits_of(self.app), **kwargs)
 
 
 def start_server(settings: Settings) -> BackgroundServer:

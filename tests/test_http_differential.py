@@ -31,14 +31,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mockhub.app import create_app
-from mockhub.protocol import MockhubRequestHandler
+from mockhub.protocol import ConnectionLimits, MockhubRequestHandler
 from mockhub.server import BackgroundServer
 from mockhub.settings import Settings
 from tests.conftest import CLOCK, POINT_ABCDE, POINTS, TOKEN
 
 
 class _PythonParser(HttpRequestParserPy):
-    path_hint = "/"  # what mockhub's error handler asks of a parser
+    path_hint = "/"  # what mockhub's connection handler asks of a parser
+
+    def stop_reading_requests(self) -> None:
+        pass
 
 
 class _ReferenceHandler(MockhubRequestHandler):
@@ -58,6 +61,8 @@ class _ReferenceRunner(web.AppRunner):
     async def _make_server(self) -> web.Server:
         server = await super()._make_server()
         server.__class__ = _ReferenceServer
+        server.limits = ConnectionLimits()  # type: ignore[attr-defined]
+        server.allowed = server.limits.connections_allowed()  # type: ignore[attr-defined]
         return server
 
 

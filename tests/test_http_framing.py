@@ -110,3 +110,9 @@ async def test_a_chunked_body_between_lookups(api: Api) -> None:
         assert answers[0] == FOUND
         assert answers[1][0] == 200
         assert answers[2] == (200, [answers[1][1]["id"]])
+
+
+async def test_a_custom_verb_with_an_empty_body_is_answered_by_the_app(api: Api) -> None:
+    requests = [("TRACE", "/api/v1/hubs", b""), ("LOOKUP", "/api/v1/hubs", b""), LOOKUP_ABCDE]
+    answers = await exchange(api, requests, encode(requests))
+    assert [status for status, _ in answers] == [405, 405, 200]

@@ -1,0 +1,205 @@
+"""Connections no client can hoard, a stop that answers what it received, and the control API's guards.
+
+Raw sockets, as a hostile or careless client would use them; every answer that comes back
+is checked against the contract.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mockhub.app import create_app
+from mockhub.protocol import TESTED_AIOHTTP, UntestedAiohttp, check_aiohttp
+from mockhub.server import BackgroundServer
+from mockhub.settings import Settings
+from tests.conftest import CLOCK, POINTS, TOKEN, Api, MakeApi
+from tests.test_http_framing import encode, read_answers
+from tests.test_http_parser import Answer, _port
+
+HEALTH = ("GET", "/__mockhub/health", b"")
+
+
+def _connect(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def _one_answer(api: Api, sock: socket.socket, request: tuple[str, str, bytes], close: bool) -> Answer:
+    """Send one request on an open socket and read its answer (until the close, when ``close``)."""
+    [raw] = encode([request], close_last=close)
+    sock.sendall(raw)
+    if close:
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+        [answer] = read_answers(api, b"".join(chunks), [request])
+        return answer
+    sock.settimeout(10)
+    data = b""
+    while b"\r\n\r\n" not in data or len(data) < data.index(b"\r\n\r\n") + 4 + _length(data):
+        data += sock.recv(65536)
+    [answer] = read_answers(api, data, [request])
+    return answer
+
+
+def _length(data: bytes) -> int:
+    head = data[:data.index(b"\r\n\r\n")].decode().lower()
+    return next(int(line.split(":")[1]) for line in head.split("\r\n") if line.startswith("content-length:"))
+
+
+def _closed_by_server(sock: socket.socket) -> bytes:
+    """What the server sends before closing the connection (``b""`` for a silent close)."""
+    chunks = []
+    while chunk := sock.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def test_past_the_connection_limit_health_and_open_connections_still_answer(make_api: MakeApi) -> None:
+    api = await make_api(max_connections=4)
+    port = _port(api)
+
+    def scenario() -> dict[str, Any]:
+        held = [_connect(port) for _ in range(4)]
+        try:
+            # Each held connection is answered once, so each is surely counted; then they idle.
+            first = [_one_answer(api, sock, HEALTH, close=False) for sock in held]
+            silent = [_connect(port) for _ in range(3)]  # past the limit, sending nothing
+            with _connect(port) as health:
+                health_answer = _one_answer(api, health, HEALTH, close=True)
+            with _connect(port) as refused:
+                refused.sendall(encode([("GET", f"{POINTS}?mask=code", b"")])[0])
+                refusal = _closed_by_server(refused)
+            still = _one_answer(api, held[0], ("GET", f"{POINTS}?mask=code", b""), close=False)
+            for sock in silent:
+                sock.close()
+        finally:
+            for sock in held:
+                sock.close()
+        return {"first": first, "health": health_answer, "refusal": refusal, "still": still}
+
+    seen = await asyncio.to_thread(scenario)
+    assert [status for status, _ in seen["first"]] == [200] * 4
+    assert seen["health"][0] == 200
+    [(status, body)] = read_answers(api, seen["refusal"], [("GET", POINTS, b"")])
+    assert (status, body["error_code"]) == (503, 1503)
+    assert b"Retry-After: 1" in seen["refusal"]
+    assert seen["still"][0] == 200
+    # Once the held connections are gone, new clients are served again.
+    assert (await api.get(f"{POINTS}?mask=code")).status == 200
+
+
+async def test_a_request_head_that_never_ends_is_cut_off(make_api: MakeApi) -> None:
+    api = await make_api(head_timeout=0.2)
+
+    def trickle() -> tuple[bytes, bytes]:
+        with _connect(_port(api)) as slow, _connect(_port(api)) as mute:
+            slow.sendall(b"GET /api/v1/hubs HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            return _closed_by_server(slow), _closed_by_server(mute)
+
+    assert await asyncio.to_thread(trickle) == (b"", b"")
+    assert (await api.get("/api/v1/hubs")).status == 200
+
+
+async def test_an_idle_keep_alive_connection_is_closed(make_api: MakeApi) -> None:
+    api = await make_api(keep_alive=0.2)
+
+    def idle() -> tuple[Answer, bytes]:
+        with _connect(_port(api)) as sock:
+            return _one_answer(api, sock, HEALTH, close=False), _closed_by_server(sock)
+
+    answer, after = await asyncio.to_thread(idle)
+    assert answer[0] == 200
+    assert after == b""
+
+
+def test_stopping_answers_every_received_request_and_does_not_wait_for_a_slow_body() -> None:
+    server = BackgroundServer(create_app(Settings(clock=CLOCK)))
+    port = int(server.start().rsplit(":", 1)[1])
+    slow = [("GET", f"{POINTS}?mask=code", b"")] * 20
+    raw = b"".join(encode(slow, close_last=False)).replace(
+        b"\r\n\r\n", f"\r\nX-Mockhub-Delay: 20\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode())
+    with _connect(port) as busy, _connect(port) as stuck:
+        busy.sendall(raw)
+        stuck.sendall(f"POST {POINTS} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      "Content-Length: 100\r\n\r\n{\"code\":".encode())
+        _ = busy.recv(1, socket.MSG_PEEK)  # the first answer is under way: everything has been received
+        stopping = threading.Thread(target=server.stop)
+        stopping.start()
+        answered = _closed_by_server(busy)
+        stopping.join(timeout=30)
+        assert not stopping.is_alive(), "the stop waited for a body that never came"
+    assert answered.count(b"HTTP/1.1 200 OK") == 20
+    assert answered.rsplit(b"HTTP/1.1 200 OK", 1)[1].lower().count(b"connection: close") == 1
+
+
+async def test_the_control_api_refuses_a_host_name_that_could_be_rebound(make_api: MakeApi) -> None:
+    api = await make_api()
+    evil = await api.get("/__mockhub/state", headers={"Host": "evil.example"})
+    assert (evil.status, evil.json()["status"]) == (403, 403)
+    assert "--allowed-host" in evil.json()["error"]
+    for host in ("localhost:8080", "127.0.0.1", "[::1]:8080", "app.localhost", "10.1.2.3:80"):
+        assert (await api.get("/__mockhub/state", headers={"Host": host})).status == 200, host
+    # Health answers any name (probes), and the API routes are the mock itself.
+    assert (await api.get("/__mockhub/health", headers={"Host": "evil.example"})).status == 200
+    assert (await api.get("/api/v1/hubs", headers={"Host": "evil.example"})).status == 200
+
+
+async def test_an_allowed_host_name_reaches_the_control_api(make_api: MakeApi) -> None:
+    api = await make_api(allowed_hosts=("mockhub",))
+    assert (await api.get("/__mockhub/state", headers={"Host": "mockhub:8080"})).status == 200
+    assert (await api.get("/__mockhub/state", headers={"Host": "evil.example"})).status == 403
+
+
+async def test_another_site_cannot_read_the_control_api_but_may_call_the_apis(make_api: MakeApi) -> None:
+    api = await make_api()
+    evil = {"Origin": "http://evil.example"}
+    state = await api.get("/__mockhub/state", headers=evil)
+    assert "Access-Control-Allow-Origin" not in state.headers
+    assert "Access-Control-Allow-Credentials" not in state.headers
+    local = await api.get("/__mockhub/state", headers={"Origin": "http://localhost:5173"})
+    assert local.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+    hubs = await api.get("/api/v1/hubs", headers=evil)
+    assert hubs.headers["Access-Control-Allow-Origin"] == "http://evil.example"
+
+
+HUGE = "1" * 5000
+
+
+async def test_an_integer_beyond_the_digit_limit_is_a_400_in_each_api_format(api: Api) -> None:
+    era = await api.request("POST", POINTS, data=f'{{"code": "X", "type": "im", "n": {HUGE}}}',
+                            headers={"Content-Type": "application/json"})
+    assert (era.status, era.json()["error_code"]) == (400, 1400)
+    assert "4300 digits" in era.json()["error_message"]
+    portal = await api.request("POST", "/api/v1/hubs", data=f'{{"name": {HUGE}}}',
+                               headers={"Content-Type": "application/json"})
+    assert (portal.status, portal.json()["status"]) == (400, 400)
+    for path, method in (("/__mockhub/state", "PUT"), ("/__mockhub/faults", "POST")):
+        admin = await api.request(method, path, data=f'{{"x": {HUGE}}}', headers={"Content-Type": "application/json"})
+        assert (admin.status, admin.json()["status"]) == (400, 400), path
+    assert json.loads((await api.get("/__mockhub/health")).body)["status"]
+
+
+def test_pyproject_allows_exactly_the_tested_aiohttp_versions() -> None:
+    pyproject = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    [spec] = [d for d in pyproject["project"]["dependencies"] if d.startswith("aiohttp")]
+    low, high = TESTED_AIOHTTP
+    assert spec == f"aiohttp>={'.'.join(map(str, low))},<{'.'.join(map(str, high[:2]))}"
+    check_aiohttp()  # the installed one, which the suite runs on
+
+
+def test_an_untested_aiohttp_is_refused_with_a_clear_message() -> None:
+    for version in ("3.13.5", "3.14.1", "3.15.0", "4.0.0", "3.15.0a1"):
+        with pytest.raises(UntestedAiohttp, match=r"pip install 'aiohttp>=3\.14\.5,<3\.15'"):
+            check_aiohttp(version)
+    for version in ("3.14.5", "3.14.12"):
+        check_aiohttp(version)
