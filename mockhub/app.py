@@ -37,6 +37,7 @@ from mockhub.routes import hubs, integrations, points
 from mockhub.sessions import Sessions
 from mockhub.settings import Settings
 from mockhub.store import Store
+from mockhub.store.quota import Quota
 
 HANDLERS: dict[str, Handler] = {
     "createHub": hubs.create_hub,
@@ -118,7 +119,8 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
                                         idle_seconds=settings.session_idle_seconds,
                                         busy_seconds=settings.session_busy_seconds,
                                         max_fault_rules=settings.max_fault_rules, startup_overrides=overrides,
-                                        max_override_bytes=settings.max_override_bytes)
+                                        max_override_bytes=settings.max_override_bytes,
+                                        quota=Quota(settings.max_session_records, settings.max_session_bytes))
     app[CONTROL] = Control(sessions, loader, admin_contract, checker)
     for document, handlers in ((contract, HANDLERS), (admin_contract, admin.HANDLERS)):
         for op, handle in endpoints(document, handlers):

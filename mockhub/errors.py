@@ -174,6 +174,17 @@ class TooManySessions(ApiError):
         self.headers = {"Retry-After": str(retry_after)}
 
 
+class DataLimitReached(ApiError):
+    """429 (PRT000111, the usage limit): a session's own records would go past ``--max-session-records`` or
+    ``--max-session-bytes``."""
+
+    status, code = 429, 111
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 class InternalError(ApiError):
     status, code, message = 500, 100, "The mock had an internal error; see the server log."
 

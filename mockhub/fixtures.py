@@ -102,7 +102,7 @@ class FixtureLoader:
 
     def replace(self, store: Store, source: FixtureSource) -> Store:
         """A new store holding only ``source``'s records, continuing ``store``'s random sequence and clock."""
-        fresh = Store(store.ctx.random.copy(), store.ctx.clock.copy())
+        fresh = Store(store.ctx.random.copy(), store.ctx.clock.copy(), store.ctx.quota.fresh())
         self.load_into(fresh, [source])
         return fresh
 
@@ -122,8 +122,9 @@ class FixtureLoader:
 
 
 def _load_tenant(store: Store, record: Record) -> None:
-    store.tenants.add({"tenantId": record["tenantId"].lower(), "name": record.get("name", ""),
-                       "tokens": list(record["tokens"])})
+    tenant = {"tenantId": record["tenantId"].lower(), "name": record.get("name", ""), "tokens": list(record["tokens"])}
+    store.ctx.quota.charge(tenant, None, False)
+    store.tenants.add(tenant)
 
 
 LOADERS: dict[str, Callable[[Store, Record], object]] = {

@@ -24,6 +24,8 @@ from mockhub.faults import DEFAULT_MAX_RULES, FaultEngine, FaultRule
 from mockhub.journal import Journal, JournalBudget, JournalLimits
 from mockhub.overrides import DEFAULT_MAX_BYTES, Override, OverrideEngine
 from mockhub.store import Store
+from mockhub.store.quota import DEFAULT_MAX_BYTES as DEFAULT_MAX_RECORD_BYTES
+from mockhub.store.quota import DEFAULT_MAX_RECORDS, Quota
 
 DEFAULT_SESSION = "default"
 SESSION_HEADER = "X-Mockhub-Session"
@@ -66,8 +68,10 @@ class Sessions:
                  startup_faults: tuple[FaultRule, ...] = (), *, max_sessions: int = 100,
                  idle_seconds: float = 3600.0, busy_seconds: float = 60.0, max_fault_rules: int = DEFAULT_MAX_RULES,
                  monotonic: Callable[[], float] = time.monotonic, startup_overrides: tuple[Override, ...] = (),
-                 max_override_bytes: int = DEFAULT_MAX_BYTES) -> None:
+                 max_override_bytes: int = DEFAULT_MAX_BYTES, quota: Quota | None = None) -> None:
         self._startup = startup
+        self._quota = quota or Quota(DEFAULT_MAX_RECORDS, DEFAULT_MAX_RECORD_BYTES)
+        """The bounds of each session's own records."""
         self._startup_faults = startup_faults
         self._startup_overrides = startup_overrides
         self._max_override_bytes = max_override_bytes
@@ -121,7 +125,7 @@ class Sessions:
     def reset(self, session: Session) -> None:
         """Back to the start-up state: data, random sequence, clock, fault rules, overrides and their counters;
         an empty journal."""
-        session.store = self._startup.copy()
+        session.store = self._startup.session_copy(self._quota)
         session.faults = self._faults()
         session.overrides = self._overrides()
         session.journal.clear()
@@ -135,7 +139,7 @@ class Sessions:
                 for s in (self.default, *self._named.values())]
 
     def _new(self, name: str) -> Session:
-        return Session(name, self._startup.copy(), self._faults(), self._overrides(),
+        return Session(name, self._startup.session_copy(self._quota), self._faults(), self._overrides(),
                        Journal(self._journal, self.journal_budget, name), self._monotonic())
 
     def _faults(self) -> FaultEngine:

@@ -53,6 +53,10 @@ class Settings:
     """Most fault rules one session holds; more are refused (400)."""
     max_override_bytes: int = 1024 * 1024
     """Bytes (as JSON) one session's overrides may hold together; more are refused (400)."""
+    max_session_records: int = 10_000
+    """Records a session holds of its own (created, or start-up ones it changed); more are refused (429)."""
+    max_session_bytes: int = 4 * 1024 * 1024
+    """Bytes in memory a session's own records take together (estimated); more are refused (429)."""
     max_json_depth: int = 64
     """Deepest nesting of arrays and objects a request body may have; deeper is refused (400)."""
     admin_token: str | None = None

@@ -79,3 +79,48 @@ async def test_sessions_share_the_start_up_state_until_they_change_it(make_api: 
     # A copy of the indexes of 4,000 records is over 500 KB; 40 sessions that each hold one
     # journal entry and (half of them) one hub need a small part of one such copy.
     assert grown < 2_000_000, grown
+
+
+async def test_a_session_holds_at_most_max_session_records_of_its_own(make_api: MakeApi) -> None:
+    api = await make_api(max_session_records=3)
+    full = named("full")
+    for i in range(3):
+        assert (await api.post(POINTS, {"code": f"q{i}", "type": "im"}, token=None, headers=full)).status == 200
+    refused = await api.post(POINTS, {"code": "q3", "type": "im"}, token=None, headers=full)
+    assert refused.status == 429 and refused.headers["Retry-After"] == "60"
+    assert refused.json()["error_code"] == 1429 and "--max-session-records 3" in refused.json()["error_message"]
+    hub = await api.post(HUBS, {"name": "One more", "description": ""}, headers=full)
+    assert hub.status == 429 and hub.json()["errors"][0]["code"] == 111
+    # changing a start-up record makes it the session's own too; the refused change leaves it as it was
+    first = (await api.get(POINTS, token=None, headers=full)).json()[0]
+    patched = await api.patch(f"{POINTS}/{first['id']}", {"url": "https://changed.example"}, token=None, headers=full)
+    assert patched.status == 429
+    assert (await api.get(f"{POINTS}/{first['id']}", token=None, headers=full)).json() == first
+    assert (await api.request("LOOKUP", POINTS, token=None, json_body="q3", headers=full)).status == 404
+    # another session is unaffected; a delete makes room again, and so does a reset
+    assert (await api.post(POINTS, {"code": "q3", "type": "im"}, token=None, headers=named("other"))).status == 200
+    own = (await api.request("LOOKUP", POINTS, token=None, json_body="q0", headers=full)).json()[0]
+    assert (await api.delete(f"{POINTS}/{own}", token=None, headers=full)).status == 204
+    assert (await api.post(POINTS, {"code": "q3", "type": "im"}, token=None, headers=full)).status == 200
+    assert (await api.post("/__mockhub/reset", token=None, headers=full)).status in (200, 204)
+    assert (await api.post(HUBS, {"name": "After reset", "description": ""}, headers=full)).status == 200
+    await assert_well(api)
+
+
+async def test_a_sessions_own_records_take_at_most_max_session_bytes(make_api: MakeApi) -> None:
+    api = await make_api(max_session_bytes=200_000)
+    big = {"type": "im", "opts": {"comment": "u" * 20_000}}
+    statuses = [(await api.post(POINTS, {**big, "code": f"big{i}"}, token=None)).status for i in range(20)]
+    assert 5 <= statuses.count(200) < 10 and statuses[statuses.index(429):] == [429] * statuses.count(429)
+    first = (await api.request("LOOKUP", POINTS, token=None, json_body="big0")).json()[0]
+    assert (await api.delete(f"{POINTS}/{first}", token=None)).status == 204
+    small = await api.post(POINTS, {"code": "small", "type": "im"}, token=None)
+    assert small.status == 200  # the room a delete makes is there to use
+    dump = await api.get("/__mockhub/state", token=None)
+    assert dump.status == 200 and len(dump.json()["integrationPoints"]) == 2 + statuses.count(200)
+    # a whole state that does not fit is refused like any bad state (400 naming the record), and changes nothing
+    state = {**dump.json(), "integrationPoints": [{**big, "code": f"s{i}"} for i in range(20)]}
+    replaced = await api.put("/__mockhub/state", state, token=None)
+    assert replaced.status == 400 and "--max-session-bytes 200000" in replaced.json()["error"]
+    assert (await api.get("/__mockhub/state", token=None)).json() == dump.json()
+    await assert_well(api)

@@ -136,6 +136,8 @@ LIMITS = {
     "--max-json-depth": ("max_json_depth", "16"),
     "--max-override-bytes": ("max_override_bytes", "18"),
     "--max-body-bytes": ("max_body_bytes", "17"),
+    "--max-session-records": ("max_session_records", "19"),
+    "--max-session-bytes": ("max_session_bytes", "20"),
 }
 
 

@@ -9,6 +9,7 @@ from mockhub.store.hubs import HubStore
 from mockhub.store.integrations import IntegrationStore
 from mockhub.store.paging import Record
 from mockhub.store.points import PointStore
+from mockhub.store.quota import Quota
 from mockhub.store.tenants import TenantStore
 
 
@@ -18,8 +19,8 @@ class Store:
 
     __slots__ = ("ctx", "tenants", "hubs", "integrations", "points")
 
-    def __init__(self, random: SeededRandom, clock: Clock) -> None:
-        self.ctx = Context(random, clock)
+    def __init__(self, random: SeededRandom, clock: Clock, quota: Quota | None = None) -> None:
+        self.ctx = Context(random, clock, quota or Quota())
         self.tenants = TenantStore()
         self.hubs = HubStore(self.ctx)
         self.integrations = IntegrationStore(self.ctx, self.hubs)
@@ -33,6 +34,12 @@ class Store:
         clone.hubs = self.hubs.copy(clone.ctx)
         clone.integrations = self.integrations.copy(clone.ctx, clone.hubs)
         clone.points = self.points.copy(clone.ctx)
+        return clone
+
+    def session_copy(self, quota: Quota) -> Store:
+        """A copy for a session: what it then writes counts towards ``quota`` (nothing yet)."""
+        clone = self.copy()
+        clone.ctx.quota = quota.fresh()
         return clone
 
     def delete_hub(self, tenant_id: str, hub_id: str) -> Record:

@@ -1,4 +1,4 @@
-"""What every resource store draws on: the session's seeded random source and clock."""
+"""What every resource store draws on: the session's seeded random source, clock and data quota."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ from dataclasses import dataclass
 
 from mockhub.clock import Clock
 from mockhub.randomness import SeededRandom
+from mockhub.store.quota import Quota
 
 
 @dataclass(slots=True)
 class Context:
     random: SeededRandom
     clock: Clock
+    quota: Quota
 
     def copy(self) -> Context:
-        return Context(self.random.copy(), self.clock.copy())
+        return Context(self.random.copy(), self.clock.copy(), self.quota.copy())

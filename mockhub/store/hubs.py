@@ -91,6 +91,7 @@ class HubStore:
         """Store a complete hub record (from create or from fixtures)."""
         tenant_id = hub["tenantId"]
         self._check_name(tenant_id, hub["name"], None)
+        self._ctx.quota.charge(hub, None, False)
         self.by_id[hub["hubId"]] = hub
         self._order.setdefault(tenant_id, OrderedIds()).add(hub["hubId"])
         self._names[(tenant_id, hub["name"].casefold())] = hub["hubId"]
@@ -102,6 +103,7 @@ class HubStore:
         if "name" in changes:
             self._check_name(tenant_id, changes["name"], old["hubId"])
         hub = {**old, **changes, "modified": portal_time(self._ctx.clock.tick())}
+        self._ctx.quota.charge(hub, old, self.by_id.owns(old["hubId"]))
         self.by_id[old["hubId"]] = hub
         if hub["name"] != old["name"]:
             del self._names[(tenant_id, old["name"].casefold())]
@@ -111,6 +113,7 @@ class HubStore:
     def delete(self, tenant_id: str, hub_id: str) -> Record:
         """Remove the hub (the caller removes its integrations)."""
         hub = self.get(tenant_id, hub_id)
+        self._ctx.quota.charge(None, hub, self.by_id.owns(hub["hubId"]))
         del self.by_id[hub["hubId"]]
         self._order[tenant_id].remove(hub["hubId"])
         del self._names[(tenant_id, hub["name"].casefold())]

@@ -279,6 +279,7 @@ class IntegrationStore:
         """Store a complete integration record (from create or from fixtures); its hub must be stored."""
         integration_id, hub_id = integration["integrationId"], integration["hubId"]
         self._check_name(hub_id, integration["name"], None)
+        self._ctx.quota.charge(integration, None, False)
         self.by_id[integration_id] = integration
         self._hub_ids(hub_id).add(integration_id)
         tenant_id = self._hubs.by_id[hub_id]["tenantId"]
@@ -308,6 +309,7 @@ class IntegrationStore:
             status_id=body.get("statusId", old["statusId"]), configuration=configuration,
             created=old["created"], modified=portal_time(self._ctx.clock.tick()),
         )
+        self._ctx.quota.charge(integration, old, self.by_id.owns(old["integrationId"]))
         self.by_id[old["integrationId"]] = integration
         if name != old["name"]:
             del self._names[(old["hubId"], old["name"].casefold())]
@@ -348,6 +350,7 @@ class IntegrationStore:
     def _forget(self, integration: Record, tenant_id: str) -> None:
         """Drop an integration from the id map, its tenant's order and the names (the caller handles the hub's)."""
         integration_id = integration["integrationId"]
+        self._ctx.quota.charge(None, integration, self.by_id.owns(integration_id))
         del self.by_id[integration_id]
         self._by_tenant[tenant_id].remove(integration_id)
         del self._names[(integration["hubId"], integration["name"].casefold())]

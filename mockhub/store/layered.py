@@ -19,6 +19,8 @@ V = TypeVar("V")
 D = TypeVar("D")
 
 _MISSING = object()
+COMPACT_AFTER = 64
+"""Holes an :class:`OrderedIds` leaves in its own ids before it may compact them (when they are half)."""
 
 
 class Layered(Generic[K, V]):
@@ -75,6 +77,10 @@ class Layered(Generic[K, V]):
     def reader(self) -> Callable[[K], V]:
         """The fastest ``lookup(key)`` for a batch of reads that changes nothing."""
         return self._base.__getitem__ if not self._own and not self._gone else self.__getitem__
+
+    def owns(self, key: K) -> bool:
+        """Whether this copy holds its own value for ``key`` (one it does not share)."""
+        return key in self._own
 
     def __contains__(self, key: object) -> bool:
         return key in self._own or (key in self._base and key not in self._gone)
@@ -183,6 +189,8 @@ class OrderedIds(Generic[K]):
             # leave a hole rather than shifting the list: a cascade of deletes stays O(1) each
             self._tail[position] = None
             self._holes += 1
+            if self._holes > COMPACT_AFTER and 2 * self._holes > len(self._tail):
+                self._compact()  # creates and deletes with no read between never grow the list
             return
         if key in self._removed_keys or key not in self._base_pos:
             raise KeyError(key)
@@ -196,9 +204,7 @@ class OrderedIds(Generic[K]):
     def slice(self, start: int, count: int) -> list[K]:
         """At most ``count`` ids from position ``start`` (offset/limit paging)."""
         if self._holes:  # the next read after deletes compacts this copy's own ids once
-            self._tail = [k for k in self._tail if k is not None]
-            self._tail_pos = {k: i for i, k in enumerate(self._tail) if k is not None}
-            self._holes = 0
+            self._compact()
         live_base = len(self._base) - len(self._removed)
         found: list[K] = []
         if start < live_base:
@@ -212,6 +218,11 @@ class OrderedIds(Generic[K]):
             tail_start = max(start - live_base, 0)
             found += self._tail[tail_start:tail_start + count - len(found)]  # type: ignore[arg-type]  # compacted
         return found
+
+    def _compact(self) -> None:
+        self._tail = [k for k in self._tail if k is not None]
+        self._tail_pos = {k: i for i, k in enumerate(self._tail) if k is not None}
+        self._holes = 0
 
     def _physical(self, logical: int) -> int:
         """The base position of the ``logical``-th id still present (removed positions are sorted)."""

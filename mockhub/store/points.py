@@ -274,6 +274,7 @@ class PointStore:
             "opts": {**old["opts"], **body.get("opts", {})},
             "ext": {"ct": old["ext"]["ct"], "lwt": era_time(self._ctx.clock.tick())},
         }
+        self._ctx.quota.charge(point, old, self.by_id.owns(old["id"]))
         self.by_id[old["id"]] = point
         if code != old["code"]:
             del self._codes[old["code"]]
@@ -282,6 +283,7 @@ class PointStore:
 
     def delete(self, point_id: str) -> None:
         point = self.get(point_id)
+        self._ctx.quota.charge(None, point, self.by_id.owns(point["id"]))
         del self.by_id[point["id"]]
         self._order.remove(point["id"])
         del self._codes[point["code"]]
@@ -321,6 +323,7 @@ class PointStore:
             "opts": {**DEFAULT_OPTS, **fields["opts"]} if fields.get("opts") else DEFAULT_OPTS,
             "ext": ext,
         }
+        self._ctx.quota.charge(point, None, False)
         self.by_id[point_id] = point
         self._order.add(point_id)
         self._codes[point["code"]] = point_id
