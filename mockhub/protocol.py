@@ -40,7 +40,7 @@ from mockhub.framing import FramedParser
 
 log = logging.getLogger("mockhub")
 
-TESTED_AIOHTTP = ((3, 14, 5), (3, 15, 0))
+TESTED_AIOHTTP = ((3, 14, 4), (3, 15, 0))
 """The aiohttp versions mockhub's HTTP layer (which uses aiohttp's internals) is tested with:
 at least the first, below the second; ``pyproject.toml`` allows exactly these."""
 SHUTDOWN_GRACE = 5.0
