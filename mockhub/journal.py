@@ -23,6 +23,9 @@ from mockhub.matching import Matcher, RequestFacts
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-mockhub-admin-token"})
 ENTRY_OVERHEAD = 400
 """Bytes an entry costs besides its headers, body, path and query (objects, numbers, strings)."""
+HEADER_OVERHEAD = 160
+"""Bytes a kept header costs besides its characters (counted twice for the name, which a request's headers
+also keep in lower case): the string objects and a slot in the mapping."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,9 @@ class JournalBudget:
             owner, oldest = self._order.popleft()
             if oldest.size:
                 owner.drop_oldest()
-        if len(self._order) > 2 * self._live + 64:  # entries their journals dropped: forget them now and then
+        if len(self._order) > self._live + self._live // 4 + 8:
+            # entries their journals dropped, held only here: forget them now and then (they are a
+            # quarter of the budget at most, and the cost of each pass is spread over as many drops)
             self._order = deque(pair for pair in self._order if pair[1].size)
 
     def give_back(self, entry: Entry) -> None:
@@ -138,13 +143,13 @@ def _cut_headers(headers: Mapping[str, str], limits: JournalLimits) -> tuple[Map
     size = 0
     long = False
     for name, value in headers.items():
-        size += len(name) + len(value)
+        size += 2 * len(name) + len(value) + HEADER_OVERHEAD
         long = long or len(value) > limits.header_bytes or len(name) > limits.header_bytes
     if not long and len(headers) <= limits.headers:
         return headers, size, False
     cut = limits.header_bytes
     kept = {name[:cut]: value[:cut] for name, value in islice(headers.items(), limits.headers)}
-    return kept, sum(len(name) + len(value) for name, value in kept.items()), True
+    return kept, sum(2 * len(name) + len(value) + HEADER_OVERHEAD for name, value in kept.items()), True
 
 
 class Journal:

@@ -11,9 +11,10 @@ failed (``query pageSize: expected '10', got '50'``), so a near miss explains it
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
+from fnmatch import translate
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -108,10 +109,12 @@ class Matcher:
     query: tuple[tuple[str, str], ...] = ()
     headers: tuple[tuple[str, str], ...] = ()
     body: Any = field(default=_ABSENT)
-    glob: bool = field(default=False, init=False)
+    glob: re.Pattern[str] | None = field(default=None, init=False, compare=False, repr=False)
+    """The path as a compiled glob (once, here: matching never compiles), or ``None`` for an exact path."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "glob", self.path is not None and is_glob(self.path))
+        if self.path is not None and is_glob(self.path):
+            object.__setattr__(self, "glob", re.compile(translate(self.path)))
 
     @classmethod
     def from_json(cls, value: Mapping[str, Any]) -> Matcher:
@@ -158,7 +161,7 @@ class Matcher:
         if self.method is not None and self.method != request.method:
             yield f"method: expected {self.method}, got {request.method}"
         if self.path is not None and self.path != request.path and not (
-                self.glob and fnmatchcase(request.path, self.path)):
+                self.glob is not None and self.glob.match(request.path)):
             yield f"path: expected {self.path}, got {request.path}"
         for name, want in self.query:
             given = request.query.getall(name, ())

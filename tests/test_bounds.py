@@ -42,6 +42,34 @@ async def test_huge_headers_and_bodies_stay_within_the_journal_budget(make_api: 
     await assert_well(api)
 
 
+def server_side(snapshot: tracemalloc.Snapshot) -> int:
+    """Bytes traced that the server holds: not what the test client keeps of its requests and replies."""
+    client = [tracemalloc.Filter(False, pattern)
+              for pattern in ("*/aiohttp/client*", "*/aiohttp/test_utils.py", "*/tests/*", "*/tracemalloc.py")]
+    return sum(stat.size for stat in snapshot.filter_traces(client).statistics("filename"))
+
+
+async def test_the_journals_memory_stays_near_its_budget_whatever_leaves_it(make_api: MakeApi) -> None:
+    budget = 2_000_000
+    api = await make_api(journal_total_bytes=budget, journal_size=5)
+    headers = {f"X-Junk-{i}": "j" * 1000 for i in range(30)}
+    for i in range(20):
+        await api.get(HUBS, headers={**headers, **named(f"s{i}")})
+    tracemalloc.start()
+    try:
+        ready = server_side(tracemalloc.take_snapshot())
+        # entries leave by the budget, by each journal's size and by resets, in every session
+        for i in range(300):
+            await api.get(HUBS, headers={**headers, **named(f"s{i % 20}")})
+            if i % 50 == 49:
+                await api.post("/__mockhub/reset", token=None, headers=named("s0"))
+        grown = server_side(tracemalloc.take_snapshot()) - ready
+    finally:
+        tracemalloc.stop()
+    assert grown < 1.5 * budget, grown
+    await assert_well(api)
+
+
 async def test_fault_rules_glob_and_depth_limits_hold_under_a_flood(api: Api) -> None:
     rules = [{"path": f"{HUBS}/{i}", "status": 503} for i in range(100)]
     assert (await api.post("/__mockhub/faults", rules, token=None)).status == 201

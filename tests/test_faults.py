@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import json
 import time
 from typing import Any
@@ -341,6 +342,18 @@ async def test_a_long_glob_is_refused_but_a_long_exact_path_is_not(api: Api) -> 
     assert refused.status == 400
     assert "at most 256 characters" in refused.json()["error"]
     await add_fault(api, {"status": 503, "path": "/" + "a" * 1000})
+
+
+async def test_a_glob_is_compiled_when_the_rule_is_added_not_per_request(
+        api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    await add_fault(api, {"path": f"{HUBS}/*[0-9]", "status": 503})
+
+    def compile_again(*_: Any) -> None:
+        raise AssertionError("a request compiled a glob")
+    monkeypatch.setattr(fnmatch, "_compile_pattern", compile_again)
+    monkeypatch.setattr(fnmatch, "translate", compile_again)
+    assert await statuses(api, 2, f"{HUBS}/{HUB_A}") == [503, 503]
+    assert await statuses(api, 1, f"{HUBS}/{HUB_A[:-1]}f") == [404]
 
 
 async def test_exact_path_glob_and_pathless_rules_apply_in_the_order_added(api: Api) -> None:
