@@ -107,10 +107,10 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
     app[ADMIN_CONTRACT] = admin_contract
     loader = FixtureLoader(contract)
     faults = startup_rules(settings.faults, lambda rule: check_fault_rules(admin_contract, [rule]),
-                           FaultEngine(max_rules=len(settings.faults)), "fault rule")
+                           FaultEngine(max_rules=len(settings.faults), max_bytes=None), "fault rule")
     checker = OverrideChecker(contract)
     overrides = startup_rules(settings.overrides, lambda one: check_overrides(admin_contract, checker, [one], False),
-                              OverrideEngine(max_bytes=sum(len(jsonio.dumps(o)) for o in settings.overrides)),
+                              OverrideEngine(max_bytes=sum(jsonio.footprint(o) for o in settings.overrides)),
                               "override")
     journal = JournalLimits(settings.journal_size, settings.journal_headers, settings.journal_header_bytes,
                             settings.journal_body_bytes, settings.journal_total_bytes)
@@ -120,7 +120,8 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
                                         busy_seconds=settings.session_busy_seconds,
                                         max_fault_rules=settings.max_fault_rules, startup_overrides=overrides,
                                         max_override_bytes=settings.max_override_bytes,
-                                        quota=Quota(settings.max_session_records, settings.max_session_bytes))
+                                        quota=Quota(settings.max_session_records, settings.max_session_bytes),
+                                        max_fault_bytes=settings.max_fault_bytes)
     app[CONTROL] = Control(sessions, loader, admin_contract, checker)
     for document, handlers in ((contract, HANDLERS), (admin_contract, admin.HANDLERS)):
         for op, handle in endpoints(document, handlers):

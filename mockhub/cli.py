@@ -89,8 +89,10 @@ SERVE_OPTIONS = (
     Option("--session-busy", "a session used this many seconds ago or less is never dropped to make room; a new "
            "session is refused with 503 instead (default 60)", float, 60.0, metavar="SECONDS"),
     Option("--max-fault-rules", "most fault rules one session holds (default 100)", _positive, 100),
-    Option("--max-override-bytes", "bytes (as JSON) one session's overrides hold together (default 1048576)",
-           _positive, 1024 * 1024),
+    Option("--max-fault-bytes", "bytes in memory (estimated) one session's fault rules hold together, "
+           "rate-limit windows counted full (default 1048576)", _positive, 1024 * 1024),
+    Option("--max-override-bytes", "bytes in memory (estimated) one session's overrides hold together "
+           "(default 1048576)", _positive, 1024 * 1024),
     Option("--max-session-records", "records one session holds of its own: those it created or changed "
            "(default 10000)", _positive, 10_000),
     Option("--max-session-bytes", "bytes in memory one session's own records take together (default 4194304)",
@@ -296,6 +298,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
                     max_sessions=args.max_sessions, session_idle_seconds=args.session_idle,
                     session_busy_seconds=args.session_busy, max_fault_rules=args.max_fault_rules,
                     max_json_depth=args.max_json_depth, max_override_bytes=args.max_override_bytes,
+                    max_fault_bytes=args.max_fault_bytes,
                     max_session_records=args.max_session_records, max_session_bytes=args.max_session_bytes,
                     max_body_bytes=args.max_body_bytes,
                     admin_token=args.admin_token, allowed_hosts=listed("allowed_host"),

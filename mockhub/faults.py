@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mockhub.errors import ApiError, Problem, ValidationFailed
-from mockhub.jsonio import small_integer
+from mockhub.jsonio import footprint, small_integer
 from mockhub.matching import Matcher, RequestFacts, is_glob
 from mockhub.randomness import SeededRandom
 from mockhub.ruleids import RuleIds
@@ -38,6 +38,16 @@ MAX_DELAY_MS = 60_000
 MAX_GLOB_LENGTH = 256
 """Longest glob ``path`` of a rule: a long one costs milliseconds to compile and to match."""
 DEFAULT_MAX_RULES = 100
+DEFAULT_MAX_BYTES = 1024 * 1024
+"""Bytes in memory (estimated) a session's fault rules may hold together (``--max-fault-bytes``)."""
+WINDOW_ENTRY_BYTES = 32
+"""Bytes one request counted in a ``rate_limit`` window holds (a time in a deque)."""
+
+
+def rule_bytes(value: Mapping[str, Any]) -> int:
+    """What a rule (as given) may come to hold in memory: its value, and its rate-limit window when full."""
+    limit = value.get("rate_limit")
+    return footprint(value) + (int(limit["requests"]) * WINDOW_ENTRY_BYTES if limit else 0)
 
 
 class InjectedFault(ApiError):
@@ -176,6 +186,8 @@ class _Active:
     matched: int = 0
     fired: int = 0
     window: deque[float] = field(default_factory=deque)
+    size: int = 0
+    """Bytes counted against the session's ``--max-fault-bytes``."""
 
     @property
     def expired(self) -> bool:
@@ -200,10 +212,12 @@ class FaultEngine:
     """
 
     def __init__(self, rules: Iterable[FaultRule] = (), monotonic: Callable[[], float] = time.monotonic,
-                 max_rules: int = DEFAULT_MAX_RULES) -> None:
+                 max_rules: int = DEFAULT_MAX_RULES, max_bytes: int | None = DEFAULT_MAX_BYTES) -> None:
+        """``max_bytes`` bounds the rules added later (``None``: no bound), not ``rules``."""
         self._rules = [_Active(rule, order) for order, rule in enumerate(rules)]
         self._monotonic = monotonic
         self._max_rules = max_rules
+        self._max_bytes = max_bytes
         self._ids = RuleIds("rule", len(self._rules) + 1)
         self._index()
 
@@ -246,10 +260,16 @@ class FaultEngine:
                 f"A session holds at most {self._max_rules} fault rules (--max-fault-rules); it has "
                 f"{len(self._rules)} and {len(values)} more were sent. Remove some first."),),))
         rules = [FaultRule.from_json(value, "") for value in values]  # every rule valid before ids are taken
+        sizes = [rule_bytes(value) for value in values]
+        held = sum(a.size for a in self._rules)
+        if self._max_bytes is not None and held + sum(sizes) > self._max_bytes:
+            raise ValidationFailed(problems=(Problem(206, (
+                f"A session's fault rules hold at most {self._max_bytes} bytes in memory (--max-fault-bytes), "
+                f"a rate_limit's window counted full; it holds {held} and {sum(sizes)} more were sent."),),))
         ids = self._ids.assign(values, (a.rule.id for a in self._rules), "rule")
         first = self._rules[-1].order + 1 if self._rules else 0
-        added = [_Active(replace(rule, id=rule_id), first + n)
-                 for n, (rule, rule_id) in enumerate(zip(rules, ids, strict=True))]
+        added = [_Active(replace(rule, id=rule_id), first + n, size=size)
+                 for n, (rule, rule_id, size) in enumerate(zip(rules, ids, sizes, strict=True))]
         self._rules.extend(added)
         self._index()
         return [a.to_json() for a in added]

@@ -27,7 +27,7 @@ NO_BODY: Any = object()
 """An answer without a body (a 204); ``None`` is the JSON body ``null``."""
 MAX_OVERRIDES = 1000
 DEFAULT_MAX_BYTES = 1024 * 1024
-"""Bytes (as JSON) a session's overrides may hold together (``--max-override-bytes``)."""
+"""Bytes in memory (estimated) a session's overrides may hold together (``--max-override-bytes``)."""
 """Most overrides a session holds at once."""
 
 
@@ -96,7 +96,7 @@ class _Active:
 
     rule: Override
     size: int = 0
-    """Bytes of the override as it was given (JSON)."""
+    """Bytes in memory (estimated) of the override as it was given."""
     served: int = 0
 
     @property
@@ -136,11 +136,11 @@ class OverrideEngine:
         if len(self._rules) + len(values) > MAX_OVERRIDES:
             raise ValidationFailed(problems=(Problem(206, f"A session holds at most {MAX_OVERRIDES} overrides; "
                                                           f"it has {len(self._rules)}."),))
-        sizes = [len(jsonio.dumps(value)) for value in values]
+        sizes = [jsonio.footprint(value) for value in values]
         held = sum(a.size for a in self._rules)
         if held + sum(sizes) > self._max_bytes:
             raise ValidationFailed(problems=(Problem(206, (
-                f"A session's overrides hold at most {self._max_bytes} bytes of JSON (--max-override-bytes); "
+                f"A session's overrides hold at most {self._max_bytes} bytes in memory (--max-override-bytes); "
                 f"it holds {held} and {sum(sizes)} more were sent."),),))
         rules = [Override.from_json(value, "") for value in values]
         ids = self._ids.assign(values, (a.rule.id for a in self._rules), "override")

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mockhub.errors import Problem, TooManySessions, ValidationFailed
+from mockhub.faults import DEFAULT_MAX_BYTES as DEFAULT_MAX_FAULT_BYTES
 from mockhub.faults import DEFAULT_MAX_RULES, FaultEngine, FaultRule
 from mockhub.journal import Journal, JournalBudget, JournalLimits
 from mockhub.overrides import DEFAULT_MAX_BYTES, Override, OverrideEngine
@@ -68,7 +69,8 @@ class Sessions:
                  startup_faults: tuple[FaultRule, ...] = (), *, max_sessions: int = 100,
                  idle_seconds: float = 3600.0, busy_seconds: float = 60.0, max_fault_rules: int = DEFAULT_MAX_RULES,
                  monotonic: Callable[[], float] = time.monotonic, startup_overrides: tuple[Override, ...] = (),
-                 max_override_bytes: int = DEFAULT_MAX_BYTES, quota: Quota | None = None) -> None:
+                 max_override_bytes: int = DEFAULT_MAX_BYTES, quota: Quota | None = None,
+                 max_fault_bytes: int = DEFAULT_MAX_FAULT_BYTES) -> None:
         self._startup = startup
         self._quota = quota or Quota(DEFAULT_MAX_RECORDS, DEFAULT_MAX_RECORD_BYTES)
         """The bounds of each session's own records."""
@@ -82,6 +84,7 @@ class Sessions:
         self._idle = idle_seconds
         self._busy = busy_seconds
         self._max_rules = max_fault_rules
+        self._max_fault_bytes = max_fault_bytes
         self._monotonic = monotonic
         self._named: OrderedDict[str, Session] = OrderedDict()
         """Sessions other than the default, least recently used first."""
@@ -143,7 +146,8 @@ class Sessions:
                        Journal(self._journal, self.journal_budget, name), self._monotonic())
 
     def _faults(self) -> FaultEngine:
-        return FaultEngine(self._startup_faults, max_rules=max(self._max_rules, len(self._startup_faults)))
+        return FaultEngine(self._startup_faults, max_rules=max(self._max_rules, len(self._startup_faults)),
+                           max_bytes=self._max_fault_bytes)
 
     def _overrides(self) -> OverrideEngine:
         return OverrideEngine(self._startup_overrides, self._max_override_bytes)

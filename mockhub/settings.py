@@ -51,8 +51,10 @@ class Settings:
     """A session used this recently is never evicted to make room; a new session is refused (503) instead."""
     max_fault_rules: int = 100
     """Most fault rules one session holds; more are refused (400)."""
+    max_fault_bytes: int = 1024 * 1024
+    """Bytes in memory (estimated) one session's fault rules may hold together; more are refused (400)."""
     max_override_bytes: int = 1024 * 1024
-    """Bytes (as JSON) one session's overrides may hold together; more are refused (400)."""
+    """Bytes in memory (estimated) one session's overrides may hold together; more are refused (400)."""
     max_session_records: int = 10_000
     """Records a session holds of its own (created, or start-up ones it changed); more are refused (429)."""
     max_session_bytes: int = 4 * 1024 * 1024

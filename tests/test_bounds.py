@@ -152,3 +152,19 @@ async def test_a_sessions_own_records_take_at_most_max_session_bytes(make_api: M
     assert replaced.status == 400 and "--max-session-bytes 200000" in replaced.json()["error"]
     assert (await api.get("/__mockhub/state", token=None)).json() == dump.json()
     await assert_well(api)
+
+
+async def test_a_sessions_fault_rules_take_at_most_max_fault_bytes(make_api: MakeApi) -> None:
+    api = await make_api(max_fault_bytes=100_000)
+    # a body to match of many empty arrays: ten kilobytes of JSON, some two hundred in memory
+    heavy = {"path": f"{HUBS}/heavy", "status": 503, "body": [[]] * 3000}
+    refused = await api.post("/__mockhub/faults", heavy, token=None)
+    assert refused.status == 400 and "(--max-fault-bytes)" in refused.json()["error"]
+    # a rate limit is counted with its window full
+    counted = {"rate_limit": {"requests": 1000, "per_seconds": 60}, "path": f"{HUBS}/limited"}
+    assert (await api.post("/__mockhub/faults", [counted] * 2, token=None)).status == 201
+    assert (await api.post("/__mockhub/faults", [counted] * 2, token=None)).status == 400
+    assert len((await api.get("/__mockhub/faults", token=None)).json()) == 2
+    assert (await api.delete("/__mockhub/faults", token=None)).status == 200
+    assert (await api.post("/__mockhub/faults", [counted] * 2, token=None)).status == 201
+    await assert_well(api)

@@ -138,6 +138,7 @@ LIMITS = {
     "--max-body-bytes": ("max_body_bytes", "17"),
     "--max-session-records": ("max_session_records", "19"),
     "--max-session-bytes": ("max_session_bytes", "20"),
+    "--max-fault-bytes": ("max_fault_bytes", "21"),
 }
 
 

@@ -204,13 +204,13 @@ def test_a_bad_start_up_override_stops_the_server_naming_it() -> None:
 
 
 async def test_a_sessions_overrides_hold_at_most_max_override_bytes(make_api: MakeApi) -> None:
-    api = await make_api(max_override_bytes=2000)
+    api = await make_api(max_override_bytes=4000)
     hub = (await api.get(f"{HUBS}/{HUB_A}")).json()
     await add(api, {"method": "GET", "path": f"{HUBS}/{HUB_A}", "response": {"body": {**hub, "description": LONG}}})
     big = {"method": "GET", "path": f"{HUBS}/{HUB_A}", "response": {"body": {**hub, "description": "y" * 1500}}}
     refused = await api.post(OVERRIDES, big, token=None)
     assert refused.status == 400
-    assert "at most 2000 bytes of JSON (--max-override-bytes)" in refused.json()["error"]
+    assert "at most 4000 bytes in memory (--max-override-bytes)" in refused.json()["error"]
     assert len((await api.get(OVERRIDES, token=None)).json()) == 1
     assert (await api.delete(OVERRIDES, token=None)).status == 200
     await add(api, big)  # the bytes of removed overrides are free again

@@ -8,10 +8,10 @@ later answers are unaffected; deleting a record or resetting the session frees i
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from mockhub.errors import DataLimitReached
+from mockhub.jsonio import footprint
 
 DEFAULT_MAX_RECORDS = 10_000
 DEFAULT_MAX_BYTES = 4 * 1024 * 1024
@@ -19,29 +19,6 @@ RECORD_OVERHEAD = 400
 """Bytes a record costs besides its value: its slots in the id map, the creation order and the name indexes."""
 RETRY_AFTER = 60
 """Seconds a refused write suggests waiting: the data stays until deleted, so this is a pause, not a promise."""
-
-_size = sys.getsizeof
-SHARED_KEY_LENGTH = 64
-
-
-def footprint(value: Any) -> int:
-    """Bytes ``value`` (parsed JSON) takes in memory, shared parts counted each time they appear.
-
-    Keys of up to 64 characters are left out: the JSON parser keeps one copy of each such
-    key for every object, as the records of one kind all share the same few keys.
-    """
-    total = 0
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        total += _size(item)
-        if isinstance(item, dict):
-            stack.extend(key for key in item if len(key) > SHARED_KEY_LENGTH)
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return total
-
 
 class Quota:
     """The bounds of one session's own records, and what it holds now."""
