@@ -11,8 +11,8 @@ from aiohttp import web
 
 from mockhub import __version__, docs_page
 from mockhub.endpoint import Call, Handler
-from mockhub.jsonio import json_response
 from mockhub.keys import ADMIN_CONTRACT, CONTRACT, SETTINGS
+from mockhub.rendering import json_response
 
 
 def health(call: Call) -> web.Response:

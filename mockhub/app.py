@@ -28,7 +28,7 @@ from mockhub.faults import FaultEngine
 from mockhub.fixtures import FixtureLoader, FixtureSource
 from mockhub.hosts import HostPolicy
 from mockhub.journal import JournalLimits
-from mockhub.keys import ACCESS_LOG, ADMIN_CONTRACT, CONTRACT, CONTROL, CORS, SESSIONS, SETTINGS
+from mockhub.keys import ACCESS_LOG, ADMIN_CONTRACT, CONTRACT, CONTROL, CORS, DIALECTS, SESSIONS, SETTINGS
 from mockhub.middleware import core_middleware
 from mockhub.override_check import OverrideChecker, check_overrides
 from mockhub.overrides import OverrideEngine
@@ -123,7 +123,9 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
                                         quota=Quota(settings.max_session_records, settings.max_session_bytes),
                                         max_fault_bytes=settings.max_fault_bytes)
     app[CONTROL] = Control(sessions, loader, admin_contract, checker)
+    app[DIALECTS] = dialects = {}
     for document, handlers in ((contract, HANDLERS), (admin_contract, admin.HANDLERS)):
         for op, handle in endpoints(document, handlers):
             app.router.add_route(op.method, op.path, handle, name=op.operation_id)
+            dialects[op.operation_id] = op.dialect
     return app

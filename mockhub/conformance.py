@@ -11,7 +11,7 @@ from jsonschema import ValidationError
 
 from mockhub import jsonio
 from mockhub.contracts import Contract, operations_of
-from mockhub.errors import Dialect, dialect_for
+from mockhub.dialects import Dialect, dialect_of_path
 from mockhub.jsonio import small_integer
 
 ERROR_SCHEMAS = {Dialect.PORTAL: "PortalError", Dialect.ERA: "EraError", Dialect.ADMIN: "AdminError"}
@@ -68,10 +68,11 @@ class ResponseChecker:
         self._by_dialect: dict[Dialect, Contract] = {}
         self._templates: list[tuple[re.Pattern[str], str, Mapping[str, Any], Contract]] = []
         for contract in contracts:
+            for op in contract.operations.values():
+                self._by_dialect.setdefault(op.dialect, contract)
             for path, item in contract.document["paths"].items():
                 pattern = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "$")
                 self._templates.append((pattern, path, item, contract))
-                self._by_dialect.setdefault(dialect_for(path), contract)
         # Literal segments win over parameters, as in the router.
         self._templates.sort(key=lambda t: -t[1].count("/") * 100 + t[1].count("{"))
 
@@ -87,7 +88,17 @@ class ResponseChecker:
         for pattern, template, item, contract in self._templates:
             if pattern.match(path):
                 return template, item, contract
-        return None, None, self._by_dialect.get(dialect_for(path))
+        return None, None, self._by_dialect.get(dialect_of_path(path))
+
+    def dialect_for(self, method: str, path: str) -> Dialect:
+        """How errors to a request look: as its operation declares, else as its path's operations do
+        (a 405), else by the path (a 404)."""
+        _, item, contract = self._path_item(path)
+        if item is None or contract is None:
+            return dialect_of_path(path)
+        specs = {name.upper(): spec for name, spec in operations_of(item)}
+        spec = specs.get(method.upper()) or next(iter(specs.values()))
+        return contract.operations[spec["operationId"]].dialect
 
     def allowed_methods(self, path: str) -> set[str]:
         """The methods the contracts document for ``path`` (custom verbs included); empty if none."""
@@ -100,7 +111,7 @@ class ResponseChecker:
         if contract is None:
             return f"{status} (no contract describes {path})"
         if spec is None:
-            error = ERROR_SCHEMAS[dialect_for(path)]
+            error = ERROR_SCHEMAS[self.dialect_for(method, path)]
             if template is None:
                 return f"404 application/json {error}"
             return f"405 application/json {error} with Allow: {', '.join(sorted(self.allowed_methods(path)))}"
@@ -134,11 +145,12 @@ class ResponseChecker:
             if status != expected:
                 return [Mismatch("status", "", f"expected {expected} for an undocumented "
                                                 f"{'path' if template is None else 'method'}")]
-            schema = {"$ref": f"#/components/schemas/{ERROR_SCHEMAS[dialect_for(path)]}"}
+            dialect = self.dialect_for(method, path)
+            schema = {"$ref": f"#/components/schemas/{ERROR_SCHEMAS[dialect]}"}
             problems = self._check_json(contract, headers, body, schema)
             if status == 405:
                 problems += self._check_allow(path, headers)
-            return problems or self._check_error_body(path, status, body)
+            return problems or self._check_error_body(dialect, status, body)
         responses = spec["responses"]
         declared = responses.get(str(status)) or responses.get("default")
         if declared is None:
@@ -157,7 +169,7 @@ class ResponseChecker:
                                [Mismatch("header", "Content-Type", f"Content-Type is {given!r}, expected {media}")])
         problems += self._check_json(contract, headers, body, content["application/json"]["schema"])
         if status >= 400 and not problems:
-            problems += self._check_error_body(path, status, body)
+            problems += self._check_error_body(self.dialect_for(method, path), status, body)
         return problems
 
     def _check_allow(self, path: str, headers: Mapping[str, str]) -> list[Mismatch]:
@@ -194,12 +206,11 @@ class ResponseChecker:
         return problems
 
     @staticmethod
-    def _check_error_body(path: str, status: int, body: bytes) -> list[Mismatch]:
+    def _check_error_body(dialect: Dialect, status: int, body: bytes) -> list[Mismatch]:
         """What the error schemas' descriptions say (api-docs/facts.md): the Portal body's ``status`` is the
         HTTP status and each ``code`` the number of the PRT code in its description; Era's ``error_code``
         is 1000 + the status."""
         value = jsonio.loads(body)
-        dialect = dialect_for(path)
         if dialect is Dialect.ERA:
             code = value["error_code"]
             return [] if code == 1000 + status else [

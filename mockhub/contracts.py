@@ -23,9 +23,9 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from mockhub import jsonio
+from mockhub.dialects import ERROR_FORMAT, Dialect
 from mockhub.errors import (
     BodyMissing,
-    Dialect,
     MalformedJson,
     Problem,
     UnsupportedMediaType,
@@ -33,6 +33,7 @@ from mockhub.errors import (
 )
 from mockhub.openapi32 import EXTENSION, STANDARD, to_openapi_3_2
 from mockhub.resources import contract_path
+from mockhub.text import shown
 
 CONTRACT_URI = "urn:mockhub:contract"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -53,16 +54,6 @@ METHOD_OVERRIDE = "X-HTTP-Method-Override"
 MAX_DIGITS = 64
 """Longest integer a query parameter is converted from: every integer parameter of the contract has
 bounds far inside it, so a longer one is out of range (and never costs a big-number conversion)."""
-
-MAX_SHOWN = 64
-"""Longest value quoted back in an error message."""
-
-
-def shown(value: Any) -> str:
-    """A value as quoted in an error message, cut short if long."""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 3] + "..."
-
 
 def field_path(parts: Iterator[Any] | Any, root: str = "") -> str:
     """``configuration.allowedOrigins[0]`` from a jsonschema path, under ``root`` if given."""
@@ -228,6 +219,8 @@ class Operation:
         self.method = method.upper()
         self.path = path
         self.operation_id: str = spec["operationId"]
+        self.dialect = contract.dialect_of(spec)
+        """How the operation's errors look, as the contract declares."""
         self.secured = bool(spec.get("security"))
         params = [contract.resolve(p) for p in [*path_item.get("parameters", []), *spec.get("parameters", [])]]
         self.path_params = {
@@ -346,11 +339,22 @@ class Contract:
         resource = Resource.from_contents(document, default_specification=DRAFT202012)
         self.registry: Registry[Any] = Registry().with_resource(CONTRACT_URI, resource)
         self._validators: dict[str, Draft202012Validator] = {}
+        self._tag_formats = {tag["name"]: tag[ERROR_FORMAT] for tag in document.get("tags", ()) if ERROR_FORMAT in tag}
         self.operations: dict[str, Operation] = {}
         for path, item in document["paths"].items():
             for method, spec in operations_of(item):
                 op = Operation(self, method, path, spec, item)
                 self.operations[op.operation_id] = op
+
+    def dialect_of(self, spec: Mapping[str, Any]) -> Dialect:
+        """The error dialect an operation declares: on itself, else on its first tag that does, else on the document."""
+        declared = spec.get(ERROR_FORMAT) or next(
+            (self._tag_formats[tag] for tag in spec.get("tags", ()) if tag in self._tag_formats),
+            self.document.get(ERROR_FORMAT))
+        if declared is None:
+            raise ValueError(f"operation {spec['operationId']} declares no {ERROR_FORMAT} (on itself, a tag or "
+                             "the document)")
+        return Dialect(declared)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Contract:

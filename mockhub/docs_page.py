@@ -15,8 +15,9 @@ from typing import Any
 
 from mockhub import __version__
 from mockhub.contracts import Contract, operations_of
-from mockhub.errors import Dialect
+from mockhub.dialects import Dialect
 from mockhub.faults import DELAY_HEADER, ERROR_STATUSES, FAULT_HEADER, MAX_DELAY_MS, InjectedFault
+from mockhub.rendering import error_response
 from mockhub.sessions import SESSION_COOKIE, SESSION_HEADER
 
 ROWS = 20
@@ -119,7 +120,7 @@ def _table(columns: Sequence[str], rows: Sequence[Sequence[Any]], what: str) -> 
 
 def _browser(base_url: str, cors_origins: Sequence[str]) -> str:
     statuses = f"a status from {ERROR_STATUSES.start} to {ERROR_STATUSES.stop - 1} (429, 503...)"
-    raw = InjectedFault(429, None).response(Dialect.PORTAL).body  # the very body the mock sends
+    raw = error_response(InjectedFault(429, None), Dialect.PORTAL).body  # the very body the mock sends
     assert isinstance(raw, bytes)
     body = json.dumps(json.loads(raw), indent=2)
     if cors_origins:

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from mockhub.contracts import Contract, Operation, QueryParam, operations_of
 from mockhub.control import Control
-from mockhub.errors import ValidationFailed
+from mockhub.errors import Unauthorized, ValidationFailed
 from mockhub.keys import CONTRACT, CONTROL, SESSION, SETTINGS
 from mockhub.sessions import Session
 from mockhub.store import Store
@@ -94,6 +94,16 @@ def overridable(op: Operation, header: QueryParam, own: RequestHandler,
     return handle
 
 
+def bearer_token(authorization: str | None) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header, or 401 PRT000102 saying what is wrong."""
+    if not authorization:
+        raise Unauthorized("The Authorization header is missing; send 'Authorization: Bearer <token>'.")
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("The Authorization header must be 'Bearer <token>'.")
+    return token.strip()
+
+
 def endpoint(op: Operation, handler: Handler) -> RequestHandler:
     """An aiohttp handler that checks a request against ``op`` and passes it to ``handler``."""
     secured = op.secured
@@ -112,7 +122,8 @@ def endpoint(op: Operation, handler: Handler) -> RequestHandler:
             except web.HTTPRequestEntityTooLarge as exc:  # answered after a 401, which comes first
                 unread = exc
         session = request[SESSION]
-        tenant_id = session.store.tenants.authenticate(request.headers.get("Authorization")) if secured else ""
+        tenant_id = (session.store.tenants.tenant_of(bearer_token(request.headers.get("Authorization")))
+                     if secured else "")
         if unread is not None:
             raise unread
         path = op.parse_path(request.match_info) if has_path else {}

@@ -1,37 +1,14 @@
-"""One exception class per error condition, and the one place that renders error bodies.
+"""One exception class per error condition: what went wrong, as problems, never as a response.
 
-Three dialects share the classes: the Portal API's ``{"status", "errors": [{"code",
-"description"}]}`` with PRT codes (api-docs/facts.md), Era's ``{"error_code": 1000 +
-status, "error_message"}`` (SPEC section 3), and the admin API's ``{"status", "error"}``.
+An error carries its status, the problems found (a PRT code and a sentence each) and
+any headers the answer needs (``Retry-After``); the HTTP edge
+(:mod:`mockhub.rendering`) renders it in the dialect of the operation that raised it.
+The domain (the store, the fault engine, sessions) raises these and knows no HTTP library.
 """
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
-
-from aiohttp import web
-
-from mockhub.jsonio import json_response
-
-
-class Dialect(enum.Enum):
-    PORTAL = "portal"
-    ERA = "era"
-    ADMIN = "admin"
-
-
-ERA_PREFIX = "/rest/"
-ADMIN_PREFIX = "/__mockhub/"
-
-
-def dialect_for(path: str) -> Dialect:
-    """Which API a path belongs to, and so how its errors look."""
-    if path.startswith(ERA_PREFIX):
-        return Dialect.ERA
-    if path.startswith(ADMIN_PREFIX):
-        return Dialect.ADMIN
-    return Dialect.PORTAL
 
 
 @dataclass(frozen=True)
@@ -55,22 +32,6 @@ class ApiError(Exception):
         super().__init__(" ".join(p.message for p in self.problems))
 
     headers: dict[str, str] = {}
-
-    def response(self, dialect: Dialect) -> web.Response:
-        """Render this error in the dialect's body."""
-        if dialect is Dialect.PORTAL:
-            body: object = {
-                "status": self.status,
-                "errors": [
-                    {"code": p.code, "description": f"{p.message} (code: PRT{p.code:06d})"}
-                    for p in self.problems
-                ],
-            }
-        elif dialect is Dialect.ERA:
-            body = {"error_code": 1000 + self.status, "error_message": str(self)}
-        else:
-            body = {"status": self.status, "error": str(self)}
-        return json_response(body, status=self.status, headers=self.headers or None)
 
 
 class ValidationFailed(ApiError):
@@ -187,16 +148,3 @@ class DataLimitReached(ApiError):
 
 class InternalError(ApiError):
     status, code, message = 500, 100, "The mock had an internal error; see the server log."
-
-
-def http_error(exc: web.HTTPException, method: str, max_body: int) -> ApiError:
-    """Translate aiohttp's own HTTP exceptions (routing, body size) into mock errors."""
-    if isinstance(exc, web.HTTPMethodNotAllowed):
-        return MethodNotAllowed(method, set(exc.allowed_methods))
-    if isinstance(exc, web.HTTPNotFound):
-        return NotFound("No such endpoint.")
-    if isinstance(exc, web.HTTPRequestEntityTooLarge):
-        return PayloadTooLarge(f"The request body is larger than {max_body} bytes.")
-    error = ApiError(exc.reason)
-    error.status = exc.status
-    return error

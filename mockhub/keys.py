@@ -8,6 +8,7 @@ from mockhub.accesslog import AccessLog
 from mockhub.contracts import Contract
 from mockhub.control import Control
 from mockhub.cors import CorsPolicy
+from mockhub.dialects import Dialect
 from mockhub.sessions import Session, Sessions
 from mockhub.settings import Settings
 
@@ -18,6 +19,8 @@ SESSIONS = web.AppKey("mockhub_sessions", Sessions)
 CORS = web.AppKey("mockhub_cors", CorsPolicy)
 ACCESS_LOG: web.AppKey[AccessLog | None] = web.AppKey("mockhub_access_log")
 """The access log, or ``None`` when it is off (the pytest plugin, --quiet)."""
+DIALECTS: web.AppKey[dict[str, Dialect]] = web.AppKey("mockhub_dialects")
+"""The error dialect of every route, by its name (the operation id), as the contracts declare."""
 CONTROL = web.AppKey("mockhub_control", Control)
 """The control plane: every control operation, for the control API and the pytest fixture."""
 SESSION: web.RequestKey[Session] = web.RequestKey("mockhub_session", Session)

@@ -18,24 +18,18 @@ from time import perf_counter
 from aiohttp import web
 from aiohttp.typedefs import Handler as AiohttpHandler
 
-from mockhub.errors import (
-    ADMIN_PREFIX,
-    ApiError,
-    Dialect,
-    Forbidden,
-    InternalError,
-    Unauthorized,
-    dialect_for,
-    http_error,
-)
+from mockhub.dialects import ADMIN_PREFIX, Dialect, dialect_of_path
+from mockhub.errors import ApiError, Forbidden, InternalError, Unauthorized
 from mockhub.faults import DELAY_HEADER, FAULT_HEADER, Decision, InjectedFault, header_decision
-from mockhub.keys import ACCESS_LOG, CONTROL, CORS, SESSION, SESSIONS, SETTINGS
+from mockhub.keys import ACCESS_LOG, CONTROL, CORS, DIALECTS, SESSION, SESSIONS, SETTINGS
 from mockhub.overrides import Override
 from mockhub.overriding import body_of, facts_of, served
+from mockhub.rendering import error_response, http_error
 from mockhub.sessions import DEFAULT_SESSION, SESSION_COOKIE, SESSION_HEADER, Session, Sessions
 
 ADMIN_TOKEN_HEADER = "X-Mockhub-Admin-Token"
 HEALTH_PATH = f"{ADMIN_PREFIX}health"
+"""The control call open without the admin token or a local Host (for docker's HEALTHCHECK)."""
 
 log = logging.getLogger("mockhub")
 
@@ -55,12 +49,20 @@ async def core_middleware(request: web.Request, handler: AiohttpHandler) -> web.
     except asyncio.CancelledError:
         raise
     except Exception:  # a bug outside any handler: the same answer as a handler's bug
-        response = _internal_error(request)
+        response = _internal_error(request, _dialect(request))
     return response if origin is None else app[CORS].allow(response, origin)
 
 
+def _dialect(request: web.Request) -> Dialect:
+    """The error dialect of the operation the router matched; by the path for a request that matched none."""
+    name = request.match_info.route.name
+    dialect = request.app[DIALECTS].get(name) if name is not None else None
+    return dialect if dialect is not None else dialect_of_path(request.path)
+
+
 async def _pipeline(request: web.Request, handler: AiohttpHandler, started: float) -> web.StreamResponse:
-    admin = request.path.startswith(ADMIN_PREFIX)
+    dialect = _dialect(request)
+    admin = dialect is Dialect.ADMIN
     sessions = request.app[SESSIONS]
     refused: ApiError | None = None
     try:
@@ -70,7 +72,7 @@ async def _pipeline(request: web.Request, handler: AiohttpHandler, started: floa
     request[SESSION] = session
     if admin:  # the control API is never faulted nor journaled
         refused = refused or _admin_refusal(request)
-        admin_response = refused.response(Dialect.ADMIN) if refused else await _respond(request, handler)
+        admin_response = error_response(refused, dialect) if refused else await _respond(request, handler, dialect)
         _log_access(request, admin_response.status, started, None, session)
         return admin_response
     fault: Decision | None = None
@@ -84,9 +86,9 @@ async def _pipeline(request: web.Request, handler: AiohttpHandler, started: floa
         except ApiError as exc:  # a malformed X-Mockhub-Fault / X-Mockhub-Delay header
             refused = exc
     if refused is not None:
-        response: web.StreamResponse | None = refused.response(dialect_for(request.path))
+        response: web.StreamResponse | None = error_response(refused, dialect)
     else:
-        response, override = await _answer(request, handler, fault, session)
+        response, override = await _answer(request, handler, fault, session, dialect)
     status = response.status if response is not None else 0
     session.journal.record(
         session.store.ctx.clock.now(), request.method, request.path, request.query_string, request.headers,
@@ -151,7 +153,7 @@ async def _rule_fault(request: web.Request, session: Session) -> Decision | None
 
 
 async def _answer(request: web.Request, handler: AiohttpHandler, fault: Decision | None,
-                  session: Session) -> tuple[web.StreamResponse | None, Override | None]:
+                  session: Session, dialect: Dialect) -> tuple[web.StreamResponse | None, Override | None]:
     """The response to send after any fault (``None`` when a fault dropped the connection), and the
     override that gave it, if one did."""
     if fault is not None:
@@ -159,14 +161,14 @@ async def _answer(request: web.Request, handler: AiohttpHandler, fault: Decision
             await asyncio.sleep(fault.delay_ms / 1000)
         if fault.status is not None:
             allow = _allowed_methods(request) if fault.status == 405 else ()
-            return InjectedFault(fault.status, fault.retry_after, allow).response(dialect_for(request.path)), None
+            return error_response(InjectedFault(fault.status, fault.retry_after, allow), dialect), None
         if fault.connection == "reset":
             _reset_connection(request)
             return None, None
     if session.overrides:
-        response, override = await served(request, session, lambda: _respond(request, handler))
+        response, override = await served(request, session, lambda: _respond(request, handler, dialect))
     else:  # the common case: no override set, nothing more to pay
-        response, override = await _respond(request, handler), None
+        response, override = await _respond(request, handler, dialect), None
     if fault is not None and fault.connection == "malformed":
         response = _truncated(response)
     return response, override
@@ -181,24 +183,23 @@ def _allowed_methods(request: web.Request) -> set[str]:
             for route in resource}
 
 
-async def _respond(request: web.Request, handler: AiohttpHandler) -> web.StreamResponse:
-    """The handler's response, with any error rendered in the API's own format."""
-    dialect = dialect_for(request.path)
+async def _respond(request: web.Request, handler: AiohttpHandler, dialect: Dialect) -> web.StreamResponse:
+    """The handler's response, with any error rendered in the operation's dialect."""
     try:
         return await handler(request)
     except ApiError as exc:
-        return exc.response(dialect)
+        return error_response(exc, dialect)
     except web.HTTPException as exc:
-        return http_error(exc, request.method, request.app[SETTINGS].max_body_bytes).response(dialect)
+        return error_response(http_error(exc, request.method, request.app[SETTINGS].max_body_bytes), dialect)
     except Exception:
-        return _internal_error(request)
+        return _internal_error(request, dialect)
 
 
-def _internal_error(request: web.Request) -> web.Response:
+def _internal_error(request: web.Request, dialect: Dialect) -> web.Response:
     """A 500 in the API's format for an unexpected exception, kept for the pytest plugin to raise."""
     request.app[CONTROL].server_error(traceback.format_exc())
     log.exception("unexpected error answering %s %s", request.method, request.path)
-    return InternalError().response(dialect_for(request.path))
+    return error_response(InternalError(), dialect)
 
 
 def _reset_connection(request: web.Request) -> None:

@@ -14,9 +14,9 @@ from typing import Any
 from aiohttp import web
 
 from mockhub import jsonio
-from mockhub.jsonio import json_response
 from mockhub.matching import RequestFacts
 from mockhub.overrides import NO_BODY, Override, merged
+from mockhub.rendering import json_response
 from mockhub.sessions import Session
 
 Respond = Callable[[], Awaitable[web.StreamResponse]]

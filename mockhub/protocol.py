@@ -35,8 +35,10 @@ from aiohttp.http_exceptions import BadHttpMessage, LineTooLong
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
-from mockhub.errors import ApiError, MalformedRequest, dialect_for
+from mockhub.dialects import dialect_of_path
+from mockhub.errors import ApiError, MalformedRequest
 from mockhub.framing import FramedParser
+from mockhub.rendering import error_response
 
 log = logging.getLogger("mockhub")
 
@@ -118,7 +120,7 @@ class MockhubRequestHandler(RequestHandler):
         if request.method == "GET" and request.path == HEALTH_PATH:
             response = await manager.request_handler(request)
         else:
-            response = TooManyConnections().response(dialect_for(request.path))
+            response = error_response(TooManyConnections(), dialect_of_path(request.path))
         response.force_close()
         return response
 
@@ -162,14 +164,14 @@ class MockhubRequestHandler(RequestHandler):
         log.info("unparsable request from %s: %s", request.remote, reason)
         error = MalformedRequest(reason) if status == 400 else ApiError(reason)
         error.status = status
-        # The API is known from the path of the request line, as far as it arrived.
-        response = error.response(dialect_for(self._parser.path_hint))
+        # No operation was reached: the API is known from the path of the request line, as far as it arrived.
+        response = error_response(error, dialect_of_path(self._parser.path_hint))
         response.force_close()
         return response
 
 
 def _refusal_bytes() -> bytes:
-    response = TooManyConnections().response(dialect_for("/"))
+    response = error_response(TooManyConnections(), dialect_of_path("/"))
     assert isinstance(response.body, bytes)
     head = "".join(f"{name}: {value}\r\n" for name, value in response.headers.items()
                    if name.lower() != "content-length")

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 
-from tests.conftest import TOKEN, Api, MakeApi
+from mockhub.app import create_app
+from mockhub.conformance import ResponseChecker
+from mockhub.contracts import Contract
+from mockhub.resources import admin_contract_path, contract_path
+from mockhub.settings import Settings
+from mockhub.testing import MockhubTestServer
+from tests.conftest import POINTS, TOKEN, Api, MakeApi
 
 AUTH = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
 
@@ -106,3 +115,25 @@ async def test_the_depth_limit_is_an_option(make_api: MakeApi) -> None:
     assert (await api.post("/rest/v1/service/integration_points", point, token=None)).status == 400
     point["opts"] = {"roles": [1]}
     assert (await api.post("/rest/v1/service/integration_points", point, token=None)).status == 200
+
+
+async def test_the_error_dialect_is_the_operations_as_the_contract_declares(aiohttp_client: Any) -> None:
+    document = json.loads(contract_path().read_text())
+    era = next(tag for tag in document["tags"] if tag["name"] == "Integration points")
+    era["x-mockhub-error-format"] = "portal"  # the Era operations now answer errors as the Portal API does,
+    schemas = document["components"]["schemas"]  # and their documented error bodies say so
+    schemas["EraError"] = schemas["PortalError"]
+    contract = Contract(document)
+    client = await aiohttp_client(MockhubTestServer(create_app(Settings(), contract=contract)))
+    api = Api(client, ResponseChecker(contract, Contract.load(admin_contract_path())))
+    reply = await api.get(f"{POINTS}/not-a-guid")
+    assert reply.status == 400
+    assert reply.error_codes() == [203]
+
+
+def test_an_operation_without_an_error_dialect_is_refused_at_load() -> None:
+    document = json.loads(contract_path().read_text())
+    for tag in document["tags"]:
+        del tag["x-mockhub-error-format"]
+    with pytest.raises(ValueError, match=r"operation [a-zA-Z]+ declares no x-mockhub-error-format"):
+        Contract(document)

@@ -7,10 +7,10 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from mockhub import __version__
-from mockhub.contracts import shown
 from mockhub.errors import ApiError, ValidationFailed
-from mockhub.jsonio import json_response
 from mockhub.proxy.state import PROXY
+from mockhub.rendering import json_response
+from mockhub.text import shown
 
 
 class NotRecording(ApiError):

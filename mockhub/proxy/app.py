@@ -16,22 +16,15 @@ from aiohttp import web
 
 from mockhub import jsonio
 from mockhub.contracts import Contract
-from mockhub.errors import (
-    ADMIN_PREFIX,
-    ApiError,
-    Dialect,
-    MethodNotAllowed,
-    NotFound,
-    PayloadTooLarge,
-    dialect_for,
-    http_error,
-)
+from mockhub.dialects import ADMIN_PREFIX, Dialect, dialect_of_path
+from mockhub.errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge
 from mockhub.middleware import admin_token_refusal
 from mockhub.proxy import admin
 from mockhub.proxy.forward import Answer, AnswerBroken, UpstreamTimeout, UpstreamUnreachable
 from mockhub.proxy.settings import ProxySettings
 from mockhub.proxy.state import PROXY, Proxy
 from mockhub.proxy.violations import Violation
+from mockhub.rendering import error_response, http_error
 from mockhub.resources import admin_contract_path
 
 log = logging.getLogger("mockhub.proxy")
@@ -88,9 +81,9 @@ async def control_middleware(request: web.Request, handler: Any) -> web.StreamRe
             raise refused
         response = await handler(request)
     except ApiError as exc:
-        response = exc.response(Dialect.ADMIN)
+        response = error_response(exc, Dialect.ADMIN)
     except web.HTTPException as exc:
-        response = http_error(exc, request.method, proxy.settings.max_body_bytes).response(Dialect.ADMIN)
+        response = error_response(http_error(exc, request.method, proxy.settings.max_body_bytes), Dialect.ADMIN)
     _access(request, response.status, started)
     return response if origin is None else proxy.cors.allow(response, origin)
 
@@ -110,7 +103,7 @@ async def forward(request: web.Request) -> web.StreamResponse:
         body = b""
         error = PayloadTooLarge(f"The request body is larger than the proxy forwards "
                                 f"({proxy.settings.max_body_bytes} bytes).")
-        response: web.StreamResponse = error.response(dialect_for(request.path))
+        response: web.StreamResponse = error_response(error, dialect_of_path(request.path))
         fault = "too large to forward"
     else:
         try:
@@ -118,7 +111,7 @@ async def forward(request: web.Request) -> web.StreamResponse:
         except (UpstreamUnreachable, UpstreamTimeout) as exc:
             fault = "target unreachable" if isinstance(exc, UpstreamUnreachable) else "target timed out"
             log.warning("%s %s: %s", request.method, request.path_qs, exc)
-            response = exc.response(dialect_for(request.path))
+            response = error_response(exc, dialect_of_path(request.path))
         except AnswerBroken as exc:
             fault = "answer broken off"
             log.warning("%s %s: %s; the client's connection is closed", request.method, request.path_qs, exc)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from mockhub.endpoint import Call
-from mockhub.jsonio import json_response
+from mockhub.rendering import json_response
 
 
 def create_point(call: Call) -> web.Response:

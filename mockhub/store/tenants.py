@@ -41,14 +41,9 @@ class TenantStore:
                 return str(tenant["tokens"][0])
         return None
 
-    def authenticate(self, authorization: str | None) -> str:
-        """The tenant id of an ``Authorization: Bearer <token>`` header, or 401 PRT000102."""
-        if not authorization:
-            raise Unauthorized("The Authorization header is missing; send 'Authorization: Bearer <token>'.")
-        scheme, _, token = authorization.strip().partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("The Authorization header must be 'Bearer <token>'.")
-        tenant_id = self.by_token.get(token.strip())
+    def tenant_of(self, token: str) -> str:
+        """The id of the tenant a bearer token belongs to, or 401 PRT000102."""
+        tenant_id = self.by_token.get(token)
         if tenant_id is None:
             raise Unauthorized("The access token is unknown or expired.")
         return tenant_id

@@ -1,0 +1,39 @@
+"""The three error dialects, and how a request that matched no operation is given one.
+
+Each operation of a contract names its dialect (``x-mockhub-error-format`` on the
+operation, its first tag or the document, in that order of precedence); the router knows
+it from the route. Only a request that reaches no operation (an unknown path, a request
+line that cannot be parsed) is placed by its path, here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import enum
+
+ERROR_FORMAT = "x-mockhub-error-format"
+"""Where a contract declares the error dialect of its operations."""
+
+
+class Dialect(enum.Enum):
+    """How an API's error bodies look.
+
+    Portal: ``{"status", "errors": [{"code", "description"}]}`` with PRT codes; Era:
+    ``{"error_code": 1000 + status, "error_message"}``; the control API: ``{"status", "error"}``.
+    """
+
+    PORTAL = "portal"
+    ERA = "era"
+    ADMIN = "admin"
+
+
+ERA_PREFIX = "/rest/"
+ADMIN_PREFIX = "/__mockhub/"
+
+
+def dialect_of_path(path: str) -> Dialect:
+    """The dialect for a request no operation answers, from the API its path would belong to."""
+    if path.startswith(ERA_PREFIX):
+        return Dialect.ERA
+    if path.startswith(ADMIN_PREFIX):
+        return Dialect.ADMIN
+    return Dialect.PORTAL
