@@ -207,7 +207,7 @@ class ResponseChecker:
 
     @staticmethod
     def _check_error_body(dialect: Dialect, status: int, body: bytes) -> list[Mismatch]:
-        """What the error schemas' descriptions say (api-docs/facts.md): the Portal body's ``status`` is the
+        """What the error schemas' descriptions say (Portal docs, Error codes): the Portal body's ``status`` is the
         HTTP status and each ``code`` the number of the PRT code in its description; Era's ``error_code``
         is 1000 + the status."""
         value = jsonio.loads(body)

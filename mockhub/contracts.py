@@ -3,7 +3,7 @@
 Every operation of the document becomes an :class:`Operation` that turns a request's
 path segments, query string and body into checked values, or raises
 :class:`~mockhub.errors.ValidationFailed` listing every problem found, one
-:class:`~mockhub.errors.Problem` each, with the PRT code of api-docs/facts.md.
+:class:`~mockhub.errors.Problem` each, with the PRT code of Portal docs, Error codes.
 """
 
 from __future__ import annotations

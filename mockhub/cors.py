@@ -1,4 +1,4 @@
-"""CORS for browser apps (SPEC section 6): on by default for local development.
+"""CORS for browser apps (decisions.md, Control API and sessions): on by default for local development.
 
 On the API routes the request's Origin is echoed with credentials allowed (a browser app
 on any dev port works), or only the ``--cors-origin`` list is. The control API

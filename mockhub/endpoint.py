@@ -2,7 +2,7 @@
 
 Each handler takes a :class:`Call` whose path segments, query and body are already
 checked against the contract, and whose tenant is authenticated when the operation is
-secured (SPEC section 2: 401 comes before any other check). An operation that declares
+secured (decisions.md, Auth and tenants: 401 comes before any other check). An operation that declares
 the ``X-HTTP-Method-Override`` header runs the operation of its path that the header names.
 """
 

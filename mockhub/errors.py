@@ -114,7 +114,7 @@ class PointIdTaken(AlreadyExists):
 
 
 class PointCodeTaken(AlreadyExists):
-    """409 (Era 1409): another integration point has the code (SPEC 3: code is unique)."""
+    """409 (Era 1409): another integration point has the code (decisions.md, Integration points: code is unique)."""
 
 
 class PayloadTooLarge(ApiError):

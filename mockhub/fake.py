@@ -1,4 +1,4 @@
-"""Bulk fake data on demand (SPEC section 5): ``--fake hubs=50,integrations=5,points=200``.
+"""Bulk fake data on demand (decisions.md, Data): ``--fake hubs=50,integrations=5,points=200``.
 
 Faker draws from the store's one seeded random source, so the same seed and fixtures
 give the same data, byte for byte. Records are built in the fixture format and enter
@@ -110,7 +110,7 @@ def _configuration(channel: str, fake: Faker) -> dict[str, Any]:
                 "webhookUrl": url()}
     if channel == "System":
         return {"webhookUrl": url(), "events": sorted(fake.random_sample(EVENTS), key=EVENTS.index)}
-    # Slack: an OAuth code and its state (UNIX time plus client secret, api-docs 003)
+    # Slack: an OAuth code and its state (UNIX time plus client secret, Portal docs, Integrations > Create)
     return {"code": f"{fake.numerify('#' * 12)}.{fake.numerify('#' * 13)}.{fake.hexify('^' * 64)}",
             "state": f"{fake.unix_time():.0f}{fake.hexify('^' * 16)}"}
 

@@ -1,4 +1,4 @@
-"""Fault injection: any 4xx or 5xx answer, latency, rate limits, broken connections.
+"""Fault injection (decisions.md, Faults): any 4xx or 5xx answer, latency, rate limits, broken connections.
 
 A :class:`FaultRule` is one JSON object (its shape is ``FaultRule`` in contracts/admin.json)
 whose request part is a :class:`~mockhub.matching.Matcher`. Each session has a

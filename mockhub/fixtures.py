@@ -1,7 +1,7 @@
 """Fixture files: validated on load against contracts/fixtures.schema.json, dumped back the same way.
 
 A bad file stops start-up with one message naming the file, the record and the field
-(SPEC section 5).
+(decisions.md, Data).
 """
 
 from __future__ import annotations

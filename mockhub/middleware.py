@@ -1,4 +1,4 @@
-"""The request pipeline every request goes through (SPEC sections 4 and 6).
+"""The request pipeline every request goes through (decisions.md: Faults; Control API and sessions).
 
 It picks the request's session, guards the control API with the admin token, applies
 fault rules, runs the handler, renders every error in its API's own format, journals the

@@ -1,4 +1,4 @@
-"""The pytest plugin (SPEC section 7): a ``mockhub`` fixture, registered by installing mockhub.
+"""The pytest plugin (decisions.md, The pytest fixture): a ``mockhub`` fixture, registered by installing mockhub.
 
 One real server per start-up configuration runs in a background thread for the whole
 test session (any HTTP client works, sync or async); each test gets it reset to the

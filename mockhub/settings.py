@@ -26,11 +26,11 @@ class Settings:
     empty: bool = False
     """Start with no data at all (no tenants, so no Portal token is accepted)."""
     fake: str = ""
-    """Bulk fake data added to the loaded fixtures: ``hubs=50,integrations=5,points=200`` (SPEC 5)."""
+    """Bulk fake data added to the loaded fixtures: ``hubs=50,integrations=5,points=200`` (decisions.md, Data)."""
     clock: str | None = None
     """ISO instant that pins the clock; ``None`` uses real time."""
     faults: tuple[Mapping[str, Any], ...] = ()
-    """Fault rules in force from start-up (and after every reset); see SPEC section 4."""
+    """Fault rules in force from start-up (and after every reset); see decisions.md, Faults."""
     overrides: tuple[Mapping[str, Any], ...] = ()
     """Overrides in force from start-up (and after every reset), checked against the contract."""
     journal_size: int = 1000

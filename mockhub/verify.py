@@ -1,4 +1,4 @@
-"""``mockhub verify``: the contracts checked against any server, by one scripted scenario (SPEC 8).
+"""``mockhub verify``: the contracts checked against any server, by one scripted scenario (decisions.md, Conformance).
 
 The scenario is a list of named steps (:data:`STEPS`) over every documented endpoint of both
 APIs: create, read, update, list with paging, each client error it can provoke, LOOKUP, delete.
@@ -39,7 +39,7 @@ MAX_PAGES = 50
 """How far a listing step pages before it gives up looking for what it created."""
 
 THROTTLED = (429, 503)
-"""Answers after which a request is sent again (SPEC 4: they carry Retry-After)."""
+"""Answers after which a request is sent again (they carry Retry-After: decisions.md, Faults)."""
 RETRIES = 2
 MAX_WAIT_SECONDS = 10
 """The longest Retry-After honoured; a longer one is cut short."""

@@ -33,7 +33,7 @@ BUILT_IN_INTEGRATIONS = 7
 CLOCK = "2021-01-01T00:00:00Z"
 POINTS = "/rest/v1/service/integration_points"
 POINT_ABCDE = "b4680fbe-016c-d86f-1d6b-50e54938780c"
-"""The built-in dataset's integration points (api-docs 004 examples): code ABCDE, type public..."""
+"""The built-in dataset's integration points (Era docs, examples): code ABCDE, type public..."""
 POINT_902 = "a188288e-016c-d86f-cd99-50e54938780c"
 """...and code 902, type telegram."""
 ABCDE_TOKEN = "82ddc7c68623726346a78371173e2f8d"

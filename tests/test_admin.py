@@ -1,4 +1,4 @@
-"""The control API: health, the published contract, reset and the request journal (SPEC 6)."""
+"""The control API: health, the published contract, reset and the request journal."""
 
 from __future__ import annotations
 

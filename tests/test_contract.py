@@ -1,4 +1,4 @@
-"""The contract itself: valid OpenAPI, fully served, its decisions marked (SPEC 1)."""
+"""The contract itself: valid OpenAPI, fully served, its decisions marked (README, Contracts)."""
 
 from __future__ import annotations
 

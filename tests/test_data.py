@@ -1,4 +1,4 @@
-"""Seeded data (SPEC 5): one random source, fake data, validated fixtures, state dump/load, reset."""
+"""Seeded data (decisions.md, Data): one random source, fake data, validated fixtures, state dump/load, reset."""
 
 from __future__ import annotations
 

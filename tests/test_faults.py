@@ -1,4 +1,4 @@
-"""Fault injection (SPEC section 4): effects, the four ways in, determinism, expiry, rate limits."""
+"""Fault injection (decisions.md, Faults): effects, the four ways in, determinism, expiry, rate limits."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Property-based fuzzing of the mock against its own published contract (Schemathesis; SPEC 1 and 8).
+"""Property-based fuzzing of the mock against its own published contract (Schemathesis; README, Contracts).
 
 Every operation of contracts/openapi.json gets generated requests, valid and invalid, and every
 Schemathesis check runs on each answer: no 5xx, documented status codes only, bodies, headers and

@@ -1,4 +1,4 @@
-"""Bad requests get the API's own error body, never a 500 or an HTML page (SPEC 2, issue 2)."""
+"""Bad requests get the API's own error body, never a 500 or an HTML page (decisions.md, Errors; issue 2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Portal API hubs over HTTP: create, update, delete, get, get collection (api-docs 001/002, SPEC 2)."""
+"""Portal API hubs over HTTP: create, update, delete, get, get collection (Portal docs, Hubs; decisions.md, Hubs)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Portal API integrations over HTTP: create, update, get, get by channel type, get collection,
-delete, and the hub cascade (api-docs 000/003, facts.md, SPEC 2). The Api client checks every
+delete, and the hub cascade (Portal docs, Integrations; decisions.md, Integrations). The Api client checks every
 response body against the contract."""
 
 from __future__ import annotations

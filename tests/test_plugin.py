@@ -1,4 +1,4 @@
-"""The pytest plugin, used as a user would: an installed mockhub and a user's test file (SPEC 7)."""
+"""The pytest plugin, used as a user would: an installed mockhub and a user's test file."""
 
 from __future__ import annotations
 

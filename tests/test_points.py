@@ -1,4 +1,4 @@
-"""Era integration_points over HTTP: create, list, get, patch, delete, LOOKUP (api-docs 004, SPEC 3)."""
+"""Era integration_points over HTTP: create, list, get, patch, delete, LOOKUP (Era docs, integration_points)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from tests.conftest import ABCDE_TOKEN, POINT_902, POINT_ABCDE, POINTS, Api, Mak
 FIELD_ORDER = ["id", "code", "type", "token_local", "token_remote", "token_remote2", "url", "recv_svcscriptcode",
                "recv_svcscriptcode_ws", "send_svcscriptcode", "send_svcscriptcode_ws", "opts", "ext"]
 DEFAULT_OPTS = {"title": "", "comment": "", "allow_files_api": False, "issync": False}
-ABCDE: dict[str, Any] = {  # api-docs 004, the create / get example
+ABCDE: dict[str, Any] = {  # Era docs, create / get example
     "id": POINT_ABCDE,
     "code": "ABCDE",
     "type": "public",
@@ -136,7 +136,7 @@ async def test_a_taken_code_is_409_and_codes_compare_exactly(api: Api) -> None:
     reply = await api.post(POINTS, {"code": "ABCDE", "type": "im"})
     assert era_error(reply, 409) == f"Code 'ABCDE' is already used by integration point '{POINT_ABCDE}'."
     assert len((await listing(api)).json()) == 2
-    # SPEC 3: codes match exactly, so another case is another code
+    # decisions.md, Integration points: codes match exactly, so another case is another code
     assert (await create(api, "abcde"))["code"] == "abcde"
 
 
@@ -176,7 +176,7 @@ async def test_an_empty_or_malformed_create_body_is_400(api: Api, data: bytes, s
 
 
 async def test_the_api_needs_no_authorization(api: Api) -> None:
-    """SPEC 3: no auth by default; every operation answers without an Authorization header."""
+    """decisions.md, Integration points: no auth; every operation answers without an Authorization header."""
     created = await api.post(POINTS, {"code": "ANON", "type": "im"}, token=None)
     assert created.status == 200
     point_id = created.json()["id"]
@@ -433,7 +433,7 @@ async def test_patch_merges_and_moves_only_the_last_write_time(api: Api) -> None
     reply = await api.patch(f"{POINTS}/{POINT_ABCDE}", {"token_remote": "00ea293c29f9dc30",
                                                         "opts": {"issync": True, "recv_timeout": 10}})
     assert reply.status == 200
-    # api-docs 004's PATCH example: token_remote changed, ext.lwt moved, everything else kept
+    # Era docs, PATCH example: token_remote changed, ext.lwt moved, everything else kept
     expected = {**ABCDE, "token_remote": "00ea293c29f9dc30",
                 "opts": {**DEFAULT_OPTS, "issync": True, "recv_timeout": 10},
                 "ext": {"ct": ABCDE["ext"]["ct"], "lwt": T0}}

@@ -1,4 +1,4 @@
-"""Isolated sessions inside one server (SPEC 6, issue 12): parallel suites against one mock."""
+"""Isolated sessions inside one server (issue 12): parallel suites against one mock."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``mockhub verify`` (SPEC 8): it passes on the mock, in-process and through the real CLI, and each kind
+"""``mockhub verify``: it passes on the mock, in-process and through the real CLI, and each kind
 of drift, put in by a proxy in front of the mock that alters its answers, fails the check it concerns
 with a report line that says what was expected and what came back."""
 

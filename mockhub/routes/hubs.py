@@ -1,4 +1,4 @@
-"""Portal API: hubs (api-docs 001/002)."""
+"""Portal API: hubs (Portal docs, Hubs)."""
 
 from __future__ import annotations
 

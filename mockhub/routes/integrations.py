@@ -1,4 +1,4 @@
-"""Portal API: integrations (api-docs 000/003, SPEC section 2)."""
+"""Portal API: integrations (Portal docs, Integrations; decisions.md, Integrations)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Era platform: /rest/v1/service/integration_points (api-docs 004, SPEC 3). No auth."""
+"""Era platform: /rest/v1/service/integration_points (Era docs, integration_points). No auth."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def patch_point(call: Call) -> web.Response:
 
 def delete_point(call: Call) -> web.Response:
     call.store.points.delete(call.path["id"])
-    return web.Response(status=204)  # api-docs 004: 204 No Content, no body
+    return web.Response(status=204)  # Era docs, integration_points DELETE: 204 No Content, no body
 
 
 def lookup_points(call: Call) -> web.Response:

@@ -43,7 +43,7 @@ class Store:
         return clone
 
     def delete_hub(self, tenant_id: str, hub_id: str) -> Record:
-        """Delete a hub and everything in it (api-docs 002: deleting a hub deletes its integrations)."""
+        """Delete a hub and everything in it (Portal docs, Hubs > Delete: deleting a hub deletes its integrations)."""
         hub = self.hubs.delete(tenant_id, hub_id)
         self.integrations.remove_hub(hub)
         return hub

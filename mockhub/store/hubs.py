@@ -1,4 +1,4 @@
-"""Hubs: the Portal API's rules for them (SPEC section 2, api-docs 001/002)."""
+"""Hubs: the Portal API's rules for them (Portal docs, Hubs; decisions.md, Hubs)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def lowered(text: str) -> str:
 
 
 def hub_record(hub_id: str, tenant_id: str, given: Mapping[str, Any], created: str, modified: str) -> Record:
-    """A complete hub in the documented key order, with the documented defaults (api-docs 001/002)."""
+    """A complete hub in the documented key order, with the documented defaults (Portal docs, Hubs)."""
     return {
         "hubId": hub_id,
         "tenantId": tenant_id,

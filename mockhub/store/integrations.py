@@ -1,4 +1,4 @@
-"""Integrations: the Portal API's rules for them (SPEC section 2, api-docs 000/003, facts.md).
+"""Integrations: the Portal API's rules for them (Portal docs, Integrations and Types; decisions.md, Integrations).
 
 An integration belongs to a hub, and through it to the hub's tenant. The contract has
 already checked each configuration against its channel's schema; this module adds what
@@ -43,7 +43,7 @@ def _phone_number(random: SeededRandom) -> str:
 
 
 def _capabilities(random: SeededRandom) -> dict[str, bool]:
-    # Every example in api-docs 000/003 shows all three; a fresh dict keeps records independent.
+    # Every example of Portal docs, Integrations shows all three; a fresh dict keeps records independent.
     return {"mms": True, "sms": True, "voice": True}
 
 
@@ -81,7 +81,7 @@ class Field:
 
 @dataclass(frozen=True)
 class Channel:
-    """A channel type of facts.md and what the service does with its configuration."""
+    """A channel type (Portal docs, Types) and what the service does with its configuration."""
 
     name: str
     id: int
@@ -92,11 +92,11 @@ class Channel:
     update_schema: str = IGNORED_UPDATE
     """The contract schema an update's configuration must fit."""
     inbound_key: str | None = None
-    """The configuration field that is the integration's ``inboundId`` (api-docs 003, Get examples)."""
+    """The configuration field that is the integration's ``inboundId`` (Portal docs, Integrations > Get examples)."""
 
     @property
     def configuration_updatable(self) -> bool:
-        """False for TwilioSMS, Messenger and Slack: api-docs 003 says an update of theirs is ignored."""
+        """False for TwilioSMS, Messenger and Slack: Portal docs, Integrations > Update: ignored."""
         return self.update_schema != IGNORED_UPDATE
 
 
@@ -124,7 +124,7 @@ CHANNELS: tuple[Channel, ...] = (
         Field("allowedOrigins"), Field("echo", _constant(True)), Field("start"),
     ), update_schema="WebChatConfigUpdate"),
     Channel("Slack", 1001, "Agent", (
-        # The OAuth code is exchanged for these (api-docs 000, Slack).
+        # The OAuth code is exchanged for these (Portal docs, Integrations > Create, Slack).
         Field("botAccessToken", _slack_bot_token), Field("appAccessToken", _slack_user_token),
         Field("defaultPublicChannel", _constant("general")), Field("teamId", _slack_team_id),
         Field("botName", _constant("Hubster.io")),
@@ -137,7 +137,7 @@ _BY_REF: Mapping[str, Channel] = {
 
 
 CONFIGURED_CHANNELS = tuple(c.name for c in CHANNELS if c.fields)
-"""The channels with a documented configuration (facts.md): the ones that can be created."""
+"""The channels with a documented configuration (Portal docs, Integrations > Create): the ones that can be created."""
 
 
 def channel_of(ref: str | int) -> Channel:
@@ -217,7 +217,7 @@ class IntegrationStore:
     def target(self, tenant_id: str, target_id: str) -> tuple[Literal["hub", "integration"], Record]:
         """What ``POST /integrations/hubs/{id}`` names: a hub (create) or an integration (update).
 
-        Another tenant's hub or integration is 403 PRT000101; neither is 404 PRT000699 (SPEC 2).
+        Another tenant's hub or integration is 403 PRT000101; neither is 404 PRT000699 (decisions.md, Auth and tenants).
         """
         key = target_id.lower()
         if key in self._hubs.by_id:
@@ -287,7 +287,8 @@ class IntegrationStore:
         self._names[(hub_id, integration["name"].casefold())] = integration_id
 
     def update(self, tenant_id: str, integration_id: str, body: Mapping[str, Any]) -> Record:
-        """Apply ``name``, ``statusId`` and a complete ``configuration`` that replaces the old one (api-docs 003).
+        """Apply ``name``, ``statusId`` and a complete ``configuration`` that replaces the old one
+        (Portal docs, Integrations > Update).
 
         TwilioSMS, Messenger and Slack keep their configuration: the documentation says an
         attempt is ignored. Direct and System keep their signing keys unless the new
@@ -326,7 +327,7 @@ class IntegrationStore:
         return integration
 
     def remove_hub(self, hub: Record) -> None:
-        """Remove every integration of a deleted hub (api-docs 002: deleting a hub deletes its integrations)."""
+        """Remove every integration of a deleted hub (Portal docs, Hubs > Delete)."""
         ids = self._by_hub.pop(hub["hubId"], None)
         self._own_hubs.discard(hub["hubId"])
         for integration_id in ids or ():

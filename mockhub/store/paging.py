@@ -11,7 +11,8 @@ Record = dict[str, Any]
 
 
 def paginate(ids: OrderedIds[str] | None, by_id: Layered[str, Record], number: int, size: int) -> dict[str, Any]:
-    """The Portal API's page (facts.md, Paginated results): page ``number`` of ``size``; ``total`` counts all."""
+    """The Portal API's page (Portal docs, Overview > Paginated results): page ``number`` of ``size``;
+    ``total`` counts all."""
     lookup = by_id.reader()
     return {
         "pageNumber": number,

@@ -1,4 +1,4 @@
-"""Era integration points: the rules of /rest/v1/service/integration_points (api-docs 004, SPEC 3).
+"""Era integration points: the rules of /rest/v1/service/integration_points (decisions.md, Integration points).
 
 Points are kept by id in creation order, with indexes by ``code`` and ``token_local`` so
 that LOOKUP and the uniqueness checks never scan. Listing pages through the creation
@@ -22,9 +22,9 @@ from mockhub.text import shown
 
 TEXT_FIELDS = ("token_remote", "token_remote2", "url", "recv_svcscriptcode", "recv_svcscriptcode_ws",
                "send_svcscriptcode", "send_svcscriptcode_ws")
-"""The string fields a create may leave out; they default to "" (SPEC 3)."""
+"""The string fields a create may leave out; they default to "" (decisions.md, Integration points)."""
 FIELDS = ("id", "code", "type", "token_local", *TEXT_FIELDS, "opts", "ext")
-"""Every field, in the order of the api-docs 004 examples, which is the order of every body."""
+"""Every field, in the order of Era docs, integration_points examples, which is the order of every body."""
 COMPOSITE: Mapping[str, tuple[str, ...]] = {
     "opts": ("title", "comment", "allow_files_api", "issync", "recv_timeout", "roles", "userid"),
     "ext": ("ct", "lwt"),
@@ -33,7 +33,7 @@ COMPOSITE: Mapping[str, tuple[str, ...]] = {
 NAMES = (*FIELDS, *(f"{parent}.{member}" for parent, members in COMPOSITE.items() for member in members))
 """Every name ``mask``, ``order`` and ``filter`` accept; nested ones dotted."""
 DEFAULT_OPTS: dict[str, Any] = {"title": "", "comment": "", "allow_files_api": False, "issync": False}
-"""The opts of a point created without them (api-docs 004 examples); given opts are merged into these."""
+"""The opts of a point created without them (Era docs, examples); given opts are merged into these."""
 TOKEN_LENGTH = 32
 
 
@@ -90,7 +90,7 @@ def _equal(stored: Any, wanted: Any) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class View:
-    """How points are written out (SPEC 3): every field or the masked ones, nested or flat."""
+    """How points are written out (decisions.md, Integration points): every field or the masked ones, nested or flat."""
 
     fields: frozenset[str] | None
     """Top-level fields output whole; ``None`` outputs every field."""
@@ -219,7 +219,7 @@ class PointStore:
 
     def query(self, offset: int, limit: int, mask: str | None, flat: bool, order: list[Any] | None,
               filter_: Mapping[str, Any] | None) -> list[Record]:
-        """GET list (SPEC 3): filter, order (creation order by default), then ``offset``/``limit``.
+        """GET list: filter, order (creation order by default), then ``offset``/``limit``.
 
         Without a filter or an order the page is a slice of the creation order, so it costs
         O(limit) however many points there are.
@@ -246,7 +246,7 @@ class PointStore:
         return [view.render(p) for p in page]
 
     def create(self, body: Mapping[str, Any]) -> Record:
-        """POST: a new point from a checked body; token_local and ext are made here (SPEC 3)."""
+        """POST: a new point from a checked body; token_local and ext are made here."""
         return self._insert(body, None, None)
 
     def load(self, record: Mapping[str, Any]) -> Record:

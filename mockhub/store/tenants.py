@@ -1,4 +1,4 @@
-"""Tenants and their bearer tokens (SPEC section 2: each token belongs to one tenant)."""
+"""Tenants and their bearer tokens (decisions.md, Auth and tenants: each token belongs to one tenant)."""
 
 from __future__ import annotations
 
