@@ -1,4 +1,4 @@
-"""Sessions (decisions.md, Control API and sessions): a store, fault rules, overrides and a journal per client of one server.
+"""Sessions: a store, fault rules, overrides and a journal per client of one server.
 
 ``X-Mockhub-Session: NAME`` (or the ``mockhub_session`` cookie, which a browser app sets
 once) selects a session; no header means the default session, which is just a session.

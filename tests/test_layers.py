@@ -20,8 +20,10 @@ DOMAIN = (
     "mockhub.errors",
     "mockhub.dialects",
 )
-FORBIDDEN = ("aiohttp", "multidict", "yarl", "jsonschema", "referencing", "mockhub.contracts",
+FORBIDDEN = ("aiohttp", "yarl", "jsonschema", "referencing", "mockhub.contracts",
              "mockhub.rendering", "mockhub.endpoint", "mockhub.middleware", "mockhub.fixtures")
+"""What the domain must not load. multidict is allowed: the matcher keeps query parameters and
+headers in its containers (repeated keys, names in any case), which are data, not HTTP."""
 
 
 def forbidden_loaded(module: str) -> list[str]:
