@@ -17,6 +17,12 @@ DOMAIN = (
     "mockhub.faults",
     "mockhub.sessions",
     "mockhub.journal",
+    "mockhub.overrides",
+    "mockhub.matching",
+    "mockhub.ruleids",
+    "mockhub.clock",
+    "mockhub.randomness",
+    "mockhub.fake",
     "mockhub.errors",
     "mockhub.dialects",
 )
