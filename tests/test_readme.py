@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_cli import serving
+from tests.test_plugin import run_user_tests
 
 pytest_plugins = ["pytester"]
 
@@ -224,5 +225,5 @@ def test_the_python_examples_pass_in_a_fresh_project(pytester: pytest.Pytester) 
     pytester.makeini("[pytest]\n")
     for index, example in enumerate(examples):
         pytester.makepyfile(**{f"test_readme_{index}": example})
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--strict-markers")
+    result = run_user_tests(pytester, "--strict-markers")
     result.assert_outcomes(passed=6)
