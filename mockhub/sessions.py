@@ -11,11 +11,12 @@ lost mid-test. The default session is never evicted.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import re
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
 
@@ -45,6 +46,32 @@ def check_name(name: str) -> str:
             206, f"Session name '{name[:64]}' is not valid: use 1 to 64 letters, digits, '_', '.', ':' or '-' "
                  f"(header {SESSION_HEADER} or cookie {SESSION_COOKIE})."),))
     return name
+
+
+class Disposal:
+    """Frees stores nothing uses any more a slice at a time between requests, so that a reset after
+    thousands of writes answers at once and no later request waits for the whole store to be freed."""
+
+    SLICE = 500
+    """Records freed in one step (some 0.3 ms)."""
+
+    def __init__(self) -> None:
+        self._stores: deque[Store] = deque()
+
+    def add(self, store: Store) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not serving: the caller's reference is the last one, freed as usual
+            return
+        self._stores.append(store)
+        if len(self._stores) == 1:
+            loop.call_soon(self._step, loop)
+
+    def _step(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._stores[0].release(self.SLICE):
+            self._stores.popleft()
+        if self._stores:
+            loop.call_soon(self._step, loop)
 
 
 class Session:
@@ -90,6 +117,7 @@ class Sessions:
         """Sessions other than the default, least recently used first."""
         self._sweep_every = min(SWEEP_INTERVAL, idle_seconds / 2)
         self._next_sweep = monotonic() + self._sweep_every
+        self._disposal = Disposal()
         self.default = self._new(DEFAULT_SESSION)
 
     @property
@@ -123,11 +151,13 @@ class Sessions:
         if session is None:
             return False
         session.journal.clear()
+        self._disposal.add(session.store)
         return True
 
     def reset(self, session: Session) -> None:
         """Back to the start-up state: data, random sequence, clock, fault rules, overrides and their counters;
         an empty journal."""
+        self._disposal.add(session.store)
         session.store = self._startup.session_copy(self._quota)
         session.faults = self._faults()
         session.overrides = self._overrides()
@@ -173,5 +203,6 @@ class Sessions:
     def _evict(self, session: Session, why: str) -> None:
         del self._named[session.name]
         session.journal.clear()
+        self._disposal.add(session.store)
         log.info("session '%s' evicted: %s (at most %d sessions, %g s idle)", session.name, why, self._max,
                  self._idle)

@@ -168,3 +168,18 @@ async def test_a_sessions_fault_rules_take_at_most_max_fault_bytes(make_api: Mak
     assert (await api.delete("/__mockhub/faults", token=None)).status == 200
     assert (await api.post("/__mockhub/faults", [counted] * 2, token=None)).status == 201
     await assert_well(api)
+
+
+async def test_a_reset_after_many_writes_leaves_every_session_whole(make_api: MakeApi) -> None:
+    api = await make_api()
+    started = (await api.get(HUBS)).json()["total"]
+    for i in range(700):  # more than one step of freeing the replaced data
+        session = "busy" if i % 7 else "other"
+        assert (await api.post(HUBS, {"name": f"Hub {i}", "description": ""}, headers=named(session))).status == 200
+    assert (await api.post("/__mockhub/reset", token=None, headers=named("busy"))).status in (200, 204)
+    assert (await api.get(HUBS, headers=named("busy"))).json()["total"] == started
+    assert (await api.post(HUBS, {"name": "Hub 1", "description": ""}, headers=named("busy"))).status == 200
+    assert (await api.get(HUBS, headers=named("other"))).json()["total"] == started + 100
+    dump = (await api.get("/__mockhub/state", token=None, headers=named("other"))).json()
+    assert (await api.put("/__mockhub/state", dump, token=None, headers=named("again"))).status == 200
+    await assert_well(api)

@@ -42,6 +42,11 @@ class Store:
         clone.ctx.quota = quota.fresh()
         return clone
 
+    def release(self, count: int) -> bool:
+        """Drop up to ``count`` of the records this store alone holds, for a store nothing uses any more, so
+        that freeing a big one is spread over several steps; whether none are left."""
+        return all(records.release(count) for records in (self.points.by_id, self.integrations.by_id, self.hubs.by_id))
+
     def delete_hub(self, tenant_id: str, hub_id: str) -> Record:
         """Delete a hub and everything in it (Portal docs, Hubs > Delete: deleting a hub deletes its integrations)."""
         hub = self.hubs.delete(tenant_id, hub_id)

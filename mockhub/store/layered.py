@@ -78,6 +78,14 @@ class Layered(Generic[K, V]):
         """The fastest ``lookup(key)`` for a batch of reads that changes nothing."""
         return self._base.__getitem__ if not self._own and not self._gone else self.__getitem__
 
+    def release(self, count: int) -> bool:
+        """Drop up to ``count`` of this copy's own entries, for a copy nothing uses any more (the shared
+        base stays as it is); whether none are left."""
+        own = self._own
+        for _ in range(min(count, len(own))):
+            own.popitem()
+        return not own
+
     def owns(self, key: K) -> bool:
         """Whether this copy holds its own value for ``key`` (one it does not share)."""
         return key in self._own
