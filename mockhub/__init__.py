@@ -10,7 +10,7 @@ __all__ = ["__version__", "create_app", "Settings"]
 def __getattr__(name: str) -> object:
     # Lazy, so `import mockhub` (and the pytest plugin's entry point) stays cheap.
     if name == "create_app":
-        from mockhub.app import create_app
+        from mockhub.web.app import create_app
 
         return create_app
     if name == "Settings":

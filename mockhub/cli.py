@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mockhub import __version__, jsonio
+from mockhub import __version__
+from mockhub.engine import jsonio
 from mockhub.proxy.settings import ProxySettings
 from mockhub.settings import APIS, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_TOKEN, Settings
 
@@ -244,7 +245,7 @@ def run_proxy(args: argparse.Namespace) -> int:
 
 def run_server(app: Any, host: str, port: int, ready: Callable[[str], None]) -> int:
     """Serve ``app`` until SIGINT or SIGTERM (``ready`` gets the URL once it listens); returns the exit status."""
-    from mockhub.server import serve_forever
+    from mockhub.web.server import serve_forever
 
     try:
         asyncio.run(serve_forever(app, host, port, ready))
@@ -339,10 +340,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_verify(args)
     if args.command == "proxy":
         return run_proxy(args)
-    from mockhub.app import create_app
-    from mockhub.fixtures import dump
-    from mockhub.keys import SESSIONS
-    from mockhub.protocol import UntestedAiohttp, check_aiohttp
+    from mockhub.dataset.fixtures import dump
+    from mockhub.web.app import create_app
+    from mockhub.web.keys import SESSIONS
+    from mockhub.web.protocol import UntestedAiohttp, check_aiohttp
 
     try:
         check_aiohttp()

@@ -19,8 +19,8 @@ from mockhub.settings import Settings
 # The server modules (aiohttp, jsonschema) load on first use of the fixture, not when pytest
 # loads the plugin: installing mockhub must not slow down test runs that never use it.
 if TYPE_CHECKING:
-    from mockhub.server import BackgroundServer
     from mockhub.testing import Mockhub
+    from mockhub.web.server import BackgroundServer
 
 MARKER = "mockhub"
 _SERVERS = pytest.StashKey[dict[tuple[Any, ...], "BackgroundServer"]]()
@@ -76,8 +76,8 @@ def _settings_for(config: pytest.Config, marker: pytest.Mark | None) -> tuple[Se
 def mockhub(request: pytest.FixtureRequest) -> Iterator[Mockhub]:
     """A running mockhub server in its start-up state (shared by the session, reset per test)."""
     from mockhub import testing  # the server's modules load here, on the fixture's first use
-    from mockhub.errors import ValidationFailed
-    from mockhub.keys import CONTROL
+    from mockhub.engine.errors import ValidationFailed
+    from mockhub.web.keys import CONTROL
 
     marker = request.node.get_closest_marker(MARKER)
     settings, key = _settings_for(request.config, marker)

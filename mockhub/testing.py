@@ -1,7 +1,7 @@
 """Testing against mockhub: the pytest fixture's :class:`Mockhub`, and helpers for in-process servers.
 
 ``mockhub`` (the pytest fixture) is a :class:`Mockhub` on a server in a background thread;
-each of its methods is one call of the server's control plane (:class:`~mockhub.control.Control`,
+each of its methods is one call of the server's control plane (:class:`~mockhub.engine.control.Control`,
 the object the control API calls too), run on the server's loop between two requests.
 
 ``await aiohttp_client(MockhubTestServer(create_app()))`` (pytest-aiohttp) serves the app
@@ -18,13 +18,13 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from mockhub.app import create_app
-from mockhub.control import Control
-from mockhub.keys import CONTROL
-from mockhub.matching import Matcher
-from mockhub.protocol import MockhubRunner
-from mockhub.server import BackgroundServer, limits_of
+from mockhub.engine.control import Control
+from mockhub.engine.matching import Matcher
 from mockhub.settings import Settings
+from mockhub.web.app import create_app
+from mockhub.web.keys import CONTROL
+from mockhub.web.protocol import MockhubRunner
+from mockhub.web.server import BackgroundServer, limits_of
 
 
 class MockhubTestServer(TestServer):
@@ -72,8 +72,8 @@ class Mockhub:
     """What a test gets as ``mockhub``: the server's URL and token, and its state to arrange and inspect.
 
     It works on the server's default session. Raises
-    :class:`~mockhub.errors.ValidationFailed` for a bad fault rule or override (also when
-    ``faults`` or ``overrides``, the marker's, are bad) and :class:`~mockhub.fixtures.FixtureError`
+    :class:`~mockhub.engine.errors.ValidationFailed` for a bad fault rule or override (also when
+    ``faults`` or ``overrides``, the marker's, are bad) and :class:`~mockhub.dataset.fixtures.FixtureError`
     for bad data.
     """
 
@@ -137,7 +137,7 @@ class Mockhub:
         """Add an override, an answer on demand (its shape is ``Override`` in the control API's contract),
         checked against the APIs' contract; returns it with its id and counters.
 
-        Raises :class:`~mockhub.errors.ValidationFailed` listing every problem, each with its JSON path.
+        Raises :class:`~mockhub.engine.errors.ValidationFailed` listing every problem, each with its JSON path.
         """
         return self._server.call(lambda: self._control.add_overrides(self._session, [rule], listed=False)[0])
 

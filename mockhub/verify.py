@@ -23,10 +23,11 @@ from typing import Any
 
 import aiohttp
 
-from mockhub import __version__, jsonio
-from mockhub.conformance import ResponseChecker
-from mockhub.contracts import Contract
-from mockhub.jsonio import small_integer
+from mockhub import __version__
+from mockhub.contract.conformance import ResponseChecker
+from mockhub.contract.contracts import Contract
+from mockhub.engine import jsonio
+from mockhub.engine.jsonio import small_integer
 from mockhub.settings import APIS, DEFAULT_TOKEN
 
 TIMEOUT_SECONDS = 30

@@ -13,12 +13,12 @@ import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestClient
 
-from mockhub.app import create_app
-from mockhub.conformance import ResponseChecker
-from mockhub.contracts import Contract
+from mockhub.contract.conformance import ResponseChecker
+from mockhub.contract.contracts import Contract
 from mockhub.resources import admin_contract_path
 from mockhub.settings import Settings
 from mockhub.testing import MockhubTestServer
+from mockhub.web.app import create_app
 
 TOKEN = "mockhub-dev-token"
 OTHER_TOKEN = "mockhub-other-token"

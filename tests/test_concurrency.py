@@ -121,7 +121,7 @@ def test_state_gives_a_copy_that_the_test_may_change(mockhub: Mockhub) -> None:
 
 
 def test_load_is_all_or_nothing_and_copies_what_it_is_given(mockhub: Mockhub) -> None:
-    from mockhub.fixtures import FixtureError
+    from mockhub.dataset.fixtures import FixtureError
 
     tenant = "00000000-0000-0000-0000-000000000001"
     before = mockhub.state()

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from mockhub.app import create_app
-from mockhub.protocol import TESTED_AIOHTTP, UntestedAiohttp, check_aiohttp
-from mockhub.server import BackgroundServer
 from mockhub.settings import Settings
+from mockhub.web.app import create_app
+from mockhub.web.protocol import TESTED_AIOHTTP, UntestedAiohttp, check_aiohttp
+from mockhub.web.server import BackgroundServer
 from tests.conftest import CLOCK, POINTS, TOKEN, Api, MakeApi
 from tests.test_http_framing import encode, read_answers
 from tests.test_http_parser import Answer, _port

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from openapi_spec_validator import OpenAPIV32SpecValidator, validate
 
-from mockhub import admin
-from mockhub.app import HANDLERS, create_app
-from mockhub.contracts import Contract
-from mockhub.endpoint import served_by
-from mockhub.openapi32 import to_openapi_3_2
+from mockhub.contract.contracts import Contract
+from mockhub.contract.openapi32 import to_openapi_3_2
 from mockhub.proxy.admin import HANDLERS as PROXY_HANDLERS
 from mockhub.resources import admin_contract_path, contract_path
+from mockhub.web import admin
+from mockhub.web.app import HANDLERS, create_app
+from mockhub.web.endpoint import served_by
 
 
 def test_the_contracts_are_valid_openapi_3_1() -> None:
@@ -85,7 +85,7 @@ def test_every_example_fits_its_schema(path: Path) -> None:
 def test_the_committed_openapi_3_2_form_is_made_from_the_contract(contract: Contract) -> None:
     committed = json.loads(contract_path().with_name("openapi-3.2.json").read_text())
     assert committed == to_openapi_3_2(contract.document), (
-        "contracts/openapi-3.2.json is stale: run `python -m mockhub.openapi32 contracts/openapi-3.2.json`")
+        "contracts/openapi-3.2.json is stale: run `python -m mockhub.contract.openapi32 contracts/openapi-3.2.json`")
 
 
 def test_the_openapi_3_2_form_is_valid_with_lookup_as_an_additional_operation(contract: Contract) -> None:

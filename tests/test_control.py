@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import ClientSession
 
-from mockhub.conformance import ResponseChecker
+from mockhub.contract.conformance import ResponseChecker
 from mockhub.testing import Mockhub
 from tests.conftest import Api
 

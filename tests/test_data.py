@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from mockhub.app import create_app
-from mockhub.fixtures import FixtureError
+from mockhub.dataset.fixtures import FixtureError
 from mockhub.settings import Settings
+from mockhub.web.app import create_app
 from tests.conftest import BUILT_IN_INTEGRATIONS, HUB_A, Api, MakeApi
 
 FAKE = "hubs=4,integrations=6,points=5"

@@ -7,7 +7,7 @@ import re
 from html import unescape
 from typing import Any
 
-from mockhub.contracts import Contract, operations_of
+from mockhub.contract.contracts import Contract, operations_of
 from mockhub.resources import admin_contract_path
 from tests.conftest import HUB_B, INTEGRATION_B, TOKEN, Api, MakeApi
 

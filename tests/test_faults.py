@@ -209,8 +209,8 @@ async def test_reset_removes_runtime_rules_and_restores_start_up_rules(make_api:
 
 
 def test_a_bad_start_up_rule_stops_the_app(make_api: MakeApi) -> None:
-    from mockhub.app import create_app
     from mockhub.settings import Settings
+    from mockhub.web.app import create_app
 
     with pytest.raises(ValueError, match=r"fault rule 1: .*'status'"):
         create_app(Settings(faults=({"status": 503}, {"status": 302})))

@@ -24,12 +24,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import allow_header_conformance, positive_data_acceptance
 
-from mockhub.app import create_app
-from mockhub.contracts import BODY_CHECKED_BY_HANDLER, MAX_DIGITS, METHOD_OVERRIDE, Contract
+from mockhub.contract.contracts import BODY_CHECKED_BY_HANDLER, MAX_DIGITS, METHOD_OVERRIDE, Contract
 from mockhub.resources import contract_path
-from mockhub.server import BackgroundServer
 from mockhub.settings import Settings
 from mockhub.store.points import NAMES
+from mockhub.web.app import create_app
+from mockhub.web.server import BackgroundServer
 from tests.conftest import CLOCK, HUB_A, HUB_B, POINT_ABCDE, POINTS, TOKEN, Api
 
 EXAMPLES = 50

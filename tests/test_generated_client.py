@@ -22,10 +22,10 @@ from uuid import UUID
 import httpx
 import pytest
 
-from mockhub.app import create_app
 from mockhub.pytest_plugin import Mockhub
-from mockhub.server import BackgroundServer
 from mockhub.settings import Settings
+from mockhub.web.app import create_app
+from mockhub.web.server import BackgroundServer
 from tests.conftest import ABCDE_TOKEN, POINT_ABCDE, POINTS
 
 PACKAGE = "mockhub_client"

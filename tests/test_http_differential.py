@@ -30,10 +30,10 @@ from aiohttp.web_protocol import MAX_MSG_QUEUE_SIZE, RequestHandler, RequestPayl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mockhub.app import create_app
-from mockhub.protocol import ConnectionLimits, MockhubRequestHandler
-from mockhub.server import BackgroundServer
 from mockhub.settings import Settings
+from mockhub.web.app import create_app
+from mockhub.web.protocol import ConnectionLimits, MockhubRequestHandler
+from mockhub.web.server import BackgroundServer
 from tests.conftest import CLOCK, POINT_ABCDE, POINTS, TOKEN
 
 

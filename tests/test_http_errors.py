@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from mockhub.app import create_app
-from mockhub.conformance import ResponseChecker
-from mockhub.contracts import Contract
+from mockhub.contract.conformance import ResponseChecker
+from mockhub.contract.contracts import Contract
 from mockhub.resources import admin_contract_path, contract_path
 from mockhub.settings import Settings
 from mockhub.testing import MockhubTestServer
+from mockhub.web.app import create_app
 from tests.conftest import POINTS, TOKEN, Api, MakeApi
 
 AUTH = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}

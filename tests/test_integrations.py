@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from mockhub.fixtures import FixtureError, dump
-from mockhub.keys import SESSIONS
+from mockhub.dataset.fixtures import FixtureError, dump
+from mockhub.web.keys import SESSIONS
 from tests.conftest import HUB_A, HUB_B, INTEGRATION_B, OTHER_TOKEN, Api, MakeApi
 
 BASE = "/api/v1/integrations"

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from mockhub.app import create_app
 from mockhub.settings import Settings
+from mockhub.web.app import create_app
 from tests.conftest import HUB_A, POINTS, Api, MakeApi, Reply
 
 HUBS = "/api/v1/hubs"

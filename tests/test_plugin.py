@@ -150,8 +150,8 @@ def test_add_fault_load_and_assert_called(pytester: pytest.Pytester) -> None:
             mockhub.assert_called("GET", "/api/v1/hubs/*")
 
         def test_bad_rules_and_data_are_refused(mockhub):
-            from mockhub.errors import ValidationFailed
-            from mockhub.fixtures import FixtureError
+            from mockhub.engine.errors import ValidationFailed
+            from mockhub.dataset.fixtures import FixtureError
             with pytest.raises(ValidationFailed, match="status"):
                 mockhub.add_fault({"status": 200})
             with pytest.raises(FixtureError, match="hubs\\\\[0\\\\]"):
@@ -183,7 +183,7 @@ def test_a_failing_assert_called_lists_what_arrived_closest_first(pytester: pyte
 def test_a_server_side_exception_fails_the_test_with_its_traceback(pytester: pytest.Pytester) -> None:
     result = run(pytester, """
         import urllib.request, urllib.error, pytest
-        from mockhub.keys import SESSIONS
+        from mockhub.web.keys import SESSIONS
 
         def test_server_breaks(mockhub):
             # simulate a bug in the mock: the hub store is gone
@@ -242,7 +242,7 @@ def test_marker_faults_are_checked_like_any_rule(pytester: pytest.Pytester) -> N
 def test_overrides_through_the_fixture_and_the_marker(pytester: pytest.Pytester) -> None:
     result = run(pytester, """
         import json, urllib.request, urllib.error, pytest
-        from mockhub.errors import ValidationFailed
+        from mockhub.engine.errors import ValidationFailed
 
         HUB = "/api/v1/hubs/3bc1e69f-c520-446f-ab2c-01751fd66a31"
 

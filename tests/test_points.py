@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from mockhub.app import create_app
-from mockhub.clock import Clock
-from mockhub.contracts import Contract
-from mockhub.fixtures import FixtureError, FixtureLoader, FixtureSource, dump
-from mockhub.keys import SESSIONS
+from mockhub.contract.contracts import Contract
+from mockhub.dataset.fixtures import FixtureError, FixtureLoader, FixtureSource, dump
+from mockhub.engine.clock import Clock
 from mockhub.resources import default_fixtures_path
 from mockhub.settings import Settings
+from mockhub.web.app import create_app
+from mockhub.web.keys import SESSIONS
 from tests.conftest import ABCDE_TOKEN, POINT_902, POINT_ABCDE, POINTS, Api, MakeApi, Reply
 
 FIELD_ORDER = ["id", "code", "type", "token_local", "token_remote", "token_remote2", "url", "recv_svcscriptcode",

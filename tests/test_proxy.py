@@ -25,12 +25,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from mockhub.app import create_app
-from mockhub.conformance import ResponseChecker
-from mockhub.contracts import Contract
+from mockhub.contract.conformance import ResponseChecker
+from mockhub.contract.contracts import Contract
 from mockhub.proxy import ProxySettings, create_proxy_app
 from mockhub.settings import Settings
 from mockhub.testing import MockhubTestServer
+from mockhub.web.app import create_app
 from tests.conftest import CLOCK, HUB_A, HUB_B, OTHER_TOKEN, POINT_ABCDE, POINTS, TOKEN, Api, Reply, raw_exchange
 from tests.test_cli import get_json, serving
 

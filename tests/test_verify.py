@@ -18,13 +18,13 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from mockhub.app import create_app
-from mockhub.conformance import ResponseChecker
-from mockhub.contracts import Contract
-from mockhub.server import BackgroundServer
+from mockhub.contract.conformance import ResponseChecker
+from mockhub.contract.contracts import Contract
 from mockhub.settings import Settings
 from mockhub.testing import MockhubTestServer
 from mockhub.verify import STEPS, Report, verify
+from mockhub.web.app import create_app
+from mockhub.web.server import BackgroundServer
 from tests.conftest import OTHER_TOKEN, POINTS
 
 RUN = "5eed0001"

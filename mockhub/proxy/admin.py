@@ -7,10 +7,10 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from mockhub import __version__
-from mockhub.errors import ApiError, ValidationFailed
+from mockhub.engine.errors import ApiError, ValidationFailed
+from mockhub.engine.text import shown
 from mockhub.proxy.state import PROXY
-from mockhub.rendering import json_response
-from mockhub.text import shown
+from mockhub.web.rendering import json_response
 
 
 class NotRecording(ApiError):

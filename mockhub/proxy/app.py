@@ -14,18 +14,18 @@ from typing import Any
 
 from aiohttp import web
 
-from mockhub import jsonio
-from mockhub.contracts import Contract
-from mockhub.dialects import ADMIN_PREFIX, Dialect, dialect_of_path
-from mockhub.errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge
-from mockhub.middleware import admin_token_refusal
+from mockhub.contract.contracts import Contract
+from mockhub.contract.dialects import ADMIN_PREFIX, Dialect, dialect_of_path
+from mockhub.engine import jsonio
+from mockhub.engine.errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge
 from mockhub.proxy import admin
 from mockhub.proxy.forward import Answer, AnswerBroken, UpstreamTimeout, UpstreamUnreachable
 from mockhub.proxy.settings import ProxySettings
 from mockhub.proxy.state import PROXY, Proxy
 from mockhub.proxy.violations import Violation
-from mockhub.rendering import error_response, http_error
 from mockhub.resources import admin_contract_path
+from mockhub.web.middleware import admin_token_refusal
+from mockhub.web.rendering import error_response, http_error
 
 log = logging.getLogger("mockhub.proxy")
 CONTROL_METHODS: web.AppKey[dict[str, set[str]]] = web.AppKey("mockhub_proxy_control_methods")

@@ -2,7 +2,7 @@
 answer against the operation's response for its status (server drift).
 
 Both sides reuse what the mock itself checks with: the request parsers of
-:mod:`mockhub.contracts` and the :class:`~mockhub.conformance.ResponseChecker` of the test suite
+:mod:`mockhub.contract.contracts` and the :class:`~mockhub.contract.conformance.ResponseChecker` of the test suite
 and ``mockhub verify``.
 """
 
@@ -16,10 +16,10 @@ from typing import Any
 from jsonschema import ValidationError
 from multidict import MultiDict, MultiMapping
 
-from mockhub import jsonio
-from mockhub.conformance import ResponseChecker, json_path
-from mockhub.contracts import METHOD_OVERRIDE, Contract, Operation, QueryParam, collect_problems, problems_for
-from mockhub.errors import ApiError, UnsupportedMediaType, ValidationFailed
+from mockhub.contract.conformance import ResponseChecker, json_path
+from mockhub.contract.contracts import METHOD_OVERRIDE, Contract, Operation, QueryParam, collect_problems, problems_for
+from mockhub.engine import jsonio
+from mockhub.engine.errors import ApiError, UnsupportedMediaType, ValidationFailed
 from mockhub.proxy.violations import Problem
 
 

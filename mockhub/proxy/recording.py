@@ -12,8 +12,8 @@ import string
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from mockhub.contracts import Contract
-from mockhub.randomness import SeededRandom
+from mockhub.contract.contracts import Contract
+from mockhub.engine.randomness import SeededRandom
 from mockhub.store.paging import Record
 
 SECRETS: Mapping[str, tuple[str, ...]] = {

@@ -9,17 +9,17 @@ from typing import Any
 
 from aiohttp import web
 
-from mockhub import jsonio
-from mockhub.accesslog import AccessLog
-from mockhub.clock import Clock
-from mockhub.contracts import Contract
-from mockhub.cors import CorsPolicy
-from mockhub.journal import Journal, JournalLimits
+from mockhub.contract.contracts import Contract
+from mockhub.engine import jsonio
+from mockhub.engine.clock import Clock
+from mockhub.engine.journal import Journal, JournalLimits
 from mockhub.proxy.checking import ExchangeChecker
 from mockhub.proxy.forward import Forwarder
 from mockhub.proxy.recording import Recorder
 from mockhub.proxy.settings import ProxySettings
 from mockhub.proxy.violations import ViolationLog
+from mockhub.web.accesslog import AccessLog
+from mockhub.web.cors import CorsPolicy
 
 log = logging.getLogger("mockhub.proxy")
 

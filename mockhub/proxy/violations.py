@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from mockhub.clock import portal_time
+from mockhub.engine.clock import portal_time
 
 Side = Literal["request", "response"]
 NO_OPERATION = "(no operation)"

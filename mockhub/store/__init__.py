@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from mockhub.clock import Clock
-from mockhub.randomness import SeededRandom
+from mockhub.engine.clock import Clock
+from mockhub.engine.randomness import SeededRandom
 from mockhub.store.context import Context
 from mockhub.store.hubs import HubStore
 from mockhub.store.integrations import IntegrationStore

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mockhub.clock import Clock
-from mockhub.randomness import SeededRandom
+from mockhub.engine.clock import Clock
+from mockhub.engine.randomness import SeededRandom
 from mockhub.store.quota import Quota
 
 

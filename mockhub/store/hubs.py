@@ -6,8 +6,8 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from mockhub.clock import portal_time
-from mockhub.errors import Forbidden, HubNotFound, NameTaken, Problem
+from mockhub.engine.clock import portal_time
+from mockhub.engine.errors import Forbidden, HubNotFound, NameTaken, Problem
 from mockhub.store.context import Context
 from mockhub.store.paging import Layered, OrderedIds, Record, paginate
 from mockhub.store.tenants import TenantStore

@@ -13,9 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from mockhub.clock import portal_time
-from mockhub.errors import Forbidden, HubNotFound, IntegrationNameTaken, IntegrationNotFound
-from mockhub.randomness import SeededRandom
+from mockhub.engine.clock import portal_time
+from mockhub.engine.errors import Forbidden, HubNotFound, IntegrationNameTaken, IntegrationNotFound
+from mockhub.engine.randomness import SeededRandom
 from mockhub.store.context import Context
 from mockhub.store.hubs import HubStore
 from mockhub.store.paging import Layered, OrderedIds, Record, paginate

@@ -14,11 +14,11 @@ from difflib import get_close_matches
 from itertools import islice
 from typing import Any
 
-from mockhub.clock import era_time
-from mockhub.errors import LookupFailed, PointCodeTaken, PointIdTaken, PointNotFound, Problem, ValidationFailed
+from mockhub.engine.clock import era_time
+from mockhub.engine.errors import LookupFailed, PointCodeTaken, PointIdTaken, PointNotFound, Problem, ValidationFailed
+from mockhub.engine.text import shown
 from mockhub.store.context import Context
 from mockhub.store.paging import Layered, OrderedIds, Record
-from mockhub.text import shown
 
 TEXT_FIELDS = ("token_remote", "token_remote2", "url", "recv_svcscriptcode", "recv_svcscriptcode_ws",
                "send_svcscriptcode", "send_svcscriptcode_ws")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockhub.errors import DataLimitReached
-from mockhub.jsonio import footprint
+from mockhub.engine.errors import DataLimitReached
+from mockhub.engine.jsonio import footprint
 
 DEFAULT_MAX_RECORDS = 10_000
 DEFAULT_MAX_BYTES = 4 * 1024 * 1024
@@ -43,7 +43,7 @@ class Quota:
 
     def charge(self, new: Any | None, old: Any | None, owned: bool) -> None:
         """Account for replacing ``old`` (``None``: a create) by ``new`` (``None``: a delete), or raise
-        :class:`~mockhub.errors.DataLimitReached` and change nothing. Call it before the write, once the
+        :class:`~mockhub.engine.errors.DataLimitReached` and change nothing. Call it before the write, once the
         write can no longer fail otherwise.
 
         ``owned``: ``old`` is this session's own record (not one it shares with the start-up state).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mockhub.errors import Unauthorized
+from mockhub.engine.errors import Unauthorized
 from mockhub.store.paging import Record
 
 

@@ -1,0 +1,1 @@
+"""The start-up data: fixture files and seeded fake records."""

@@ -1,0 +1,190 @@
+"""The control plane: every control operation on a server's sessions, written once.
+
+The control API (:mod:`mockhub.web.admin`) is a thin HTTP skin on :class:`Control`, and the
+pytest fixture calls it directly, on the server's loop through
+:meth:`~mockhub.web.server.BackgroundServer.call`. Its methods run between two requests, never
+during one, so none needs a lock.
+
+Another kind of per-session rules (overrides) plugs in as the fault rules do: a field of
+:class:`~mockhub.engine.sessions.Session` that :meth:`~mockhub.engine.sessions.Sessions.reset` rebuilds,
+its methods here (list, add, remove, clear), and one thin handler each in ``admin.py``.
+A server-wide record (the proxy's violations) is held here, beside the server errors.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import deque
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from mockhub.contract.contracts import Contract
+from mockhub.contract.override_check import OverrideChecker, check_overrides
+from mockhub.dataset.fixtures import FixtureError, FixtureLoader, FixtureSource, dump
+from mockhub.engine.errors import NotFound, ValidationFailed
+from mockhub.engine.faults import FaultRule
+from mockhub.engine.journal import Entry
+from mockhub.engine.matching import Matcher
+from mockhub.engine.sessions import Session, Sessions
+
+MAX_SERVER_ERRORS = 100
+"""Most tracebacks of unexpected server errors kept between two reads."""
+
+
+def check_fault_rules(admin_contract: Contract, rules: Sequence[Mapping[str, Any]]) -> None:
+    """Check rules as the control API does (the FaultRule schema, then the combinations).
+
+    For rules that arrive other than as a control API body: ``--faults``, the pytest marker
+    and the fixture's ``add_fault``. Raises :class:`~mockhub.engine.errors.ValidationFailed`.
+    """
+    for rule in rules:
+        admin_contract.check("FaultRule", rule)
+        FaultRule.from_json(rule, "checked")
+
+
+class Control:
+    """Reset, state, fault rules, overrides, the journal and the sessions of one server."""
+
+    def __init__(self, sessions: Sessions, fixtures: FixtureLoader, admin_contract: Contract,
+                 override_checker: OverrideChecker) -> None:
+        self._sessions = sessions
+        self._fixtures = fixtures
+        self._admin_contract = admin_contract
+        self._override_checker = override_checker
+        self._server_errors: deque[str] = deque(maxlen=MAX_SERVER_ERRORS)
+
+    # --- sessions
+
+    def session(self, name: str | None = None) -> Session:
+        """The named session (made on first use); the default one without a name."""
+        return self._sessions.default if name is None else self._sessions.get(name)
+
+    def sessions(self) -> list[dict[str, Any]]:
+        """Each session: its name, journal size, fault rules and idle time, the default first."""
+        return self._sessions.describe()
+
+    def drop_session(self, name: str) -> None:
+        """Forget a named session: 404 if there is none, 400 for the default one."""
+        if not self._sessions.drop(name):
+            raise NotFound(f"No session '{name}'.")
+
+    # --- state
+
+    def reset(self, session: Session) -> None:
+        """Back to the start-up state: data, random sequence, clock, fault rules; an empty journal."""
+        self._sessions.reset(session)
+
+    def state(self, session: Session) -> dict[str, Any]:
+        """The session's state in the fixture format: a copy the caller may change freely."""
+        return copy.deepcopy(dump(session.store))
+
+    def replace_state(self, session: Session, data: Any, origin: str) -> dict[str, int]:
+        """Replace the session's data (400 naming the bad record); the random sequence and clock go on.
+
+        Returns how many records each section now holds.
+        """
+        try:
+            store = self._fixtures.replace(session.store, FixtureSource(origin, data))
+        except FixtureError as exc:
+            raise ValidationFailed(str(exc)) from None
+        session.store = store
+        return {section: len(records) for section, records in dump(store).items()}
+
+    def load(self, session: Session, data: Mapping[str, Any] | str | Path) -> None:
+        """Add fixture-format data (a dict, copied, or a file) to the session's data, all or nothing.
+
+        Raises :class:`~mockhub.dataset.fixtures.FixtureError` naming the bad record.
+        """
+        source = (FixtureSource.read(Path(data)) if isinstance(data, (str, Path))
+                  else FixtureSource.of("load()", data))
+        store = session.store.copy()  # a bad record part-way leaves the session as it was
+        self._fixtures.load_into(store, [source])
+        session.store = store
+
+    def startup_state(self) -> dict[str, Any]:
+        """The start-up data, which every session starts from, in the fixture format."""
+        return dump(self._sessions.startup)
+
+    def default_token(self, session: Session) -> str | None:
+        """The bearer token of the session's first tenant, if it has one."""
+        return session.store.tenants.default_token
+
+    def tenants(self, session: Session) -> list[tuple[str, str, tuple[str, ...]]]:
+        """The session's tenants in load order, the default one first: (id, name, tokens) each."""
+        return [(t["tenantId"], t.get("name", ""), tuple(t["tokens"])) for t in session.store.tenants.by_id.values()]
+
+    # --- fault rules
+
+    def faults(self, session: Session) -> list[dict[str, Any]]:
+        """The session's fault rules with their counters, in the order they apply."""
+        return session.faults.to_json()
+
+    def check_faults(self, rules: Sequence[Mapping[str, Any]]) -> None:
+        """Raise :class:`~mockhub.engine.errors.ValidationFailed` unless every rule is valid."""
+        check_fault_rules(self._admin_contract, rules)
+
+    def add_faults(self, session: Session, rules: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Add rules, all or none (400 naming the problem); returns them with their ids and counters."""
+        for rule in rules:
+            self._admin_contract.check("FaultRule", rule)
+        return session.faults.add(rules)
+
+    def remove_fault(self, session: Session, rule_id: str) -> None:
+        """Remove one rule by id, or 404."""
+        if not session.faults.remove(rule_id):
+            raise NotFound(f"No fault rule '{rule_id}'.")
+
+    def clear_faults(self, session: Session) -> None:
+        session.faults.clear()
+
+    # --- overrides
+
+    def overrides(self, session: Session) -> list[dict[str, Any]]:
+        """The session's overrides with their counters, in the order they are tried."""
+        return session.overrides.to_json()
+
+    def check_overrides(self, overrides: Sequence[Mapping[str, Any]], *, listed: bool = True) -> None:
+        """Raise :class:`~mockhub.engine.errors.ValidationFailed` listing every problem of the overrides (their shape,
+        then the APIs' contract unless ``off_contract``); ``listed`` prefixes each path with the index."""
+        check_overrides(self._admin_contract, self._override_checker, overrides, listed)
+
+    def add_overrides(self, session: Session, overrides: Sequence[Mapping[str, Any]], *,
+                      listed: bool = True) -> list[dict[str, Any]]:
+        """Check and add overrides, all or none; returns them with their ids and counters."""
+        self.check_overrides(overrides, listed=listed)
+        return session.overrides.add(overrides)
+
+    def remove_override(self, session: Session, override_id: str) -> None:
+        """Remove one override by id, or 404."""
+        if not session.overrides.remove(override_id):
+            raise NotFound(f"No override '{override_id}'.")
+
+    def clear_overrides(self, session: Session) -> None:
+        session.overrides.clear()
+
+    # --- the request journal
+
+    def requests(self, session: Session) -> list[dict[str, Any]]:
+        """The session's request journal, oldest first."""
+        return [entry.to_json() for entry in session.journal.entries()]
+
+    def search_requests(self, session: Session, matcher: Matcher) -> tuple[list[Entry], list[tuple[Entry, list[str]]]]:
+        """The journal entries ``matcher`` matches, and the closest others with what differed (closest first)."""
+        return session.journal.search(matcher)
+
+    def clear_requests(self, session: Session) -> None:
+        session.journal.clear()
+
+    # --- unexpected server errors
+
+    def server_error(self, traceback: str) -> None:
+        """Keep the traceback of an unexpected exception, for the pytest plugin to raise in the test."""
+        self._server_errors.append(traceback)
+
+    def server_errors(self, *, clear: bool = False) -> list[str]:
+        """The tracebacks kept since the last clear, oldest first."""
+        errors = list(self._server_errors)
+        if clear:
+            self._server_errors.clear()
+        return errors

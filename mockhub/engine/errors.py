@@ -1,0 +1,150 @@
+"""One exception class per error condition: what went wrong, as problems, never as a response.
+
+An error carries its status, the problems found (a PRT code and a sentence each) and
+any headers the answer needs (``Retry-After``); the HTTP edge
+(:mod:`mockhub.web.rendering`) renders it in the dialect of the operation that raised it.
+The domain (the store, the fault engine, sessions) raises these and knows no HTTP library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a request: a PRT number and a sentence that names the field."""
+
+    code: int
+    message: str
+
+
+class ApiError(Exception):
+    """An answer other than success. Subclasses fix the status and the PRT code."""
+
+    status = 500
+    code = 100
+    message = "The service had an internal error."
+
+    def __init__(self, message: str | None = None, *, problems: tuple[Problem, ...] = ()) -> None:
+        self.problems = problems or (Problem(self.code, message or self.message),)
+        # Each message is a sentence of its own, so several read as a paragraph (Era and admin bodies).
+        super().__init__(" ".join(p.message for p in self.problems))
+
+    headers: dict[str, str] = {}
+
+
+class ValidationFailed(ApiError):
+    """400: the request breaks the contract; every problem found is listed."""
+
+    status, code, message = 400, 300, "The request is not valid."
+
+
+class BodyMissing(ValidationFailed):
+    code, message = 300, "A request body is required."
+
+
+class MalformedJson(ValidationFailed):
+    code = 302
+
+
+class MalformedRequest(ValidationFailed):
+    """400: the request is not valid HTTP (a line over the size limit, a NUL in a header)."""
+
+    code = 206
+
+
+class NameTaken(ValidationFailed):
+    """400 PRT000600: a hub name is already used by the tenant."""
+
+    code = 600
+
+
+class IntegrationNameTaken(ValidationFailed):
+    """400 PRT000700: an integration name is already used in the hub."""
+
+    code = 700
+
+
+class Unauthorized(ApiError):
+    status, code, message = 401, 102, "The access token is missing, malformed or unknown."
+    headers = {"WWW-Authenticate": 'Bearer realm="mockhub"'}
+
+
+class Forbidden(ApiError):
+    status, code, message = 403, 101, "Access to the requested resource is forbidden."
+
+
+class NotFound(ApiError):
+    status, code, message = 404, 105, "Resource not found."
+
+
+class HubNotFound(NotFound):
+    code, message = 699, "Hub not found."
+
+
+class IntegrationNotFound(NotFound):
+    code, message = 799, "Integration not found."
+
+
+class LookupFailed(NotFound):
+    message = "Lookup failed"
+
+
+class PointNotFound(NotFound):
+    """404 (Era 1404): no integration point has the id."""
+
+    message = "Integration point not found."
+
+
+class MethodNotAllowed(ApiError):
+    status, code = 405, 110
+
+    def __init__(self, method: str, allowed: set[str]) -> None:
+        super().__init__(f"Method {method} is not allowed here; allowed: {', '.join(sorted(allowed))}.")
+        self.headers = {"Allow": ", ".join(sorted(allowed))}
+
+
+class AlreadyExists(ApiError):
+    status, code, message = 409, 106, "The resource already exists."
+
+
+class PointIdTaken(AlreadyExists):
+    """409 (Era 1409): a create gives the id of an existing integration point."""
+
+
+class PointCodeTaken(AlreadyExists):
+    """409 (Era 1409): another integration point has the code (decisions.md, Integration points: code is unique)."""
+
+
+class PayloadTooLarge(ApiError):
+    status, code = 413, 300
+
+
+class UnsupportedMediaType(ApiError):
+    status, code = 415, 300
+
+
+class TooManySessions(ApiError):
+    """503 (PRT000104 "not available"): every session slot is held by a session in recent use."""
+
+    status, code = 503, 104
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+class DataLimitReached(ApiError):
+    """429 (PRT000111, the usage limit): a session's own records would go past ``--max-session-records`` or
+    ``--max-session-bytes``."""
+
+    status, code = 429, 111
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+class InternalError(ApiError):
+    status, code, message = 500, 100, "The mock had an internal error; see the server log."

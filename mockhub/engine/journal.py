@@ -1,0 +1,220 @@
+"""The request journal: what arrived, what was answered, bounded so a server cannot grow.
+
+Each entry is cut as it is recorded: at most ``headers`` headers, each at most
+``header_bytes`` long, and the first ``body_bytes`` of the body; an entry that lost
+anything says what in ``cut``. Each session's journal keeps its last ``size`` entries,
+and every journal of a server draws on one :class:`JournalBudget` of bytes: past it, the
+oldest entries of any session go first.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+from mockhub.engine.clock import portal_time
+from mockhub.engine.matching import Matcher, RequestFacts
+
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-mockhub-admin-token"})
+ENTRY_OVERHEAD = 400
+"""Bytes an entry costs besides its headers, body, path and query (objects, numbers, strings)."""
+HEADER_OVERHEAD = 160
+"""Bytes a kept header costs besides its characters (counted twice for the name, which a request's headers
+also keep in lower case): the string objects and a slot in the mapping."""
+
+
+@dataclass(frozen=True)
+class JournalLimits:
+    """How much of each request an entry keeps, and how many bytes all journals together may hold."""
+
+    size: int = 1000
+    """Entries per session (the oldest go first)."""
+    headers: int = 64
+    """Headers kept per entry; the rest are cut."""
+    header_bytes: int = 1024
+    """Characters kept of each header name and value."""
+    body_bytes: int = 64 * 1024
+    """Bytes kept of each body."""
+    total_bytes: int = 64 * 1024 * 1024
+    """Bytes all sessions' journals may hold together; past it, the oldest entries of any session go first."""
+
+
+def mask_secret(value: str) -> str:
+    """``Bearer mock****``: the scheme and four characters, enough to tell tokens apart."""
+    scheme, sep, secret = value.partition(" ")
+    if not sep:
+        scheme, secret = "", value
+    hidden = secret[:4] + "****" if len(secret) > 4 else "****"
+    return f"{scheme} {hidden}" if scheme else hidden
+
+
+@dataclass(slots=True, eq=False)
+class Entry:
+    """One request as the journal keeps it. Headers and body are kept raw and rendered on read."""
+
+    seq: int
+    session: str
+    time: datetime
+    method: str
+    path: str
+    query: str
+    headers: Mapping[str, str]
+    body: bytes
+    status: int
+    duration_ms: float
+    fault: str | None = None
+    override: str | None = None
+    """The id of the override that gave the answer, if one did."""
+    off_contract: bool = False
+    """Whether that override was let through the contract check on purpose (``off_contract``)."""
+    cut: tuple[str, ...] = ()
+    """What was cut to keep the entry small: ``headers``, ``body`` or both."""
+    size: int = field(default=0)
+    """Bytes counted against the budget; 0 once the entry has left its journal."""
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "seq": self.seq,
+            "session": self.session,
+            "time": portal_time(self.time),
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "headers": {
+                name: mask_secret(value) if name.lower() in SECRET_HEADERS else value
+                for name, value in self.headers.items()
+            },
+            "body": self.body.decode("utf-8", "replace"),
+            "status": self.status,
+            "duration_ms": round(self.duration_ms, 3),
+            "fault": self.fault,
+            "cut": list(self.cut),
+        }
+        if self.override is not None:
+            out["override"] = self.override
+        if self.off_contract:
+            out["off_contract"] = True
+        return out
+
+
+class JournalBudget:
+    """The bytes every journal of a server holds together; past ``limit``, the oldest entries go first."""
+
+    __slots__ = ("limit", "used", "_live", "_order")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self._live = 0
+        self._order: deque[tuple[Journal, Entry]] = deque()
+        """Entries of every journal in arrival order; those already gone (size 0) are skipped."""
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def take(self, journal: Journal, entry: Entry) -> None:
+        """Count a new entry, dropping the oldest entries of any journal until all fit."""
+        self.used += entry.size
+        self._live += 1
+        self._order.append((journal, entry))
+        while self.used > self.limit and self._order:
+            owner, oldest = self._order.popleft()
+            if oldest.size:
+                owner.drop_oldest()
+        if len(self._order) > self._live + self._live // 4 + 8:
+            # entries their journals dropped, held only here: forget them now and then (they are a
+            # quarter of the budget at most, and the cost of each pass is spread over as many drops)
+            self._order = deque(pair for pair in self._order if pair[1].size)
+
+    def give_back(self, entry: Entry) -> None:
+        """An entry left its journal: its bytes are free again."""
+        self.used -= entry.size
+        self._live -= 1
+        entry.size = 0
+
+
+def _cut_headers(headers: Mapping[str, str], limits: JournalLimits) -> tuple[Mapping[str, str], int, bool]:
+    """The headers as kept (the request's own when nothing is cut), their size, and whether any was cut."""
+    size = 0
+    long = False
+    for name, value in headers.items():
+        size += 2 * len(name) + len(value) + HEADER_OVERHEAD
+        long = long or len(value) > limits.header_bytes or len(name) > limits.header_bytes
+    if not long and len(headers) <= limits.headers:
+        return headers, size, False
+    cut = limits.header_bytes
+    kept = {name[:cut]: value[:cut] for name, value in islice(headers.items(), limits.headers)}
+    return kept, sum(2 * len(name) + len(value) + HEADER_OVERHEAD for name, value in kept.items()), True
+
+
+class Journal:
+    """The last ``limits.size`` requests of a session, oldest first, each cut to ``limits``."""
+
+    __slots__ = ("_entries", "_seq", "_session", "_limits", "_budget")
+
+    def __init__(self, limits: JournalLimits, budget: JournalBudget | None = None, session: str = "default") -> None:
+        """``budget`` is shared by the journals of one server; without one, the journal has its own."""
+        self._entries: deque[Entry] = deque()
+        self._seq = 0
+        self._session = session
+        self._limits = limits
+        self._budget = budget if budget is not None else JournalBudget(limits.total_bytes)
+
+    def record(self, time: datetime, method: str, path: str, query: str, headers: Mapping[str, str],
+               body: bytes, status: int, duration_ms: float, fault: str | None = None, override: str | None = None,
+               off_contract: bool = False) -> None:
+        """Keep one exchange, cut to the limits. ``headers`` must be immutable (a request's are)."""
+        limits = self._limits
+        self._seq += 1
+        if limits.size <= 0:
+            return
+        kept, headers_size, headers_cut = _cut_headers(headers, limits)
+        cut = ("headers",) if headers_cut else ()
+        if len(body) > limits.body_bytes:
+            body, cut = body[:limits.body_bytes], (*cut, "body")
+        entry = Entry(self._seq, self._session, time, method, path, query, kept, body, status, duration_ms,
+                      fault, override, off_contract, cut)
+        entry.size = ENTRY_OVERHEAD + headers_size + len(body) + len(path) + len(query)
+        self._entries.append(entry)
+        if len(self._entries) > limits.size:
+            self.drop_oldest()
+        self._budget.take(self, entry)
+
+    def drop_oldest(self) -> None:
+        """Forget the oldest entry (to stay within the size or the server's byte budget)."""
+        self._budget.give_back(self._entries.popleft())
+
+    def entries(self) -> list[Entry]:
+        return list(self._entries)
+
+    def search(self, matcher: Matcher, closest: int = 20) -> tuple[list[Entry], list[tuple[Entry, list[str]]]]:
+        """The entries ``matcher`` matches, and up to ``closest`` others, closest first, each with what differed.
+
+        Closest means fewest differences, then the method and path most alike.
+        """
+        matching: list[Entry] = []
+        missed: list[tuple[Entry, list[str]]] = []
+        for entry in self._entries:
+            facts = RequestFacts(entry.method, entry.path, entry.query, entry.headers, entry.body)
+            differences = list(matcher.differences(facts))
+            if differences:
+                missed.append((entry, differences))
+            else:
+                matching.append(entry)
+        wanted = f"{matcher.method} {matcher.path}"
+        missed.sort(key=lambda miss: (len(miss[1]), -difflib.SequenceMatcher(
+            None, wanted, f"{miss[0].method} {miss[0].path}").ratio()))
+        return matching, missed[:closest]
+
+    def clear(self) -> None:
+        for entry in self._entries:
+            self._budget.give_back(entry)
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)

@@ -1,0 +1,208 @@
+"""Sessions: a store, fault rules, overrides and a journal per client of one server.
+
+``X-Mockhub-Session: NAME`` (or the ``mockhub_session`` cookie, which a browser app sets
+once) selects a session; no header means the default session, which is just a session.
+Each starts as a copy of the start-up state, so every session starts identical. They are
+bounded: at most ``max_sessions`` and none idle longer than ``idle_seconds``. To make room
+for a new one the least recently used is evicted, but never one used within the last
+``busy_seconds``: then the new session is refused (503) rather than another client's data
+lost mid-test. The default session is never evicted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import re
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from typing import Any
+
+from mockhub.engine.errors import Problem, TooManySessions, ValidationFailed
+from mockhub.engine.faults import DEFAULT_MAX_BYTES as DEFAULT_MAX_FAULT_BYTES
+from mockhub.engine.faults import DEFAULT_MAX_RULES, FaultEngine, FaultRule
+from mockhub.engine.journal import Journal, JournalBudget, JournalLimits
+from mockhub.engine.overrides import DEFAULT_MAX_BYTES, Override, OverrideEngine
+from mockhub.store import Store
+from mockhub.store.quota import DEFAULT_MAX_BYTES as DEFAULT_MAX_RECORD_BYTES
+from mockhub.store.quota import DEFAULT_MAX_RECORDS, Quota
+
+DEFAULT_SESSION = "default"
+SESSION_HEADER = "X-Mockhub-Session"
+SESSION_COOKIE = "mockhub_session"
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+SWEEP_INTERVAL = 1.0
+"""Most seconds between two sweeps for idle sessions (a sweep runs on a named session's lookup)."""
+
+log = logging.getLogger("mockhub")
+
+
+def check_name(name: str) -> str:
+    """The session name, or 400 naming the header: 1 to 64 letters, digits, ``_.:-``."""
+    if not NAME_PATTERN.fullmatch(name):
+        raise ValidationFailed(problems=(Problem(
+            206, f"Session name '{name[:64]}' is not valid: use 1 to 64 letters, digits, '_', '.', ':' or '-' "
+                 f"(header {SESSION_HEADER} or cookie {SESSION_COOKIE})."),))
+    return name
+
+
+class Disposal:
+    """Frees stores nothing uses any more a slice at a time between requests, so that a reset after
+    thousands of writes answers at once and no later request waits for the whole store to be freed."""
+
+    SLICE = 500
+    """Records freed in one step (some 0.3 ms)."""
+
+    def __init__(self) -> None:
+        self._stores: deque[Store] = deque()
+
+    def add(self, store: Store) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not serving: the caller's reference is the last one, freed as usual
+            return
+        self._stores.append(store)
+        if len(self._stores) == 1:
+            loop.call_soon(self._step, loop)
+
+    def _step(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._stores[0].release(self.SLICE):
+            self._stores.popleft()
+        if self._stores:
+            loop.call_soon(self._step, loop)
+
+
+class Session:
+    """One isolated world: its own state, fault rules, overrides and request journal."""
+
+    __slots__ = ("name", "store", "faults", "overrides", "journal", "last_used")
+
+    def __init__(self, name: str, store: Store, faults: FaultEngine, overrides: OverrideEngine, journal: Journal,
+                 now: float) -> None:
+        self.name = name
+        self.store = store
+        self.faults = faults
+        self.overrides = overrides
+        self.journal = journal
+        self.last_used = now
+
+
+class Sessions:
+    """Every session of a server, each started from the same start-up state."""
+
+    def __init__(self, startup: Store, journal: JournalLimits | None = None,
+                 startup_faults: tuple[FaultRule, ...] = (), *, max_sessions: int = 100,
+                 idle_seconds: float = 3600.0, busy_seconds: float = 60.0, max_fault_rules: int = DEFAULT_MAX_RULES,
+                 monotonic: Callable[[], float] = time.monotonic, startup_overrides: tuple[Override, ...] = (),
+                 max_override_bytes: int = DEFAULT_MAX_BYTES, quota: Quota | None = None,
+                 max_fault_bytes: int = DEFAULT_MAX_FAULT_BYTES) -> None:
+        self._startup = startup
+        self._quota = quota or Quota(DEFAULT_MAX_RECORDS, DEFAULT_MAX_RECORD_BYTES)
+        """The bounds of each session's own records."""
+        self._startup_faults = startup_faults
+        self._startup_overrides = startup_overrides
+        self._max_override_bytes = max_override_bytes
+        self._journal = journal or JournalLimits()
+        self.journal_budget = JournalBudget(self._journal.total_bytes)
+        """The bytes every session's journal draws on."""
+        self._max = max(max_sessions, 2)  # the default and at least one named session
+        self._idle = idle_seconds
+        self._busy = busy_seconds
+        self._max_rules = max_fault_rules
+        self._max_fault_bytes = max_fault_bytes
+        self._monotonic = monotonic
+        self._named: OrderedDict[str, Session] = OrderedDict()
+        """Sessions other than the default, least recently used first."""
+        self._sweep_every = min(SWEEP_INTERVAL, idle_seconds / 2)
+        self._next_sweep = monotonic() + self._sweep_every
+        self._disposal = Disposal()
+        self.default = self._new(DEFAULT_SESSION)
+
+    @property
+    def startup(self) -> Store:
+        """The state every session starts from and resets to. Never changed."""
+        return self._startup
+
+    def get(self, name: str) -> Session:
+        """The named session, made from the start-up state on first use."""
+        if name == DEFAULT_SESSION:
+            return self.default
+        now = self._monotonic()
+        if now >= self._next_sweep:
+            self._sweep(now)
+        session = self._named.get(name)
+        if session is None:
+            check_name(name)
+            if len(self._named) + 1 >= self._max:  # the default session counts towards the maximum
+                self._make_room(now)
+            session = self._named[name] = self._new(name)
+        else:
+            self._named.move_to_end(name)
+        session.last_used = now
+        return session
+
+    def drop(self, name: str) -> bool:
+        """Forget a named session; the default one cannot be dropped (reset it instead)."""
+        if name == DEFAULT_SESSION:
+            raise ValidationFailed(problems=(Problem(206, "The default session cannot be dropped; reset it."),))
+        session = self._named.pop(name, None)
+        if session is None:
+            return False
+        session.journal.clear()
+        self._disposal.add(session.store)
+        return True
+
+    def reset(self, session: Session) -> None:
+        """Back to the start-up state: data, random sequence, clock, fault rules, overrides and their counters;
+        an empty journal."""
+        self._disposal.add(session.store)
+        session.store = self._startup.session_copy(self._quota)
+        session.faults = self._faults()
+        session.overrides = self._overrides()
+        session.journal.clear()
+
+    def describe(self) -> list[dict[str, Any]]:
+        """Each session: its name, journal size, fault rules, overrides and idle time, the default first."""
+        now = self._monotonic()
+        return [{"name": s.name, "requests": len(s.journal), "faults": len(s.faults.rules),
+                 "overrides": len(s.overrides.rules),
+                 "idle_seconds": round(max(now - s.last_used, 0.0), 3)}
+                for s in (self.default, *self._named.values())]
+
+    def _new(self, name: str) -> Session:
+        return Session(name, self._startup.session_copy(self._quota), self._faults(), self._overrides(),
+                       Journal(self._journal, self.journal_budget, name), self._monotonic())
+
+    def _faults(self) -> FaultEngine:
+        return FaultEngine(self._startup_faults, max_rules=max(self._max_rules, len(self._startup_faults)),
+                           max_bytes=self._max_fault_bytes)
+
+    def _overrides(self) -> OverrideEngine:
+        return OverrideEngine(self._startup_overrides, self._max_override_bytes)
+
+    def _make_room(self, now: float) -> None:
+        """Evict the least recently used session, unless even it was used within ``busy_seconds``: then 503."""
+        oldest = next(iter(self._named.values()))
+        quiet = now - oldest.last_used
+        if quiet < self._busy:
+            raise TooManySessions(
+                f"All {self._max} sessions (--max-sessions) are in use, each within the last {self._busy:g} s "
+                f"(--session-busy); drop one (DELETE /__mockhub/sessions/NAME) or retry later.",
+                retry_after=max(1, math.ceil(self._busy - quiet)))
+        self._evict(oldest, "the most sessions are in use")
+
+    def _sweep(self, now: float) -> None:
+        self._next_sweep = now + self._sweep_every
+        for session in list(self._named.values()):  # least recently used first: stop at the first fresh one
+            if now - session.last_used < self._idle:
+                break
+            self._evict(session, f"idle for {now - session.last_used:.0f} s")
+
+    def _evict(self, session: Session, why: str) -> None:
+        del self._named[session.name]
+        session.journal.clear()
+        self._disposal.add(session.store)
+        log.info("session '%s' evicted: %s (at most %d sessions, %g s idle)", session.name, why, self._max,
+                 self._idle)

@@ -1,0 +1,1 @@
+"""The HTTP edge: the server, request framing, middleware, routes and error rendering."""

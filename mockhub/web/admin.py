@@ -1,0 +1,135 @@
+"""The control API under /__mockhub/, described by contracts/admin.json: an HTTP skin on the control plane.
+
+Its routes are built like the APIs' (contract-driven, thin handlers), and each control
+operation is one call of :class:`~mockhub.engine.control.Control`, the object the pytest fixture
+calls too. It is never faulted and never journaled.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from mockhub import __version__
+from mockhub.web import docs_page
+from mockhub.web.endpoint import Call, Handler
+from mockhub.web.keys import ADMIN_CONTRACT, CONTRACT, SETTINGS
+from mockhub.web.rendering import json_response
+
+
+def health(call: Call) -> web.Response:
+    """Liveness, for docker's HEALTHCHECK and for scripts waiting on start-up."""
+    return json_response({"status": "ok", "version": __version__})
+
+
+def openapi(call: Call) -> web.Response:
+    """The APIs' contract, as this server validates with it: OpenAPI 3.1, or its 3.2 form (``?version=3.2``)."""
+    contract = call.request.app[CONTRACT]
+    response = web.Response(body=contract.published_3_2 if call.query["version"] == "3.2" else contract.published)
+    response.content_type = "application/json"
+    return response
+
+
+def docs(call: Call) -> web.Response:
+    """The contract rendered for a person, with the tokens and ids of the start-up data."""
+    app = call.request.app
+    base = f"{call.request.scheme}://{call.request.host}"
+    page = docs_page.render(app[CONTRACT], app[ADMIN_CONTRACT], call.control.startup_state(), base,
+                            app[SETTINGS].cors_origins)
+    return web.Response(text=page, content_type="text/html", charset="utf-8")
+
+
+def reset(call: Call) -> web.Response:
+    """Back to the start-up state: data, random sequence, clock, fault rules, journal."""
+    call.control.reset(call.session)
+    return json_response({"status": "reset", "session": call.session.name})
+
+
+def get_state(call: Call) -> web.Response:
+    """The session's state in the fixture format (loading it back gives the same state)."""
+    return json_response(call.control.state(call.session))
+
+
+def put_state(call: Call) -> web.Response:
+    """Replace the session's state; the random sequence and the clock go on where they were."""
+    counts = call.control.replace_state(call.session, call.body, "PUT /__mockhub/state")
+    return json_response({"status": "replaced", "session": call.session.name, "counts": counts})
+
+
+def list_faults(call: Call) -> web.Response:
+    return json_response(call.control.faults(call.session))
+
+
+def add_faults(call: Call) -> web.Response:
+    rules = call.body if isinstance(call.body, list) else [call.body]
+    return json_response(call.control.add_faults(call.session, rules), status=201)
+
+
+def clear_faults(call: Call) -> web.Response:
+    call.control.clear_faults(call.session)
+    return json_response({"status": "cleared"})
+
+
+def remove_fault(call: Call) -> web.Response:
+    call.control.remove_fault(call.session, call.path["ruleId"])
+    return json_response({"status": "removed"})
+
+
+def list_overrides(call: Call) -> web.Response:
+    return json_response(call.control.overrides(call.session))
+
+
+def add_overrides(call: Call) -> web.Response:
+    listed = isinstance(call.body, list)
+    overrides = call.body if listed else [call.body]
+    return json_response(call.control.add_overrides(call.session, overrides, listed=listed), status=201)
+
+
+def clear_overrides(call: Call) -> web.Response:
+    call.control.clear_overrides(call.session)
+    return json_response({"status": "cleared"})
+
+
+def remove_override(call: Call) -> web.Response:
+    call.control.remove_override(call.session, call.path["overrideId"])
+    return json_response({"status": "removed"})
+
+
+def list_sessions(call: Call) -> web.Response:
+    return json_response(call.control.sessions())
+
+
+def drop_session(call: Call) -> web.Response:
+    call.control.drop_session(call.path["name"])
+    return json_response({"status": "dropped"})
+
+
+def list_requests(call: Call) -> web.Response:
+    """The request journal, oldest first."""
+    return json_response(call.control.requests(call.session))
+
+
+def clear_requests(call: Call) -> web.Response:
+    call.control.clear_requests(call.session)
+    return json_response({"status": "cleared"})
+
+
+HANDLERS: dict[str, Handler] = {
+    "adminHealth": health,
+    "adminOpenapi": openapi,
+    "adminDocs": docs,
+    "adminReset": reset,
+    "adminGetState": get_state,
+    "adminPutState": put_state,
+    "adminListFaults": list_faults,
+    "adminAddFault": add_faults,
+    "adminClearFaults": clear_faults,
+    "adminRemoveFault": remove_fault,
+    "adminListOverrides": list_overrides,
+    "adminAddOverride": add_overrides,
+    "adminClearOverrides": clear_overrides,
+    "adminRemoveOverride": remove_override,
+    "adminListSessions": list_sessions,
+    "adminDropSession": drop_session,
+    "adminListRequests": list_requests,
+    "adminClearRequests": clear_requests,
+}

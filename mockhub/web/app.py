@@ -1,0 +1,132 @@
+"""The app factory: one core behind every door (CLI, pytest plugin, docker).
+
+What each request goes through is in :mod:`mockhub.web.middleware`.
+
+All routes are in :data:`HANDLERS` (the APIs) and :data:`mockhub.web.admin.HANDLERS` (the
+control API): operation ids of the contracts, each with its thin handler. Methods and
+paths come from the contracts themselves, so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from mockhub.contract.contracts import Contract
+from mockhub.contract.override_check import OverrideChecker, check_overrides
+from mockhub.dataset.fake import FakeSpec, add_fake_data
+from mockhub.dataset.fixtures import FixtureLoader, FixtureSource
+from mockhub.engine import jsonio
+from mockhub.engine.clock import Clock, parse_instant
+from mockhub.engine.control import Control, check_fault_rules
+from mockhub.engine.errors import ValidationFailed
+from mockhub.engine.faults import FaultEngine
+from mockhub.engine.journal import JournalLimits
+from mockhub.engine.overrides import OverrideEngine
+from mockhub.engine.sessions import Sessions
+from mockhub.resources import admin_contract_path, default_fixtures_path
+from mockhub.settings import Settings
+from mockhub.store import Store
+from mockhub.store.quota import Quota
+from mockhub.web import admin
+from mockhub.web.accesslog import AccessLog
+from mockhub.web.cors import CorsPolicy
+from mockhub.web.endpoint import Handler, endpoints
+from mockhub.web.hosts import HostPolicy
+from mockhub.web.keys import ACCESS_LOG, ADMIN_CONTRACT, CONTRACT, CONTROL, CORS, DIALECTS, SESSIONS, SETTINGS
+from mockhub.web.middleware import core_middleware
+from mockhub.web.routes import hubs, integrations, points
+
+HANDLERS: dict[str, Handler] = {
+    "createHub": hubs.create_hub,
+    "listHubs": hubs.list_hubs,
+    "getHub": hubs.get_hub,
+    "updateHub": hubs.update_hub,
+    "deleteHub": hubs.delete_hub,
+    "createOrUpdateIntegration": integrations.create_or_update_integration,
+    "getIntegrationsByChannel": integrations.get_integrations_by_channel,
+    "getIntegration": integrations.get_integration,
+    "deleteIntegration": integrations.delete_integration,
+    "listIntegrations": integrations.list_integrations,
+    "createIntegrationPoint": points.create_point,
+    "listIntegrationPoints": points.list_points,
+    "lookupIntegrationPoint": points.lookup_points,
+    "getIntegrationPoint": points.get_point,
+    "patchIntegrationPoint": points.patch_point,
+    "deleteIntegrationPoint": points.delete_point,
+}
+
+
+def startup_store(settings: Settings, loader: FixtureLoader) -> Store:
+    """The state the server starts with (and every session resets to): fixtures, then fake data."""
+    clock = Clock(parse_instant(settings.clock) if settings.clock else None)
+    fake = FakeSpec.parse(settings.fake)
+    given: Sequence[Path | Mapping[str, Any]] = (
+        () if settings.empty else (settings.fixtures or (default_fixtures_path(),)))
+    sources = [FixtureSource.read(Path(g)) if isinstance(g, (str, Path)) else FixtureSource.of("fixture data", g)
+               for g in given]
+    store = loader.build(sources, settings.seed, clock)
+    if fake:
+        add_fake_data(store, fake)
+    return store
+
+
+def startup_rules(values: Sequence[Mapping[str, Any]], check: Callable[[Mapping[str, Any]], None],
+                  engine: FaultEngine | OverrideEngine, kind: str) -> tuple[Any, ...]:
+    """Check start-up fault rules or overrides as the control API would, then add them to ``engine``;
+    ``ValueError`` names the bad one (``fault rule 2: ...``)."""
+    for index, value in enumerate(values):
+        try:
+            check(value)
+        except ValidationFailed as exc:
+            raise ValueError(f"{kind} {index}: {exc}") from None
+    try:
+        engine.add(values)
+    except ValidationFailed as exc:  # two with one id
+        raise ValueError(f"{kind}s: {exc}") from None
+    return engine.rules
+
+
+def create_app(settings: Settings | None = None, *, contract: Contract | None = None,
+               admin_contract: Contract | None = None) -> web.Application:
+    """Build a mockhub server application.
+
+    Raises :class:`~mockhub.dataset.fixtures.FixtureError` when a fixture file is bad, and
+    ``ValueError`` for a bad option, fault rule or override, before anything listens.
+    """
+    settings = settings or Settings()
+    contract = contract or Contract.load()
+    admin_contract = admin_contract or Contract.load(admin_contract_path())
+    app = web.Application(middlewares=[core_middleware], client_max_size=settings.max_body_bytes)
+    app[CORS] = CorsPolicy(settings.cors_origins, HostPolicy(settings.allowed_hosts))
+    app[ACCESS_LOG] = AccessLog() if settings.access_log else None
+    app[SETTINGS] = settings
+    app[CONTRACT] = contract
+    app[ADMIN_CONTRACT] = admin_contract
+    loader = FixtureLoader(contract)
+    faults = startup_rules(settings.faults, lambda rule: check_fault_rules(admin_contract, [rule]),
+                           FaultEngine(max_rules=len(settings.faults), max_bytes=None), "fault rule")
+    checker = OverrideChecker(contract)
+    overrides = startup_rules(settings.overrides, lambda one: check_overrides(admin_contract, checker, [one], False),
+                              OverrideEngine(max_bytes=sum(jsonio.footprint(o) for o in settings.overrides)),
+                              "override")
+    journal = JournalLimits(settings.journal_size, settings.journal_headers, settings.journal_header_bytes,
+                            settings.journal_body_bytes, settings.journal_total_bytes)
+    app[SESSIONS] = sessions = Sessions(startup_store(settings, loader), journal, faults,
+                                        max_sessions=settings.max_sessions,
+                                        idle_seconds=settings.session_idle_seconds,
+                                        busy_seconds=settings.session_busy_seconds,
+                                        max_fault_rules=settings.max_fault_rules, startup_overrides=overrides,
+                                        max_override_bytes=settings.max_override_bytes,
+                                        quota=Quota(settings.max_session_records, settings.max_session_bytes),
+                                        max_fault_bytes=settings.max_fault_bytes)
+    app[CONTROL] = Control(sessions, loader, admin_contract, checker)
+    app[DIALECTS] = dialects = {}
+    for document, handlers in ((contract, HANDLERS), (admin_contract, admin.HANDLERS)):
+        for op, handle in endpoints(document, handlers):
+            app.router.add_route(op.method, op.path, handle, name=op.operation_id)
+            dialects[op.operation_id] = op.dialect
+    return app

@@ -1,0 +1,75 @@
+"""CORS for browser apps (decisions.md, Control API and sessions): on by default for local development.
+
+On the API routes the request's Origin is echoed with credentials allowed (a browser app
+on any dev port works), or only the ``--cors-origin`` list is. The control API
+(``/__mockhub/``), which can read every tenant's token, lets only origins on a local or
+allowed host (:class:`mockhub.web.hosts.HostPolicy`), or in that list, read its answers.
+Preflights are answered for every path, custom verbs (LOOKUP) and mockhub's own headers
+included, before routing, so an unknown route still gets its 404 read by the app. The core
+middleware applies this policy, so a request without an Origin pays one header lookup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from mockhub.web.hosts import HostPolicy
+
+ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, LOOKUP, OPTIONS"
+ALLOWED_HEADERS = ("Authorization, Content-Type, X-HTTP-Method-Override, X-Mockhub-Fault, X-Mockhub-Delay, "
+                   "X-Mockhub-Session, X-Mockhub-Admin-Token")
+EXPOSED_HEADERS = "Retry-After, Allow, WWW-Authenticate, Content-Length"
+PREFLIGHT_MAX_AGE = "600"
+
+
+class CorsPolicy:
+    """Which origins may call, and the headers that tell the browser so."""
+
+    __slots__ = ("_allowed", "hosts")
+
+    def __init__(self, origins: Sequence[str], hosts: HostPolicy | None = None) -> None:
+        self._allowed = frozenset(o.rstrip("/") for o in origins)
+        self.hosts = hosts or HostPolicy()
+        """The host names the control API answers (and whose origins may read it)."""
+
+    def origin_of(self, request: web.Request) -> str | None:
+        """The request's Origin when it may read the answer, else ``None``.
+
+        API routes: any origin when no list was given, else a listed one. Control API: a listed
+        origin, or one on a local or allowed host; never any origin at all.
+        """
+        origin = request.headers.get("Origin")
+        if origin is None:
+            return None
+        listed = origin in self._allowed
+        if request.path.startswith("/__mockhub/"):
+            return origin if listed or self.hosts.allows_origin(origin) else None
+        return origin if listed or not self._allowed else None
+
+    @staticmethod
+    def preflight(request: web.Request, origin: str) -> web.Response | None:
+        """The answer to a browser's preflight, or ``None`` when the request is not one."""
+        if request.method != "OPTIONS" or "Access-Control-Request-Method" not in request.headers:
+            return None
+        requested = request.headers.get("Access-Control-Request-Headers")
+        response = web.Response(status=204, headers={
+            "Access-Control-Allow-Methods": ALLOWED_METHODS,
+            # Echo what the browser asks for: a browser app may send any header it likes.
+            "Access-Control-Allow-Headers": requested or ALLOWED_HEADERS,
+            "Access-Control-Max-Age": PREFLIGHT_MAX_AGE,
+        })
+        CorsPolicy.allow(response, origin, preflight=True)
+        return response
+
+    @staticmethod
+    def allow(response: web.StreamResponse, origin: str, preflight: bool = False) -> web.StreamResponse:
+        """Mark ``response`` readable by ``origin``'s scripts."""
+        headers = response.headers
+        if not preflight:
+            headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+        headers["Access-Control-Allow-Origin"] = origin
+        headers["Access-Control-Allow-Credentials"] = "true"
+        headers.add("Vary", "Origin")
+        return response

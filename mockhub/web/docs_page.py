@@ -1,0 +1,260 @@
+"""``/__mockhub/docs``: the contract rendered for a person, self-contained (no assets from the internet).
+
+It starts with what a developer needs first: the tokens and the ids of the loaded data, and
+what a browser app can ask of the mock (faults, delays, sessions, CORS), with worked
+examples. Then every endpoint by API with its parameters, request body, response example
+and the statuses the contract gives it, in order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from html import escape
+from typing import Any
+
+from mockhub import __version__
+from mockhub.contract.contracts import Contract, operations_of
+from mockhub.contract.dialects import Dialect
+from mockhub.engine.faults import DELAY_HEADER, ERROR_STATUSES, FAULT_HEADER, MAX_DELAY_MS, InjectedFault
+from mockhub.engine.sessions import SESSION_COOKIE, SESSION_HEADER
+from mockhub.web.rendering import error_response
+
+ROWS = 20
+"""Most rows of one table of loaded data; the state dump has the rest."""
+
+STYLE = """
+body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#1b1f24;background:#fafafa}
+header{background:#1b1f24;color:#fff;padding:1.2em 2em}header h1{margin:0;font-size:1.5em}
+header nav a{color:#9ecbff;margin-right:1.2em}
+main{max-width:72em;margin:0 auto;padding:1em 2em}h2{border-bottom:2px solid #ddd;padding-bottom:.2em}
+h3{margin-bottom:.2em}
+details{background:#fff;border:1px solid #ddd;border-radius:6px;margin:.5em 0;padding:.4em .8em}
+summary{cursor:pointer;font-family:ui-monospace,monospace}.m{display:inline-block;min-width:5.5em;font-weight:bold}
+.GET{color:#0969da}.POST{color:#1a7f37}.PUT,.PATCH{color:#9a6700}.DELETE{color:#cf222e}.LOOKUP{color:#8250df}
+table{border-collapse:collapse;margin:.4em 0}td,th{border:1px solid #ddd;padding:.2em .6em;text-align:left}
+pre{background:#f3f3f3;padding:.6em;overflow:auto;font-size:13px;border-radius:4px}
+.decision{color:#8250df;font-size:.9em}code{font-family:ui-monospace,monospace}td code{white-space:nowrap}
+"""
+
+
+def render(contract: Contract, admin: Contract, data: Mapping[str, Any], base_url: str,
+           cors_origins: Sequence[str] = ()) -> str:
+    """The page as HTML. ``data`` is the start-up state in the fixture format (its first tenant is the
+    default one); ``cors_origins`` the browser origins allowed, none meaning any."""
+    tags = [t["name"] for t in contract.document.get("tags", [])]
+    sections = [("data", "Tokens and data"), ("browser", "Browser apps"),
+                *((_anchor(tag), tag) for tag in tags), ("control", "Control API")]
+    nav = "".join(f"<a href='#{key}'>{escape(title)}</a>" for key, title in sections)
+    parts = [
+        "<!doctype html><html lang=en><head><meta charset=utf-8>",
+        "<meta name=viewport content='width=device-width,initial-scale=1'>",
+        f"<title>mockhub {escape(__version__)}</title><style>{STYLE}</style></head><body>",
+        f"<header><h1>mockhub {escape(__version__)}</h1>"
+        f"<div>{escape(contract.document['info']['title'])} at <code>{escape(base_url)}</code></div>"
+        f"<nav>{nav}</nav></header><main>",
+        _data(data),
+        _browser(base_url, cors_origins),
+    ]
+    for tag in tags:
+        parts.append(f"<h2 id='{_anchor(tag)}'>{escape(tag)}</h2>")
+        parts.extend(_operation(contract, m, p, op) for m, p, op in _operations(contract) if tag in op.get("tags", ()))
+    parts.append("<h2 id=control>Control API (/__mockhub/)</h2>")
+    parts.extend(_operation(admin, m, p, op) for m, p, op in _operations(admin))
+    parts.append("<p>The machine-readable contract: <a href='/__mockhub/openapi.json'>openapi.json</a>. "
+                 "<span class=decision>Purple notes</span> mark decisions beyond the API documentation.</p>")
+    parts.append("</main></body></html>")
+    return "".join(parts)
+
+
+def _anchor(title: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in title.lower())
+
+
+# --- the loaded data -------------------------------------------------------------------------
+
+def _data(data: Mapping[str, Any]) -> str:
+    tenants = data.get("tenants", [])
+    out = ["<h2 id=data>Tokens and data</h2>"]
+    if tenants:
+        out.append("<p>Send <code>Authorization: Bearer &lt;token&gt;</code> to the Portal API (the Era API "
+                   "needs none). Each token belongs to one tenant; the first tenant is the default one. Every "
+                   "session starts from this data (<code>GET /__mockhub/state</code> shows a session's own).</p>")
+    else:
+        out.append("<p>No tenants are loaded, so the Portal API accepts no token.</p>")
+    hubs, integrations = data.get("hubs", []), data.get("integrations", [])
+    tenant_of_hub = {h["hubId"]: h["tenantId"] for h in hubs}
+    cells = []
+    for index, tenant in enumerate(tenants):
+        tenant_id = tenant["tenantId"]
+        tokens = ", ".join(f"<code>{escape(t)}</code>" for t in tenant.get("tokens", ())) or "none"
+        own_hubs = [h for h in hubs if h["tenantId"] == tenant_id]
+        own_integrations = [i for i in integrations if tenant_of_hub.get(i["hubId"]) == tenant_id]
+        cells.append(
+            f"<h3>{escape(tenant.get('name') or 'Tenant')}{' (default)' * (index == 0)}</h3>"
+            f"<p>tenant <code>{escape(tenant_id)}</code>; token{'s' * (len(tenant.get('tokens', ())) != 1)}: "
+            f"{tokens}</p>"
+            + _table(("hubId", "name"), [(h["hubId"], h["name"]) for h in own_hubs], "hubs")
+            + _table(("integrationId", "channel", "name", "hubId"),
+                     [(i["integrationId"], i["channelId"], i["name"], i["hubId"]) for i in own_integrations],
+                     "integrations"))
+    out.extend(cells)
+    points = data.get("integrationPoints", [])
+    out.append("<h3>Integration points (Era)</h3>")
+    out.append(_table(("id", "code", "type", "token_local"),
+                      [(p["id"], p["code"], p["type"], p.get("token_local", "")) for p in points], "points"))
+    return "".join(out)
+
+
+def _table(columns: Sequence[str], rows: Sequence[Sequence[Any]], what: str) -> str:
+    if not rows:
+        return f"<p>No {what}.</p>"
+    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td><code>{escape(str(v))}</code></td>" for v in row) + "</tr>"
+                   for row in rows[:ROWS])
+    more = f"<p>&hellip; and {len(rows) - ROWS} more {what}.</p>" if len(rows) > ROWS else ""
+    return f"<table><tr>{head}</tr>{body}</table>{more}"
+
+
+# --- browser apps ----------------------------------------------------------------------------
+
+def _browser(base_url: str, cors_origins: Sequence[str]) -> str:
+    statuses = f"a status from {ERROR_STATUSES.start} to {ERROR_STATUSES.stop - 1} (429, 503...)"
+    raw = error_response(InjectedFault(429, None), Dialect.PORTAL).body  # the very body the mock sends
+    assert isinstance(raw, bytes)
+    body = json.dumps(json.loads(raw), indent=2)
+    if cors_origins:
+        origins = ", ".join(f"<code>{escape(o)}</code>" for o in cors_origins)
+        cors = f"Only these origins may call (<code>--cors-origin</code>): {origins}."
+    else:
+        cors = ("Any origin may call: the request's <code>Origin</code> is echoed, with credentials allowed "
+                "(<code>--cors-origin ORIGIN</code> restricts it).")
+    hub_url = f"{base_url}/api/v1/hubs"
+    fetch_429 = (f'const response = await fetch("{hub_url}", {{\n'
+                 f'  headers: {{ Authorization: "Bearer mockhub-dev-token", "{FAULT_HEADER}": "429" }},\n'
+                 "});\n"
+                 "response.status;                      // 429\n"
+                 'response.headers.get("Retry-After");  // "1", readable: CORS exposes it\n'
+                 "await response.json();")
+    fetch_session = ('document.cookie = "mockhub_session=tab-1; path=/";  // once, in the app under test\n'
+                     f'await fetch("{hub_url}", {{\n'
+                     '  credentials: "include",  // sends the cookie: cookies ignore the port\n'
+                     '  method: "POST", headers: { Authorization: "Bearer mockhub-dev-token",\n'
+                     '                             "Content-Type": "application/json" },\n'
+                     '  body: JSON.stringify({ name: "Only in tab-1", description: "" }),\n'
+                     "});\n"
+                     f'// from a test runner, a header does the same: {{ "{SESSION_HEADER}": "tab-1" }}\n'
+                     "// and POST /__mockhub/reset?session=tab-1 resets tab-1 only")
+    rows = [
+        (FAULT_HEADER, f"{statuses}, <code>reset</code> or <code>malformed</code>",
+         "Answer this request with that status in the API's error format (429 and 503 with "
+         "<code>Retry-After: 1</code>), close the connection, or send a truncated JSON body."),
+        (DELAY_HEADER, f"0 to {MAX_DELAY_MS} (ms)", "Wait this long before answering: loading states, timeouts."),
+        (SESSION_HEADER, "a name", "Use this session: its own data (a copy of the start-up data), fault rules, "
+         "rate-limit counters and journal. No header or cookie means the default session."),
+        (f"cookie {SESSION_COOKIE}", "a name", f"The same as {SESSION_HEADER}, for a browser app: set it once."),
+        ("?session=", "a name", "The same, for the control API (<code>/__mockhub/…</code>); it wins over the "
+         "cookie."),
+    ]
+    table = "".join(f"<tr><td><code>{escape(h)}</code></td><td>{v}</td><td>{w}</td></tr>" for h, v, w in rows)
+    return (
+        "<h2 id=browser>Browser apps</h2>"
+        f"<p><b>CORS</b>: {cors} Preflights are answered for every verb (<code>LOOKUP</code> included) and "
+        "header; <code>Retry-After</code>, <code>Allow</code> and <code>WWW-Authenticate</code> are exposed to "
+        "scripts.</p>"
+        "<p>A browser app asks for faults and sessions with request headers, on any API request:</p>"
+        f"<table><tr><th>header</th><th>value</th><th>effect</th></tr>{table}</table>"
+        "<h3>A usage limit (429), on demand</h3>"
+        f"<pre>{escape(fetch_429)}</pre><p>The answer:</p>"
+        f"<pre>HTTP/1.1 429 Too Many Requests\nRetry-After: 1\nContent-Type: application/json\n\n"
+        f"{escape(body)}</pre>"
+        "<h3>A session per tab or test worker</h3>"
+        f"<pre>{escape(fetch_session)}</pre>"
+        "<p>The hub exists in session <code>tab-1</code> only; every other session still has the start-up "
+        "data. <code>GET /__mockhub/requests?session=tab-1</code> shows that session's requests.</p>"
+    )
+
+
+# --- operations ------------------------------------------------------------------------------
+
+def _operations(contract: Contract) -> Iterable[tuple[str, str, Mapping[str, Any]]]:
+    for path, item in contract.document["paths"].items():
+        for method, op in operations_of(item):
+            yield method.upper(), path, {**op, "_params": [*item.get("parameters", []), *op.get("parameters", [])]}
+
+
+def _operation(contract: Contract, method: str, path: str, op: Mapping[str, Any]) -> str:
+    out = [f"<details><summary><span class='m {method}'>{method}</span> {escape(path)} "
+           f"&mdash; {escape(op.get('summary', ''))}</summary>"]
+    if op.get("description"):
+        out.append(f"<p>{escape(op['description'])}</p>")
+    if op.get("x-mockhub-decision"):
+        out.append(f"<p class=decision>Decision: {escape(op['x-mockhub-decision'])}</p>")
+    params = [contract.resolve(p) for p in op["_params"]]
+    if params:
+        out.append("<table><tr><th>parameter</th><th>in</th><th>schema</th><th>description</th></tr>")
+        for p in params:
+            schema = p["schema"].get("contentSchema", p["schema"])  # a JSON text: the value it holds
+            out.append(f"<tr><td><code>{escape(p['name'])}</code></td><td>{escape(p['in'])}</td>"
+                       f"<td><code>{escape(_brief(contract, schema))}</code></td>"
+                       f"<td>{escape(p.get('description', ''))}</td></tr>")
+        out.append("</table>")
+    body = op.get("requestBody")
+    if body:
+        media = body["content"]["application/json"]
+        out.append(f"<p>Request body: <code>{escape(_brief(contract, media['schema']))}</code></p>")
+        out.append(_properties(contract, media["schema"]))
+        if "example" in media:
+            out.append(f"<p>Example request body:</p><pre>{escape(json.dumps(media['example'], indent=2))}</pre>")
+    out.append(_responses(contract, op["responses"]))
+    out.append("</details>")
+    return "".join(out)
+
+
+def _responses(contract: Contract, responses: Mapping[str, Any]) -> str:
+    """The statuses in order, each with the operation's own description; then the success example."""
+    rows, examples = [], []
+    for status in sorted(responses, key=lambda s: (not s.isdigit(), s)):
+        given = responses[status]
+        response = contract.resolve(given)
+        description = given.get("description") or response.get("description", "")  # a $ref may override it
+        rows.append(f"<tr><td>{escape(status)}</td><td>{escape(description)}</td></tr>")
+        media = response.get("content", {}).get("application/json", {})
+        if status.startswith("2") and "example" in media:
+            examples.append(f"<p>Example answer ({escape(status)}):</p>"
+                            f"<pre>{escape(json.dumps(media['example'], indent=2))}</pre>")
+    return f"<table><tr><th>status</th><th>when</th></tr>{''.join(rows)}</table>{''.join(examples)}"
+
+
+def _properties(contract: Contract, schema: Mapping[str, Any]) -> str:
+    """A table of a body's properties, for each object schema it may be (``anyOf`` branches too)."""
+    tables = []
+    for option in schema.get("anyOf", [schema]):
+        resolved = contract.resolve(option)
+        properties = resolved.get("properties")
+        if not properties:
+            continue
+        required = set(resolved.get("required", ()))
+        rows = "".join(
+            f"<tr><td><code>{escape(name)}</code></td><td><code>{escape(_brief(contract, prop))}</code></td>"
+            f"<td>{'yes' if name in required else ''}</td>"
+            f"<td>{escape(contract.resolve(prop).get('description', ''))}</td></tr>"
+            for name, prop in properties.items())
+        title = escape(_brief(contract, option))
+        tables.append(f"<table><tr><th>{title}</th><th>type</th><th>required</th><th>meaning</th></tr>"
+                      f"{rows}</table>")
+    return "".join(tables)
+
+
+def _brief(contract: Contract, schema: Mapping[str, Any]) -> str:
+    """A one-line summary of a schema: its name, or its type."""
+    if "$ref" in schema:
+        return str(schema["$ref"].rsplit("/", 1)[-1])
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            return " | ".join(_brief(contract, s) for s in schema[key])
+    if schema.get("type") == "array":
+        return f"array of {_brief(contract, schema.get('items', {}))}"
+    if "enum" in schema:
+        return " | ".join(json.dumps(v) for v in schema["enum"])
+    return str(schema.get("type", "any"))

@@ -1,0 +1,136 @@
+"""The bridge between aiohttp and thin handlers: the contract parses, the handler decides.
+
+Each handler takes a :class:`Call` whose path segments, query and body are already
+checked against the contract, and whose tenant is authenticated when the operation is
+secured (decisions.md, Auth and tenants: 401 comes before any other check). An operation that declares
+the ``X-HTTP-Method-Override`` header runs the operation of its path that the header names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from mockhub.contract.contracts import Contract, Operation, QueryParam, operations_of
+from mockhub.engine.control import Control
+from mockhub.engine.errors import Unauthorized, ValidationFailed
+from mockhub.engine.sessions import Session
+from mockhub.store import Store
+from mockhub.web.keys import CONTRACT, CONTROL, SESSION, SETTINGS
+
+
+@dataclass(slots=True)
+class Call:
+    """A request that passed the contract."""
+
+    request: web.Request
+    session: Session
+    tenant_id: str
+    """The authenticated tenant ("" for operations without auth)."""
+    path: dict[str, str]
+    query: dict[str, Any]
+    body: Any
+
+    @property
+    def store(self) -> Store:
+        return self.session.store
+
+    @property
+    def control(self) -> Control:
+        """The server's control plane (the control API's handlers are calls of it)."""
+        return self.request.app[CONTROL]
+
+    @property
+    def contract(self) -> Contract:
+        """The contract, for handlers that check a body themselves (``x-mockhub-body-checked-by-handler``)."""
+        return self.request.app[CONTRACT]
+
+
+Handler = Callable[[Call], web.StreamResponse]
+RequestHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+SERVERS = "x-mockhub-servers"
+"""Which mockhub servers serve an operation of the control API (``serve``, ``proxy``); ``serve`` when absent."""
+
+
+def served_by(contract: Contract, server: str) -> set[str]:
+    """The ids of the operations of ``contract`` that ``server`` (``serve`` or ``proxy``) serves."""
+    return {spec["operationId"] for item in contract.document["paths"].values()
+            for _, spec in operations_of(item) if server in spec.get(SERVERS, ("serve",))}
+
+
+def endpoints(contract: Contract, handlers: Mapping[str, Handler]) -> Iterator[tuple[Operation, RequestHandler]]:
+    """Each operation of the contract that ``handlers`` names, with the aiohttp handler that serves it."""
+    plain = {op_id: endpoint(contract.operations[op_id], handle) for op_id, handle in handlers.items()}
+    by_route = {(op.path, op.method): op_id for op_id, op in contract.operations.items()}
+    for op_id, handle in plain.items():
+        op = contract.operations[op_id]
+        if op.method_override is not None:
+            targets = {method: plain[by_route[(op.path, method)]] for method in op.override_methods}
+            handle = overridable(op, op.method_override, handle, targets)
+        yield op, handle
+
+
+def overridable(op: Operation, header: QueryParam, own: RequestHandler,
+                targets: Mapping[str, RequestHandler]) -> RequestHandler:
+    """``own``, or with the ``header`` the operation of the same path it names, answered exactly as that
+    operation answers (for clients whose HTTP stack cannot send custom verbs such as LOOKUP).
+    A value the contract does not list is 400 naming the header."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        raw = request.headers.get(header.name)
+        if raw is None:
+            return await own(request)
+        method, problems = header.parse(raw)
+        if problems:
+            raise ValidationFailed(problems=tuple(problems))
+        return await targets[method](request)
+
+    handle.__name__ = op.operation_id
+    return handle
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header, or 401 PRT000102 saying what is wrong."""
+    if not authorization:
+        raise Unauthorized("The Authorization header is missing; send 'Authorization: Bearer <token>'.")
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("The Authorization header must be 'Bearer <token>'.")
+    return token.strip()
+
+
+def endpoint(op: Operation, handler: Handler) -> RequestHandler:
+    """An aiohttp handler that checks a request against ``op`` and passes it to ``handler``."""
+    secured = op.secured
+    has_path = bool(op.path_params)
+    has_query = bool(op.query_params)
+    has_body = op.body_validator is not None
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        # Read the body first: from here on nothing awaits, so the request is authenticated against,
+        # checked against and applied to one state, never to one a reset or PUT /__mockhub/state replaced
+        # while the body was arriving.
+        raw, unread = b"", None
+        if has_body:
+            try:
+                raw = await request.read()
+            except web.HTTPRequestEntityTooLarge as exc:  # answered after a 401, which comes first
+                unread = exc
+        session = request[SESSION]
+        tenant_id = (session.store.tenants.tenant_of(bearer_token(request.headers.get("Authorization")))
+                     if secured else "")
+        if unread is not None:
+            raise unread
+        path = op.parse_path(request.match_info) if has_path else {}
+        query = op.parse_query(request.query) if has_query else {}
+        body = (op.parse_body(raw, request.headers.get("Content-Type"), request.app[SETTINGS].max_json_depth)
+                if has_body else None)
+        return handler(Call(request, session, tenant_id, path, query, body))
+
+    handle.__name__ = op.operation_id
+    return handle

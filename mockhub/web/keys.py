@@ -1,0 +1,26 @@
+"""Typed keys of what hangs off the app and the request (aiohttp: "No Singletons Please")."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from mockhub.contract.contracts import Contract
+from mockhub.contract.dialects import Dialect
+from mockhub.engine.control import Control
+from mockhub.engine.sessions import Session, Sessions
+from mockhub.settings import Settings
+from mockhub.web.accesslog import AccessLog
+from mockhub.web.cors import CorsPolicy
+
+SETTINGS = web.AppKey("mockhub_settings", Settings)
+CONTRACT = web.AppKey("mockhub_contract", Contract)
+ADMIN_CONTRACT = web.AppKey("mockhub_admin_contract", Contract)
+SESSIONS = web.AppKey("mockhub_sessions", Sessions)
+CORS = web.AppKey("mockhub_cors", CorsPolicy)
+ACCESS_LOG: web.AppKey[AccessLog | None] = web.AppKey("mockhub_access_log")
+"""The access log, or ``None`` when it is off (the pytest plugin, --quiet)."""
+DIALECTS: web.AppKey[dict[str, Dialect]] = web.AppKey("mockhub_dialects")
+"""The error dialect of every route, by its name (the operation id), as the contracts declare."""
+CONTROL = web.AppKey("mockhub_control", Control)
+"""The control plane: every control operation, for the control API and the pytest fixture."""
+SESSION: web.RequestKey[Session] = web.RequestKey("mockhub_session", Session)

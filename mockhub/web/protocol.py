@@ -1,0 +1,214 @@
+"""mockhub's HTTP connections: how many, for how long, how they end, and errors in the API's format.
+
+Requests are read by :class:`mockhub.web.framing.FramedParser` (any method, exact framing).
+Each connection here also keeps to :class:`ConnectionLimits`:
+
+- a request head must arrive whole within ``head_timeout`` seconds (no slowloris);
+- an idle keep-alive connection is closed after ``keep_alive`` seconds;
+- at most ``max_connections`` are open (never more than the process's open-file limit
+  allows). Past it, a new connection is answered once and closed: ``GET /__mockhub/health``
+  as usual (so a supervisor still sees the server), anything else ``503`` with
+  ``Retry-After``; past a few more, the ``503`` is sent without reading the request.
+
+When the server stops, each connection reads no new request, answers those it has received
+(the last with ``Connection: close``), and is closed after ``SHUTDOWN_GRACE`` seconds at
+most, even if a request's body never finishes arriving.
+
+A request that cannot be parsed at all (a line over the size limit, a NUL in a header)
+never reaches the app; aiohttp would answer it in plain text and log a traceback. Here
+it is answered in the API's own error format and logged as one line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import resource
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from aiohttp.http_exceptions import BadHttpMessage, LineTooLong
+from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_request import BaseRequest
+
+from mockhub.contract.dialects import dialect_of_path
+from mockhub.engine.errors import ApiError, MalformedRequest
+from mockhub.web.framing import FramedParser
+from mockhub.web.rendering import error_response
+
+log = logging.getLogger("mockhub")
+
+TESTED_AIOHTTP = ((3, 14, 4), (3, 15, 0))
+"""The aiohttp versions mockhub's HTTP layer (which uses aiohttp's internals) is tested with:
+at least the first, below the second; ``pyproject.toml`` allows exactly these."""
+SHUTDOWN_GRACE = 5.0
+"""Seconds a stopping server waits for the requests it has received to be answered."""
+HEALTH_PATH = "/__mockhub/health"
+_SPARE = 16
+"""Connections past the limit that still get their request read (so health is answered)."""
+_FD_MARGIN = 64
+"""Open files kept free of connections for the server's own use (fixture files, the listening socket...)."""
+
+
+class UntestedAiohttp(RuntimeError):
+    """The installed aiohttp is not one mockhub's HTTP layer is tested with."""
+
+
+def check_aiohttp(version: str = aiohttp.__version__) -> None:
+    """Raise :class:`UntestedAiohttp` unless ``version`` is within :data:`TESTED_AIOHTTP`."""
+    parts = tuple(int(part) for part in re.findall(r"\d+", version)[:3])
+    low, high = TESTED_AIOHTTP
+    if not low <= parts < high or re.search(r"[a-z]", version.split("+")[0]):  # pre-releases are untested
+        shown = ".".join(map(str, low)), ".".join(map(str, high[:2]))
+        raise UntestedAiohttp(
+            f"aiohttp {version} is installed, but mockhub reads HTTP with aiohttp internals tested only with "
+            f"aiohttp >={shown[0]},<{shown[1]}; install one: pip install 'aiohttp>={shown[0]},<{shown[1]}'")
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """What keeps a client from holding the server's connections."""
+
+    head_timeout: float = 10.0
+    """Seconds a connection has to send a whole request head (0: no limit)."""
+    keep_alive: float = 15.0
+    """Seconds an idle keep-alive connection stays open."""
+    max_connections: int = 1000
+    """Open connections at most (lowered to fit the process's open-file limit)."""
+
+    def connections_allowed(self) -> int:
+        """``max_connections``, lowered so that the connections past it still find a file descriptor."""
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft == resource.RLIM_INFINITY:
+            return self.max_connections
+        return max(1, min(self.max_connections, soft - _FD_MARGIN - _SPARE))
+
+
+class TooManyConnections(ApiError):
+    status = 503
+    code = 104
+    message = "The server has too many open connections; try again shortly."
+    headers = {"Retry-After": "1"}
+
+
+class MockhubRequestHandler(RequestHandler):
+    """aiohttp's connection handler with framed parsing, connection limits and API-format protocol errors."""
+
+    def __init__(self, manager: _Server, **kwargs: Any) -> None:
+        self.head_timeout = manager.limits.head_timeout
+        super().__init__(manager, **kwargs)
+        self._parser: FramedParser = FramedParser(self)  # type: ignore[assignment]
+        self._draining = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        manager: _Server = self._manager  # type: ignore[assignment]
+        over = len(manager.connections) - manager.allowed
+        if over > 0:
+            self._keepalive = False
+            self._request_handler = self._refuse
+            if over > _SPARE:  # no time for reading: say so and close
+                transport.write(_refusal_bytes())  # type: ignore[attr-defined]
+                self.force_close()
+
+    async def _refuse(self, request: BaseRequest) -> web.StreamResponse:
+        manager: _Server = self._manager  # type: ignore[assignment]
+        if request.method == "GET" and request.path == HEALTH_PATH:
+            response = await manager.request_handler(request)
+        else:
+            response = error_response(TooManyConnections(), dialect_of_path(request.path))
+        response.force_close()
+        return response
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        if self._parser is not None:
+            self._parser.stop_reading_requests()
+        super().connection_lost(exc)
+
+    def close(self) -> None:
+        """Read no new request; answer those received, the last one with ``Connection: close``."""
+        if self._parser is not None:
+            self._parser.stop_reading_requests()
+        if not self._messages:
+            super().close()
+        elif not self._draining:
+            self._draining = True
+            answer = self._request_handler
+
+            async def answer_then_close(request: BaseRequest) -> web.StreamResponse:
+                response = await answer(request)  # type: ignore[misc]
+                if not self._messages:
+                    response.force_close()
+                return response
+
+            self._request_handler = answer_then_close
+
+    async def shutdown(self, timeout: float | None = SHUTDOWN_GRACE) -> None:
+        loop = self._loop
+        deadline = loop.time() + (timeout or SHUTDOWN_GRACE)
+        self.close()
+        while (self._messages or self._request_in_progress) and self.transport is not None \
+                and loop.time() < deadline:
+            await asyncio.sleep(0.02)
+        await super().shutdown(max(0.1, deadline - loop.time()))
+
+    def handle_error(self, request: BaseRequest, status: int = 500, exc: BaseException | None = None,
+                     message: str | None = None) -> web.StreamResponse:
+        if request.writer.output_size > 0:  # as aiohttp: an answer is under way, the connection is broken
+            raise ConnectionError("a response was already sent; cannot send an error")
+        reason = _reason(exc, message)
+        log.info("unparsable request from %s: %s", request.remote, reason)
+        error = MalformedRequest(reason) if status == 400 else ApiError(reason)
+        error.status = status
+        # No operation was reached: the API is known from the path of the request line, as far as it arrived.
+        response = error_response(error, dialect_of_path(self._parser.path_hint))
+        response.force_close()
+        return response
+
+
+def _refusal_bytes() -> bytes:
+    response = error_response(TooManyConnections(), dialect_of_path("/"))
+    assert isinstance(response.body, bytes)
+    head = "".join(f"{name}: {value}\r\n" for name, value in response.headers.items()
+                   if name.lower() != "content-length")
+    return (f"HTTP/1.1 503 Service Unavailable\r\n{head}Content-Length: {len(response.body)}\r\n"
+            "Connection: close\r\n\r\n").encode() + response.body
+
+
+def _reason(exc: BaseException | None, message: str | None) -> str:
+    if isinstance(exc, LineTooLong):
+        return "The request line or a header field is too long."
+    if isinstance(exc, BadHttpMessage):
+        return f"The request is not valid HTTP: {exc.message.splitlines()[0].rstrip(':.')}."
+    return message or "The request could not be handled."
+
+
+class _Server(web.Server):
+    limits: ConnectionLimits
+    allowed: int
+    request_handler: Callable[[BaseRequest], Awaitable[web.StreamResponse]]
+
+    def __call__(self) -> RequestHandler:
+        return MockhubRequestHandler(self, loop=self._loop, **self._kwargs)
+
+
+class MockhubRunner(web.AppRunner):
+    """An :class:`aiohttp.web.AppRunner` whose connections accept custom HTTP verbs and keep to limits."""
+
+    def __init__(self, app: web.Application, limits: ConnectionLimits | None = None, **kwargs: Any) -> None:
+        check_aiohttp()
+        self.limits = limits or ConnectionLimits()
+        kwargs.setdefault("keepalive_timeout", self.limits.keep_alive)
+        kwargs.setdefault("shutdown_timeout", SHUTDOWN_GRACE)
+        super().__init__(app, **kwargs)
+
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()
+        server.__class__ = _Server  # the same object, with a connection factory that wraps the parser
+        server.limits = self.limits  # type: ignore[attr-defined]
+        server.allowed = self.limits.connections_allowed()  # type: ignore[attr-defined]
+        return server

@@ -1,0 +1,51 @@
+"""The HTTP edge's one place for bodies: JSON responses, and errors in their operation's dialect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from mockhub.contract.dialects import Dialect
+from mockhub.engine.errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge
+from mockhub.engine.jsonio import dumps
+
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+
+
+def json_response(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    """A JSON response with the APIs' content type."""
+    # The header given whole: setting content_type and charset afterwards would parse and
+    # rebuild it twice on every response (about 2 us of a GET a hub's 80, per the profile).
+    sent = {"Content-Type": JSON_CONTENT_TYPE, **(headers or {})}
+    return web.Response(body=dumps(value), status=status, headers=sent)
+
+
+def error_response(error: ApiError, dialect: Dialect) -> web.Response:
+    """``error`` as the API of ``dialect`` answers it."""
+    if dialect is Dialect.PORTAL:
+        body: object = {
+            "status": error.status,
+            "errors": [
+                {"code": p.code, "description": f"{p.message} (code: PRT{p.code:06d})"}
+                for p in error.problems
+            ],
+        }
+    elif dialect is Dialect.ERA:
+        body = {"error_code": 1000 + error.status, "error_message": str(error)}
+    else:
+        body = {"status": error.status, "error": str(error)}
+    return json_response(body, status=error.status, headers=error.headers or None)
+
+
+def http_error(exc: web.HTTPException, method: str, max_body: int) -> ApiError:
+    """Translate aiohttp's own HTTP exceptions (routing, body size) into mock errors."""
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        return MethodNotAllowed(method, set(exc.allowed_methods))
+    if isinstance(exc, web.HTTPNotFound):
+        return NotFound("No such endpoint.")
+    if isinstance(exc, web.HTTPRequestEntityTooLarge):
+        return PayloadTooLarge(f"The request body is larger than {max_body} bytes.")
+    error = ApiError(exc.reason)
+    error.status = exc.status
+    return error
