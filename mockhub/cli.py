@@ -161,7 +161,7 @@ def _base_url(text: str) -> str:
 
 
 def add_verify_command(commands: Any, environ: Mapping[str, str]) -> None:
-    """``mockhub verify``: the contracts checked against any server; see mockhub/verify.py."""
+    """``mockhub verify``: the contracts checked against any server; see mockhub/verify/."""
     verify = commands.add_parser(
         "verify", help="check a server (the real API, or any) against the contracts",
         description="Run a scripted scenario over every documented endpoint against a server and check each "

@@ -1,0 +1,94 @@
+"""The HTTP side of a verify run: each request sent with the run's token, and whatever a POST made
+remembered, so that the run deletes it at the end even when the step that made it failed."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from mockhub.engine import jsonio
+
+HUBS = "/api/v1/hubs"
+INTEGRATIONS = "/api/v1/integrations"
+POINTS = "/rest/v1/service/integration_points"
+
+
+class Unreachable(Exception):
+    """The server does not accept connections: nothing else can be checked."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A server's answer to one request."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        """The body as JSON; ``None`` when it is not (the contract check has said so already)."""
+        try:
+            return jsonio.loads(self.body)
+        except jsonio.JsonError:
+            return None
+
+
+class Client:
+    """Sends a run's requests to ``base_url``; the Portal API's carry a bearer token, Era's none."""
+
+    def __init__(self, session: aiohttp.ClientSession, base_url: str, token: str) -> None:
+        self.session = session
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self._created: dict[str, bool] = {}  # paths to delete at the end, in creation order
+
+    async def send(self, method: str, path: str, data: bytes | None, content_type: str, token: str | None,
+                   params: Mapping[str, str] | None) -> Answer:
+        """Send one request (``token`` None: without Authorization); raises :class:`Unreachable`."""
+        headers = {"Accept": "application/json"}
+        if token is not None and not path.startswith(POINTS):
+            headers["Authorization"] = f"Bearer {token}"
+        if data is not None:
+            headers["Content-Type"] = content_type
+        try:
+            async with self.session.request(method, self.base_url + path, data=data, headers=headers, params=params,
+                                            allow_redirects=False) as response:
+                answer = Answer(response.status, response.headers, await response.read())
+        except aiohttp.ClientConnectorError as exc:  # its own text names "ssl:default" even for http
+            reason = os.strerror(exc.os_error.errno) if exc.os_error.errno else str(exc.os_error)
+            raise Unreachable(f"cannot connect to {exc.host}:{exc.port}: {reason}") from None
+        if 200 <= answer.status < 300 and method == "POST":
+            self._note_created(answer.json())
+        return answer
+
+    def _note_created(self, value: Any) -> None:
+        """Remember what a POST made (even one that should have failed) so that clean-up deletes it."""
+        if not isinstance(value, dict):
+            return
+        if "integrationId" in value:
+            self._created.setdefault(f"{INTEGRATIONS}/{value['integrationId']}", True)
+        elif "hubId" in value and "tenantId" in value:
+            self._created.setdefault(f"{HUBS}/{value['hubId']}", True)
+        elif "token_local" in value and "id" in value:
+            self._created.setdefault(f"{POINTS}/{value['id']}", True)
+
+    def deleted(self, path: str) -> None:
+        """``path`` is gone: clean-up need not delete it."""
+        self._created.pop(path, None)
+
+    async def clean_up(self) -> list[str]:
+        """Delete what the run made and still exists, newest first; says what could not be deleted."""
+        left = []
+        for path in reversed(list(self._created)):
+            headers = {} if path.startswith(POINTS) else {"Authorization": f"Bearer {self.token}"}
+            try:
+                async with self.session.delete(self.base_url + path, headers=headers) as response:
+                    if response.status >= 300 and response.status != 404:
+                        left.append(f"{path} (DELETE answered {response.status})")
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                left.append(f"{path} ({exc!r})")
+        return left
