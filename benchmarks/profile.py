@@ -25,7 +25,7 @@ from pathlib import Path
 
 from benchmarks.plan import RESULTS, RUN_MARK, cores
 from benchmarks.servers import mockhub_command, start
-from benchmarks.throughput import CASES, fill_first_page
+from benchmarks.throughput import CASES, ROOMY, fill_first_page
 from benchmarks.wrk import Load, Wrk, ensure_wrk
 
 LINE = re.compile(r":\d+\)$")
@@ -83,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     server_cpu, load_cpu = cores()
     wrk = Wrk(ensure_wrk(), load_cpu)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    with start("mockhub", mockhub_command(), server_cpu) as server:
+    with start("mockhub", mockhub_command(*ROOMY), server_cpu) as server:
         fill_first_page(server.url)
         for case in CASES:
             load = case.load.with_body(case.load.body.replace(RUN_MARK, "profile"))

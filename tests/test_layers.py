@@ -23,7 +23,7 @@ DOMAIN = (
       if (name := f"mockhub.engine.{module.name}") != CONTROL),
     "mockhub.dataset.fake",
 )
-FORBIDDEN = ("aiohttp", "yarl", "jsonschema", "referencing", "mockhub.web", "mockhub.contract",
+FORBIDDEN = ("aiohttp", "yarl", "jsonschema", "jsonschema_rs", "referencing", "mockhub.web", "mockhub.contract",
              "mockhub.dataset.fixtures", "mockhub.proxy", "mockhub.verify")
 """What the domain must not load. multidict is allowed: the matcher keeps query parameters and
 headers in its containers (repeated keys, names in any case), which are data, not HTTP."""
