@@ -24,7 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import allow_header_conformance, positive_data_acceptance
 
-from mockhub.contract.contracts import BODY_CHECKED_BY_HANDLER, MAX_DIGITS, METHOD_OVERRIDE, Contract
+from mockhub.contract.contracts import Contract
+from mockhub.contract.requests import BODY_CHECKED_BY_HANDLER, MAX_DIGITS, METHOD_OVERRIDE
 from mockhub.resources import contract_path
 from mockhub.settings import Settings
 from mockhub.store.points import NAMES

@@ -16,7 +16,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from mockhub.contract.contracts import Contract, collect_problems, operations_of
+from mockhub.contract.contracts import Contract, operations_of
+from mockhub.contract.problems import collect_problems
 from mockhub.engine.errors import Problem, ValidationFailed
 from mockhub.engine.matching import is_glob
 from mockhub.engine.overrides import Override

@@ -17,7 +17,8 @@ from jsonschema import Draft202012Validator
 from referencing import Resource
 from referencing.jsonschema import DRAFT202012
 
-from mockhub.contract.contracts import Contract, collect_problems
+from mockhub.contract.contracts import Contract
+from mockhub.contract.problems import collect_problems
 from mockhub.engine import jsonio
 from mockhub.engine.clock import Clock
 from mockhub.engine.errors import ApiError

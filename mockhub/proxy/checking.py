@@ -17,7 +17,9 @@ from jsonschema import ValidationError
 from multidict import MultiDict, MultiMapping
 
 from mockhub.contract.conformance import ResponseChecker, json_path
-from mockhub.contract.contracts import METHOD_OVERRIDE, Contract, Operation, QueryParam, collect_problems, problems_for
+from mockhub.contract.contracts import Contract
+from mockhub.contract.problems import collect_problems, problems_for
+from mockhub.contract.requests import METHOD_OVERRIDE, Operation, QueryParam
 from mockhub.engine import jsonio
 from mockhub.engine.errors import ApiError, UnsupportedMediaType, ValidationFailed
 from mockhub.proxy.violations import Problem
@@ -120,9 +122,10 @@ class ExchangeChecker:
         errors = _closest(list(op.body_validator.iter_errors(value)))
         # As the mock answers: a value of the wrong type also fails its enum or bounds; the type is the problem.
         mistyped = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
-        return [Problem("body", json_path(e.absolute_path), p.message) for e in errors
-                if e.validator == "type" or tuple(e.absolute_path) not in mistyped
-                for p in problems_for(e, "body")]
+        found = [Problem("body", json_path(e.absolute_path), p.message) for e in errors
+                 if e.validator == "type" or tuple(e.absolute_path) not in mistyped
+                 for p in problems_for(e, "body")]
+        return list(dict.fromkeys(found))  # one required-property error per missing name lists them all
 
     def answer_problems(self, route: Route, path: str, status: int, headers: Mapping[str, str],
                         body: bytes) -> list[Problem]:

@@ -14,7 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
-from mockhub.contract.contracts import Contract, Operation, QueryParam, operations_of
+from mockhub.contract.contracts import Contract, operations_of
+from mockhub.contract.requests import Operation, QueryParam
 from mockhub.engine.control import Control
 from mockhub.engine.errors import Unauthorized, ValidationFailed
 from mockhub.engine.sessions import Session

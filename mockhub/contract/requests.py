@@ -1,0 +1,203 @@
+"""Requests parsed by operation: each operation of the contract compiled into a parser of path
+segments, query parameters, the method-override header and the JSON body, which returns checked
+values or raises :class:`~mockhub.engine.errors.ValidationFailed` listing every problem found."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from jsonschema import Draft202012Validator
+from multidict import MultiMapping
+
+from mockhub.contract.accepting import Accepts
+from mockhub.contract.problems import collect_problems
+from mockhub.engine import jsonio
+from mockhub.engine.errors import (
+    BodyMissing,
+    MalformedJson,
+    Problem,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from mockhub.engine.text import shown
+
+if TYPE_CHECKING:
+    from mockhub.contract.contracts import Contract
+
+BODY_CHECKED_BY_HANDLER = "x-mockhub-body-checked-by-handler"
+"""An operation whose body schema depends on what its path names (one path both creates and updates
+integrations): the contract only parses the JSON, and the handler checks it against the right schema."""
+
+METHOD_OVERRIDE = "X-HTTP-Method-Override"
+"""The header a POST may carry to run another operation of its path (contract: createIntegrationPoint)."""
+
+MAX_DIGITS = 64
+"""Longest integer a query parameter is converted from: every integer parameter of the contract has
+bounds far inside it, so a longer one is out of range (and never costs a big-number conversion)."""
+
+
+@dataclass(frozen=True)
+class QueryParam:
+    """A query (or header) parameter: plain (integers and booleans coerced) or a JSON text (``contentMediaType``)."""
+
+    name: str
+    kind: str  # "integer", "boolean", "string" or "json"
+    validator: Draft202012Validator
+    default: Any
+    bounds: tuple[int | float | None, int | float | None] | None = None
+    """For a schema that is only a bounded number: (minimum, maximum), which decide a value without a schema walk."""
+    accepts: Accepts | None = None
+    """The compiled schema's fast yes; jsonschema lists the problems of a value it does not accept."""
+
+    def parse(self, raw: str) -> tuple[Any, list[Problem]]:
+        if self.kind == "integer":
+            text = raw.strip()
+            if not re.fullmatch(r"[+-]?[0-9]+", text):  # ASCII digits: Python's \d (and int()) take any script's
+                return None, [Problem(210, f"Value '{shown(raw)}' of '{self.name}' is not a number.")]
+            if len(text) > MAX_DIGITS:
+                return None, [Problem(206, f"Value '{shown(raw)}' of '{self.name}' is out of range.")]
+            value: Any = int(text)
+            if self.bounds is not None:
+                low, high = self.bounds
+                if (low is None or value >= low) and (high is None or value <= high):
+                    return value, []  # the common case; the validator only describes a failure
+        elif self.kind == "boolean":
+            if raw.lower() not in ("true", "false", "1", "0"):
+                expected = "expected true or false"
+                return None, [Problem(206, f"Value '{shown(raw)}' of '{self.name}' is not valid; {expected}.")]
+            value = raw.lower() in ("true", "1")
+        elif self.kind == "json":
+            try:
+                value = jsonio.loads(raw)
+            except jsonio.JsonError as exc:
+                return None, [Problem(206, f"Value of '{self.name}' is not valid JSON: {exc}.")]
+        else:
+            value = raw
+        if self.accepts is not None and self.accepts(value, raw):
+            return value, []
+        return value, collect_problems(self.validator, value, "query", self.name)
+
+
+class Operation:
+    """One operation of the contract, compiled: parses and checks requests to it."""
+
+    def __init__(self, contract: Contract, method: str, path: str, spec: Mapping[str, Any],
+                 path_item: Mapping[str, Any]) -> None:
+        self.method = method.upper()
+        self.path = path
+        self.operation_id: str = spec["operationId"]
+        self.dialect = contract.dialect_of(spec)
+        """How the operation's errors look, as the contract declares."""
+        self.secured = bool(spec.get("security"))
+        params = [contract.resolve(p) for p in [*path_item.get("parameters", []), *spec.get("parameters", [])]]
+        self.path_params = {
+            p["name"]: (contract.validator(p["schema"]), _pattern_of(contract.resolve(p["schema"])))
+            for p in params if p["in"] == "path"
+        }
+        self.query_params: dict[str, QueryParam] = {}
+        for p in params:
+            if p["in"] != "query":
+                continue
+            schema = p["schema"]
+            if schema.get("contentMediaType") == "application/json":
+                schema = schema["contentSchema"]  # a JSON text (order, filter): parsed, then checked
+                kind = "json"
+            else:
+                kind = schema.get("type", "string") if schema.get("type") in ("integer", "boolean") else "string"
+            validator = contract.validator(schema)
+            self.query_params[p["name"]] = QueryParam(p["name"], kind, validator, schema.get("default"),
+                                                       _bounds_of(schema), contract.accepts(validator))
+        override = next((p for p in params if p["in"] == "header" and p["name"].lower() == METHOD_OVERRIDE.lower()),
+                        None)
+        self.method_override = (
+            QueryParam(override["name"], "string", contract.validator(override["schema"]), None) if override else None
+        )
+        """The X-HTTP-Method-Override header, when the operation lets it name another method of its path."""
+        self.override_methods: tuple[str, ...] = tuple(override["schema"]["enum"]) if override else ()
+        body = spec.get("requestBody")
+        self.body_required = bool(body and body.get("required"))
+        self.body_checked_by_handler = bool(spec.get(BODY_CHECKED_BY_HANDLER))
+        self.body_validator = (
+            contract.validator(body["content"]["application/json"]["schema"]) if body else None
+        )
+        self.body_accepts = contract.accepts(self.body_validator) if self.body_validator is not None else None
+
+    def parse_path(self, segments: Mapping[str, str]) -> dict[str, str]:
+        """Check the path segments; a malformed GUID is PRT000203 (Era: 1400)."""
+        problems: list[Problem] = []
+        for name, (validator, pattern) in self.path_params.items():
+            value = segments.get(name, "")
+            if pattern is not None and pattern.search(value):
+                continue  # the common case, without a schema walk
+            problems.extend(collect_problems(validator, value, "path", name))
+        if problems:
+            raise ValidationFailed(problems=tuple(problems))
+        return dict(segments)
+
+    def parse_query(self, query: MultiMapping[str]) -> dict[str, Any]:
+        """Coerce and check the documented query parameters; unknown ones are ignored."""
+        values: dict[str, Any] = {}
+        problems: list[Problem] = []
+        for name, param in self.query_params.items():
+            given = query.getall(name, ())
+            if not given:
+                values[name] = param.default
+                continue
+            if len(given) > 1:
+                problems.append(Problem(206, f"Parameter '{name}' is given {len(given)} times; give it once."))
+                continue
+            value, found = param.parse(given[0])
+            problems.extend(found)
+            values[name] = value
+        if problems:
+            raise ValidationFailed(problems=tuple(problems))
+        return values
+
+    def parse_body(self, raw: bytes, content_type: str | None, max_depth: int = jsonio.MAX_DEPTH) -> Any:
+        """Parse and check the JSON body, listing every problem (only parse it when the handler checks it);
+        arrays and objects nested deeper than ``max_depth`` are refused."""
+        if self.body_validator is None:
+            return None
+        if not raw.strip():
+            if self.body_required:
+                raise BodyMissing()
+            return None
+        if content_type and not _is_json_type(content_type):
+            raise UnsupportedMediaType(f"Content-Type '{shown(content_type)}' is not supported; send application/json.")
+        try:
+            body = jsonio.loads(raw, max_depth)
+        except jsonio.JsonError as exc:
+            raise MalformedJson(f"The request body is not valid JSON: {exc}.") from None
+        if not self.body_checked_by_handler and not (self.body_accepts is not None and self.body_accepts(body, raw)):
+            self.check(body)
+        return body
+
+    def check(self, body: Any) -> None:
+        """Raise :class:`ValidationFailed` unless ``body`` fits the operation's body schema."""
+        assert self.body_validator is not None
+        problems = collect_problems(self.body_validator, body, "body")
+        if problems:
+            raise ValidationFailed(problems=tuple(problems))
+
+
+def _bounds_of(schema: Mapping[str, Any]) -> tuple[Any, Any] | None:
+    """For a schema that is only a bounded integer (pageSize), its (minimum, maximum)."""
+    simple = schema.get("type") == "integer" and set(schema) <= {"type", "minimum", "maximum", "default",
+                                                                   "description", "x-mockhub-decision"}
+    return (schema.get("minimum"), schema.get("maximum")) if simple else None
+
+
+def _pattern_of(schema: Mapping[str, Any]) -> re.Pattern[str] | None:
+    """For a schema that is only a string pattern (a GUID), the compiled pattern that decides it."""
+    if schema.get("type") == "string" and "pattern" in schema and set(schema) <= {"type", "pattern", "format"}:
+        return re.compile(schema["pattern"])
+    return None
+
+
+def _is_json_type(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    # Unlabelled bytes (application/octet-stream, as aiohttp sends them) are read as JSON too.
+    return media in ("application/json", "text/json", "application/octet-stream", "*/*") or media.endswith("+json")
