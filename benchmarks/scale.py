@@ -38,7 +38,9 @@ def measure_reset(plan: Plan, writes: int = WRITES, resets: int = RESETS) -> Fig
     after_writes: list[float] = []
     idle: list[float] = []
     headers = {"Authorization": f"Bearer {TOKEN}"}
-    with start("mockhub", mockhub_command(), plan.server_cpu) as server, Client(server.url) as client:
+    # 10,000 hubs are more than one session may hold by default (--max-session-bytes): room for them all
+    room = ("--max-session-records", str(writes), "--max-session-bytes", str(writes * 4096))
+    with start("mockhub", mockhub_command(*room), plan.server_cpu) as server, Client(server.url) as client:
         for _ in range(resets):
             idle.append(timed_reset(client))
             for number in range(writes):
