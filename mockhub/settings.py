@@ -67,7 +67,8 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     """Browser origins allowed by CORS; empty allows any origin (echoed back, credentials allowed)."""
     access_log: bool = False
-    """Log one line per request to the ``mockhub.access`` logger."""
+    """Write one line per request to standard error, gathered into one write per event-loop turn
+    (:class:`~mockhub.web.accesslog.AccessLog`: the logging module would cost several microseconds a line)."""
     allowed_hosts: tuple[str, ...] = ()
     """Host names the control API answers besides localhost, ``*.localhost`` and IP addresses (``*``: any)."""
     head_timeout: float = 10.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -128,13 +129,26 @@ def checker(contract: Contract) -> ResponseChecker:
 MakeApi = Callable[..., Awaitable[Api]]
 
 
+class ManualTime:
+    """A monotonic clock for ``make_api(monotonic=...)`` that moves only when a test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @pytest.fixture
 def make_api(aiohttp_client: Any, checker: ResponseChecker, contract: Contract) -> MakeApi:
     """Start a mock with the given settings (pinned clock by default) and return its checked client."""
 
-    async def make(**settings: Any) -> Api:
+    async def make(monotonic: Callable[[], float] = time.monotonic, **settings: Any) -> Api:
         settings.setdefault("clock", CLOCK)
-        app = create_app(Settings(**settings), contract=contract)
+        app = create_app(Settings(**settings), contract=contract, monotonic=monotonic)
         client = await aiohttp_client(MockhubTestServer(app))
         return Api(client, checker)
 

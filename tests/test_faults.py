@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import fnmatch
 import json
 import time
@@ -11,7 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.conftest import HUB_A, POINTS, Api, MakeApi, Reply
+from tests.conftest import HUB_A, POINTS, Api, MakeApi, ManualTime, Reply
 
 HUBS = "/api/v1/hubs"
 AUTH = {"Authorization": "Bearer mockhub-dev-token"}
@@ -126,14 +125,17 @@ async def test_a_delay_rule_and_a_status_rule_combine(api: Api) -> None:
     assert time.monotonic() - started >= 0.1
 
 
-async def test_rate_limit_answers_429_with_an_honest_retry_after_then_recovers(api: Api) -> None:
-    await add_fault(api, {"path": HUBS, "rate_limit": {"requests": 2, "per_seconds": 0.5}})
+async def test_rate_limit_answers_429_with_an_honest_retry_after_then_recovers(make_api: MakeApi) -> None:
+    time = ManualTime()
+    api = await make_api(monotonic=time)
+    await add_fault(api, {"path": HUBS, "rate_limit": {"requests": 2, "per_seconds": 10}})
     assert await statuses(api, 2) == [200, 200]
+    time.advance(7.5)
     limited = await api.get(HUBS)
     assert limited.status == 429
-    assert limited.headers["Retry-After"] == "1"  # under half a second left, rounded up to whole seconds
+    assert limited.headers["Retry-After"] == "3"  # 2.5 s left, rounded up to whole seconds
     assert (await api.get(f"{HUBS}/{HUB_A}")).status == 200  # other paths are not counted
-    await asyncio.sleep(0.55)
+    time.advance(10.1)  # every request counted so far has left the window
     assert await statuses(api, 2) == [200, 200]
     assert (await api.get(HUBS)).status == 429
 

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.conftest import HUB_A, Api, MakeApi
+from tests.conftest import HUB_A, Api, MakeApi, ManualTime
 from tests.test_cli import serving
 
 HUBS = "/api/v1/hubs"
@@ -134,21 +134,25 @@ async def test_a_flood_of_new_sessions_cannot_evict_one_in_use(make_api: MakeApi
 
 
 async def test_a_session_quiet_for_longer_than_busy_makes_room(make_api: MakeApi) -> None:
-    api = await make_api(max_sessions=3, session_busy_seconds=0.2)
+    time = ManualTime()
+    api = await make_api(max_sessions=3, session_busy_seconds=60, monotonic=time)
     await api.get(HUBS, headers=named("first"))
+    time.advance(1)
     await api.get(HUBS, headers=named("second"))
-    assert (await api.get(HUBS, headers=named("third"))).status == 503
-    await asyncio.sleep(0.3)
+    time.advance(58)
+    assert (await api.get(HUBS, headers=named("third"))).status == 503  # both used within the last minute
+    time.advance(2)  # "first" was last used 61 s ago, "second" 60 s ago
     assert (await api.get(HUBS, headers=named("third"))).status == 200
     names = [s["name"] for s in (await api.get("/__mockhub/sessions", token=None)).json()]
     assert names == ["default", "second", "third"]
 
 
 async def test_an_idle_session_expires(make_api: MakeApi, caplog: pytest.LogCaptureFixture) -> None:
-    api = await make_api(session_idle_seconds=0.2)
+    time = ManualTime()
+    api = await make_api(session_idle_seconds=600, monotonic=time)
     caplog.set_level(logging.INFO, logger="mockhub")
     await api.post(HUBS, {"name": "Idle", "description": ""}, headers=named("idle"))
-    await asyncio.sleep(0.35)
+    time.advance(601)
     await api.get(HUBS, headers=named("busy"))
     assert [s["name"] for s in (await api.get("/__mockhub/sessions", token=None)).json()] == ["default", "busy"]
     assert re.search(r"session 'idle' evicted: idle for \d+ s", caplog.text)

@@ -176,8 +176,8 @@ class Sessions:
                        Journal(self._journal, self.journal_budget, name), self._monotonic())
 
     def _faults(self) -> FaultEngine:
-        return FaultEngine(self._startup_faults, max_rules=max(self._max_rules, len(self._startup_faults)),
-                           max_bytes=self._max_fault_bytes)
+        return FaultEngine(self._startup_faults, self._monotonic,
+                           max_rules=max(self._max_rules, len(self._startup_faults)), max_bytes=self._max_fault_bytes)
 
     def _overrides(self) -> OverrideEngine:
         return OverrideEngine(self._startup_overrides, self._max_override_bytes)

@@ -9,6 +9,7 @@ from typing import Any
 from mockhub.engine.clock import portal_time
 from mockhub.engine.errors import Forbidden, HubNotFound, NameTaken, Problem
 from mockhub.store.context import Context
+from mockhub.store.names import UniqueNames
 from mockhub.store.paging import Layered, OrderedIds, Record, paginate
 from mockhub.store.tenants import TenantStore
 
@@ -46,7 +47,7 @@ class HubStore:
         self.by_id: Layered[str, Record] = Layered()
         self._order: dict[str, OrderedIds[str]] = {}
         """Per tenant (few): copied whole, each tenant's ids copy-on-write."""
-        self._names: Layered[tuple[str, str], str] = Layered()
+        self._names = UniqueNames()
 
     def copy(self, ctx: Context) -> HubStore:
         """An independent copy in O(tenants): the copies share what neither has changed."""
@@ -69,7 +70,7 @@ class HubStore:
         self._check_name(tenant_id, body["name"], None)
         now = portal_time(self._ctx.clock.tick())
         hub = hub_record(self._ctx.random.uuid(), tenant_id, body, now, now)
-        self.add(hub)
+        self._add(hub)
         return hub
 
     def load(self, record: Mapping[str, Any], tenants: TenantStore) -> Record:
@@ -84,17 +85,17 @@ class HubStore:
         # time keep 100,000 hubs some 25 MB smaller (benchmarks, RSS figure).
         created = sys.intern(record.get("created") or portal_time(self._ctx.clock.tick()))
         hub = hub_record(hub_id, tenant["tenantId"], record, created, sys.intern(record.get("modified", created)))
-        self.add(hub)
+        self._check_name(hub["tenantId"], hub["name"], None)
+        self._add(hub)
         return hub
 
-    def add(self, hub: Record) -> None:
-        """Store a complete hub record (from create or from fixtures)."""
+    def _add(self, hub: Record) -> None:
+        """Store a complete hub record whose name was checked (from create or from fixtures)."""
         tenant_id = hub["tenantId"]
-        self._check_name(tenant_id, hub["name"], None)
         self._ctx.quota.charge(hub, None, False)
         self.by_id[hub["hubId"]] = hub
         self._order.setdefault(tenant_id, OrderedIds()).add(hub["hubId"])
-        self._names[(tenant_id, hub["name"].casefold())] = hub["hubId"]
+        self._names.claim(tenant_id, hub["name"], hub["hubId"])
 
     def update(self, tenant_id: str, hub_id: str, body: dict[str, Any]) -> Record:
         """Apply a partial update: only the given properties change."""
@@ -105,9 +106,7 @@ class HubStore:
         hub = {**old, **changes, "modified": portal_time(self._ctx.clock.tick())}
         self._ctx.quota.charge(hub, old, self.by_id.owns(old["hubId"]))
         self.by_id[old["hubId"]] = hub
-        if hub["name"] != old["name"]:
-            del self._names[(tenant_id, old["name"].casefold())]
-            self._names[(tenant_id, hub["name"].casefold())] = old["hubId"]
+        self._names.rename(tenant_id, old["name"], hub["name"], old["hubId"])
         return hub
 
     def delete(self, tenant_id: str, hub_id: str) -> Record:
@@ -116,7 +115,7 @@ class HubStore:
         self._ctx.quota.charge(None, hub, self.by_id.owns(hub["hubId"]))
         del self.by_id[hub["hubId"]]
         self._order[tenant_id].remove(hub["hubId"])
-        del self._names[(tenant_id, hub["name"].casefold())]
+        self._names.release(tenant_id, hub["name"])
         self._ctx.clock.tick()
         return hub
 
@@ -126,9 +125,8 @@ class HubStore:
 
     def name_taken(self, tenant_id: str, name: str) -> bool:
         """Whether the tenant has a hub of this name (case-insensitively)."""
-        return (tenant_id, name.casefold()) in self._names
+        return self._names.taken(tenant_id, name)
 
     def _check_name(self, tenant_id: str, name: str, own_id: str | None) -> None:
-        holder = self._names.get((tenant_id, name.casefold()))
-        if holder is not None and holder != own_id:
+        if self._names.taken(tenant_id, name, own_id):
             raise NameTaken(problems=(Problem(600, f"A hub named '{name}' already exists for this tenant."),))

@@ -18,6 +18,7 @@ from mockhub.engine.errors import Forbidden, HubNotFound, IntegrationNameTaken, 
 from mockhub.engine.randomness import SeededRandom
 from mockhub.store.context import Context
 from mockhub.store.hubs import HubStore
+from mockhub.store.names import UniqueNames
 from mockhub.store.paging import Layered, OrderedIds, Record, paginate
 
 ACTIVE = 3000
@@ -193,7 +194,7 @@ class IntegrationStore:
         """Per hub (many): shared between copies until a copy changes a hub's (see :meth:`_hub_ids`)."""
         self._own_hubs: set[str] = set()
         """Hubs whose ids in ``_by_hub`` this copy alone holds, so may change in place."""
-        self._names: Layered[tuple[str, str], str] = Layered()
+        self._names = UniqueNames()
 
     def copy(self, ctx: Context, hubs: HubStore) -> IntegrationStore:
         """An independent copy in O(tenants): the copies share what neither has changed."""
@@ -247,7 +248,7 @@ class IntegrationStore:
             configuration=configured(channel, body["configuration"], self._ctx.random),
             created=now, modified=now,
         )
-        self.add(integration)
+        self._add(integration)
         return integration
 
     def load(self, record: Mapping[str, Any]) -> Record:
@@ -272,19 +273,20 @@ class IntegrationStore:
                 derived = repr(integration[key]) if key in integration else "none for this channel"
                 raise ValueError(f"{key} {record[key]!r} does not fit the channel and configuration "
                                  f"(derived: {derived})")
-        self.add(integration)
+        self._check_name(integration["hubId"], integration["name"], None)
+        self._add(integration)
         return integration
 
-    def add(self, integration: Record) -> None:
-        """Store a complete integration record (from create or from fixtures); its hub must be stored."""
+    def _add(self, integration: Record) -> None:
+        """Store a complete integration record whose name was checked (from create or from fixtures);
+        its hub must be stored."""
         integration_id, hub_id = integration["integrationId"], integration["hubId"]
-        self._check_name(hub_id, integration["name"], None)
         self._ctx.quota.charge(integration, None, False)
         self.by_id[integration_id] = integration
         self._hub_ids(hub_id).add(integration_id)
         tenant_id = self._hubs.by_id[hub_id]["tenantId"]
         self._by_tenant.setdefault(tenant_id, OrderedIds()).add(integration_id)
-        self._names[(hub_id, integration["name"].casefold())] = integration_id
+        self._names.claim(hub_id, integration["name"], integration_id)
 
     def update(self, tenant_id: str, integration_id: str, body: Mapping[str, Any]) -> Record:
         """Apply ``name``, ``statusId`` and a complete ``configuration`` that replaces the old one
@@ -312,9 +314,7 @@ class IntegrationStore:
         )
         self._ctx.quota.charge(integration, old, self.by_id.owns(old["integrationId"]))
         self.by_id[old["integrationId"]] = integration
-        if name != old["name"]:
-            del self._names[(old["hubId"], old["name"].casefold())]
-            self._names[(old["hubId"], name.casefold())] = old["integrationId"]
+        self._names.rename(old["hubId"], old["name"], name, old["integrationId"])
         return integration
 
     def delete(self, tenant_id: str, integration_id: str) -> Record:
@@ -354,9 +354,8 @@ class IntegrationStore:
         self._ctx.quota.charge(None, integration, self.by_id.owns(integration_id))
         del self.by_id[integration_id]
         self._by_tenant[tenant_id].remove(integration_id)
-        del self._names[(integration["hubId"], integration["name"].casefold())]
+        self._names.release(integration["hubId"], integration["name"])
 
     def _check_name(self, hub_id: str, name: str, own_id: str | None) -> None:
-        holder = self._names.get((hub_id, name.casefold()))
-        if holder is not None and holder != own_id:
+        if self._names.taken(hub_id, name, own_id):
             raise IntegrationNameTaken(f"An integration named '{name}' already exists in this hub.")

@@ -9,6 +9,7 @@ paths come from the contracts themselves, so the two cannot drift.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -91,8 +92,12 @@ def startup_rules(values: Sequence[Mapping[str, Any]], check: Callable[[Mapping[
 
 
 def create_app(settings: Settings | None = None, *, contract: Contract | None = None,
-               admin_contract: Contract | None = None) -> web.Application:
+               admin_contract: Contract | None = None,
+               monotonic: Callable[[], float] = time.monotonic) -> web.Application:
     """Build a mockhub server application.
+
+    ``monotonic`` is the clock of every duration the server measures (idle and busy sessions,
+    rate-limit windows); tests pass one they move by hand instead of sleeping.
 
     Raises :class:`~mockhub.dataset.fixtures.FixtureError` when a fixture file is bad, and
     ``ValueError`` for a bad option, fault rule or override, before anything listens.
@@ -122,7 +127,7 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
                                         max_fault_rules=settings.max_fault_rules, startup_overrides=overrides,
                                         max_override_bytes=settings.max_override_bytes,
                                         quota=Quota(settings.max_session_records, settings.max_session_bytes),
-                                        max_fault_bytes=settings.max_fault_bytes)
+                                        max_fault_bytes=settings.max_fault_bytes, monotonic=monotonic)
     app[CONTROL] = Control(sessions, loader, admin_contract, checker)
     app[DIALECTS] = dialects = {}
     for document, handlers in ((contract, HANDLERS), (admin_contract, admin.HANDLERS)):

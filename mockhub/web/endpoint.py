@@ -51,7 +51,7 @@ class Call:
 
 
 Handler = Callable[[Call], web.StreamResponse]
-RequestHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+RouteHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 SERVERS = "x-mockhub-servers"
@@ -64,7 +64,7 @@ def served_by(contract: Contract, server: str) -> set[str]:
             for _, spec in operations_of(item) if server in spec.get(SERVERS, ("serve",))}
 
 
-def endpoints(contract: Contract, handlers: Mapping[str, Handler]) -> Iterator[tuple[Operation, RequestHandler]]:
+def endpoints(contract: Contract, handlers: Mapping[str, Handler]) -> Iterator[tuple[Operation, RouteHandler]]:
     """Each operation of the contract that ``handlers`` names, with the aiohttp handler that serves it."""
     plain = {op_id: endpoint(contract.operations[op_id], handle) for op_id, handle in handlers.items()}
     by_route = {(op.path, op.method): op_id for op_id, op in contract.operations.items()}
@@ -76,8 +76,8 @@ def endpoints(contract: Contract, handlers: Mapping[str, Handler]) -> Iterator[t
         yield op, handle
 
 
-def overridable(op: Operation, header: QueryParam, own: RequestHandler,
-                targets: Mapping[str, RequestHandler]) -> RequestHandler:
+def overridable(op: Operation, header: QueryParam, own: RouteHandler,
+                targets: Mapping[str, RouteHandler]) -> RouteHandler:
     """``own``, or with the ``header`` the operation of the same path it names, answered exactly as that
     operation answers (for clients whose HTTP stack cannot send custom verbs such as LOOKUP).
     A value the contract does not list is 400 naming the header."""
@@ -105,7 +105,7 @@ def bearer_token(authorization: str | None) -> str:
     return token.strip()
 
 
-def endpoint(op: Operation, handler: Handler) -> RequestHandler:
+def endpoint(op: Operation, handler: Handler) -> RouteHandler:
     """An aiohttp handler that checks a request against ``op`` and passes it to ``handler``."""
     secured = op.secured
     has_path = bool(op.path_params)
