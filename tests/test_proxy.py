@@ -273,6 +273,18 @@ async def test_an_off_contract_request_is_reported_as_the_clients_and_still_forw
     }
 
 
+async def test_each_missing_property_of_a_request_is_reported_once(
+        serve: Serve, contract: Contract, make_proxy: MakeProxy) -> None:
+    proxy = await make_proxy(url_of(await mock(serve, contract)))
+    reply = await proxy.post(f"/api/v1/integrations/hubs/{HUB_A}", {"channelId": "WebChat"})
+    assert reply.status == 400
+    [entry] = await violations(proxy)
+    assert sorted((p["in"], p["at"], p["message"]) for p in entry["problems"]) == [
+        ("body", "$", "Property 'configuration' is required."),
+        ("body", "$", "Property 'name' is required."),
+    ]
+
+
 @pytest.mark.parametrize(("method", "path", "options", "where", "words"), [
     ("GET", "/api/v1/nothing-here", {}, ("route", ""), "no operation of the contract has this path"),
     ("PATCH", "/api/v1/hubs", {"json": {}}, ("route", ""), "PATCH is not an operation of /api/v1/hubs"),
