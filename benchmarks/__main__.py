@@ -29,6 +29,7 @@ GROUPS: tuple[tuple[str, Callable[[Plan], list[Figure]]], ...] = (
     ("api", throughput.measure),
     ("proxy", proxy.measure),
     ("startup", lambda plan: [startup.measure(plan)]),
+    ("fixtures", lambda plan: [startup.measure_fixture_load()]),
     ("pytest", lambda plan: [fixture_overhead.measure(plan)]),
     ("reset", lambda plan: [scale.measure_reset(plan)]),
     ("size", scale.measure_size),

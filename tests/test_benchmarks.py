@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from benchmarks import bulk, fixture_overhead
+from benchmarks import bulk, fixture_overhead, startup
 from benchmarks.baseline import create_app as baseline_app
 from benchmarks.figures import Figure, Goal, table
 from benchmarks.profile import Profile
@@ -38,6 +38,13 @@ async def test_the_baseline_answers_its_routes_with_fixed_bytes_after_reading_th
     assert await posted.read() == b'{"created":true}'
     assert (await client.get("/__mockhub/health")).status == 200
     assert (await client.get("/api/v1/hubs")).status == 405
+
+
+def test_the_fixture_load_figure_times_both_sides_on_the_same_file() -> None:
+    figure = startup.measure_fixture_load(records=50, loads=2)
+    assert (figure.name, figure.reference_name) == ("load a fixture file of 100 records", "json.loads of the file")
+    assert [len(figure.samples["load"]), len(figure.samples["json.loads"])] == [2, 2]
+    assert figure.ratio == figure.value / figure.reference  # type: ignore[operator]
 
 
 def test_a_started_server_reports_its_url_pid_memory_and_cpu(tmp_path: Path) -> None:

