@@ -29,6 +29,7 @@ from mockhub.contract.requests import BODY_CHECKED_BY_HANDLER, MAX_DIGITS, METHO
 from mockhub.resources import contract_path
 from mockhub.settings import Settings
 from mockhub.store.points import NAMES
+from mockhub.testing import Mockhub
 from mockhub.web.app import create_app
 from mockhub.web.server import BackgroundServer
 from tests.conftest import CLOCK, HUB_A, HUB_B, POINT_ABCDE, POINTS, TOKEN, Api
@@ -100,9 +101,11 @@ def flatmap_query(context: schemathesis.HookContext, values: dict[str, Any] | No
 
 
 @pytest.fixture(scope="module")
-def mock_url() -> Iterator[str]:
+def mock() -> Iterator[Mockhub]:
+    """A mock for the module; each example resets it as the pytest fixture does (no HTTP round trip)."""
     server = BackgroundServer(create_app(Settings(clock=CLOCK, access_log=False)))
-    yield server.start()
+    server.start()
+    yield Mockhub(server)
     server.stop()
 
 
@@ -115,8 +118,8 @@ def http() -> Iterator[requests.Session]:
 @contract.parametrize()
 @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
-def test_the_mock_keeps_its_published_contract(case: schemathesis.Case, mock_url: str, http: requests.Session) -> None:
-    http.post(f"{mock_url}/__mockhub/reset").raise_for_status()
+def test_the_mock_keeps_its_published_contract(case: schemathesis.Case, mock: Mockhub, http: requests.Session) -> None:
+    mock.reset()
     excluded = []
     if case.path == POINTS:
         # The collection's Allow rightly names LOOKUP, which Schemathesis cannot see in x-additionalOperations;
@@ -131,7 +134,7 @@ def test_the_mock_keeps_its_published_contract(case: schemathesis.Case, mock_url
         # The header turns the POST into LOOKUP, whose body is a JSON string; OpenAPI cannot tie a body
         # to a header's value, so a create body would pass for valid. tests/test_points.py covers it.
         del case.headers[METHOD_OVERRIDE]
-    case.call_and_validate(base_url=mock_url, session=http, excluded_checks=excluded)
+    case.call_and_validate(base_url=mock.url, session=http, excluded_checks=excluded)
 
 
 # -- what the fuzzer found, each as a regular test -------------------------------------------------
