@@ -101,6 +101,8 @@ SERVE_OPTIONS = (
     Option("--max-json-depth", "deepest nesting of arrays and objects a request body may have (default 64)",
            _positive, 64),
     Option("--max-body-bytes", "largest request body; larger is 413 (default 1048576)", _positive, 1024 * 1024),
+    Option("--max-pending-body-bytes", "bytes the request bodies being received hold together, every connection "
+           "counted; a body past it is 503 with Retry-After (default 33554432)", _positive, 32 * 1024 * 1024),
     Option("--admin-token", "require the header X-Mockhub-Admin-Token with this value on every /__mockhub/ "
            "call but health", metavar="TOKEN"),
     Option("--allowed-host", "let the control API (/__mockhub/) answer this Host name too; it answers localhost, "
@@ -302,6 +304,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
                     max_fault_bytes=args.max_fault_bytes,
                     max_session_records=args.max_session_records, max_session_bytes=args.max_session_bytes,
                     max_body_bytes=args.max_body_bytes,
+                    max_pending_body_bytes=args.max_pending_body_bytes,
                     admin_token=args.admin_token, allowed_hosts=listed("allowed_host"),
                     head_timeout=args.head_timeout, keep_alive=args.keep_alive,
                     max_connections=args.max_connections,

@@ -64,6 +64,9 @@ class Settings:
     admin_token: str | None = None
     """When set, every /__mockhub/ call but health needs ``X-Mockhub-Admin-Token: <it>``."""
     max_body_bytes: int = 1024 * 1024
+    """Largest request body; larger is refused (413)."""
+    max_pending_body_bytes: int = 32 * 1024 * 1024
+    """Bytes the request bodies being received and handled hold together; a body past it is refused (503)."""
     cors_origins: tuple[str, ...] = ()
     """Browser origins allowed by CORS; empty allows any origin (echoed back, credentials allowed)."""
     access_log: bool = False

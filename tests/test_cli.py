@@ -139,6 +139,7 @@ LIMITS = {
     "--max-session-records": ("max_session_records", "19"),
     "--max-session-bytes": ("max_session_bytes", "20"),
     "--max-fault-bytes": ("max_fault_bytes", "21"),
+    "--max-pending-body-bytes": ("max_pending_body_bytes", "22"),
 }
 
 

@@ -20,7 +20,7 @@ from mockhub.settings import Settings
 from mockhub.web.app import create_app
 from mockhub.web.protocol import TESTED_AIOHTTP, UntestedAiohttp, check_aiohttp
 from mockhub.web.server import BackgroundServer
-from tests.conftest import CLOCK, POINTS, TOKEN, Api, MakeApi
+from tests.conftest import CLOCK, POINTS, TOKEN, Api, MakeApi, raw_exchange
 from tests.test_http_framing import encode, read_answers
 from tests.test_http_parser import Answer, _port
 
@@ -204,3 +204,69 @@ def test_an_untested_aiohttp_is_refused_with_a_clear_message() -> None:
             check_aiohttp(version)
     for version in ("3.14.4", "3.14.5", "3.14.12"):
         check_aiohttp(version)
+
+
+HUBS = "/api/v1/hubs"
+JSON = {"Content-Type": "application/json"}
+PROBE = json.dumps({"name": "", "description": "p" * 300})
+"""A body the budget counts: 400 (an empty name) when it is let in, 503 when it is not."""
+
+
+async def _refused_while(api: Api) -> Any:
+    """The probe's answer once the server counts another body: 503, or the last answer after 2 s."""
+    for _ in range(100):
+        reply = await api.request("POST", HUBS, data=PROBE, headers=JSON)
+        if reply.status != 400:
+            return reply
+        await asyncio.sleep(0.02)
+    return reply
+
+
+async def test_bodies_received_together_are_bounded_and_a_refused_one_is_never_held(make_api: MakeApi) -> None:
+    api = await make_api(max_pending_body_bytes=1000)
+    hub = json.dumps({"name": "slow hub", "description": "d" * 700}).encode()
+    [raw] = encode([("POST", HUBS, hub)], close_last=True)
+    slow = await asyncio.to_thread(_connect, _port(api))
+    try:
+        await asyncio.to_thread(slow.sendall, raw[:-len(hub) + 10])  # the head, and the body's first bytes
+        refused = await _refused_while(api)
+        assert (refused.status, refused.json()["status"]) == (503, 503)
+        assert refused.headers["Retry-After"] == "1"
+        assert "--max-pending-body-bytes (1000)" in refused.json()["errors"][0]["description"]
+        await asyncio.to_thread(slow.sendall, raw[-len(hub) + 10:])
+        [(status, created)] = read_answers(api, await asyncio.to_thread(_closed_by_server, slow), [("POST", HUBS, hub)])
+    finally:
+        slow.close()
+    assert (status, created["name"]) == (200, "slow hub")
+    # The finished body no longer counts, and the refused one never did.
+    assert (await api.request("POST", HUBS, data=PROBE, headers=JSON)).status == 400
+    era = await api.request("POST", POINTS, data=json.dumps({"code": "c" * 1100, "type": "im"}), headers=JSON)
+    assert (era.status, era.json()["error_code"]) == (503, 1503)
+
+
+async def test_a_chunked_body_counts_as_its_chunks_arrive(make_api: MakeApi) -> None:
+    api = await make_api(max_pending_body_bytes=1000)
+
+    def chunked(size: int) -> bytes:
+        chunks = [b'{"name": "chunked", "description": "', b"d" * size, b"d" * size, b'"}']
+        return b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for chunk in chunks) + b"0\r\n\r\n"
+
+    head = (f"POST {HUBS} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n"
+            "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n").encode()
+    [(status, refused)] = read_answers(api, await asyncio.to_thread(raw_exchange, _port(api), head + chunked(600)),
+                                       [("POST", HUBS, b"")])
+    assert (status, refused["status"]) == (503, 503)
+    [(status, created)] = read_answers(api, await asyncio.to_thread(raw_exchange, _port(api), head + chunked(300)),
+                                       [("POST", HUBS, b"")])
+    assert (status, created["name"]) == (200, "chunked")
+
+
+async def test_a_body_too_large_is_413_even_when_a_fault_rule_reads_it_first(make_api: MakeApi) -> None:
+    api = await make_api(max_body_bytes=1024)
+    rule = {"method": "POST", "path": HUBS, "body": {"name": "x"}, "status": 503}
+    assert (await api.post("/__mockhub/faults", rule, token=None)).status == 201
+    data = json.dumps({"name": "y", "description": "d" * 2000})
+    reply = await api.request("POST", HUBS, data=data, headers=JSON)
+    assert (reply.status, reply.json()["status"]) == (413, 413)
+    [entry] = (await api.get("/__mockhub/requests", token=None)).json()[-1:]
+    assert (entry["status"], entry["body"]) == (413, "")

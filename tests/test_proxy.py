@@ -328,6 +328,34 @@ async def test_a_body_larger_than_the_proxy_forwards_is_413_in_the_apis_format(
     assert [(e["status"], e["fault"]) for e in journal] == [(413, "too large to forward")]
 
 
+async def test_bodies_the_proxy_receives_together_are_bounded(serve: Serve, contract: Contract,
+                                                            make_proxy: MakeProxy) -> None:
+    behind = await mock(serve, contract)
+    proxy = await make_proxy(url_of(behind), max_pending_body_bytes=1000)
+    assert proxy.client is not None
+    point = json.dumps({"code": "SLOW", "type": "im", "url": "https://example.com/" + "u" * 700}).encode()
+    head = (f"POST {POINTS} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(point)}\r\nConnection: close\r\n\r\n").encode()
+    slow = await asyncio.to_thread(socket.create_connection, ("127.0.0.1", proxy.client.server.port), 10)
+    try:
+        await asyncio.to_thread(slow.sendall, head + point[:10])
+        for _ in range(100):  # until the proxy counts the slow body
+            reply = await raw(proxy.client, "POST", POINTS, data=json.dumps({"code": "c" * 400}), headers=JSON)
+            if reply.status == 503:
+                break
+            await asyncio.sleep(0.02)
+        assert (reply.status, reply.json()["error_code"], reply.headers["Retry-After"]) == (503, 1503, "1")
+        await asyncio.to_thread(slow.sendall, point[10:])
+        answer = await asyncio.to_thread(slow.recv, 65536)
+    finally:
+        slow.close()
+    assert answer.startswith(b"HTTP/1.1 200")
+    journal = (await proxy.get("/__mockhub/requests", token=None)).json()
+    assert (journal[-2]["status"], journal[-2]["fault"]) == (503, "too many bodies at once")
+    forwarded = (await raw(behind, "GET", "/__mockhub/requests")).json()
+    assert len(forwarded) == len([e for e in journal if e["fault"] is None])  # a refused body is not forwarded
+    assert await violations(proxy) == []  # a body the proxy did not read is no client's drift
+
 async def test_an_answer_is_streamed_as_the_target_sends_it(aiohttp_server: Any, make_proxy: MakeProxy) -> None:
     more = asyncio.Event()
 

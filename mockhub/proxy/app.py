@@ -24,6 +24,8 @@ from mockhub.proxy.settings import ProxySettings
 from mockhub.proxy.state import PROXY, Proxy
 from mockhub.proxy.violations import Violation
 from mockhub.resources import admin_contract_path
+from mockhub.web.bodies import Bodies, BodiesPending
+from mockhub.web.keys import BODIES
 from mockhub.web.middleware import admin_token_refusal
 from mockhub.web.rendering import error_response, http_error
 
@@ -39,6 +41,7 @@ def create_proxy_app(settings: ProxySettings, *, contract: Contract | None = Non
     admin_contract = admin_contract or Contract.load(admin_contract_path())
     app = web.Application(middlewares=[control_middleware], client_max_size=settings.max_body_bytes)
     app[PROXY] = Proxy.build(settings, contract)
+    app[BODIES] = Bodies(settings.max_body_bytes, settings.max_pending_body_bytes)
     app[CONTROL_METHODS] = {}
     for op_id, handler in admin.HANDLERS.items():
         op = admin_contract.operations[op_id]
@@ -66,7 +69,10 @@ async def control_middleware(request: web.Request, handler: Any) -> web.StreamRe
     """The control API as on ``serve``: CORS, errors in the admin format, the access log. Forwarded
     requests pass straight on: their answer, CORS headers included, is the target's."""
     if not request.path.startswith(ADMIN_PREFIX):
-        response: web.StreamResponse = await handler(request)
+        try:
+            response: web.StreamResponse = await handler(request)
+        finally:  # the exchange is over: its body no longer counts
+            request.app[BODIES].release(request)
         return response
     started = perf_counter()
     proxy = request.app[PROXY]
@@ -97,14 +103,17 @@ async def forward(request: web.Request) -> web.StreamResponse:
     proxy = request.app[PROXY]
     answer: Answer | None = None
     fault: str | None = None
+    body: bytes | None = None  # None: not read, so not checked
     try:
-        body = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        body = b""
+        body = await request.app[BODIES].read(request)
+    except PayloadTooLarge:
         error = PayloadTooLarge(f"The request body is larger than the proxy forwards "
                                 f"({proxy.settings.max_body_bytes} bytes).")
         response: web.StreamResponse = error_response(error, dialect_of_path(request.path))
         fault = "too large to forward"
+    except BodiesPending as exc:
+        response = error_response(exc, dialect_of_path(request.path))
+        fault = "too many bodies at once"
     else:
         try:
             response, answer = await proxy.forwarder.forward(request, body)
@@ -125,15 +134,16 @@ async def forward(request: web.Request) -> web.StreamResponse:
     return response
 
 
-def _settle(proxy: Proxy, request: web.Request, body: bytes, status: int, answer: Answer | None,
+def _settle(proxy: Proxy, request: web.Request, body: bytes | None, status: int, answer: Answer | None,
             fault: str | None, started: float) -> None:
-    """Check both sides of an exchange, record what its answer shows, journal it."""
+    """Check both sides of an exchange, record what its answer shows, journal it. A request whose body
+    was not read (too large, or past the bodies' budget) is not checked: its body is unknown."""
     now = proxy.clock.now()
     checker = proxy.checker
     route = checker.route(request.method, request.path, request.headers)
     operation = route.operation.operation_id if route.operation is not None else None
     violations: list[Violation] = []
-    asked = checker.request_problems(route, request.query, request.headers, body)
+    asked = checker.request_problems(route, request.query, request.headers, body) if body is not None else []
     if asked:
         violations.append(Violation(now, request.method, request.path, status, "request", operation, tuple(asked)))
     if answer is not None and answer.complete:
@@ -148,7 +158,7 @@ def _settle(proxy: Proxy, request: web.Request, body: bytes, status: int, answer
     proxy.violations.exchange(operation, violations)
     for violation in violations:
         log.warning("%s", violation.line())
-    proxy.journal.record(now, request.method, request.path, request.query_string, request.headers, body, status,
+    proxy.journal.record(now, request.method, request.path, request.query_string, request.headers, body or b"", status,
                          (perf_counter() - started) * 1000, fault)
     _access(request, status, started)
 

@@ -31,6 +31,8 @@ class ProxySettings:
     """How many violations ``GET /__mockhub/violations`` keeps (the oldest go first); JUnit counts them all."""
     max_body_bytes: int = 16 * 1024 * 1024
     """Largest request body forwarded (it is read whole, to be checked); a larger one is 413."""
+    max_pending_body_bytes: int = 64 * 1024 * 1024
+    """Bytes the request bodies being forwarded hold together; a body past it is 503 with Retry-After."""
     cors_origins: tuple[str, ...] = ()
     """Browser origins allowed on the control API; empty allows any (forwarded answers are the target's)."""
     admin_token: str | None = None

@@ -34,10 +34,11 @@ from mockhub.store import Store
 from mockhub.store.quota import Quota
 from mockhub.web import admin
 from mockhub.web.accesslog import AccessLog
+from mockhub.web.bodies import Bodies
 from mockhub.web.cors import CorsPolicy
 from mockhub.web.endpoint import Handler, endpoints
 from mockhub.web.hosts import HostPolicy
-from mockhub.web.keys import ACCESS_LOG, ADMIN_CONTRACT, CONTRACT, CONTROL, CORS, DIALECTS, SESSIONS, SETTINGS
+from mockhub.web.keys import ACCESS_LOG, ADMIN_CONTRACT, BODIES, CONTRACT, CONTROL, CORS, DIALECTS, SESSIONS, SETTINGS
 from mockhub.web.middleware import core_middleware
 from mockhub.web.routes import hubs, integrations, points
 
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
     app[CORS] = CorsPolicy(settings.cors_origins, HostPolicy(settings.allowed_hosts))
     app[ACCESS_LOG] = AccessLog() if settings.access_log else None
     app[SETTINGS] = settings
+    app[BODIES] = Bodies(settings.max_body_bytes, settings.max_pending_body_bytes)
     app[CONTRACT] = contract
     app[ADMIN_CONTRACT] = admin_contract
     loader = FixtureLoader(contract)

@@ -17,10 +17,10 @@ from aiohttp import web
 from mockhub.contract.contracts import Contract, operations_of
 from mockhub.contract.requests import Operation, QueryParam
 from mockhub.engine.control import Control
-from mockhub.engine.errors import Unauthorized, ValidationFailed
+from mockhub.engine.errors import PayloadTooLarge, Unauthorized, ValidationFailed
 from mockhub.engine.sessions import Session
 from mockhub.store import Store
-from mockhub.web.keys import CONTRACT, CONTROL, SESSION, SETTINGS
+from mockhub.web.keys import BODIES, CONTRACT, CONTROL, SESSION, SETTINGS
 
 
 @dataclass(slots=True)
@@ -119,8 +119,8 @@ def endpoint(op: Operation, handler: Handler) -> RouteHandler:
         raw, unread = b"", None
         if has_body:
             try:
-                raw = await request.read()
-            except web.HTTPRequestEntityTooLarge as exc:  # answered after a 401, which comes first
+                raw = await request.app[BODIES].read(request)
+            except PayloadTooLarge as exc:  # answered after a 401, which comes first
                 unread = exc
         session = request[SESSION]
         tenant_id = (session.store.tenants.tenant_of(bearer_token(request.headers.get("Authorization")))

@@ -10,6 +10,7 @@ from mockhub.engine.control import Control
 from mockhub.engine.sessions import Session, Sessions
 from mockhub.settings import Settings
 from mockhub.web.accesslog import AccessLog
+from mockhub.web.bodies import Bodies
 from mockhub.web.cors import CorsPolicy
 
 SETTINGS = web.AppKey("mockhub_settings", Settings)
@@ -23,4 +24,6 @@ DIALECTS: web.AppKey[dict[str, Dialect]] = web.AppKey("mockhub_dialects")
 """The error dialect of every route, by its name (the operation id), as the contracts declare."""
 CONTROL = web.AppKey("mockhub_control", Control)
 """The control plane: every control operation, for the control API and the pytest fixture."""
+BODIES = web.AppKey("mockhub_bodies", Bodies)
+"""Reads request bodies within --max-body-bytes each and --max-pending-body-bytes together."""
 SESSION: web.RequestKey[Session] = web.RequestKey("mockhub_session", Session)

@@ -23,7 +23,7 @@ from mockhub.engine.errors import ApiError, Forbidden, InternalError, Unauthoriz
 from mockhub.engine.faults import DELAY_HEADER, FAULT_HEADER, Decision, InjectedFault, header_decision
 from mockhub.engine.overrides import Override
 from mockhub.engine.sessions import DEFAULT_SESSION, SESSION_COOKIE, SESSION_HEADER, Session, Sessions
-from mockhub.web.keys import ACCESS_LOG, CONTROL, CORS, DIALECTS, SESSION, SESSIONS, SETTINGS
+from mockhub.web.keys import ACCESS_LOG, BODIES, CONTROL, CORS, DIALECTS, SESSION, SESSIONS, SETTINGS
 from mockhub.web.overriding import body_of, facts_of, served
 from mockhub.web.rendering import error_response, http_error
 
@@ -50,6 +50,8 @@ async def core_middleware(request: web.Request, handler: AiohttpHandler) -> web.
         raise
     except Exception:  # a bug outside any handler: the same answer as a handler's bug
         response = _internal_error(request, _dialect(request))
+    finally:
+        app[BODIES].release(request)
     return response if origin is None else app[CORS].allow(response, origin)
 
 

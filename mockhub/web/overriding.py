@@ -14,9 +14,11 @@ from typing import Any
 from aiohttp import web
 
 from mockhub.engine import jsonio
+from mockhub.engine.errors import ApiError
 from mockhub.engine.matching import RequestFacts
 from mockhub.engine.overrides import NO_BODY, Override, merged
 from mockhub.engine.sessions import Session
+from mockhub.web.keys import BODIES
 from mockhub.web.rendering import json_response
 
 Respond = Callable[[], Awaitable[web.StreamResponse]]
@@ -24,12 +26,10 @@ _NOT_MERGEABLE: Any = object()
 
 
 async def body_of(request: web.Request) -> bytes:
-    """The request body, or nothing when there is none or it is too large (the handler answers 413)."""
-    if not request.body_exists:
-        return b""
+    """The request body, or nothing when there is none or it cannot be held (the handler answers 413 or 503)."""
     try:
-        return await request.read()
-    except web.HTTPException:  # too large: the journal keeps the answer, not the body
+        return await request.app[BODIES].read(request)
+    except ApiError:  # the journal keeps the answer, not the body
         return b""
 
 

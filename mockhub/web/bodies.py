@@ -1,0 +1,83 @@
+"""Request bodies: each read once, bounded one by one and all together.
+
+A body is at most ``--max-body-bytes`` (413), and the bodies being received or handled at one
+time, over every connection, hold at most ``--max-pending-body-bytes`` together: a request whose
+body would go past it is answered 503 with ``Retry-After`` at once, and its body is never held.
+So a thousand clients each sending a large body slowly cannot take the process's memory. A
+body declared by ``Content-Length`` is counted whole before a byte is read; a chunked one as
+its chunks arrive. The bytes count until the pipeline has journaled the exchange.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from mockhub.engine.errors import ApiError, PayloadTooLarge
+
+_BODY: web.RequestKey[bytes | ApiError] = web.RequestKey("mockhub_body")
+_HELD = web.RequestKey("mockhub_body_held", int)
+
+
+class BodiesPending(ApiError):
+    """503 (PRT000104 "not available"): the bodies being received together would pass the budget."""
+
+    status, code = 503, 104
+    headers = {"Retry-After": "1"}
+
+
+class Bodies:
+    """Reads request bodies within ``max_bytes`` each and ``max_pending_bytes`` together."""
+
+    def __init__(self, max_bytes: int, max_pending_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.max_pending_bytes = max_pending_bytes
+        self.pending = 0
+        """Bytes of the bodies counted now, every connection together."""
+
+    async def read(self, request: web.Request) -> bytes:
+        """The request's body (``b""`` for none); :class:`PayloadTooLarge` or :class:`BodiesPending` when
+        it cannot be held. The outcome is kept: a second call answers the same without reading."""
+        outcome = request.get(_BODY)
+        if outcome is None:
+            outcome = request[_BODY] = await self._read(request)
+        if isinstance(outcome, ApiError):
+            raise outcome
+        return outcome
+
+    def release(self, request: web.Request) -> None:
+        """Stop counting the request's body, and let go of it: the exchange is handled."""
+        self.pending -= request.pop(_HELD, 0)
+        request.pop(_BODY, None)
+
+    async def _read(self, request: web.Request) -> bytes | ApiError:
+        if not request.body_exists:
+            return b""
+        declared = request.content_length
+        if declared is not None:
+            if declared > self.max_bytes:
+                return self._too_large()
+            if not self._take(request, declared):
+                return self._busy()
+        body = bytearray()
+        content = request.content
+        while chunk := await content.readany():
+            if len(body) + len(chunk) > self.max_bytes:
+                return self._too_large()
+            if declared is None and not self._take(request, len(chunk)):
+                return self._busy()
+            body += chunk
+        return bytes(body)
+
+    def _take(self, request: web.Request, size: int) -> bool:
+        if self.pending + size > self.max_pending_bytes:
+            return False
+        self.pending += size
+        request[_HELD] = request.get(_HELD, 0) + size
+        return True
+
+    def _too_large(self) -> PayloadTooLarge:
+        return PayloadTooLarge(f"The request body is larger than {self.max_bytes} bytes.")
+
+    def _busy(self) -> BodiesPending:
+        return BodiesPending(f"The server is receiving more request bodies at once than --max-pending-body-bytes "
+                             f"({self.max_pending_bytes}) allows; try again shortly.")
