@@ -127,3 +127,13 @@ def test_the_soak_calls_memory_flat_only_when_the_last_third_stops_growing() -> 
     assert flat(run(40, 60, 62, 63, 62, 63, 63, 62, 63))  # warms up, then holds
     assert not flat(run(40, 50, 60, 70, 80, 90, 100, 110, 120))  # a leak
     assert flat(run(40, 60, 61, 62, 62, 63, 64, 64, 65))  # within 5% of the middle third's peak
+
+
+def test_the_worst_case_run_reaches_every_bound_and_the_server_still_answers(capsys: Any) -> None:
+    from benchmarks import worst
+
+    assert worst.main(["--sessions", "2", "--connections", "20"]) == 0
+    printed = capsys.readouterr().out
+    # Each session was filled until its own limit refused more (the run stops on anything else).
+    assert "2 sessions: " in printed and "+ 20 connections each sending a 1 MiB body" in printed
+    assert "health 200; state dump 200; server running" in printed
