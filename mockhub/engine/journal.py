@@ -140,9 +140,7 @@ class JournalBudget:
 
 def _cut_headers(headers: Mapping[str, str], limits: JournalLimits) -> tuple[Mapping[str, str], int, bool]:
     """The headers as kept (the request's own when nothing is cut), their size, and whether any was cut."""
-    size = 0
-    for name, value in headers.items():
-        size += 2 * len(name) + len(value)
+    size = 2 * sum(map(len, headers.keys())) + sum(map(len, headers.values()))  # no Python loop: every request
     count = len(headers)
     cut = limits.header_bytes
     # every request passes here: when all headers together are shorter than the cut, none is longer

@@ -39,7 +39,7 @@ from mockhub.web.cors import CorsPolicy
 from mockhub.web.endpoint import Handler, endpoints
 from mockhub.web.hosts import HostPolicy
 from mockhub.web.keys import ACCESS_LOG, ADMIN_CONTRACT, BODIES, CONTRACT, CONTROL, CORS, DIALECTS, SESSIONS, SETTINGS
-from mockhub.web.middleware import core_middleware
+from mockhub.web.middleware import Pipeline
 from mockhub.web.routes import hubs, integrations, points
 
 HANDLERS: dict[str, Handler] = {
@@ -106,7 +106,7 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
     settings = settings or Settings()
     contract = contract or Contract.load()
     admin_contract = admin_contract or Contract.load(admin_contract_path())
-    app = web.Application(middlewares=[core_middleware], client_max_size=settings.max_body_bytes)
+    app = web.Application(client_max_size=settings.max_body_bytes)
     app[CORS] = CorsPolicy(settings.cors_origins, HostPolicy(settings.allowed_hosts))
     app[ACCESS_LOG] = AccessLog() if settings.access_log else None
     app[SETTINGS] = settings
@@ -136,4 +136,5 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
         for op, handle in endpoints(document, handlers):
             app.router.add_route(op.method, op.path, handle, name=op.operation_id)
             dialects[op.operation_id] = op.dialect
+    app.middlewares.append(Pipeline(app).middleware())
     return app

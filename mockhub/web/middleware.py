@@ -17,6 +17,7 @@ from time import perf_counter
 
 from aiohttp import web
 from aiohttp.typedefs import Handler as AiohttpHandler
+from aiohttp.typedefs import Middleware
 
 from mockhub.contract.dialects import ADMIN_PREFIX, Dialect, dialect_of_path
 from mockhub.engine.errors import ApiError, Forbidden, InternalError, Unauthorized
@@ -34,82 +35,166 @@ HEALTH_PATH = f"{ADMIN_PREFIX}health"
 log = logging.getLogger("mockhub")
 
 
-@web.middleware
-async def core_middleware(request: web.Request, handler: AiohttpHandler) -> web.StreamResponse:
-    """Every request's pipeline: CORS, session, faults, errors in the API's format, journal, access log."""
-    started = perf_counter()
-    app = request.app
-    origin = app[CORS].origin_of(request)
-    if origin is not None:
-        preflight = app[CORS].preflight(request, origin)
-        if preflight is not None:
-            return preflight
-    try:
-        response = await _pipeline(request, handler, started)
-    except asyncio.CancelledError:
-        raise
-    except Exception:  # a bug outside any handler: the same answer as a handler's bug
-        response = _internal_error(request, _dialect(request))
-    finally:
-        app[BODIES].release(request)
-    return response if origin is None else app[CORS].allow(response, origin)
+class Pipeline:
+    """Every request's pipeline: CORS, session, faults, errors in the API's format, journal, access log.
 
+    Built once per app, with what it uses bound to it: a request pays no app lookups.
+    """
 
-def _dialect(request: web.Request) -> Dialect:
-    """The error dialect of the operation the router matched; by the path for a request that matched none."""
-    name = request.match_info.route.name
-    dialect = request.app[DIALECTS].get(name) if name is not None else None
-    return dialect if dialect is not None else dialect_of_path(request.path)
+    __slots__ = ("app", "cors", "sessions", "dialects", "bodies", "access_log", "settings", "control")
 
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
+        self.cors = app[CORS]
+        self.sessions = app[SESSIONS]
+        dialects = app[DIALECTS]
+        self.dialects: dict[object, Dialect] = {
+            route.handler: dialects[route.name] for route in app.router.routes() if route.name in dialects}
+        """The error dialect of each route, by its handler (what the middleware is given)."""
+        self.bodies = app[BODIES]
+        self.access_log = app[ACCESS_LOG]
+        self.settings = app[SETTINGS]
+        self.control = app[CONTROL]
 
-async def _pipeline(request: web.Request, handler: AiohttpHandler, started: float) -> web.StreamResponse:
-    dialect = _dialect(request)
-    admin = dialect is Dialect.ADMIN
-    sessions = request.app[SESSIONS]
-    refused: ApiError | None = None
-    try:
-        session = _session_for(request, sessions, admin)
-    except ApiError as exc:  # a malformed session name: answered, and journaled in the default session
-        session, refused = sessions.default, exc
-    request[SESSION] = session
-    if admin:  # the control API is never faulted nor journaled
-        refused = refused or _admin_refusal(request)
-        admin_response = error_response(refused, dialect) if refused else await _respond(request, handler, dialect)
-        _log_access(request, admin_response.status, started, None, session)
-        return admin_response
-    fault: Decision | None = None
-    override: Override | None = None
-    if refused is None:
+    def middleware(self) -> Middleware:
+        """The aiohttp middleware that runs this pipeline."""
+        pipeline = self
+
+        @web.middleware
+        async def core_middleware(request: web.Request, handler: AiohttpHandler) -> web.StreamResponse:
+            started = perf_counter()
+            cors = pipeline.cors
+            origin = cors.origin_of(request)
+            if origin is not None:
+                preflight = cors.preflight(request, origin)
+                if preflight is not None:
+                    return preflight
+            try:
+                response = await pipeline.run(request, handler, started)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a bug outside any handler: the same answer as a handler's bug
+                response = pipeline.internal_error(request, pipeline.dialect(request, handler))
+            finally:
+                if request.body_exists:
+                    pipeline.bodies.release(request)
+            return response if origin is None else cors.allow(response, origin)
+
+        return core_middleware
+
+    def dialect(self, request: web.Request, handler: AiohttpHandler) -> Dialect:
+        """The error dialect of the operation the router matched; by the path for a request that matched none."""
+        dialect = self.dialects.get(handler)
+        return dialect if dialect is not None else dialect_of_path(request.path)
+
+    async def run(self, request: web.Request, handler: AiohttpHandler, started: float) -> web.StreamResponse:
+        dialect = self.dialect(request, handler)
+        admin = dialect is Dialect.ADMIN
+        sessions = self.sessions
+        refused: ApiError | None = None
         try:
-            headers = request.headers
-            fault = header_decision(headers.get(FAULT_HEADER), headers.get(DELAY_HEADER))
-            if fault is None and session.faults:
-                fault = await _rule_fault(request, session)
-        except ApiError as exc:  # a malformed X-Mockhub-Fault / X-Mockhub-Delay header
-            refused = exc
-    if refused is not None:
-        response: web.StreamResponse | None = error_response(refused, dialect)
-    else:
-        response, override = await _answer(request, handler, fault, session, dialect)
-    status = response.status if response is not None else 0
-    session.journal.record(
-        session.store.ctx.clock.now(), request.method, request.path, request.query_string, request.headers,
-        await body_of(request), status, (perf_counter() - started) * 1000,
-        fault.label if fault is not None else None,
-        *((override.id, override.off_contract) if override is not None else ()),
-    )
-    _log_access(request, status, started, fault, session, override)
-    if response is None:
-        raise asyncio.CancelledError()  # the connection is gone: nothing to send
-    return response
+            session = _session_for(request, sessions, admin)
+        except ApiError as exc:  # a malformed session name: answered, and journaled in the default session
+            session, refused = sessions.default, exc
+        request[SESSION] = session
+        if admin:  # the control API is never faulted nor journaled
+            refused = refused or self.admin_refusal(request)
+            admin_response = error_response(refused, dialect) if refused else await self.respond(request, handler,
+                                                                                                  dialect)
+            self.log_access(request, admin_response.status, (perf_counter() - started) * 1000, None, session)
+            return admin_response
+        fault: Decision | None = None
+        override: Override | None = None
+        if refused is None:
+            try:
+                headers = request.headers
+                fault = header_decision(headers.get(FAULT_HEADER), headers.get(DELAY_HEADER))
+                if fault is None and session.faults:
+                    fault = await _rule_fault(request, session)
+            except ApiError as exc:  # a malformed X-Mockhub-Fault / X-Mockhub-Delay header
+                refused = exc
+        if refused is not None:
+            response: web.StreamResponse | None = error_response(refused, dialect)
+        else:
+            response, override = await self.answer(request, handler, fault, session, dialect)
+        status = response.status if response is not None else 0
+        body = await body_of(request) if request.body_exists else b""
+        took_ms = (perf_counter() - started) * 1000
+        session.journal.record(
+            session.store.ctx.clock.now(), request.method, request.path, request.query_string, request.headers,
+            body, status, took_ms, fault.label if fault is not None else None,
+            override.id if override is not None else None, override is not None and override.off_contract)
+        self.log_access(request, status, took_ms, fault, session, override)
+        if response is None:
+            raise asyncio.CancelledError()  # the connection is gone: nothing to send
+        return response
 
+    def admin_refusal(self, request: web.Request) -> ApiError | None:
+        """403 for a Host name that could be rebound (health stays open for probes), then the admin token."""
+        if request.path != HEALTH_PATH and not self.cors.hosts.allows(request.host):
+            return Forbidden("The control API answers only local host names and IP addresses; allow this one "
+                             "with --allowed-host.")
+        return admin_token_refusal(request, self.settings.admin_token)
 
-def _admin_refusal(request: web.Request) -> ApiError | None:
-    """403 for a Host name that could be rebound (health stays open for probes), then the admin token."""
-    if request.path != HEALTH_PATH and not request.app[CORS].hosts.allows(request.host):
-        return Forbidden("The control API answers only local host names and IP addresses; allow this one "
-                         "with --allowed-host.")
-    return admin_token_refusal(request, request.app[SETTINGS].admin_token)
+    def log_access(self, request: web.Request, status: int, took_ms: float, fault: Decision | None,
+                   session: Session, override: Override | None = None) -> None:
+        access = self.access_log
+        if access is None:
+            return
+        # the request target as sent (raw_path: no URL object is built for it)
+        line = f'{request.remote} "{request.method} {request.raw_path}" {status or "-"} {took_ms:.2f}ms'
+        if fault is not None or override is not None or session.name != DEFAULT_SESSION:  # the rare case
+            line += (f"{f' fault={fault.label}' if fault is not None else ''}"
+                     f"{f' override={override.id}' if override is not None else ''}"
+                     f"{' off_contract' if override is not None and override.off_contract else ''}"
+                     f"{f' session={session.name}' if session.name != DEFAULT_SESSION else ''}")
+        access.write(line)
+
+    async def answer(self, request: web.Request, handler: AiohttpHandler, fault: Decision | None,
+                     session: Session, dialect: Dialect) -> tuple[web.StreamResponse | None, Override | None]:
+        """The response to send after any fault (``None`` when a fault dropped the connection), and the
+        override that gave it, if one did."""
+        if fault is not None:
+            if fault.delay_ms:
+                await asyncio.sleep(fault.delay_ms / 1000)
+            if fault.status is not None:
+                allow = self.allowed_methods(request) if fault.status == 405 else ()
+                return error_response(InjectedFault(fault.status, fault.retry_after, allow), dialect), None
+            if fault.connection == "reset":
+                _reset_connection(request)
+                return None, None
+        if session.overrides:
+            response, override = await served(request, session, lambda: self.respond(request, handler, dialect))
+        else:  # the common case: no override set, nothing more to pay
+            response, override = await self.respond(request, handler, dialect), None
+        if fault is not None and fault.connection == "malformed":
+            response = _truncated(response)
+        return response, override
+
+    def allowed_methods(self, request: web.Request) -> set[str]:
+        """The methods the request's route serves (for a 405's ``Allow``); empty when no route matched."""
+        if request.match_info.http_exception is not None or request.match_info.route.resource is None:
+            return set()
+        path = request.match_info.route.resource.canonical
+        return {route.method for resource in self.app.router.resources() if resource.canonical == path
+                for route in resource}
+
+    async def respond(self, request: web.Request, handler: AiohttpHandler, dialect: Dialect) -> web.StreamResponse:
+        """The handler's response, with any error rendered in the operation's dialect."""
+        try:
+            return await handler(request)
+        except ApiError as exc:
+            return error_response(exc, dialect)
+        except web.HTTPException as exc:
+            return error_response(http_error(exc, request.method, self.settings.max_body_bytes), dialect)
+        except Exception:
+            return self.internal_error(request, dialect)
+
+    def internal_error(self, request: web.Request, dialect: Dialect) -> web.Response:
+        """A 500 in the API's format for an unexpected exception, kept for the pytest plugin to raise."""
+        self.control.server_error(traceback.format_exc())
+        log.exception("unexpected error answering %s %s", request.method, request.path)
+        return error_response(InternalError(), dialect)
 
 
 def admin_token_refusal(request: web.Request, expected: str | None) -> ApiError | None:
@@ -136,75 +221,10 @@ def _session_for(request: web.Request, sessions: Sessions, admin: bool) -> Sessi
     return sessions.default if name is None else sessions.get(name)
 
 
-def _log_access(request: web.Request, status: int, started: float, fault: Decision | None,
-                session: Session, override: Override | None = None) -> None:
-    access = request.app[ACCESS_LOG]
-    if access is None:
-        return
-    line = (f'{request.remote} "{request.method} {request.path_qs}" {status or "-"} '
-            f"{(perf_counter() - started) * 1000:.2f}ms")
-    if fault is not None or override is not None or session.name != DEFAULT_SESSION:  # the rare case
-        line += (f"{f' fault={fault.label}' if fault is not None else ''}"
-                 f"{f' override={override.id}' if override is not None else ''}"
-                 f"{' off_contract' if override is not None and override.off_contract else ''}"
-                 f"{f' session={session.name}' if session.name != DEFAULT_SESSION else ''}")
-    access.write(line)
-
-
 async def _rule_fault(request: web.Request, session: Session) -> Decision | None:
     """What the session's fault rules ask for (the request's own X-Mockhub-* headers come first)."""
     faults = session.faults
     return faults.decide(await facts_of(request, faults.needs_body), session.store.ctx.random)
-
-
-async def _answer(request: web.Request, handler: AiohttpHandler, fault: Decision | None,
-                  session: Session, dialect: Dialect) -> tuple[web.StreamResponse | None, Override | None]:
-    """The response to send after any fault (``None`` when a fault dropped the connection), and the
-    override that gave it, if one did."""
-    if fault is not None:
-        if fault.delay_ms:
-            await asyncio.sleep(fault.delay_ms / 1000)
-        if fault.status is not None:
-            allow = _allowed_methods(request) if fault.status == 405 else ()
-            return error_response(InjectedFault(fault.status, fault.retry_after, allow), dialect), None
-        if fault.connection == "reset":
-            _reset_connection(request)
-            return None, None
-    if session.overrides:
-        response, override = await served(request, session, lambda: _respond(request, handler, dialect))
-    else:  # the common case: no override set, nothing more to pay
-        response, override = await _respond(request, handler, dialect), None
-    if fault is not None and fault.connection == "malformed":
-        response = _truncated(response)
-    return response, override
-
-
-def _allowed_methods(request: web.Request) -> set[str]:
-    """The methods the request's route serves (for a 405's ``Allow``); empty when no route matched."""
-    if request.match_info.http_exception is not None or request.match_info.route.resource is None:
-        return set()
-    path = request.match_info.route.resource.canonical
-    return {route.method for resource in request.app.router.resources() if resource.canonical == path
-            for route in resource}
-
-
-async def _respond(request: web.Request, handler: AiohttpHandler, dialect: Dialect) -> web.StreamResponse:
-    """The handler's response, with any error rendered in the operation's dialect."""
-    try:
-        return await handler(request)
-    except ApiError as exc:
-        return error_response(exc, dialect)
-    except web.HTTPException as exc:
-        return error_response(http_error(exc, request.method, request.app[SETTINGS].max_body_bytes), dialect)
-    except Exception:
-        return _internal_error(request, dialect)
-
-
-def _internal_error(request: web.Request, dialect: Dialect) -> web.Response:
-    """A 500 in the API's format for an unexpected exception, kept for the pytest plugin to raise."""
-    request.app[CONTROL].server_error(traceback.format_exc())
-    log.exception("unexpected error answering %s %s", request.method, request.path)
-    return error_response(InternalError(), dialect)
 
 
 def _reset_connection(request: web.Request) -> None:
