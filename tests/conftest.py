@@ -122,8 +122,13 @@ def contract() -> Contract:
 
 
 @pytest.fixture(scope="session")
-def checker(contract: Contract) -> ResponseChecker:
-    return ResponseChecker(contract, Contract.load(admin_contract_path()))
+def admin_contract() -> Contract:
+    return Contract.load(admin_contract_path())
+
+
+@pytest.fixture(scope="session")
+def checker(contract: Contract, admin_contract: Contract) -> ResponseChecker:
+    return ResponseChecker(contract, admin_contract)
 
 
 MakeApi = Callable[..., Awaitable[Api]]
@@ -143,12 +148,12 @@ class ManualTime:
 
 
 @pytest.fixture
-def make_api(aiohttp_client: Any, checker: ResponseChecker, contract: Contract) -> MakeApi:
+def make_api(aiohttp_client: Any, checker: ResponseChecker, contract: Contract, admin_contract: Contract) -> MakeApi:
     """Start a mock with the given settings (pinned clock by default) and return its checked client."""
 
     async def make(monotonic: Callable[[], float] = time.monotonic, **settings: Any) -> Api:
         settings.setdefault("clock", CLOCK)
-        app = create_app(Settings(**settings), contract=contract, monotonic=monotonic)
+        app = create_app(Settings(**settings), contract=contract, admin_contract=admin_contract, monotonic=monotonic)
         client = await aiohttp_client(MockhubTestServer(app))
         return Api(client, checker)
 

@@ -8,10 +8,10 @@ schema errors become the APIs' problems in :mod:`mockhub.contract.problems`.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
@@ -26,6 +26,7 @@ from mockhub.engine import jsonio
 from mockhub.engine.errors import ValidationFailed
 from mockhub.resources import contract_path
 
+T = TypeVar("T")
 CONTRACT_URI = "urn:mockhub:contract"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 ADDITIONAL_OPERATIONS = EXTENSION
@@ -42,6 +43,7 @@ class Contract:
         self._validators: dict[str, Draft202012Validator] = {}
         self._tag_formats = {tag["name"]: tag[ERROR_FORMAT] for tag in document.get("tags", ()) if ERROR_FORMAT in tag}
         self._compiler = Compiler(CONTRACT_URI, document)
+        self._derived: dict[str, Any] = {}
         self.operations: dict[str, Operation] = {}
         for path, item in document["paths"].items():
             for method, spec in operations_of(item):
@@ -73,6 +75,14 @@ class Contract:
     def published_3_2(self) -> bytes:
         """Its OpenAPI 3.2 form, served at ``/__mockhub/openapi.json?version=3.2``."""
         return jsonio.dumps(to_openapi_3_2(self.document))
+
+    def derived(self, name: str, build: Callable[[], T]) -> T:
+        """What ``build`` makes of this contract, made once per contract (a validator compiled against it:
+        every app built on one contract shares it)."""
+        if name not in self._derived:
+            self._derived[name] = build()
+        found: T = self._derived[name]
+        return found
 
     def resolve(self, node: Mapping[str, Any]) -> Mapping[str, Any]:
         """Follow a local ``$ref`` (one level) in the document."""

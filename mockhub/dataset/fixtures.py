@@ -162,15 +162,20 @@ def compiled_validator(schema: dict[str, Any], contract: Contract) -> jsonschema
         return None
 
 
+def _fixture_validators(contract: Contract) -> tuple[Draft202012Validator, jsonschema_rs.Validator | None]:
+    """The fixture format's validators: jsonschema's, which says what is wrong, and the compiled fast yes."""
+    with open(fixture_schema_path(), encoding="utf-8") as handle:
+        schema = json.load(handle)
+    resource = Resource.from_contents(schema, DRAFT202012)
+    return (Draft202012Validator(schema, registry=contract.registry.with_resource(FIXTURE_URI, resource)),
+            compiled_validator(schema, contract))
+
+
 class FixtureLoader:
     """Checks fixture data against the fixture format (compiled once) and loads it into stores."""
 
     def __init__(self, contract: Contract) -> None:
-        with open(fixture_schema_path(), encoding="utf-8") as handle:
-            schema = json.load(handle)
-        resource = Resource.from_contents(schema, DRAFT202012)
-        self._validator = Draft202012Validator(schema, registry=contract.registry.with_resource(FIXTURE_URI, resource))
-        self._compiled = compiled_validator(schema, contract)
+        self._validator, self._compiled = contract.derived("fixture format", lambda: _fixture_validators(contract))
 
     def validate(self, source: FixtureSource) -> None:
         """Raise :class:`FixtureError` for the first problem of ``source``, naming file, record and field."""

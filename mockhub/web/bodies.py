@@ -14,9 +14,6 @@ from aiohttp import web
 
 from mockhub.engine.errors import ApiError, PayloadTooLarge
 
-_BODY: web.RequestKey[bytes | ApiError] = web.RequestKey("mockhub_body")
-_HELD = web.RequestKey("mockhub_body_held", int)
-
 
 class BodiesPending(ApiError):
     """503 (PRT000104 "not available"): the bodies being received together would pass the budget."""
@@ -28,51 +25,61 @@ class BodiesPending(ApiError):
 class Bodies:
     """Reads request bodies within ``max_bytes`` each and ``max_pending_bytes`` together."""
 
+    __slots__ = ("max_bytes", "max_pending_bytes", "pending", "_outcomes", "_held")
+
     def __init__(self, max_bytes: int, max_pending_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.max_pending_bytes = max_pending_bytes
         self.pending = 0
         """Bytes of the bodies counted now, every connection together."""
+        # By the id of a request not yet released (ids are unique while their request lives).
+        self._outcomes: dict[int, bytes | ApiError] = {}
+        self._held: dict[int, int] = {}
 
     async def read(self, request: web.Request) -> bytes:
         """The request's body (``b""`` for none); :class:`PayloadTooLarge` or :class:`BodiesPending` when
-        it cannot be held. The outcome is kept: a second call answers the same without reading."""
-        outcome = request.get(_BODY)
+        it cannot be held. The outcome is kept until :meth:`release`: a second call answers the same
+        without reading."""
+        if not request.body_exists:
+            return b""
+        key = id(request)
+        outcome = self._outcomes.get(key)
         if outcome is None:
-            outcome = request[_BODY] = await self._read(request)
+            outcome = self._outcomes[key] = await self._read(request, key)
         if isinstance(outcome, ApiError):
             raise outcome
         return outcome
 
     def release(self, request: web.Request) -> None:
         """Stop counting the request's body, and let go of it: the exchange is handled."""
-        self.pending -= request.pop(_HELD, 0)
-        request.pop(_BODY, None)
+        key = id(request)
+        self.pending -= self._held.pop(key, 0)
+        self._outcomes.pop(key, None)
 
-    async def _read(self, request: web.Request) -> bytes | ApiError:
-        if not request.body_exists:
-            return b""
+    async def _read(self, request: web.Request, key: int) -> bytes | ApiError:
         declared = request.content_length
+        content = request.content
         if declared is not None:
             if declared > self.max_bytes:
                 return self._too_large()
-            if not self._take(request, declared):
+            if not self._take(key, declared):
                 return self._busy()
+            if content.is_eof():  # all of it has come (the usual case): no waiting, one join
+                return content.read_nowait()
         body = bytearray()
-        content = request.content
         while chunk := await content.readany():
             if len(body) + len(chunk) > self.max_bytes:
                 return self._too_large()
-            if declared is None and not self._take(request, len(chunk)):
+            if declared is None and not self._take(key, len(chunk)):
                 return self._busy()
             body += chunk
         return bytes(body)
 
-    def _take(self, request: web.Request, size: int) -> bool:
+    def _take(self, key: int, size: int) -> bool:
         if self.pending + size > self.max_pending_bytes:
             return False
         self.pending += size
-        request[_HELD] = request.get(_HELD, 0) + size
+        self._held[key] = self._held.get(key, 0) + size
         return True
 
     def _too_large(self) -> PayloadTooLarge:
