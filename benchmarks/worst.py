@@ -29,6 +29,8 @@ from benchmarks.plan import cores
 from benchmarks.servers import Client, Server, mockhub_command, start
 
 GIB = 1024
+JOURNAL_TOTAL = 64 * 1024 * 1024
+"""The default --journal-total-bytes."""
 """The bound, in MiB, that the defaults promise."""
 TOKEN = {"Authorization": "Bearer mockhub-dev-token"}
 POINTS = "/rest/v1/service/integration_points"
@@ -102,7 +104,7 @@ def hold_bodies(url: str, count: int, size: int) -> list[socket.socket]:
                 except OSError:  # answered 503 and closed: nothing more to send
                     sent[i] = len(body)
         time.sleep(0.001)
-    time.sleep(2)  # the server reads what is in its sockets
+    time.sleep(min(2.0, 0.1 + count / 500))  # the server reads what is in its sockets
     return held
 
 
@@ -112,16 +114,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "default --max-sessions); fewer for a quick look")
     parser.add_argument("--connections", type=int, default=990, help="connections holding a body (default 990, "
                         "within the default --max-connections 1000)")
+    parser.add_argument("--journal-total-bytes", type=int, default=JOURNAL_TOTAL,
+                        help=f"the server's journal budget (default {JOURNAL_TOTAL}, its own default); less for a "
+                        "quick look")
     args = parser.parse_args(argv)
     server_cpu, _ = cores()
-    with start("mockhub", mockhub_command(), server_cpu) as server, Client(server.url) as client:
+    options = ("--journal-total-bytes", str(args.journal_total_bytes))
+    with start("mockhub", mockhub_command(*options), server_cpu) as server, Client(server.url) as client:
         stages = [("idle", server.rss_mb())]
         names = [""] + [f"worst-{i}" for i in range(1, args.sessions)]
         filled = [fill_session(client, name) for name in names]
         points, faults, overrides = (sum(column) for column in zip(*filled, strict=True))
         stages.append((f"{len(names)} sessions: {points:,} points, {faults:,} fault rules, {overrides:,} overrides",
                        server.rss_mb()))
-        sent = fill_journals(client, names, 64 * 1024 * 1024)
+        sent = fill_journals(client, names, args.journal_total_bytes)
         stages.append((f"+ journals full ({sent:,} requests of 64 headers of 1 KiB and a 64 KiB body)",
                        server.rss_mb()))
         held = hold_bodies(server.url, args.connections, 1024 * 1024)

@@ -80,3 +80,5 @@ class Settings:
     """Seconds an idle keep-alive connection stays open."""
     max_connections: int = 1000
     """Open connections at most; past it a new one gets a 503 (or health) and is closed."""
+    shutdown_grace: float = 5.0
+    """Seconds a stop waits for the requests received to be answered (a body still arriving, say)."""

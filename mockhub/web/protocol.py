@@ -79,6 +79,8 @@ class ConnectionLimits:
     """Seconds an idle keep-alive connection stays open."""
     max_connections: int = 1000
     """Open connections at most (lowered to fit the process's open-file limit)."""
+    shutdown_grace: float = SHUTDOWN_GRACE
+    """Seconds a stop waits for the requests received to be answered (a body still arriving, say)."""
 
     def connections_allowed(self) -> int:
         """``max_connections``, lowered so that the connections past it still find a file descriptor."""
@@ -203,7 +205,7 @@ class MockhubRunner(web.AppRunner):
         check_aiohttp()
         self.limits = limits or ConnectionLimits()
         kwargs.setdefault("keepalive_timeout", self.limits.keep_alive)
-        kwargs.setdefault("shutdown_timeout", SHUTDOWN_GRACE)
+        kwargs.setdefault("shutdown_timeout", self.limits.shutdown_grace)
         super().__init__(app, **kwargs)
 
     async def _make_server(self) -> web.Server:

@@ -23,7 +23,8 @@ def limits_of(app: web.Application) -> ConnectionLimits:
     settings = app.get(SETTINGS)  # an app of mockhub's own, or another (the proxy's): the defaults
     if settings is None:
         return ConnectionLimits()
-    return ConnectionLimits(settings.head_timeout, settings.keep_alive, settings.max_connections)
+    return ConnectionLimits(settings.head_timeout, settings.keep_alive, settings.max_connections,
+                            settings.shutdown_grace)
 
 
 async def start(app: web.Application, host: str, port: int) -> tuple[MockhubRunner, str]:
