@@ -38,6 +38,8 @@ MAX_DIGITS = 64
 """Longest integer a query parameter is converted from: every integer parameter of the contract has
 bounds far inside it, so a longer one is out of range (and never costs a big-number conversion)."""
 
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+
 
 @dataclass(frozen=True)
 class QueryParam:
@@ -55,7 +57,7 @@ class QueryParam:
     def parse(self, raw: str) -> tuple[Any, list[Problem]]:
         if self.kind == "integer":
             text = raw.strip()
-            if not re.fullmatch(r"[+-]?[0-9]+", text):  # ASCII digits: Python's \d (and int()) take any script's
+            if not _INTEGER.fullmatch(text):  # ASCII digits: Python's \d (and int()) take any script's
                 return None, [Problem(210, f"Value '{shown(raw)}' of '{self.name}' is not a number.")]
             if len(text) > MAX_DIGITS:
                 return None, [Problem(206, f"Value '{shown(raw)}' of '{self.name}' is out of range.")]

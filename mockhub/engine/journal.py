@@ -136,6 +136,9 @@ class JournalBudget:
         self.used -= entry.size
         self._live -= 1
         entry.size = 0
+        order = self._order
+        if order and order[0][1] is entry:  # the oldest of all (one busy session): nothing left to skip later
+            order.popleft()
 
 
 def _cut_headers(headers: Mapping[str, str], limits: JournalLimits) -> tuple[Mapping[str, str], int, bool]:

@@ -76,7 +76,21 @@ class Layered(Generic[K, V]):
 
     def reader(self) -> Callable[[K], V]:
         """The fastest ``lookup(key)`` for a batch of reads that changes nothing."""
-        return self._base.__getitem__ if not self._own and not self._gone else self.__getitem__
+        base, own = self._base, self._own
+        if not own and not self._gone:
+            return base.__getitem__
+        if not self._gone:  # nothing of the base deleted: a key is this copy's own, else the base's
+            return lambda key: own[key] if key in own else base[key]
+        return self.__getitem__
+
+    def many(self, keys: Iterable[K]) -> list[V]:
+        """The values of ``keys``, each present (``KeyError`` otherwise), read in one pass."""
+        base, own = self._base, self._own
+        if not own and not self._gone:
+            return list(map(base.__getitem__, keys))
+        if not self._gone:
+            return [own[key] if key in own else base[key] for key in keys]
+        return [self[key] for key in keys]
 
     def release(self, count: int) -> bool:
         """Drop up to ``count`` of this copy's own entries, for a copy nothing uses any more (the shared

@@ -13,12 +13,11 @@ Record = dict[str, Any]
 def paginate(ids: OrderedIds[str] | None, by_id: Layered[str, Record], number: int, size: int) -> dict[str, Any]:
     """The Portal API's page (Portal docs, Overview > Paginated results): page ``number`` of ``size``;
     ``total`` counts all."""
-    lookup = by_id.reader()
     return {
         "pageNumber": number,
         "pageSize": size,
         "total": len(ids) if ids is not None else 0,
-        "results": [lookup(i) for i in ids.page(number, size)] if ids is not None else [],
+        "results": by_id.many(ids.page(number, size)) if ids is not None else [],
     }
 
 

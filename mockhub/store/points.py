@@ -230,8 +230,7 @@ class PointStore:
         conditions = _conditions(filter_ or {}, problems)
         _raise_if(problems)
         if not keys and not conditions:
-            lookup = self.by_id.reader()
-            return [view.render(lookup(i)) for i in self._order.slice(offset, limit)]
+            return [view.render(point) for point in self.by_id.many(self._order.slice(offset, limit))]
         points: Iterator[Record] = iter(self)
         if conditions:
             points = (p for p in points if all(_equal(_value(p, path), wanted) for path, wanted in conditions))
