@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from benchmarks.figures import Figure
 from benchmarks.plan import Plan
 from benchmarks.servers import Server, mockhub_command, proxy_command, start
-from benchmarks.throughput import CASES, rate_figure
+from benchmarks.throughput import CASES, ROOMY, rate_figure
 
 MEASURED = ("GET a hub", "LOOKUP an integration point", "POST a hub")
 """The API cases measured through the proxy: a read, a custom verb, a write with a body."""
@@ -39,7 +39,7 @@ class Chain:
 def measure(plan: Plan) -> list[Figure]:
     """For each measured case, the rate through the proxy over the rate straight to the mock."""
     cases = [case for case in CASES if case.name in MEASURED]
-    with start("mockhub", mockhub_command(), plan.server_cpu) as mock, \
+    with start("mockhub", mockhub_command(*ROOMY), plan.server_cpu) as mock, \
             start("proxy", proxy_command(mock.url), plan.server_cpu) as proxy:
         chain = Chain(proxy, mock)
         measured = [plan.compare([(chain, case.load), (mock, case.load)]) for case in cases]
