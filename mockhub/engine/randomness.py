@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Sequence
 from typing import TypeVar
 
@@ -12,6 +11,9 @@ T = TypeVar("T")
 _HEX = "0123456789abcdef"
 _DIGIT_OF_TOP_BYTE = bytes(ord(_HEX[top >> 3]) if top < 128 else 0 for top in range(256))
 _DRAWN_AGAIN = bytes(range(128, 256))
+_UUID_KEEP = ~((0xC000 << 48) | (0xF000 << 64))
+_UUID_SET = (0x8000 << 48) | (4 << 76)
+"""The variant (RFC 4122) and version (4) bits, as ``uuid.UUID(version=4)`` sets them."""
 """Top bytes of a word whose top 5 bits are 16 or more: ``choice`` draws again."""
 
 
@@ -35,7 +37,10 @@ class SeededRandom:
 
     def uuid(self) -> str:
         """A random (version 4) UUID in lower case."""
-        return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
+        # uuid.UUID(int=..., version=4) and its str(), without the object (a third of the cost)
+        number = (self._random.getrandbits(128) & _UUID_KEEP) | _UUID_SET
+        digits = f"{number:032x}"
+        return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
     def hex(self, length: int, upper: bool = False) -> str:
         """``length`` random hex digits: the digits ``choice("0123456789abcdef")`` would draw, faster.

@@ -94,7 +94,10 @@ class HubStore:
         tenant_id = hub["tenantId"]
         self._ctx.quota.charge(hub, None, False)
         self.by_id[hub["hubId"]] = hub
-        self._order.setdefault(tenant_id, OrderedIds()).add(hub["hubId"])
+        ids = self._order.get(tenant_id)
+        if ids is None:  # not setdefault: it would build an OrderedIds on every write
+            ids = self._order[tenant_id] = OrderedIds()
+        ids.add(hub["hubId"])
         self._names.claim(tenant_id, hub["name"], hub["hubId"])
 
     def update(self, tenant_id: str, hub_id: str, body: dict[str, Any]) -> Record:

@@ -285,7 +285,10 @@ class IntegrationStore:
         self.by_id[integration_id] = integration
         self._hub_ids(hub_id).add(integration_id)
         tenant_id = self._hubs.by_id[hub_id]["tenantId"]
-        self._by_tenant.setdefault(tenant_id, OrderedIds()).add(integration_id)
+        ids = self._by_tenant.get(tenant_id)
+        if ids is None:  # not setdefault: it would build an OrderedIds on every write
+            ids = self._by_tenant[tenant_id] = OrderedIds()
+        ids.add(integration_id)
         self._names.claim(hub_id, integration["name"], integration_id)
 
     def update(self, tenant_id: str, integration_id: str, body: Mapping[str, Any]) -> Record:
