@@ -123,7 +123,7 @@ async def test_an_idle_keep_alive_connection_is_closed(make_api: MakeApi) -> Non
 
 
 def test_stopping_answers_every_received_request_and_does_not_wait_for_a_slow_body() -> None:
-    server = BackgroundServer(create_app(Settings(clock=CLOCK, shutdown_grace=1.5)))
+    server = BackgroundServer(create_app(Settings(clock=CLOCK, shutdown_grace=2.5)))
     port = int(server.start().rsplit(":", 1)[1])
     slow = [("GET", f"{POINTS}?mask=code", b"")] * 20
     raw = b"".join(encode(slow, close_last=False)).replace(
