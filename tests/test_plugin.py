@@ -202,7 +202,7 @@ def test_a_server_side_exception_fails_the_test_with_its_traceback(pytester: pyt
     assert "AttributeError" in output
 
 
-def test_xdist_workers_each_get_their_own_server(pytester: pytest.Pytester) -> None:
+def test_xdist_workers_each_get_their_own_server(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     tests = "\n".join(f"""
 def test_{i}(mockhub):
     body = json.dumps({{"name": "Shared name", "description": ""}}).encode()
@@ -211,7 +211,11 @@ def test_{i}(mockhub):
     assert json.load(urllib.request.urlopen(request))["name"] == "Shared name"
     urls.add(mockhub.url)
 """ for i in range(8))
-    result = run(pytester, "import json, urllib.request\nurls = set()\n" + tests, "-n", "2")
+    # The two worker processes load the plugins this needs by name: found by their entry points,
+    # every installed plugin's whole distribution would have its asserts rewritten in each worker.
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    result = run(pytester, "import json, urllib.request\nurls = set()\n" + tests,
+                 "-p", "xdist.plugin", "-p", "mockhub.pytest_plugin", "-n", "2")
     result.assert_outcomes(passed=8)
 
 
