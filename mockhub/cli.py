@@ -111,8 +111,9 @@ SERVE_OPTIONS = (
            float, 10.0, metavar="SECONDS"),
     Option("--keep-alive", "seconds an idle keep-alive connection stays open (default 15)", float, 15.0,
            metavar="SECONDS"),
-    Option("--max-connections", "open connections at most; past it a new one is answered 503 (health as usual) "
-           "and closed (default 1000, lowered to fit the open-file limit)", _positive, 1000, metavar="N"),
+    Option("--max-connections", "open connections at most; past it the oldest one that has sent no whole request "
+           "is closed to make room, or else a new one is answered 503 (health as usual) and closed (default 1000, "
+           "lowered to fit the open-file limit)", _positive, 1000, metavar="N"),
     Option("--quiet", "no access log line per request", None, False, "flag"),
 )
 

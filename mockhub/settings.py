@@ -79,6 +79,7 @@ class Settings:
     keep_alive: float = 15.0
     """Seconds an idle keep-alive connection stays open."""
     max_connections: int = 1000
-    """Open connections at most; past it a new one gets a 503 (or health) and is closed."""
+    """Open connections at most; past it the oldest that has sent no whole request is closed to make room, or
+    else a new one gets a 503 (or health) and is closed."""
     shutdown_grace: float = 5.0
     """Seconds a stop waits for the requests received to be answered (a body still arriving, say)."""

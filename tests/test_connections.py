@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import select
 import socket
 import threading
+import time
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -96,6 +98,35 @@ async def test_past_the_connection_limit_health_and_open_connections_still_answe
     assert seen["still"][0] == 200
     # Once the held connections are gone, new clients are served again.
     assert (await api.get(f"{POINTS}?mask=code")).status == 200
+
+
+async def test_a_flood_of_silent_connections_cannot_keep_health_or_anyone_out(make_api: MakeApi) -> None:
+    api = await make_api(max_connections=4)
+    port = _port(api)
+
+    def scenario() -> tuple[list[Answer], Answer, Answer, int]:
+        held = [_connect(port) for _ in range(2)]
+        silent: list[socket.socket] = []
+        try:
+            first = [_one_answer(api, sock, HEALTH, close=False) for sock in held]
+            silent = [_connect(port) for _ in range(40)]  # far past the limit and the spare reads past it
+            with _connect(port) as health:
+                health_answer = _one_answer(api, health, HEALTH, close=True)
+            still = _one_answer(api, held[0], ("GET", f"{POINTS}?mask=code", b""), close=False)
+            time.sleep(0.2)
+            readable, _, _ = select.select(silent, [], [], 0)
+            closed = sum(1 for sock in readable if sock.recv(1) == b"")
+        finally:
+            for sock in held + silent:
+                sock.close()
+        return first, health_answer, still, closed
+
+    first, health, still, closed = await asyncio.to_thread(scenario)
+    assert [status for status, _ in first] == [200, 200]
+    assert health[0] == 200 and still[0] == 200
+    # Each connection past the limit closed the oldest that had sent nothing, so the silent ones
+    # never held more than the limit's free places.
+    assert closed >= 40 - 2
 
 
 async def test_a_request_head_that_never_ends_is_cut_off(make_api: MakeApi) -> None:

@@ -54,7 +54,7 @@ class FramedParser:
     """The parser of one connection: frames each message, parses it with the C parser when it can."""
 
     __slots__ = ("_handler", "_c", "_py", "_pending", "_body_left", "_awaiting", "_in_flight",
-                 "_error", "_closed", "_last_head", "_idle", "_head_timer")
+                 "_error", "_closed", "_last_head", "_idle", "_head_timer", "heads")
 
     def __init__(self, handler: RequestHandler) -> None:
         self._handler = handler
@@ -71,6 +71,8 @@ class FramedParser:
         self._last_head = b""
         self._idle = True          # at a message boundary with nothing held back: the fast path may run
         self._head_timer: asyncio.TimerHandle | None = None
+        self.heads = 0
+        """Whole request heads received so far on this connection."""
         self.start_head_timer()
 
     def _parser(self, kind: Any) -> Any:
@@ -101,6 +103,7 @@ class FramedParser:
                 if self._head_timer is not None:
                     self._stop_head_timer()
                 self._in_flight += 1
+                self.heads += 1
                 if message.should_close or self._in_flight >= MAX_MSG_QUEUE_SIZE:
                     self._closed = message.should_close
                     self._idle = False  # until the general path says otherwise
@@ -199,6 +202,7 @@ class FramedParser:
             message = message._replace(method=method.decode("ascii"))
         messages.append((message, payload))
         self._in_flight += 1
+        self.heads += 1
         if message.should_close:
             self._closed = True
 

@@ -6,9 +6,12 @@ Each connection here also keeps to :class:`ConnectionLimits`:
 - a request head must arrive whole within ``head_timeout`` seconds (no slowloris);
 - an idle keep-alive connection is closed after ``keep_alive`` seconds;
 - at most ``max_connections`` are open (never more than the process's open-file limit
-  allows). Past it, a new connection is answered once and closed: ``GET /__mockhub/health``
-  as usual (so a supervisor still sees the server), anything else ``503`` with
-  ``Retry-After``; past a few more, the ``503`` is sent without reading the request.
+  allows). Past it, the oldest connection that has not sent a whole request head yet (a
+  silent or trickling client) is closed to make room, so a flood of such connections
+  cannot keep anyone out. When there is none, a new connection is answered once and
+  closed: ``GET /__mockhub/health`` as usual (so a supervisor still sees the server),
+  anything else ``503`` with ``Retry-After``; past a few more, the ``503`` is sent without
+  reading the request.
 
 When the server stops, each connection reads no new request, answers those it has received
 (the last with ``Connection: close``), and is closed after ``SHUTDOWN_GRACE`` seconds at
@@ -25,8 +28,10 @@ import asyncio
 import logging
 import re
 import resource
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -109,7 +114,10 @@ class MockhubRequestHandler(RequestHandler):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         manager: _Server = self._manager  # type: ignore[assignment]
-        over = len(manager.connections) - manager.allowed
+        over = len(manager.connections) - len(manager.evicted) - manager.allowed
+        if over > 0 and manager.make_room():
+            over -= 1
+        manager.unserved[self] = None
         if over > 0:
             self._keepalive = False
             self._request_handler = self._refuse
@@ -129,7 +137,13 @@ class MockhubRequestHandler(RequestHandler):
     def connection_lost(self, exc: BaseException | None) -> None:
         if self._parser is not None:
             self._parser.stop_reading_requests()
+        self._manager.unserved.pop(self, None)  # type: ignore[union-attr]
         super().connection_lost(exc)
+
+    @property
+    def served(self) -> bool:
+        """Whether a whole request head has come on this connection."""
+        return self._parser is None or self._parser.heads > 0
 
     def close(self) -> None:
         """Read no new request; answer those received, the last one with ``Connection: close``."""
@@ -189,10 +203,33 @@ def _reason(exc: BaseException | None, message: str | None) -> str:
     return message or "The request could not be handled."
 
 
+def _forget(evicted: set[MockhubRequestHandler], handler: MockhubRequestHandler, _: object) -> None:
+    evicted.discard(handler)
+
+
 class _Server(web.Server):
     limits: ConnectionLimits
     allowed: int
     request_handler: Callable[[BaseRequest], Awaitable[web.StreamResponse]]
+    unserved: OrderedDict[MockhubRequestHandler, None]
+    """Connections in the order they came, that may not have sent a whole request head yet."""
+    evicted: set[MockhubRequestHandler]
+    """Connections closed to make room that aiohttp still counts (until their task ends)."""
+
+    def make_room(self) -> bool:
+        """Close the oldest connection that has not sent a whole request head yet; whether there was one."""
+        unserved = self.unserved
+        while unserved:
+            handler, _ = unserved.popitem(last=False)
+            if handler.served or handler.transport is None:
+                continue
+            task = handler._task_handler
+            if task is not None:  # aiohttp counts the connection until its task ends
+                self.evicted.add(handler)
+                task.add_done_callback(partial(_forget, self.evicted, handler))
+            handler.force_close()
+            return True
+        return False
 
     def __call__(self) -> RequestHandler:
         return MockhubRequestHandler(self, loop=self._loop, **self._kwargs)
@@ -213,4 +250,6 @@ class MockhubRunner(web.AppRunner):
         server.__class__ = _Server  # the same object, with a connection factory that wraps the parser
         server.limits = self.limits  # type: ignore[attr-defined]
         server.allowed = self.limits.connections_allowed()  # type: ignore[attr-defined]
+        server.unserved = OrderedDict()  # type: ignore[attr-defined]
+        server.evicted = set()  # type: ignore[attr-defined]
         return server
