@@ -11,10 +11,10 @@ T = TypeVar("T")
 _HEX = "0123456789abcdef"
 _DIGIT_OF_TOP_BYTE = bytes(ord(_HEX[top >> 3]) if top < 128 else 0 for top in range(256))
 _DRAWN_AGAIN = bytes(range(128, 256))
+"""Top bytes of a word whose top 5 bits are 16 or more: ``choice`` draws again."""
 _UUID_KEEP = ~((0xC000 << 48) | (0xF000 << 64))
 _UUID_SET = (0x8000 << 48) | (4 << 76)
 """The variant (RFC 4122) and version (4) bits, as ``uuid.UUID(version=4)`` sets them."""
-"""Top bytes of a word whose top 5 bits are 16 or more: ``choice`` draws again."""
 
 
 class SeededRandom:

@@ -135,6 +135,6 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
     for document, handlers in ((contract, HANDLERS), (admin_contract, admin.HANDLERS)):
         for op, handle in endpoints(document, handlers):
             app.router.add_route(op.method, op.path, handle, name=op.operation_id)
-            dialects[op.operation_id] = op.dialect
+            dialects[handle] = op.dialect
     app.middlewares.append(Pipeline(app).middleware())
     return app

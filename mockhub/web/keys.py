@@ -20,8 +20,8 @@ SESSIONS = web.AppKey("mockhub_sessions", Sessions)
 CORS = web.AppKey("mockhub_cors", CorsPolicy)
 ACCESS_LOG: web.AppKey[AccessLog | None] = web.AppKey("mockhub_access_log")
 """The access log, or ``None`` when it is off (the pytest plugin, --quiet)."""
-DIALECTS: web.AppKey[dict[str, Dialect]] = web.AppKey("mockhub_dialects")
-"""The error dialect of every route, by its name (the operation id), as the contracts declare."""
+DIALECTS: web.AppKey[dict[object, Dialect]] = web.AppKey("mockhub_dialects")
+"""The error dialect of every route, by its handler (what a middleware is given), as the contracts declare."""
 CONTROL = web.AppKey("mockhub_control", Control)
 """The control plane: every control operation, for the control API and the pytest fixture."""
 BODIES = web.AppKey("mockhub_bodies", Bodies)

@@ -47,10 +47,7 @@ class Pipeline:
         self.app = app
         self.cors = app[CORS]
         self.sessions = app[SESSIONS]
-        dialects = app[DIALECTS]
-        self.dialects: dict[object, Dialect] = {
-            route.handler: dialects[route.name] for route in app.router.routes() if route.name in dialects}
-        """The error dialect of each route, by its handler (what the middleware is given)."""
+        self.dialects = app[DIALECTS]
         self.bodies = app[BODIES]
         self.access_log = app[ACCESS_LOG]
         self.settings = app[SETTINGS]
