@@ -37,6 +37,7 @@ from mockhub.web.accesslog import AccessLog
 from mockhub.web.bodies import Bodies
 from mockhub.web.cors import CorsPolicy
 from mockhub.web.endpoint import Handler, endpoints
+from mockhub.web.express import EXPRESS, Express
 from mockhub.web.hosts import HostPolicy
 from mockhub.web.keys import ACCESS_LOG, ADMIN_CONTRACT, BODIES, CONTRACT, CONTROL, CORS, DIALECTS, SESSIONS, SETTINGS
 from mockhub.web.middleware import Pipeline
@@ -136,5 +137,7 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
         for op, handle in endpoints(document, handlers):
             app.router.add_route(op.method, op.path, handle, name=op.operation_id)
             dialects[handle] = op.dialect
-    app.middlewares.append(Pipeline(app).middleware())
+    pipeline = Pipeline(app)
+    app.middlewares.append(pipeline.middleware())
+    app[EXPRESS] = Express(app, pipeline)
     return app

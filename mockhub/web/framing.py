@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp.http_exceptions import BadHttpMessage, HttpProcessingError, LineTooLong
@@ -54,7 +55,7 @@ class FramedParser:
     """The parser of one connection: frames each message, parses it with the C parser when it can."""
 
     __slots__ = ("_handler", "_c", "_py", "_pending", "_body_left", "_awaiting", "_in_flight",
-                 "_error", "_closed", "_last_head", "_idle", "_head_timer", "heads")
+                 "_error", "_closed", "_last_head", "_idle", "_head_timer", "heads", "express")
 
     def __init__(self, handler: RequestHandler) -> None:
         self._handler = handler
@@ -73,6 +74,8 @@ class FramedParser:
         self._head_timer: asyncio.TimerHandle | None = None
         self.heads = 0
         """Whole request heads received so far on this connection."""
+        self.express: Callable[[Any, Any], bool] | None = None
+        """Answers a whole request at once, if it can (the connection's express lane): it is then not emitted."""
         self.start_head_timer()
 
     def _parser(self, kind: Any) -> Any:
@@ -107,6 +110,8 @@ class FramedParser:
                 if message.should_close or self._in_flight >= MAX_MSG_QUEUE_SIZE:
                     self._closed = message.should_close
                     self._idle = False  # until the general path says otherwise
+                elif self.express is not None and self.express(message, payload):
+                    return _FEED_NOTHING
                 return result
         return self._after_fast_path(data, parsed)
 
@@ -135,7 +140,11 @@ class FramedParser:
         else:
             return self._feed(data, [])
         self._last_head = data
-        return self._after_fast_path(data, self._c.feed_data(handed)[0], custom, body)
+        result = self._after_fast_path(data, self._c.feed_data(handed)[0], custom, body)
+        parsed = result[0]
+        if len(parsed) == 1 and self._idle and self.express is not None and self.express(*parsed[0]):
+            return _FEED_NOTHING
+        return result
 
     def _feed(self, data: bytes, messages: list[Any]) -> Any:
         if self._error is not None:

@@ -59,25 +59,29 @@ class Pipeline:
 
         @web.middleware
         async def core_middleware(request: web.Request, handler: AiohttpHandler) -> web.StreamResponse:
-            started = perf_counter()
-            cors = pipeline.cors
-            origin = cors.origin_of(request)
-            if origin is not None:
-                preflight = cors.preflight(request, origin)
-                if preflight is not None:
-                    return preflight
-            try:
-                response = await pipeline.run(request, handler, started)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # a bug outside any handler: the same answer as a handler's bug
-                response = pipeline.internal_error(request, pipeline.dialect(request, handler))
-            finally:
-                if request.body_exists:
-                    pipeline.bodies.release(request)
-            return response if origin is None else cors.allow(response, origin)
+            return await pipeline.handle(request, handler)
 
         return core_middleware
+
+    async def handle(self, request: web.Request, handler: AiohttpHandler) -> web.StreamResponse:
+        """The response to ``request``, which the router gave to ``handler``; never raises but to cancel."""
+        started = perf_counter()
+        cors = self.cors
+        origin = cors.origin_of(request)
+        if origin is not None:
+            preflight = cors.preflight(request, origin)
+            if preflight is not None:
+                return preflight
+        try:
+            response = await self.run(request, handler, started)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a bug outside any handler: the same answer as a handler's bug
+            response = self.internal_error(request, self.dialect(request, handler))
+        finally:
+            if request.body_exists:
+                self.bodies.release(request)
+        return response if origin is None else cors.allow(response, origin)
 
     def dialect(self, request: web.Request, handler: AiohttpHandler) -> Dialect:
         """The error dialect of the operation the router matched; by the path for a request that matched none."""

@@ -42,6 +42,7 @@ from aiohttp.web_request import BaseRequest
 
 from mockhub.contract.dialects import dialect_of_path
 from mockhub.engine.errors import ApiError, MalformedRequest
+from mockhub.web.express import EXPRESS, Express, Resume, error_bytes, response_bytes
 from mockhub.web.framing import FramedParser
 from mockhub.web.rendering import error_response
 
@@ -105,11 +106,19 @@ class TooManyConnections(ApiError):
 class MockhubRequestHandler(RequestHandler):
     """aiohttp's connection handler with framed parsing, connection limits and API-format protocol errors."""
 
+    _express_busy: asyncio.Task[None] | None = None
+    """The rest of an express answer that had to wait; no request is read until it is sent."""
+
     def __init__(self, manager: _Server, **kwargs: Any) -> None:
         self.head_timeout = manager.limits.head_timeout
         super().__init__(manager, **kwargs)
         self._parser: FramedParser = FramedParser(self)  # type: ignore[assignment]
         self._draining = False
+        self._serving = self._request_handler
+        self._express = manager.express
+        self._remote: str | None = None
+        if self._express is not None:
+            self._parser.express = self._express_now
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -118,6 +127,8 @@ class MockhubRequestHandler(RequestHandler):
         if over > 0 and manager.make_room():
             over -= 1
         manager.unserved[self] = None
+        peer = transport.get_extra_info("peername")
+        self._remote = str(peer[0]) if isinstance(peer, (list, tuple)) else None if peer is None else str(peer)
         if over > 0:
             self._keepalive = False
             self._request_handler = self._refuse
@@ -134,7 +145,84 @@ class MockhubRequestHandler(RequestHandler):
         response.force_close()
         return response
 
+    def data_received(self, data: bytes) -> None:
+        if self._express_busy is None:
+            super().data_received(data)
+            return
+        waiter, self._waiter = self._waiter, None  # requests queue; the loop wakes once the express answer is out
+        try:
+            super().data_received(data)
+        finally:
+            self._waiter = waiter
+
+    def _express_now(self, message: Any, payload: Any) -> bool:
+        """Answer a parsed request in the express lane, if the connection is idle and it is one for it."""
+        waiter = self._waiter
+        if (waiter is None or waiter.done() or self._messages or self._express_busy is not None
+                or self._request_handler is not self._serving or self._close or self._force_close):
+            return False
+        express = self._express
+        assert express is not None
+        taken = express.request(message, payload, self._remote, self.transport)
+        if taken is None:
+            return False
+        handler, request = taken
+        self._parser.message_consumed()
+        self._request_count += 1
+        self._manager.requests_count += 1  # type: ignore[union-attr]
+        answering = express.pipeline.handle(request, handler)  # type: ignore[arg-type]
+        try:
+            waiting = answering.send(None)
+        except StopIteration as done:
+            self._express_send(done.value, request.method, request.path)
+            return True
+        except asyncio.CancelledError:  # a fault reset the connection: nothing to send
+            return True
+        self._request_in_progress = True
+        if self._keepalive_handle is not None:
+            self._keepalive_handle.cancel()
+            self._keepalive_handle = None
+        self._express_busy = self._loop.create_task(self._express_finish(Resume(answering, waiting), request))
+        return True
+
+    async def _express_finish(self, answering: Resume, request: Any) -> None:
+        try:
+            response = await answering
+            self._express_send(response, request.method, request.path)
+        except asyncio.CancelledError:
+            pass  # the connection is gone, or a fault reset it
+        finally:
+            self._express_busy = None
+            self._request_in_progress = False
+            if self._handler_waiter is not None and not self._handler_waiter.done():
+                self._handler_waiter.set_result(None)
+            if self._messages and self._waiter is not None and not self._waiter.done():
+                self._waiter.set_result(None)
+
+    def _express_send(self, response: web.StreamResponse, method: str, path: str) -> None:
+        transport = self.transport
+        if transport is None:
+            return
+        if self._draining:
+            response.force_close()
+        try:
+            data = response_bytes(response, method)
+        except (TypeError, ValueError):
+            log.exception("cannot send the answer to %s %s", method, path)
+            data = error_bytes(method, path)
+        transport.write(data)
+        if response.keep_alive is False:
+            self.force_close()
+            return
+        loop = self._loop
+        close_time = loop.time() + self._keepalive_timeout
+        self._next_keepalive_close_time = close_time
+        if self._keepalive_handle is None:
+            self._keepalive_handle = loop.call_at(close_time, self._process_keepalive)
+
     def connection_lost(self, exc: BaseException | None) -> None:
+        if self._express_busy is not None:
+            self._express_busy.cancel()
         if self._parser is not None:
             self._parser.stop_reading_requests()
         self._manager.unserved.pop(self, None)  # type: ignore[union-attr]
@@ -150,6 +238,8 @@ class MockhubRequestHandler(RequestHandler):
         if self._parser is not None:
             self._parser.stop_reading_requests()
         if not self._messages:
+            if self._express_busy is not None:  # its answer says Connection: close, then the connection closes
+                self._draining = True
             super().close()
         elif not self._draining:
             self._draining = True
@@ -208,6 +298,8 @@ def _forget(evicted: set[MockhubRequestHandler], handler: MockhubRequestHandler,
 
 
 class _Server(web.Server):
+    express: Express | None
+    """The express lane of the app served (``None``: every request goes the usual way)."""
     limits: ConnectionLimits
     allowed: int
     request_handler: Callable[[BaseRequest], Awaitable[web.StreamResponse]]
@@ -252,4 +344,5 @@ class MockhubRunner(web.AppRunner):
         server.allowed = self.limits.connections_allowed()  # type: ignore[attr-defined]
         server.unserved = OrderedDict()  # type: ignore[attr-defined]
         server.evicted = set()  # type: ignore[attr-defined]
+        server.express = self._app.get(EXPRESS)  # type: ignore[attr-defined]
         return server

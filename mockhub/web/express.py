@@ -1,0 +1,203 @@
+"""The express lane: an API request answered as soon as it is parsed, by the same pipeline.
+
+aiohttp gives every request a task, a :class:`aiohttp.web.Request`, a trip through its
+router and middleware, and a response object prepared through its stream writer; for a
+test double's typical request that is about half of the time it takes. When a connection is
+idle (nothing queued, nothing being answered) and a whole API request arrives, the
+connection (:class:`mockhub.web.protocol.MockhubRequestHandler`) hands it here instead:
+
+- the route is found as aiohttp's router finds it (the same resources, in the same order),
+  on the path aiohttp would match;
+- :meth:`mockhub.web.middleware.Pipeline.handle` runs on an :class:`ExpressRequest`, a
+  request read straight from the parsed message, and answers exactly as for any request
+  (session, faults, overrides, contract, journal, access log);
+- the response's head is serialized as aiohttp serializes it and sent with the body in
+  one write.
+
+Requests it does not take go the usual way, unchanged: the control API, requests no API
+route matches (404, 405), ``HEAD``, HTTP/1.0, ``Connection: close``, absolute-form targets,
+cookies, a body not yet whole, or anything arriving while another request is answered. When
+the pipeline has to wait (a delay fault, say), the rest of it runs as a task and the
+connection reads no further request until it has answered, so answers keep their order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any, cast
+
+from aiohttp import hdrs, web
+from aiohttp.helpers import must_be_empty_body, rfc822_formatted_time, should_remove_content_length
+from aiohttp.http import SERVER_SOFTWARE, HttpVersion11
+from aiohttp.http_writer import _serialize_headers
+from aiohttp.streams import EmptyStreamReader, StreamReader
+from aiohttp.web_urldispatcher import Resource, UrlMappingMatchInfo
+from multidict import CIMultiDict, CIMultiDictProxy, MultiMapping
+from yarl import URL
+
+from mockhub.contract.dialects import Dialect, dialect_of_path
+from mockhub.engine.errors import InternalError
+from mockhub.web.keys import DIALECTS
+from mockhub.web.rendering import error_response
+
+if TYPE_CHECKING:
+    from mockhub.web.middleware import Pipeline
+
+EXPRESS: web.AppKey[Express] = web.AppKey("mockhub_express")
+"""The app's express lane; a server without it answers every request the usual way."""
+_DECLINED = (hdrs.COOKIE, hdrs.UPGRADE)
+"""Headers whose requests take the usual way (an ``ExpressRequest`` has no cookies)."""
+
+
+class ExpressRequest:
+    """What the pipeline and the API's endpoints read of a request, straight from the parsed message.
+
+    The same values as :class:`aiohttp.web.Request` gives for an origin-form target.
+    """
+
+    __slots__ = ("app", "method", "raw_path", "_url", "headers", "match_info", "content", "body_exists",
+                 "remote", "transport", "_state")
+
+    def __init__(self, app: web.Application, message: Any, match_info: UrlMappingMatchInfo, content: StreamReader,
+                 remote: str | None, transport: Any) -> None:
+        self.app = app
+        self.method: str = message.method
+        self.raw_path: str = message.path
+        """The request target as sent."""
+        self._url: URL = message.url
+        self.headers: CIMultiDictProxy[str] = message.headers
+        self.match_info = match_info
+        self.content = content
+        self.body_exists = type(content) is not EmptyStreamReader
+        self.remote = remote
+        self.transport = transport
+        self._state: dict[Any, Any] = {}
+
+    @property
+    def path(self) -> str:
+        return self._url.path
+
+    @property
+    def query_string(self) -> str:
+        return self._url.query_string
+
+    @property
+    def query(self) -> MultiMapping[str]:
+        return self._url.query
+
+    @property
+    def content_length(self) -> int | None:
+        value = self.headers.get(hdrs.CONTENT_LENGTH)
+        return None if value is None else int(value)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._state[key]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._state[key] = value
+
+
+class Express:
+    """Finds an API request's route and answers it through the app's pipeline (see the module's doc)."""
+
+    __slots__ = ("app", "pipeline", "_index", "_api")
+
+    def __init__(self, app: web.Application, pipeline: Pipeline) -> None:
+        self.app = app
+        self.pipeline = pipeline
+        router = app.router
+        self._index = cast(dict[str, list[Resource]], router._resource_index)
+        self._api = {handler for handler, dialect in app[DIALECTS].items() if dialect is not Dialect.ADMIN}
+        plain = all(isinstance(resource, Resource) for resource in router.resources())
+        if router._matched_sub_app_resources or not plain:  # resolved otherwise: not followed here
+            self._api = set()
+
+    def route(self, method: str, path: str) -> UrlMappingMatchInfo | None:
+        """The handler and path parameters aiohttp's router gives ``method`` and ``path`` (``path_safe``),
+        when that is an API operation; else ``None`` (also for no route: 404 and 405 take the usual way)."""
+        index = self._index
+        part = path
+        while part:
+            for resource in index.get(part, ()):
+                found = resource._match(path)
+                if found is None:
+                    continue
+                route = resource._routes.get(method, resource._any_route)
+                if route is not None:
+                    return UrlMappingMatchInfo(found, route) if route.handler in self._api else None
+            if part == "/":
+                break
+            part = part.rpartition("/")[0] or "/"
+        return None
+
+    def request(self, message: Any, payload: StreamReader, remote: str | None,
+                transport: Any) -> tuple[Any, ExpressRequest] | None:
+        """The route handler and request for a parsed ``message``, or ``None`` when it takes the usual way."""
+        if message.version != HttpVersion11 or message.should_close or message.method == hdrs.METH_HEAD:
+            return None
+        url: URL = message.url
+        headers = message.headers
+        if url.absolute or any(name in headers for name in _DECLINED) or not payload.is_eof():
+            return None
+        match_info = self.route(message.method, url.path_safe)
+        if match_info is None:
+            return None
+        return match_info.handler, ExpressRequest(self.app, message, match_info, payload, remote, transport)
+
+
+def response_bytes(response: web.StreamResponse, method: str) -> bytes:
+    """``response`` as aiohttp writes it to an HTTP/1.1 client that keeps the connection: head and body."""
+    if type(response) is not web.Response or response._cookies or response._compression or response._chunked:
+        raise TypeError(f"the express lane sends only plain responses, not {response!r}")
+    body = response._body
+    if body is not None and not isinstance(body, bytes):
+        raise TypeError("the express lane sends only bytes bodies")
+    status = response.status
+    headers: CIMultiDict[str] = response._headers
+    empty = must_be_empty_body(method, status)
+    if hdrs.CONTENT_LENGTH not in headers and (body or status != 304):
+        headers[hdrs.CONTENT_LENGTH] = str(len(body) if body else 0)
+    if empty:
+        if should_remove_content_length(method, status):
+            headers.popall(hdrs.CONTENT_LENGTH, None)
+        headers.popall(hdrs.TRANSFER_ENCODING, None)
+    elif body:
+        headers.setdefault(hdrs.CONTENT_TYPE, "application/octet-stream")
+    if hdrs.DATE not in headers:
+        headers[hdrs.DATE] = rfc822_formatted_time()
+    headers.setdefault(hdrs.SERVER, SERVER_SOFTWARE)
+    if hdrs.CONNECTION not in headers and response.keep_alive is False:
+        headers[hdrs.CONNECTION] = "close"
+    head = _serialize_headers(f"HTTP/1.1 {status} {response.reason}", headers)
+    return head if empty or not body else head + body
+
+
+def error_bytes(method: str, path: str) -> bytes:
+    """A 500 in the API's format, for a response the express lane could not send."""
+    return response_bytes(error_response(InternalError(), dialect_of_path(path)), method)
+
+
+class Resume:
+    """Awaiting this runs to its end a coroutine started by hand (``send(None)``) that paused on ``waiting``."""
+
+    __slots__ = ("_coroutine", "_waiting")
+
+    def __init__(self, coroutine: Any, waiting: Any) -> None:
+        self._coroutine = coroutine
+        self._waiting = waiting
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        coroutine, waiting = self._coroutine, self._waiting
+        while True:
+            try:
+                yield waiting  # the awaiting task waits for it, as it would have for the coroutine
+            except BaseException as exc:
+                try:
+                    waiting = coroutine.throw(exc)
+                except StopIteration as done:
+                    return done.value
+            else:
+                try:
+                    waiting = coroutine.send(None)
+                except StopIteration as done:
+                    return done.value
