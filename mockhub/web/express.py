@@ -45,8 +45,11 @@ if TYPE_CHECKING:
 
 EXPRESS: web.AppKey[Express] = web.AppKey("mockhub_express")
 """The app's express lane; a server without it answers every request the usual way."""
-_DECLINED = (hdrs.COOKIE, hdrs.UPGRADE)
-"""Headers whose requests take the usual way (an ``ExpressRequest`` has no cookies)."""
+ROUTES_KEPT = 4096
+"""Routes the express lane remembers (by method and path) before it starts again."""
+ROUTE_KEPT_LENGTH = 256
+"""The longest path whose route is remembered (so they hold about a megabyte at most)."""
+_SERVER = f"Server: {SERVER_SOFTWARE}\r\n"
 
 
 class ExpressRequest:
@@ -58,8 +61,8 @@ class ExpressRequest:
     __slots__ = ("app", "method", "raw_path", "_url", "headers", "match_info", "content", "body_exists",
                  "remote", "transport", "_state")
 
-    def __init__(self, app: web.Application, message: Any, match_info: UrlMappingMatchInfo, content: StreamReader,
-                 remote: str | None, transport: Any) -> None:
+    def __init__(self, app: web.Application, message: Any, match_info: UrlMappingMatchInfo,
+                 content: StreamReader | WholeBody, remote: str | None, transport: Any) -> None:
         self.app = app
         self.method: str = message.method
         self.raw_path: str = message.path
@@ -100,11 +103,13 @@ class ExpressRequest:
 class Express:
     """Finds an API request's route and answers it through the app's pipeline (see the module's doc)."""
 
-    __slots__ = ("app", "pipeline", "_index", "_api")
+    __slots__ = ("app", "pipeline", "_index", "_api", "_found")
 
     def __init__(self, app: web.Application, pipeline: Pipeline) -> None:
         self.app = app
         self.pipeline = pipeline
+        self._found: dict[tuple[str, str], UrlMappingMatchInfo | None] = {}
+        """Routes found lately, by method and raw path (never changed: the router is frozen once serving)."""
         router = app.router
         self._index = cast(dict[str, list[Resource]], router._resource_index)
         self._api = {handler for handler, dialect in app[DIALECTS].items() if dialect is not Dialect.ADMIN}
@@ -130,23 +135,56 @@ class Express:
             part = part.rpartition("/")[0] or "/"
         return None
 
-    def request(self, message: Any, payload: StreamReader, remote: str | None,
+    def request(self, message: Any, payload: StreamReader, body: bytes | None, remote: str | None,
                 transport: Any) -> tuple[Any, ExpressRequest] | None:
-        """The route handler and request for a parsed ``message``, or ``None`` when it takes the usual way."""
+        """The route handler and request for a parsed ``message``, or ``None`` when it takes the usual way.
+
+        ``body``: the whole body when the parser has it at hand (else it is read from ``payload``).
+        """
         if message.version != HttpVersion11 or message.should_close or message.method == hdrs.METH_HEAD:
             return None
         url: URL = message.url
         headers = message.headers
-        if url.absolute or any(name in headers for name in _DECLINED) or not payload.is_eof():
+        # An ExpressRequest has no cookies; an upgrade is aiohttp's to handle.
+        if url.absolute or hdrs.COOKIE in headers or hdrs.UPGRADE in headers or not payload.is_eof():
             return None
-        match_info = self.route(message.method, url.path_safe)
+        key = (message.method, url.raw_path)
+        found = self._found
+        if key in found:
+            match_info = found[key]
+        else:
+            match_info = self.route(message.method, url.path_safe)
+            if len(key[1]) <= ROUTE_KEPT_LENGTH:
+                if len(found) >= ROUTES_KEPT:  # many paths (an id each): start again rather than grow
+                    found.clear()
+                found[key] = match_info
         if match_info is None:
             return None
-        return match_info.handler, ExpressRequest(self.app, message, match_info, payload, remote, transport)
+        content = payload if body is None or type(payload) is EmptyStreamReader else WholeBody(body)
+        return match_info.handler, ExpressRequest(self.app, message, match_info, content, remote, transport)
+
+
+class WholeBody:
+    """A body that has come whole, read as a :class:`aiohttp.StreamReader` at its end is read."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def is_eof(self) -> bool:
+        return True
+
+    def read_nowait(self) -> bytes:
+        return self._data
 
 
 def response_bytes(response: web.StreamResponse, method: str) -> bytes:
-    """``response`` as aiohttp writes it to an HTTP/1.1 client that keeps the connection: head and body."""
+    """``response`` as aiohttp writes it to an HTTP/1.1 client that keeps the connection: head and body.
+
+    The response's own headers first, then those aiohttp adds (``Content-Length``, ``Date``,
+    ``Server``, ``Connection: close``), each checked as aiohttp checks them (no CR or LF).
+    """
     if type(response) is not web.Response or response._cookies or response._compression or response._chunked:
         raise TypeError(f"the express lane sends only plain responses, not {response!r}")
     body = response._body
@@ -154,22 +192,28 @@ def response_bytes(response: web.StreamResponse, method: str) -> bytes:
         raise TypeError("the express lane sends only bytes bodies")
     status = response.status
     headers: CIMultiDict[str] = response._headers
-    empty = must_be_empty_body(method, status)
-    if hdrs.CONTENT_LENGTH not in headers and (body or status != 304):
-        headers[hdrs.CONTENT_LENGTH] = str(len(body) if body else 0)
-    if empty:
+    added = ""
+    if must_be_empty_body(method, status):
         if should_remove_content_length(method, status):
             headers.popall(hdrs.CONTENT_LENGTH, None)
+        elif hdrs.CONTENT_LENGTH not in headers and status != 304:
+            added = "Content-Length: 0\r\n"
         headers.popall(hdrs.TRANSFER_ENCODING, None)
-    elif body:
-        headers.setdefault(hdrs.CONTENT_TYPE, "application/octet-stream")
+        body = None
+    elif hdrs.CONTENT_LENGTH not in headers:
+        added = f"Content-Length: {len(body) if body else 0}\r\n"
+        if body and hdrs.CONTENT_TYPE not in headers:
+            added = f"Content-Type: application/octet-stream\r\n{added}"
     if hdrs.DATE not in headers:
-        headers[hdrs.DATE] = rfc822_formatted_time()
-    headers.setdefault(hdrs.SERVER, SERVER_SOFTWARE)
-    if hdrs.CONNECTION not in headers and response.keep_alive is False:
-        headers[hdrs.CONNECTION] = "close"
+        added += f"Date: {rfc822_formatted_time()}\r\n"
+    if hdrs.SERVER not in headers:
+        added += _SERVER
+    if response.keep_alive is False and hdrs.CONNECTION not in headers:
+        added += "Connection: close\r\n"
     head = _serialize_headers(f"HTTP/1.1 {status} {response.reason}", headers)
-    return head if empty or not body else head + body
+    if added:
+        head = head[:-2] + added.encode("ascii") + b"\r\n"
+    return head + body if body else head
 
 
 def error_bytes(method: str, path: str) -> bytes:

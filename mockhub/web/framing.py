@@ -74,8 +74,9 @@ class FramedParser:
         self._head_timer: asyncio.TimerHandle | None = None
         self.heads = 0
         """Whole request heads received so far on this connection."""
-        self.express: Callable[[Any, Any], bool] | None = None
-        """Answers a whole request at once, if it can (the connection's express lane): it is then not emitted."""
+        self.express: Callable[[Any, Any, bytes | None], bool] | None = None
+        """Answers a whole request at once, if it can (the connection's express lane): it is then not emitted.
+        Given the message, its payload, and its whole body when it is at hand."""
         self.start_head_timer()
 
     def _parser(self, kind: Any) -> Any:
@@ -110,7 +111,7 @@ class FramedParser:
                 if message.should_close or self._in_flight >= MAX_MSG_QUEUE_SIZE:
                     self._closed = message.should_close
                     self._idle = False  # until the general path says otherwise
-                elif self.express is not None and self.express(message, payload):
+                elif self.express is not None and self.express(message, payload, None):
                     return _FEED_NOTHING
                 return result
         return self._after_fast_path(data, parsed)
@@ -142,8 +143,10 @@ class FramedParser:
         self._last_head = data
         result = self._after_fast_path(data, self._c.feed_data(handed)[0], custom, body)
         parsed = result[0]
-        if len(parsed) == 1 and self._idle and self.express is not None and self.express(*parsed[0]):
-            return _FEED_NOTHING
+        if len(parsed) == 1 and self._idle and self.express is not None:
+            message, payload = parsed[0]
+            if self.express(message, payload, data[head_end:]):
+                return _FEED_NOTHING
         return result
 
     def _feed(self, data: bytes, messages: list[Any]) -> Any:
