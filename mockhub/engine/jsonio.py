@@ -108,17 +108,20 @@ def loads(raw: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
 def footprint(value: Any) -> int:
     """Bytes a parsed JSON value takes in memory (``sys.getsizeof`` of each part, shared parts counted each
     time they appear), which can be twenty times its length as JSON (``[[],[],...]``)."""
-    total = 0
-    stack = [value]
-    while stack:
+    total = sys.getsizeof(value)
+    stack = [value] if type(value) in _CONTAINERS else []
+    while stack:  # each part is counted as it is found; only arrays and objects are looked into
         item = stack.pop()
-        total += sys.getsizeof(item)
-        if isinstance(item, dict):
-            stack.extend(item)
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
+        parts = item.values() if type(item) is dict else item
+        if type(item) is dict:
+            total += sum(map(sys.getsizeof, item))
+        total += sum(map(sys.getsizeof, parts))
+        if not _CONTAINERS.isdisjoint(map(type, parts)):
+            stack.extend(part for part in parts if type(part) in _CONTAINERS)
     return total
+
+
+_CONTAINERS = frozenset({dict, list})
 
 
 def dumps(value: Any) -> bytes:

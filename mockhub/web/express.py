@@ -61,10 +61,10 @@ class ExpressRequest:
     __slots__ = ("app", "method", "raw_path", "_url", "headers", "match_info", "content", "body_exists",
                  "remote", "transport", "_state")
 
-    def __init__(self, app: web.Application, message: Any, match_info: UrlMappingMatchInfo,
+    def __init__(self, app: web.Application, message: Any, method: str, match_info: UrlMappingMatchInfo,
                  content: StreamReader | WholeBody, remote: str | None, transport: Any) -> None:
         self.app = app
-        self.method: str = message.method
+        self.method = method
         self.raw_path: str = message.path
         """The request target as sent."""
         self._url: URL = message.url
@@ -135,25 +135,26 @@ class Express:
             part = part.rpartition("/")[0] or "/"
         return None
 
-    def request(self, message: Any, payload: StreamReader, body: bytes | None, remote: str | None,
+    def request(self, message: Any, method: str, payload: StreamReader, body: bytes | None, remote: str | None,
                 transport: Any) -> tuple[Any, ExpressRequest] | None:
-        """The route handler and request for a parsed ``message``, or ``None`` when it takes the usual way.
+        """The route handler and request for a parsed ``message`` of ``method``, or ``None`` when it takes the
+        usual way.
 
         ``body``: the whole body when the parser has it at hand (else it is read from ``payload``).
         """
-        if message.version != HttpVersion11 or message.should_close or message.method == hdrs.METH_HEAD:
+        if message.version != HttpVersion11 or message.should_close or method == hdrs.METH_HEAD:
             return None
         url: URL = message.url
         headers = message.headers
         # An ExpressRequest has no cookies; an upgrade is aiohttp's to handle.
         if url.absolute or hdrs.COOKIE in headers or hdrs.UPGRADE in headers or not payload.is_eof():
             return None
-        key = (message.method, url.raw_path)
+        key = (method, url.raw_path)
         found = self._found
         if key in found:
             match_info = found[key]
         else:
-            match_info = self.route(message.method, url.path_safe)
+            match_info = self.route(method, url.path_safe)
             if len(key[1]) <= ROUTE_KEPT_LENGTH:
                 if len(found) >= ROUTES_KEPT:  # many paths (an id each): start again rather than grow
                     found.clear()
@@ -161,7 +162,7 @@ class Express:
         if match_info is None:
             return None
         content = payload if body is None or type(payload) is EmptyStreamReader else WholeBody(body)
-        return match_info.handler, ExpressRequest(self.app, message, match_info, content, remote, transport)
+        return match_info.handler, ExpressRequest(self.app, message, method, match_info, content, remote, transport)
 
 
 class WholeBody:

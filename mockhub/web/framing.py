@@ -74,9 +74,10 @@ class FramedParser:
         self._head_timer: asyncio.TimerHandle | None = None
         self.heads = 0
         """Whole request heads received so far on this connection."""
-        self.express: Callable[[Any, Any, bytes | None], bool] | None = None
+        self.express: Callable[[Any, Any, bytes | None, str | None], bool] | None = None
         """Answers a whole request at once, if it can (the connection's express lane): it is then not emitted.
-        Given the message, its payload, and its whole body when it is at hand."""
+        Given the message, its payload, its whole body when it is at hand, and its method when the message
+        carries a stand-in."""
         self.start_head_timer()
 
     def _parser(self, kind: Any) -> Any:
@@ -106,13 +107,14 @@ class FramedParser:
             if payload is EMPTY_PAYLOAD and not message.upgrade:
                 if self._head_timer is not None:
                     self._stop_head_timer()
-                self._in_flight += 1
                 self.heads += 1
+                if not message.should_close and self.express is not None and self.express(message, payload, None,
+                                                                                          None):
+                    return _FEED_NOTHING
+                self._in_flight += 1
                 if message.should_close or self._in_flight >= MAX_MSG_QUEUE_SIZE:
                     self._closed = message.should_close
                     self._idle = False  # until the general path says otherwise
-                elif self.express is not None and self.express(message, payload, None):
-                    return _FEED_NOTHING
                 return result
         return self._after_fast_path(data, parsed)
 
@@ -141,13 +143,18 @@ class FramedParser:
         else:
             return self._feed(data, [])
         self._last_head = data
-        result = self._after_fast_path(data, self._c.feed_data(handed)[0], custom, body)
-        parsed = result[0]
-        if len(parsed) == 1 and self._idle and self.express is not None:
+        parsed = self._c.feed_data(handed)[0]
+        if len(parsed) == 1 and self.express is not None:
             message, payload = parsed[0]
-            if self.express(message, payload, data[head_end:]):
+            # As _take checks it, and nothing for the Python parser: then the message may be answered at once.
+            plain = (not message.chunked and not message.upgrade and not message.should_close
+                     and payload is not EMPTY_PAYLOAD and int(message.headers["Content-Length"]) == body)
+            if plain and self.express(message, payload, data[head_end:], None if custom is None else custom.decode()):
+                self.heads += 1
+                if self._head_timer is not None:
+                    self._stop_head_timer()
                 return _FEED_NOTHING
-        return result
+        return self._after_fast_path(data, parsed, custom, body)
 
     def _feed(self, data: bytes, messages: list[Any]) -> Any:
         if self._error is not None:

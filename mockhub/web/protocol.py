@@ -155,20 +155,19 @@ class MockhubRequestHandler(RequestHandler):
         finally:
             self._waiter = waiter
 
-    def _express_now(self, message: Any, payload: Any, body: bytes | None) -> bool:
+    def _express_now(self, message: Any, payload: Any, body: bytes | None, method: str | None) -> bool:
         """Answer a parsed request in the express lane, if the connection is idle and it is one for it
-        (``body``: the whole body, when the parser has it at hand)."""
+        (``body``: the whole body, when the parser has it at hand; ``method``: when not the message's)."""
         waiter = self._waiter
         if (waiter is None or waiter.done() or self._messages or self._express_busy is not None
                 or self._request_handler is not self._serving or self._close or self._force_close):
             return False
         express = self._express
         assert express is not None
-        taken = express.request(message, payload, body, self._remote, self.transport)
+        taken = express.request(message, method or message.method, payload, body, self._remote, self.transport)
         if taken is None:
             return False
         handler, request = taken
-        self._parser.message_consumed()
         self._request_count += 1
         self._manager.requests_count += 1  # type: ignore[union-attr]
         answering = express.pipeline.handle(request, handler)  # type: ignore[arg-type]
