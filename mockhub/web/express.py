@@ -52,14 +52,15 @@ ROUTE_KEPT_LENGTH = 256
 _SERVER = f"Server: {SERVER_SOFTWARE}\r\n"
 
 
-class ExpressRequest:
+class ExpressRequest(dict[Any, Any]):
     """What the pipeline and the API's endpoints read of a request, straight from the parsed message.
 
-    The same values as :class:`aiohttp.web.Request` gives for an origin-form target.
+    The same values as :class:`aiohttp.web.Request` gives for an origin-form target; like it, a
+    mapping for what the pipeline keeps on the request.
     """
 
     __slots__ = ("app", "method", "raw_path", "_url", "headers", "match_info", "content", "body_exists",
-                 "remote", "transport", "_state")
+                 "remote", "transport")
 
     def __init__(self, app: web.Application, message: Any, method: str, match_info: UrlMappingMatchInfo,
                  content: StreamReader | WholeBody, remote: str | None, transport: Any) -> None:
@@ -74,7 +75,6 @@ class ExpressRequest:
         self.body_exists = type(content) is not EmptyStreamReader
         self.remote = remote
         self.transport = transport
-        self._state: dict[Any, Any] = {}
 
     @property
     def path(self) -> str:
@@ -92,12 +92,6 @@ class ExpressRequest:
     def content_length(self) -> int | None:
         value = self.headers.get(hdrs.CONTENT_LENGTH)
         return None if value is None else int(value)
-
-    def __getitem__(self, key: Any) -> Any:
-        return self._state[key]
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        self._state[key] = value
 
 
 class Express:

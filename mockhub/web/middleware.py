@@ -67,7 +67,7 @@ class Pipeline:
         """The response to ``request``, which the router gave to ``handler``; never raises but to cancel."""
         started = perf_counter()
         cors = self.cors
-        origin = cors.origin_of(request)
+        origin = cors.origin_of(request) if "Origin" in request.headers else None
         if origin is not None:
             preflight = cors.preflight(request, origin)
             if preflight is not None:
@@ -109,13 +109,17 @@ class Pipeline:
         if refused is None:
             try:
                 headers = request.headers
-                fault = header_decision(headers.get(FAULT_HEADER), headers.get(DELAY_HEADER))
+                asked, delay = headers.get(FAULT_HEADER), headers.get(DELAY_HEADER)
+                if asked is not None or delay is not None:
+                    fault = header_decision(asked, delay)
                 if fault is None and session.faults:
                     fault = await _rule_fault(request, session)
             except ApiError as exc:  # a malformed X-Mockhub-Fault / X-Mockhub-Delay header
                 refused = exc
         if refused is not None:
             response: web.StreamResponse | None = error_response(refused, dialect)
+        elif fault is None and not session.overrides:  # the common case
+            response = await self.respond(request, handler, dialect)
         else:
             response, override = await self.answer(request, handler, fault, session, dialect)
         status = response.status if response is not None else 0
