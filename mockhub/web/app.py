@@ -134,7 +134,7 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
     app[CONTROL] = Control(sessions, loader, admin_contract, checker)
     app[DIALECTS] = dialects = {}
     for document, handlers in ((contract, HANDLERS), (admin_contract, admin.HANDLERS)):
-        for op, handle in endpoints(document, handlers):
+        for op, handle in endpoints(document, handlers, app[BODIES], settings.max_json_depth):
             app.router.add_route(op.method, op.path, handle, name=op.operation_id)
             dialects[handle] = op.dialect
     pipeline = Pipeline(app)

@@ -50,6 +50,13 @@ class Bodies:
             raise outcome
         return outcome
 
+    async def kept(self, request: web.Request) -> bytes:
+        """The body as :meth:`read` gives it, or nothing when it cannot be held (the handler answers 413 or 503)."""
+        try:
+            return await self.read(request)
+        except ApiError:  # the journal keeps the answer, not the body
+            return b""
+
     def release(self, request: web.Request) -> None:
         """Stop counting the request's body, and let go of it: the exchange is handled."""
         key = id(request)

@@ -20,7 +20,8 @@ from mockhub.engine.control import Control
 from mockhub.engine.errors import PayloadTooLarge, Unauthorized, ValidationFailed
 from mockhub.engine.sessions import Session
 from mockhub.store import Store
-from mockhub.web.keys import BODIES, CONTRACT, CONTROL, SESSION, SETTINGS
+from mockhub.web.bodies import Bodies
+from mockhub.web.keys import CONTRACT, CONTROL, SESSION
 
 
 @dataclass(slots=True)
@@ -64,9 +65,12 @@ def served_by(contract: Contract, server: str) -> set[str]:
             for _, spec in operations_of(item) if server in spec.get(SERVERS, ("serve",))}
 
 
-def endpoints(contract: Contract, handlers: Mapping[str, Handler]) -> Iterator[tuple[Operation, RouteHandler]]:
-    """Each operation of the contract that ``handlers`` names, with the aiohttp handler that serves it."""
-    plain = {op_id: endpoint(contract.operations[op_id], handle) for op_id, handle in handlers.items()}
+def endpoints(contract: Contract, handlers: Mapping[str, Handler], bodies: Bodies,
+              max_json_depth: int) -> Iterator[tuple[Operation, RouteHandler]]:
+    """Each operation of the contract that ``handlers`` names, with the aiohttp handler that serves it,
+    reading bodies with ``bodies`` and parsing them ``max_json_depth`` deep at most."""
+    plain = {op_id: endpoint(contract.operations[op_id], handle, bodies, max_json_depth)
+             for op_id, handle in handlers.items()}
     by_route = {(op.path, op.method): op_id for op_id, op in contract.operations.items()}
     for op_id, handle in plain.items():
         op = contract.operations[op_id]
@@ -105,7 +109,7 @@ def bearer_token(authorization: str | None) -> str:
     return token.strip()
 
 
-def endpoint(op: Operation, handler: Handler) -> RouteHandler:
+def endpoint(op: Operation, handler: Handler, bodies: Bodies, max_json_depth: int) -> RouteHandler:
     """An aiohttp handler that checks a request against ``op`` and passes it to ``handler``."""
     secured = op.secured
     has_path = bool(op.path_params)
@@ -119,7 +123,7 @@ def endpoint(op: Operation, handler: Handler) -> RouteHandler:
         raw, unread = b"", None
         if has_body:
             try:
-                raw = await request.app[BODIES].read(request)
+                raw = await bodies.read(request)
             except PayloadTooLarge as exc:  # answered after a 401, which comes first
                 unread = exc
         session = request[SESSION]
@@ -129,8 +133,7 @@ def endpoint(op: Operation, handler: Handler) -> RouteHandler:
             raise unread
         path = op.parse_path(request.match_info) if has_path else {}
         query = op.parse_query(request.query) if has_query else {}
-        body = (op.parse_body(raw, request.headers.get("Content-Type"), request.app[SETTINGS].max_json_depth)
-                if has_body else None)
+        body = op.parse_body(raw, request.headers.get("Content-Type"), max_json_depth) if has_body else None
         return handler(Call(request, session, tenant_id, path, query, body))
 
     handle.__name__ = op.operation_id

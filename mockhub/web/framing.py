@@ -94,10 +94,10 @@ class FramedParser:
 
     def feed_data(self, data: bytes) -> Any:
         if not self._idle:
-            return self._feed(data, [])
+            return self._offered(self._feed(data, []))
         head_end = data.find(_END_OF_HEAD) + 4
         if head_end != len(data) or not data.startswith(_C_REQUEST_LINES):
-            return self._feed_one(data, head_end) if head_end > 4 else self._feed(data, [])
+            return self._feed_one(data, head_end) if head_end > 4 else self._offered(self._feed(data, []))
         # The common case, one whole request without a body at a message boundary: straight through.
         self._last_head = data
         result = self._c.feed_data(data)
@@ -116,7 +116,17 @@ class FramedParser:
                     self._closed = message.should_close
                     self._idle = False  # until the general path says otherwise
                 return result
-        return self._after_fast_path(data, parsed)
+        return self._offered(self._after_fast_path(data, parsed))
+
+    def _offered(self, result: Any) -> Any:
+        """``result``, less its one message when the express lane answered it (a request that came in pieces)."""
+        parsed = result[0]
+        if len(parsed) == 1 and self._idle and self.express is not None:
+            message, payload = parsed[0]
+            if self.express(message, payload, None, None):
+                self._in_flight -= 1
+                return _FEED_NOTHING
+        return result
 
     def _after_fast_path(self, head: bytes, parsed: Any, custom: bytes | None = None, body: int = -1) -> Any:
         messages: list[Any] = []
@@ -134,14 +144,14 @@ class FramedParser:
         lengths = _CONTENT_LENGTH.findall(data, 0, head_end)
         body = len(data) - head_end
         if not body or len(lengths) != 1 or int(lengths[0]) != body or _TRANSFER_ENCODING.search(data, 0, head_end):
-            return self._feed(data, [])
+            return self._offered(self._feed(data, []))
         method = data[:data.find(b" ")]
         if method in C_METHODS:
             custom, handed = None, data
         elif method != b"CONNECT" and _TOKEN.fullmatch(method) is not None:
             custom, handed = method, _STAND_IN + data[len(method):]
         else:
-            return self._feed(data, [])
+            return self._offered(self._feed(data, []))
         self._last_head = data
         parsed = self._c.feed_data(handed)[0]
         if len(parsed) == 1 and self.express is not None:
@@ -154,7 +164,7 @@ class FramedParser:
                 if self._head_timer is not None:
                     self._stop_head_timer()
                 return _FEED_NOTHING
-        return self._after_fast_path(data, parsed, custom, body)
+        return self._offered(self._after_fast_path(data, parsed, custom, body))
 
     def _feed(self, data: bytes, messages: list[Any]) -> Any:
         if self._error is not None:

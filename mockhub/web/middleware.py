@@ -25,7 +25,7 @@ from mockhub.engine.faults import DELAY_HEADER, FAULT_HEADER, Decision, Injected
 from mockhub.engine.overrides import Override
 from mockhub.engine.sessions import DEFAULT_SESSION, SESSION_COOKIE, SESSION_HEADER, Session, Sessions
 from mockhub.web.keys import ACCESS_LOG, BODIES, CONTROL, CORS, DIALECTS, SESSION, SESSIONS, SETTINGS
-from mockhub.web.overriding import body_of, facts_of, served
+from mockhub.web.overriding import facts_of, served
 from mockhub.web.rendering import error_response, http_error
 
 ADMIN_TOKEN_HEADER = "X-Mockhub-Admin-Token"
@@ -123,7 +123,7 @@ class Pipeline:
         else:
             response, override = await self.answer(request, handler, fault, session, dialect)
         status = response.status if response is not None else 0
-        body = await body_of(request) if request.body_exists else b""
+        body = await self.bodies.kept(request) if request.body_exists else b""
         took_ms = (perf_counter() - started) * 1000
         session.journal.record(
             session.store.ctx.clock.now(), request.method, request.path, request.query_string, request.headers,

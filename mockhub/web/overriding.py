@@ -14,7 +14,6 @@ from typing import Any
 from aiohttp import web
 
 from mockhub.engine import jsonio
-from mockhub.engine.errors import ApiError
 from mockhub.engine.matching import RequestFacts
 from mockhub.engine.overrides import NO_BODY, Override, merged
 from mockhub.engine.sessions import Session
@@ -25,17 +24,9 @@ Respond = Callable[[], Awaitable[web.StreamResponse]]
 _NOT_MERGEABLE: Any = object()
 
 
-async def body_of(request: web.Request) -> bytes:
-    """The request body, or nothing when there is none or it cannot be held (the handler answers 413 or 503)."""
-    try:
-        return await request.app[BODIES].read(request)
-    except ApiError:  # the journal keeps the answer, not the body
-        return b""
-
-
 async def facts_of(request: web.Request, needs_body: bool) -> RequestFacts:
     """What a matcher looks at; the body is read first only when a rule matches on it."""
-    body = await body_of(request) if needs_body else b""
+    body = await request.app[BODIES].kept(request) if needs_body else b""
     return RequestFacts(request.method, request.path, request.query, request.headers, body)
 
 
