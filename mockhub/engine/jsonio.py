@@ -74,11 +74,20 @@ _DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_STRING_STARTS = (b'"', '"')
 
 
 def loads(raw: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
     """Parse strict JSON (no NaN/Infinity, no key twice in an object, at most ``max_depth`` levels of arrays
     and objects), raising :class:`JsonError` on any problem."""
+    if raw[:1] in _STRING_STARTS:  # one JSON string (a LOOKUP's key): orjson reads it as the standard library
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass  # the standard library says what is wrong, as for any body
+        else:
+            if type(value) is str:
+                return value
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError as exc:
