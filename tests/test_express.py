@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from mockhub.contract.contracts import Contract
 from mockhub.settings import Settings
@@ -169,20 +170,29 @@ async def test_a_fault_that_resets_the_connection_leaves_the_server_answering(ap
     assert answered == 1
 
 
-def test_a_stop_answers_a_waiting_express_request_and_says_the_connection_closes() -> None:
+ASK_HUB = f"GET /api/v1/hubs/{HUB_A} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
+
+
+def stop_while_waiting(writes: list[bytes]) -> bytes:
+    """Send each write 0.1 s apart on an idle connection, the first asking for a 400 ms delay; stop the
+    server; everything it sent until it closed the connection."""
     server = BackgroundServer(create_app(Settings(clock=CLOCK, shutdown_grace=2.5)))
     port = int(server.start().rsplit(":", 1)[1])
     with idle_socket(port) as sock:
-        sock.sendall(f"GET /api/v1/hubs/{HUB_A} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
-                     "X-Mockhub-Delay: 400\r\n\r\n".encode())
-        time.sleep(0.1)
+        for write in [f"{ASK_HUB}X-Mockhub-Delay: 400\r\n\r\n".encode(), *writes]:
+            sock.sendall(write)
+            time.sleep(0.1)
         stopping = threading.Thread(target=server.stop)
         stopping.start()
         chunks = []
         while chunk := sock.recv(65536):
             chunks.append(chunk)
         stopping.join(timeout=30)
-    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    return b"".join(chunks)
+
+
+def test_a_stop_answers_a_waiting_express_request_and_says_the_connection_closes() -> None:
+    head, _, body = stop_while_waiting([]).partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200 OK")
     assert b"\r\nconnection: close" in head.lower()
     assert json.loads(body)["hubId"] == HUB_A
@@ -197,3 +207,54 @@ async def test_a_request_with_a_cookie_or_connection_close_takes_the_usual_way_a
     assert with_cookie[0][0] == 200
     sessions = (await api.get("/__mockhub/sessions")).json()
     assert "cookie" in json.dumps(sessions)
+
+
+def test_a_stop_answers_the_requests_queued_behind_a_waiting_express_answer() -> None:
+    answered = stop_while_waiting([f"{ASK_HUB}\r\n".encode()])  # the second is queued behind the first
+    assert answered.count(b"HTTP/1.1 200 OK") == 2
+    first, second = answered.split(b"HTTP/1.1 200 OK")[1:]
+    assert b"connection: close" not in first.lower()
+    assert b"connection: close" in second.lower()
+
+
+async def test_a_client_that_gives_up_on_a_waiting_answer_still_has_its_request_applied_and_journaled(
+        api: Api) -> None:
+    def give_up() -> None:
+        with idle_socket(_port(api)) as sock:
+            sock.sendall(f"DELETE{ASK_HUB[3:]}X-Mockhub-Delay: 200\r\n\r\n".encode())
+            time.sleep(0.05)
+
+    await asyncio.to_thread(give_up)
+    await asyncio.sleep(0.4)
+    journal = (await api.get("/__mockhub/requests")).json()
+    assert [(e["method"], e["status"]) for e in journal if e["path"] == f"/api/v1/hubs/{HUB_A}"] == [("DELETE", 200)]
+    assert (await api.get(f"/api/v1/hubs/{HUB_A}")).status == 404
+
+
+async def test_a_middleware_added_after_create_app_runs_for_every_api_request(
+        aiohttp_client: Any, contract: Contract, admin_contract: Contract) -> None:
+    app = create_app(Settings(clock=CLOCK), contract=contract, admin_contract=admin_contract)
+
+    @web.middleware
+    async def stamp(request: web.Request, handler: Any) -> web.StreamResponse:
+        response = await handler(request)
+        response.headers["X-Stamped"] = "yes"
+        return response
+
+    app.middlewares.append(stamp)
+    port = (await aiohttp_client(MockhubTestServer(app))).port
+    [(status, headers, _)] = await asyncio.to_thread(converse, port, REQUESTS[:1])
+    assert (status, dict(headers).get("X-Stamped")) == (200, "yes")
+
+
+async def test_an_expectation_is_answered_as_aiohttp_answers_it(api: Api, lanes_taken: list[bool]) -> None:
+    def expect() -> bytes:
+        with idle_socket(_port(api)) as sock:
+            sock.sendall(f"LOOKUP {POINTS} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         "Expect: 100-continue\r\nContent-Length: 7\r\n\r\n\"ABCDE\"".encode())
+            time.sleep(0.2)
+            return sock.recv(65536)
+
+    answer = await asyncio.to_thread(expect)
+    assert answer.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK")
+    assert True not in lanes_taken

@@ -138,6 +138,7 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
             app.router.add_route(op.method, op.path, handle, name=op.operation_id)
             dialects[handle] = op.dialect
     pipeline = Pipeline(app)
-    app.middlewares.append(pipeline.middleware())
-    app[EXPRESS] = Express(app, pipeline)
+    middleware = pipeline.middleware()
+    app.middlewares.append(middleware)
+    app[EXPRESS] = Express(app, pipeline, middleware)
     return app

@@ -97,19 +97,26 @@ class ExpressRequest(dict[Any, Any]):
 class Express:
     """Finds an API request's route and answers it through the app's pipeline (see the module's doc)."""
 
-    __slots__ = ("app", "pipeline", "_index", "_api", "_found")
+    __slots__ = ("app", "pipeline", "_middleware", "_index", "_api", "_found")
 
-    def __init__(self, app: web.Application, pipeline: Pipeline) -> None:
+    def __init__(self, app: web.Application, pipeline: Pipeline, middleware: Any) -> None:
+        """``middleware``: the pipeline's, the one the app is built with."""
         self.app = app
         self.pipeline = pipeline
+        self._middleware = middleware
         self._found: dict[tuple[str, str], UrlMappingMatchInfo | None] = {}
         """Routes found lately, by method and raw path (never changed: the router is frozen once serving)."""
         router = app.router
         self._index = cast(dict[str, list[Resource]], router._resource_index)
         self._api = {handler for handler, dialect in app[DIALECTS].items() if dialect is not Dialect.ADMIN}
-        plain = all(isinstance(resource, Resource) for resource in router.resources())
-        if router._matched_sub_app_resources or not plain:  # resolved otherwise: not followed here
-            self._api = set()
+
+    def usable(self) -> bool:
+        """Whether the app, as it is served, is still the one this lane mirrors: no middleware or response
+        hook added since it was built, no sub-application, every route one aiohttp's router resolves plainly."""
+        app, router = self.app, self.app.router
+        return (list(app.middlewares) == [self._middleware] and not app.on_response_prepare and not app._subapps
+                and not router._matched_sub_app_resources
+                and all(isinstance(resource, Resource) for resource in router.resources()))
 
     def route(self, method: str, path: str) -> UrlMappingMatchInfo | None:
         """The handler and path parameters aiohttp's router gives ``method`` and ``path`` (``path_safe``),
@@ -140,8 +147,9 @@ class Express:
             return None
         url: URL = message.url
         headers = message.headers
-        # An ExpressRequest has no cookies; an upgrade is aiohttp's to handle.
-        if url.absolute or hdrs.COOKIE in headers or hdrs.UPGRADE in headers or not payload.is_eof():
+        # An ExpressRequest has no cookies; an upgrade and an expectation (100-continue, 417) are aiohttp's.
+        if (url.absolute or hdrs.COOKIE in headers or hdrs.UPGRADE in headers or hdrs.EXPECT in headers
+                or not payload.is_eof()):
             return None
         key = (method, url.raw_path)
         found = self._found
@@ -195,10 +203,13 @@ def response_bytes(response: web.StreamResponse, method: str) -> bytes:
             added = "Content-Length: 0\r\n"
         headers.popall(hdrs.TRANSFER_ENCODING, None)
         body = None
-    elif hdrs.CONTENT_LENGTH not in headers:
-        added = f"Content-Length: {len(body) if body else 0}\r\n"
-        if body and hdrs.CONTENT_TYPE not in headers:
-            added = f"Content-Type: application/octet-stream\r\n{added}"
+    else:  # a Content-Length given that is not a number is a ValueError, as in aiohttp
+        given = headers.get(hdrs.CONTENT_LENGTH)
+        length = int(given) if given is not None else len(body) if body else 0
+        if given is None:
+            added = f"Content-Length: {length}\r\n"
+        if length and hdrs.CONTENT_TYPE not in headers:
+            added += "Content-Type: application/octet-stream\r\n"
     if hdrs.DATE not in headers:
         added += f"Date: {rfc822_formatted_time()}\r\n"
     if hdrs.SERVER not in headers:
@@ -230,6 +241,9 @@ class Resume:
         while True:
             try:
                 yield waiting  # the awaiting task waits for it, as it would have for the coroutine
+            except GeneratorExit:  # this awaitable is being closed: so is the coroutine
+                coroutine.close()
+                raise
             except BaseException as exc:
                 try:
                     waiting = coroutine.throw(exc)

@@ -159,11 +159,13 @@ class FramedParser:
             # As _take checks it, and nothing for the Python parser: then the message may be answered at once.
             plain = (not message.chunked and not message.upgrade and not message.should_close
                      and payload is not EMPTY_PAYLOAD and int(message.headers["Content-Length"]) == body)
-            if plain and self.express(message, payload, data[head_end:], None if custom is None else custom.decode()):
-                self.heads += 1
-                if self._head_timer is not None:
-                    self._stop_head_timer()
-                return _FEED_NOTHING
+            if plain:  # offered here once, with its body at hand
+                if self.express(message, payload, data[head_end:], None if custom is None else custom.decode()):
+                    self.heads += 1
+                    if self._head_timer is not None:
+                        self._stop_head_timer()
+                    return _FEED_NOTHING
+                return self._after_fast_path(data, parsed, custom, body)
         return self._offered(self._after_fast_path(data, parsed, custom, body))
 
     def _feed(self, data: bytes, messages: list[Any]) -> Any:

@@ -160,7 +160,8 @@ class MockhubRequestHandler(RequestHandler):
         (``body``: the whole body, when the parser has it at hand; ``method``: when not the message's)."""
         waiter = self._waiter
         if (waiter is None or waiter.done() or self._messages or self._express_busy is not None
-                or self._request_handler is not self._serving or self._close or self._force_close):
+                or self._request_handler is not self._serving or self._close or self._force_close
+                or self._paused):  # the client is not reading: the usual way waits for it (back-pressure)
             return False
         express = self._express
         assert express is not None
@@ -182,28 +183,43 @@ class MockhubRequestHandler(RequestHandler):
         if self._keepalive_handle is not None:
             self._keepalive_handle.cancel()
             self._keepalive_handle = None
-        self._express_busy = self._loop.create_task(self._express_finish(Resume(answering, waiting), request))
+        self._express_busy = busy = self._loop.create_task(self._express_finish(Resume(answering, waiting), request))
+        busy.add_done_callback(self._express_done)
+        tasks = self._manager.express_tasks  # type: ignore[union-attr]
+        tasks.add(busy)  # a stop waits for it even once its client is gone, as aiohttp waits for a handler
+        busy.add_done_callback(tasks.discard)
         return True
 
     async def _express_finish(self, answering: Resume, request: Any) -> None:
         try:
             response = await answering
-            self._express_send(response, request.method, request.path)
         except asyncio.CancelledError:
-            pass  # the connection is gone, or a fault reset it
-        finally:
-            self._express_busy = None
-            self._request_in_progress = False
-            if self._handler_waiter is not None and not self._handler_waiter.done():
-                self._handler_waiter.set_result(None)
-            if self._messages and self._waiter is not None and not self._waiter.done():
-                self._waiter.set_result(None)
+            return  # a fault reset the connection, or a stop ran out of time
+        except Exception:  # the pipeline answers every error itself: a bug here still gets an answer
+            log.exception("unexpected error answering %s %s", request.method, request.path)
+            if self.transport is not None:
+                self.transport.write(error_bytes(request.method, request.path))
+                self.force_close()
+            return
+        self._express_send(response, request.method, request.path)
+
+    def _express_done(self, _: asyncio.Task[None]) -> None:
+        """The waiting answer is out (or never will be): the connection reads its next request."""
+        self._express_busy = None
+        self._request_in_progress = False
+        if self._handler_waiter is not None and not self._handler_waiter.done():
+            self._handler_waiter.set_result(None)
+        if self._messages and self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+        elif not self._messages and self._keepalive_handle is None and self.transport is not None \
+                and not self._force_close:
+            self._keepalive_handle = self._loop.call_at(self._next_keepalive_close_time, self._process_keepalive)
 
     def _express_send(self, response: web.StreamResponse, method: str, path: str) -> None:
         transport = self.transport
         if transport is None:
             return
-        if self._draining:
+        if self._draining and not self._messages:  # the last answer; those queued behind it still come
             response.force_close()
         try:
             data = response_bytes(response, method)
@@ -221,8 +237,7 @@ class MockhubRequestHandler(RequestHandler):
             self._keepalive_handle = loop.call_at(close_time, self._process_keepalive)
 
     def connection_lost(self, exc: BaseException | None) -> None:
-        if self._express_busy is not None:
-            self._express_busy.cancel()
+        # A waiting express answer runs on (its write is then skipped), as aiohttp lets a handler finish.
         if self._parser is not None:
             self._parser.stop_reading_requests()
         self._manager.unserved.pop(self, None)  # type: ignore[union-attr]
@@ -323,8 +338,23 @@ class _Server(web.Server):
             return True
         return False
 
+    express_tasks: set[asyncio.Task[None]]
+    """Express answers that had to wait and are not out yet (their clients may be gone)."""
+
     def __call__(self) -> RequestHandler:
         return MockhubRequestHandler(self, loop=self._loop, **self._kwargs)
+
+    async def shutdown(self, timeout: float | None = None) -> None:
+        """aiohttp's stop, then the express answers still running, within what is left of the grace."""
+        started = self._loop.time()
+        await super().shutdown(timeout)
+        running = set(self.express_tasks)
+        if running:
+            left = max(0.1, (timeout or self.limits.shutdown_grace) - (self._loop.time() - started))
+            _, late = await asyncio.wait(running, timeout=left)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
 
 
 class MockhubRunner(web.AppRunner):
@@ -344,5 +374,7 @@ class MockhubRunner(web.AppRunner):
         server.allowed = self.limits.connections_allowed()  # type: ignore[attr-defined]
         server.unserved = OrderedDict()  # type: ignore[attr-defined]
         server.evicted = set()  # type: ignore[attr-defined]
-        server.express = self._app.get(EXPRESS)  # type: ignore[attr-defined]
+        express = self._app.get(EXPRESS)  # the app is frozen now: what it is served with is final
+        server.express = express if express is not None and express.usable() else None  # type: ignore[attr-defined]
+        server.express_tasks = set()  # type: ignore[attr-defined]
         return server
