@@ -181,9 +181,10 @@ class Journal:
         entry = Entry(self._seq, self._session, time, method, path, query, kept, body, status, duration_ms,
                       fault, override, off_contract, cut)
         entry.size = ENTRY_OVERHEAD + headers_size + len(body) + len(path) + len(query)
-        self._entries.append(entry)
-        if len(self._entries) > limits.size:
-            self.drop_oldest()
+        entries = self._entries
+        entries.append(entry)
+        if len(entries) > limits.size:
+            self._budget.give_back(entries.popleft())  # (drop_oldest, inlined: every request passes here)
         self._budget.take(self, entry)
 
     def drop_oldest(self) -> None:
