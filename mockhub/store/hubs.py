@@ -9,6 +9,7 @@ from typing import Any
 from mockhub.engine.clock import portal_time
 from mockhub.engine.errors import Forbidden, HubNotFound, NameTaken, Problem
 from mockhub.store.context import Context
+from mockhub.store.layered import ids_of
 from mockhub.store.names import UniqueNames
 from mockhub.store.paging import Layered, OrderedIds, Record, paginate
 from mockhub.store.tenants import TenantStore
@@ -94,10 +95,7 @@ class HubStore:
         tenant_id = hub["tenantId"]
         self._ctx.quota.charge(hub, None, False)
         self.by_id[hub["hubId"]] = hub
-        ids = self._order.get(tenant_id)
-        if ids is None:  # not setdefault: it would build an OrderedIds on every write
-            ids = self._order[tenant_id] = OrderedIds()
-        ids.add(hub["hubId"])
+        ids_of(self._order, tenant_id).add(hub["hubId"])
         self._names.claim(tenant_id, hub["name"], hub["hubId"])
 
     def update(self, tenant_id: str, hub_id: str, body: dict[str, Any]) -> Record:

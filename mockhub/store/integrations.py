@@ -18,6 +18,7 @@ from mockhub.engine.errors import Forbidden, HubNotFound, IntegrationNameTaken, 
 from mockhub.engine.randomness import SeededRandom
 from mockhub.store.context import Context
 from mockhub.store.hubs import HubStore
+from mockhub.store.layered import ids_of
 from mockhub.store.names import UniqueNames
 from mockhub.store.paging import Layered, OrderedIds, Record, paginate
 
@@ -285,10 +286,7 @@ class IntegrationStore:
         self.by_id[integration_id] = integration
         self._hub_ids(hub_id).add(integration_id)
         tenant_id = self._hubs.by_id[hub_id]["tenantId"]
-        ids = self._by_tenant.get(tenant_id)
-        if ids is None:  # not setdefault: it would build an OrderedIds on every write
-            ids = self._by_tenant[tenant_id] = OrderedIds()
-        ids.add(integration_id)
+        ids_of(self._by_tenant, tenant_id).add(integration_id)
         self._names.claim(hub_id, integration["name"], integration_id)
 
     def update(self, tenant_id: str, integration_id: str, body: Mapping[str, Any]) -> Record:

@@ -255,3 +255,12 @@ class OrderedIds(Generic[K]):
             if moved == position:
                 return position
             position = moved
+
+
+def ids_of(index: dict[D, OrderedIds[K]], owner: D) -> OrderedIds[K]:
+    """The ids ``owner`` has in ``index``, made empty on first use (not ``setdefault``, which would build an
+    :class:`OrderedIds` on every write)."""
+    ids = index.get(owner)
+    if ids is None:
+        ids = index[owner] = OrderedIds()
+    return ids

@@ -89,18 +89,14 @@ class Pipeline:
         return dialect if dialect is not None else dialect_of_path(request.path)
 
     async def run(self, request: web.Request, handler: AiohttpHandler, started: float) -> web.StreamResponse:
-        dialect = self.dialects.get(handler) or dialect_of_path(request.path)  # (as self.dialect, inlined)
+        dialect = self.dialect(request, handler)
         admin = dialect is Dialect.ADMIN
         sessions = self.sessions
         refused: ApiError | None = None
-        headers = request.headers
-        if SESSION_HEADER not in headers and not admin and "Cookie" not in headers:
-            session = sessions.default  # the common case, without a call
-        else:
-            try:
-                session = _session_for(request, sessions, admin)
-            except ApiError as exc:  # a malformed session name: answered, and journaled in the default session
-                session, refused = sessions.default, exc
+        try:
+            session = _session_for(request, sessions, admin)
+        except ApiError as exc:  # a malformed session name: answered, and journaled in the default session
+            session, refused = sessions.default, exc
         request[SESSION] = session
         if admin:  # the control API is never faulted nor journaled
             refused = refused or self.admin_refusal(request)
@@ -112,6 +108,7 @@ class Pipeline:
         override: Override | None = None
         if refused is None:
             try:
+                headers = request.headers
                 asked, delay = headers.get(FAULT_HEADER), headers.get(DELAY_HEADER)
                 if asked is not None or delay is not None:
                     fault = header_decision(asked, delay)

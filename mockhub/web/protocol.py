@@ -322,6 +322,8 @@ class _Server(web.Server):
     """Connections in the order they came, that may not have sent a whole request head yet."""
     evicted: set[MockhubRequestHandler]
     """Connections closed to make room that aiohttp still counts (until their task ends)."""
+    express_tasks: set[asyncio.Task[None]]
+    """Express answers that had to wait and are not out yet (their clients may be gone)."""
 
     def make_room(self) -> bool:
         """Close the oldest connection that has not sent a whole request head yet; whether there was one."""
@@ -337,9 +339,6 @@ class _Server(web.Server):
             handler.force_close()
             return True
         return False
-
-    express_tasks: set[asyncio.Task[None]]
-    """Express answers that had to wait and are not out yet (their clients may be gone)."""
 
     def __call__(self) -> RequestHandler:
         return MockhubRequestHandler(self, loop=self._loop, **self._kwargs)
