@@ -6,6 +6,7 @@ import json
 import math
 import re
 import sys
+from itertools import chain, compress
 from typing import Any
 
 import orjson
@@ -25,17 +26,29 @@ def depth_within(value: Any, limit: int) -> bool:
     """Whether ``value`` nests arrays and objects at most ``limit`` deep (a scalar is depth 0).
 
     Checked on every stored value so that rendering it (orjson stops at 255, the standard
-    library at the recursion limit) can never fail later.
+    library at the recursion limit) can never fail later. Walks one level at a time, in C
+    as far as it can: a level that holds no array or object ends the walk.
     """
     level: list[Any] = [value] if isinstance(value, dict | list) else []
     for _ in range(limit):
         if not level:
             return True
-        inner: list[Any] = []
-        for item in level:
-            inner.extend(v for v in (item.values() if isinstance(item, dict) else item) if isinstance(v, dict | list))
-        level = inner
+        level = _containers_in(level)
     return not level
+
+
+def _containers_in(level: list[Any]) -> list[Any]:
+    """The arrays and objects among the values of every object and the items of every array of ``level``."""
+    kinds = set(map(type, level))
+    if kinds == {dict}:
+        parts = list(chain.from_iterable(map(dict.values, level)))
+    elif kinds == {list}:
+        parts = list(chain.from_iterable(level))
+    else:  # subclasses too (a value given in Python)
+        parts = list(chain.from_iterable(item.values() if isinstance(item, dict) else item for item in level))
+    if any(issubclass(kind, dict | list) and kind not in _CONTAINERS for kind in set(map(type, parts))):
+        return [part for part in parts if isinstance(part, dict | list)]
+    return list(compress(parts, map(_CONTAINERS.__contains__, map(type, parts))))  # picked in C
 
 
 def small_integer(text: str, digits: int = 6) -> int | None:
@@ -74,20 +87,60 @@ _DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-_STRING_STARTS = (b'"', '"')
+_NUMBER_SHAPES = bytes(57 if byte in b"0123456789" else 32 if byte in b" \t\r\n,:[-" else 120 for byte in range(256))
+"""Digits as ``9``, what may come before a number (separators, a sign) as a space, the rest as ``x``."""
+_LONG_INTEGER = b" " + b"9" * 19
+"""An integer of 19 digits or more, in :data:`_NUMBER_SHAPES`: maybe past 64 bits, which orjson reads as a float."""
+_ESCAPED_COLONS = (b"\\u003a", b"\\u003A")
+
+
+def _orjson_reading(raw: bytes, max_depth: int) -> Any:
+    """``raw`` read by orjson when that is surely what the strict reading gives, else :data:`_UNSURE`.
+
+    orjson refuses what the strict reading refuses (NaN, a lone surrogate, bad UTF-8, a number
+    too large for a float) but reads an integer past 64 bits as a float and keeps the last of
+    a key given twice. So a document with an integer of 19 digits or more is left to the standard library,
+    and so is one that lost a key: every key is followed by one colon, which orjson's own
+    writing of the value keeps, as it keeps every colon inside a string (escaped ones counted).
+    A document nested deeper than ``max_depth`` is left to it too.
+    """
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return _UNSURE  # the standard library says what is wrong
+    if type(value) is str:
+        return value
+    if type(value) is not dict and type(value) is not list:  # a bare number or literal: rare in a body
+        return _UNSURE
+    if _LONG_INTEGER in raw.translate(_NUMBER_SHAPES):
+        return _UNSURE
+    if raw.count(b"[") + raw.count(b"{") > max_depth and not depth_within(value, max_depth):
+        return _UNSURE  # the standard library's reading says which problem comes first
+    colons = raw.count(b":")
+    if colons and b"\\u003" in raw:
+        colons += sum(map(raw.count, _ESCAPED_COLONS))
+    try:
+        if colons and colons != orjson.dumps(value).count(b":"):
+            return _UNSURE
+    except orjson.JSONEncodeError:  # deeper than orjson writes (255 levels), within a larger --max-json-depth
+        return _UNSURE
+    return value
+
+
+_UNSURE = object()
 
 
 def loads(raw: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
     """Parse strict JSON (no NaN/Infinity, no key twice in an object, at most ``max_depth`` levels of arrays
-    and objects), raising :class:`JsonError` on any problem."""
-    if raw[:1] in _STRING_STARTS:  # one JSON string (a LOOKUP's key): orjson reads it as the standard library
-        try:
-            value = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            pass  # the standard library says what is wrong, as for any body
-        else:
-            if type(value) is str:
-                return value
+    and objects), raising :class:`JsonError` on any problem.
+
+    Bytes are read by orjson when its reading is surely the strict one (see :func:`_orjson_reading`);
+    anything else, and every error, is read and worded by the standard library's parser.
+    """
+    if isinstance(raw, bytes):
+        value = _orjson_reading(raw, max_depth)
+        if value is not _UNSURE:
+            return value
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError as exc:
