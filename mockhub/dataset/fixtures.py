@@ -10,8 +10,10 @@ the first problem.
 from __future__ import annotations
 
 import copy
+import gc
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,7 +60,8 @@ class FixtureSource:
         except OSError as exc:
             raise FixtureError(f"{path}: cannot read the file: {exc.strerror}") from None
         try:
-            return cls(str(path), jsonio.loads(raw))
+            with _collector_paused():
+                return cls(str(path), jsonio.loads(raw))
         except jsonio.JsonError as exc:
             raise FixtureError(f"{path}: not valid JSON: {exc}") from None
 
@@ -205,13 +208,27 @@ class FixtureLoader:
         so load into a copy of a store that must not be left half-changed."""
         for source in sources:
             self.validate(source)
-        for section in SECTIONS:
-            for source in sources:
-                for index, record in enumerate(source.data.get(section, ())):
-                    try:
-                        _add(store, section, record)
-                    except ValueError as exc:
-                        raise FixtureError(f"{source.origin}: {_label(section, index, record)}: {exc}") from None
+        with _collector_paused():
+            for section in SECTIONS:
+                for source in sources:
+                    for index, record in enumerate(source.data.get(section, ())):
+                        try:
+                            _add(store, section, record)
+                        except ValueError as exc:
+                            raise FixtureError(f"{source.origin}: {_label(section, index, record)}: {exc}") from None
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No garbage collection while a large document is read or loaded: it makes no cycles, and the collector
+    would walk the growing data again and again (a tenth of the load's time with 200,000 records)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _load_tenant(store: Store, record: Record) -> None:

@@ -23,6 +23,7 @@ from mockhub.store.paging import Layered, OrderedIds, Record
 TEXT_FIELDS = ("token_remote", "token_remote2", "url", "recv_svcscriptcode", "recv_svcscriptcode_ws",
                "send_svcscriptcode", "send_svcscriptcode_ws")
 """The string fields a create may leave out; they default to "" (decisions.md, Integration points)."""
+_BLANKS = ("",) * len(TEXT_FIELDS)
 FIELDS = ("id", "code", "type", "token_local", *TEXT_FIELDS, "opts", "ext")
 """Every field, in the order of Era docs, integration_points examples, which is the order of every body."""
 COMPOSITE: Mapping[str, tuple[str, ...]] = {
@@ -312,16 +313,11 @@ class PointStore:
         if ext is None:
             now = era_time(self._ctx.clock.tick())
             ext = {"ct": now, "lwt": now}
-        point = {
-            "id": point_id,
-            "code": fields["code"],
-            "type": fields["type"],
-            "token_local": token,
-            **{name: fields.get(name, "") for name in TEXT_FIELDS},
-            # Records are never changed in place, so every point without opts shares the defaults.
-            "opts": {**DEFAULT_OPTS, **fields["opts"]} if fields.get("opts") else DEFAULT_OPTS,
-            "ext": ext,
-        }
+        point = {"id": point_id, "code": fields["code"], "type": fields["type"], "token_local": token}
+        point.update(zip(TEXT_FIELDS, map(fields.get, TEXT_FIELDS, _BLANKS), strict=True))  # "" unless given
+        # Records are never changed in place, so every point without opts shares the defaults.
+        point["opts"] = {**DEFAULT_OPTS, **fields["opts"]} if fields.get("opts") else DEFAULT_OPTS
+        point["ext"] = ext
         self._ctx.quota.charge(point, None, False)
         self.by_id[point_id] = point
         self._order.add(point_id)
