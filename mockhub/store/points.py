@@ -8,6 +8,7 @@ order directly unless a filter or an order needs to look at every point.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from difflib import get_close_matches
@@ -181,7 +182,7 @@ def _raise_if(problems: list[Problem]) -> None:
 class PointStore:
     """Integration points by id in creation order; ``code`` and ``token_local`` unique and indexed."""
 
-    __slots__ = ("_ctx", "by_id", "_order", "_codes", "_tokens")
+    __slots__ = ("_ctx", "by_id", "_order", "_codes", "_tokens", "_last_ext")
 
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
@@ -189,6 +190,9 @@ class PointStore:
         self._order: OrderedIds[str] = OrderedIds()
         self._codes: Layered[str, str] = Layered()
         self._tokens: Layered[str, str] = Layered()
+        self._last_ext: Record = {"ct": None, "lwt": None}
+        """The ``ext`` of the point made last, shared by the next one made at the same times (records are never
+        changed in place): a bulk load makes many in one centisecond (100,000 points: some 30 MB less)."""
 
     def copy(self, ctx: Context) -> PointStore:
         """An independent copy in O(1): the copies share what neither has changed."""
@@ -258,7 +262,7 @@ class PointStore:
         ext = None
         if given:
             ct = given.get("ct") or given["lwt"]
-            ext = {"ct": ct, "lwt": given.get("lwt", ct)}
+            ext = self._ext(ct, given.get("lwt", ct))
         return self._insert(record, token, ext)
 
     def update(self, point_id: str, body: Mapping[str, Any]) -> Record:
@@ -312,8 +316,9 @@ class PointStore:
             token = self._new_token()
         if ext is None:
             now = era_time(self._ctx.clock.tick())
-            ext = {"ct": now, "lwt": now}
-        point = {"id": point_id, "code": fields["code"], "type": fields["type"], "token_local": token}
+            ext = self._ext(now, now)
+        # the type is one of a few words: one string for all (a bulk load's records would each have their own)
+        point = {"id": point_id, "code": fields["code"], "type": sys.intern(fields["type"]), "token_local": token}
         point.update(zip(TEXT_FIELDS, map(fields.get, TEXT_FIELDS, _BLANKS), strict=True))  # "" unless given
         # Records are never changed in place, so every point without opts shares the defaults.
         point["opts"] = {**DEFAULT_OPTS, **fields["opts"]} if fields.get("opts") else DEFAULT_OPTS
@@ -324,6 +329,13 @@ class PointStore:
         self._codes[point["code"]] = point_id
         self._tokens[token] = point_id
         return point
+
+    def _ext(self, ct: str, lwt: str) -> Record:
+        """``{"ct": ct, "lwt": lwt}``, the last point's own when it has the same times."""
+        last = self._last_ext
+        if last["ct"] != ct or last["lwt"] != lwt:
+            last = self._last_ext = {"ct": ct, "lwt": lwt}
+        return last
 
     def _check_code(self, code: str) -> None:
         holder = self._codes.get(code)
