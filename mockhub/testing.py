@@ -28,10 +28,12 @@ from mockhub.web.server import BackgroundServer, limits_of
 
 
 class MockhubTestServer(TestServer):
-    """pytest-aiohttp's TestServer with mockhub's runner, so raw LOOKUP requests are accepted."""
+    """pytest-aiohttp's TestServer with mockhub's runner, so raw LOOKUP requests are accepted, and with
+    ``mockhub serve``'s handling of a client that leaves: its request is still applied and journaled
+    (TestServer would cancel it)."""
 
     async def _make_runner(self, **kwargs: Any) -> web.BaseRunner:
-        return MockhubRunner(self.app, limits_of(self.app), **kwargs)
+        return MockhubRunner(self.app, limits_of(self.app), **{**kwargs, "handler_cancellation": False})
 
 
 def start_server(settings: Settings) -> BackgroundServer:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from aiohttp import ClientSession
+from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestClient
 
 from mockhub.contract.conformance import ResponseChecker
@@ -20,6 +20,7 @@ from mockhub.resources import admin_contract_path
 from mockhub.settings import Settings
 from mockhub.testing import MockhubTestServer
 from mockhub.web.app import create_app
+from mockhub.web.keys import CONTROL
 
 TOKEN = "mockhub-dev-token"
 OTHER_TOKEN = "mockhub-other-token"
@@ -148,16 +149,31 @@ class ManualTime:
 
 
 @pytest.fixture
-def make_api(aiohttp_client: Any, checker: ResponseChecker, contract: Contract, admin_contract: Contract) -> MakeApi:
-    """Start a mock with the given settings (pinned clock by default) and return its checked client."""
+def make_api(aiohttp_client: Any, checker: ResponseChecker, contract: Contract,
+             admin_contract: Contract) -> Iterator[MakeApi]:
+    """Start a mock with the given settings (pinned clock by default) and return its checked client.
+
+    After the test, no mock it started may have met an unexpected error (what the pytest plugin raises);
+    a test that provokes one on purpose takes them with ``take_server_errors``.
+    """
+    apps: list[web.Application] = []
 
     async def make(monotonic: Callable[[], float] = time.monotonic, **settings: Any) -> Api:
         settings.setdefault("clock", CLOCK)
         app = create_app(Settings(**settings), contract=contract, admin_contract=admin_contract, monotonic=monotonic)
+        apps.append(app)
         client = await aiohttp_client(MockhubTestServer(app))
         return Api(client, checker)
 
-    return make
+    yield make
+    errors = [error for app in apps for error in app[CONTROL].server_errors()]
+    assert not errors, "the mock met unexpected errors:\n" + "\n".join(errors)
+
+
+def take_server_errors(api: Api) -> list[str]:
+    """The unexpected errors ``api``'s mock has met, taken (for a test that provokes them)."""
+    assert api.client is not None
+    return api.client.server.app[CONTROL].server_errors(clear=True)
 
 
 @pytest.fixture

@@ -301,3 +301,44 @@ async def test_a_body_too_large_is_413_even_when_a_fault_rule_reads_it_first(mak
     assert (reply.status, reply.json()["status"]) == (413, 413)
     [entry] = (await api.get("/__mockhub/requests", token=None)).json()[-1:]
     assert (entry["status"], entry["body"]) == (413, "")
+
+
+def _post_hub(name: str, headers: str = "", body_sent: int | None = None) -> bytes:
+    """A hub's POST as raw bytes with ``headers`` added, or with only ``body_sent`` bytes of its body."""
+    body = json.dumps({"name": name, "description": "gone"}).encode()
+    head = (f"POST /api/v1/hubs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n{headers}\r\n").encode()
+    return head + body[:body_sent]
+
+
+@pytest.mark.parametrize("usual_way", ["Connection: close\r\n", "Cookie: a=b\r\n"])
+async def test_a_client_that_gives_up_during_a_delay_still_has_its_post_applied(api: Api, usual_way: str) -> None:
+    def give_up() -> None:
+        with socket.create_connection(("127.0.0.1", _port(api)), timeout=5) as sock:
+            sock.sendall(_post_hub("Left early", f"X-Mockhub-Delay: 200\r\n{usual_way}"))
+            time.sleep(0.05)
+
+    await asyncio.to_thread(give_up)
+    created: list[tuple[str, int]] = []
+    for _ in range(100):  # the answer is due 0.2 s after the request; a busy machine may take longer
+        journal = (await api.get("/__mockhub/requests")).json()
+        created = [(e["method"], e["status"]) for e in journal if e["path"] == "/api/v1/hubs"]
+        if created:
+            break
+        await asyncio.sleep(0.05)
+    assert created == [("POST", 200)]
+    hubs = (await api.get("/api/v1/hubs", params={"pageSize": 100})).json()["results"]
+    assert [hub["name"] for hub in hubs].count("Left early") == 1
+
+
+async def test_a_client_that_leaves_before_its_body_came_changes_nothing_and_breaks_nothing(api: Api) -> None:
+    def leave() -> None:
+        with socket.create_connection(("127.0.0.1", _port(api)), timeout=5) as sock:
+            sock.sendall(_post_hub("Half sent", body_sent=10))
+            time.sleep(0.1)
+
+    before = (await api.get("/api/v1/hubs")).json()["total"]
+    await asyncio.to_thread(leave)
+    await asyncio.sleep(0.2)
+    assert (await api.get("/api/v1/hubs")).json()["total"] == before
+    assert [e["path"] for e in (await api.get("/__mockhub/requests")).json()] == ["/api/v1/hubs"] * 2

@@ -76,6 +76,8 @@ class Pipeline:
             response = await self.run(request, handler, started)
         except asyncio.CancelledError:
             raise
+        except ConnectionError:  # the client left before its body came whole: nothing applied, no one to answer
+            raise asyncio.CancelledError() from None
         except Exception:  # a bug outside any handler: the same answer as a handler's bug
             response = self.internal_error(request, self.dialect(request, handler))
         finally:
@@ -161,6 +163,8 @@ class Pipeline:
         override that gave it, if one did."""
         if fault is not None:
             if fault.delay_ms:
+                if request.body_exists:  # read first: a client that gives up during the delay loses nothing
+                    await self.bodies.kept(request)
                 await asyncio.sleep(fault.delay_ms / 1000)
             if fault.status is not None:
                 allow = self.allowed_methods(request) if fault.status == 405 else ()
@@ -192,6 +196,8 @@ class Pipeline:
             return error_response(exc, dialect)
         except web.HTTPException as exc:
             return error_response(http_error(exc, request.method, self.settings.max_body_bytes), dialect)
+        except ConnectionError:  # the client left before its body came whole (see handle)
+            raise
         except Exception:
             return self.internal_error(request, dialect)
 

@@ -286,7 +286,8 @@ class MockhubRequestHandler(RequestHandler):
         error = MalformedRequest(reason) if status == 400 else ApiError(reason)
         error.status = status
         # No operation was reached: the API is known from the path of the request line, as far as it arrived.
-        response = error_response(error, dialect_of_path(self._parser.path_hint))
+        hint = self._parser.path_hint if self._parser is not None else request.path  # (None: connection lost)
+        response = error_response(error, dialect_of_path(hint))
         response.force_close()
         return response
 
