@@ -26,13 +26,13 @@ async def state(api: Api) -> bytes:
     return reply.body
 
 
-async def writes(api: Api) -> list[bytes]:
-    """The same requests for every server; their raw answers."""
+async def writes(api: Api, name: str = "Seeded") -> list[bytes]:
+    """The same requests for every server (records named ``name``); their raw answers."""
     answers = [
-        await api.post("/api/v1/hubs", {"name": "Seeded", "description": "d"}),
+        await api.post("/api/v1/hubs", {"name": name, "description": "d"}),
         await api.post(f"/api/v1/integrations/hubs/{HUB_A}", {
-            "channelId": "Direct", "name": "Seeded direct", "configuration": {"integrationType": "Agent"}}),
-        await api.post(POINTS, {"code": "SEEDED", "type": "public"}),
+            "channelId": "Direct", "name": f"{name} direct", "configuration": {"integrationType": "Agent"}}),
+        await api.post(POINTS, {"code": name.upper(), "type": "public"}),
         await api.put(f"/api/v1/hubs/{HUB_A}", {"statusId": 2002}),
     ]
     assert [a.status for a in answers] == [200, 200, 200, 200]
@@ -123,6 +123,24 @@ async def test_a_dump_is_a_fixture_file(make_api: MakeApi, tmp_path: Path) -> No
     path = tmp_path / "dump.json"
     path.write_bytes(dumped)
     assert await state(await make_api(fixtures=(path,))) == dumped
+
+
+async def test_a_dump_loaded_again_under_the_same_seed_gets_new_ids_for_new_records(make_api: MakeApi,
+                                                                                   tmp_path: Path) -> None:
+    """The same seed makes the same ids again: those a dump already holds are passed over, so no write
+    replaces a record of the dump (a new hub used to take the dumped one's id, name and place)."""
+    source = await make_api(seed=5)
+    first = [json.loads(body) for body in await writes(source)]
+    path = tmp_path / "dump.json"
+    path.write_bytes(await state(source))
+    restarted = await make_api(seed=5, fixtures=(path,))
+    second = [json.loads(body) for body in await writes(restarted, "Again")]
+    for key, before, after in zip(("hubId", "integrationId", "id"), first, second, strict=False):
+        assert before[key] != after[key], key
+    hubs = (await restarted.get("/api/v1/hubs", params={"pageSize": 100})).json()
+    ids = [hub["hubId"] for hub in hubs["results"]]
+    assert len(ids) == len(set(ids)) == hubs["total"]
+    assert (await restarted.get(f"/api/v1/hubs/{first[0]['hubId']}")).json()["name"] == "Seeded"
 
 
 async def test_put_state_replaces_and_reset_returns_to_the_start_up_state(api: Api) -> None:

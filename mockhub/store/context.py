@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass
 
 from mockhub.engine.clock import Clock
@@ -17,3 +18,10 @@ class Context:
 
     def copy(self) -> Context:
         return Context(self.random.copy(), self.clock.copy(), self.quota.copy())
+
+    def new_id(self, taken: Container[str]) -> str:
+        """A random (version 4) UUID that is not in ``taken``: the ids of a state dumped and loaded again are
+        the ones the same seed goes on to make."""
+        while (new := self.random.uuid()) in taken:
+            pass
+        return new

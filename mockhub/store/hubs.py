@@ -70,7 +70,7 @@ class HubStore:
     def create(self, tenant_id: str, body: dict[str, Any]) -> Record:
         self._check_name(tenant_id, body["name"], None)
         now = portal_time(self._ctx.clock.tick())
-        hub = hub_record(self._ctx.random.uuid(), tenant_id, body, now, now)
+        hub = hub_record(self._ctx.new_id(self.by_id), tenant_id, body, now, now)
         self._add(hub)
         return hub
 
@@ -79,7 +79,7 @@ class HubStore:
         tenant = tenants.by_id.get(record["tenantId"].lower())
         if tenant is None:
             raise ValueError(f"tenant {record['tenantId']} is not defined in 'tenants'")
-        hub_id = lowered(record.get("hubId") or self._ctx.random.uuid())
+        hub_id = lowered(record.get("hubId") or self._ctx.new_id(self.by_id))
         if hub_id in self.by_id:
             raise ValueError(f"hub {hub_id} is defined twice")
         # Loaded data repeats values: the tenant's own id string and one object per distinct

@@ -244,7 +244,7 @@ class IntegrationStore:
         self._check_name(hub["hubId"], body["name"], None)
         now = portal_time(self._ctx.clock.tick())
         integration = integration_record(
-            integration_id=self._ctx.random.uuid(), hub_id=hub["hubId"], channel=channel, name=body["name"],
+            integration_id=self._ctx.new_id(self.by_id), hub_id=hub["hubId"], channel=channel, name=body["name"],
             status_id=body.get("statusId", ACTIVE),
             configuration=configured(channel, body["configuration"], self._ctx.random),
             created=now, modified=now,
@@ -258,7 +258,7 @@ class IntegrationStore:
         hub = self._hubs.by_id.get(record["hubId"].lower())
         if hub is None:
             raise ValueError(f"hub {record['hubId']} is not defined in 'hubs'")
-        integration_id = (record.get("integrationId") or self._ctx.random.uuid()).lower()
+        integration_id = (record.get("integrationId") or self._ctx.new_id(self.by_id)).lower()
         if integration_id in self.by_id:
             raise ValueError(f"integration {integration_id} is defined twice")
         channel = channel_of(record["channelId"])

@@ -311,7 +311,7 @@ class PointStore:
         if given_id is not None and given_id.lower() in self.by_id:
             raise PointIdTaken(f"Integration point '{given_id.lower()}' already exists.")
         self._check_code(fields["code"])
-        point_id = given_id.lower() if given_id is not None else self._new_id()
+        point_id = given_id.lower() if given_id is not None else self._ctx.new_id(self.by_id)
         if token is None:
             token = self._new_token()
         if ext is None:
@@ -341,11 +341,6 @@ class PointStore:
         holder = self._codes.get(code)
         if holder is not None:
             raise PointCodeTaken(f"Code '{shown(code)}' is already used by integration point '{holder}'.")
-
-    def _new_id(self) -> str:
-        while (point_id := self._ctx.random.uuid()) in self.by_id:
-            pass
-        return point_id
 
     def _new_token(self) -> str:
         while (token := self._ctx.random.hex(TOKEN_LENGTH)) in self._tokens:
