@@ -143,6 +143,27 @@ async def test_a_dump_loaded_again_under_the_same_seed_gets_new_ids_for_new_reco
     assert (await restarted.get(f"/api/v1/hubs/{first[0]['hubId']}")).json()["name"] == "Seeded"
 
 
+async def test_hubs_and_integrations_never_share_an_id(make_api: MakeApi, tmp_path: Path) -> None:
+    """``POST /integrations/hubs/{id}`` names a hub or an integration: a new integration whose id a dumped hub
+    had could never be updated (its updates were read as creates in that hub)."""
+    source = await make_api(seed=5)
+    hub = (await source.post("/api/v1/hubs", {"name": "Dumped", "description": "d"})).json()
+    path = tmp_path / "dump.json"
+    path.write_bytes(await state(source))
+    restarted = await make_api(seed=5, fixtures=(path,))
+    made = await restarted.post(f"/api/v1/integrations/hubs/{hub['hubId']}", {
+        "channelId": "Direct", "name": "New", "configuration": {"integrationType": "Agent"}})
+    assert made.status == 200
+    assert made.json()["integrationId"] != hub["hubId"]
+    renamed = await restarted.post(f"/api/v1/integrations/hubs/{made.json()['integrationId']}", {"name": "Renamed"})
+    assert renamed.status == 200 and renamed.json()["name"] == "Renamed"
+    data = json.loads(path.read_text())
+    data["integrations"][0]["integrationId"] = hub["hubId"]
+    path.write_text(json.dumps(data))
+    with pytest.raises(FixtureError, match=f"integration {hub['hubId']} has the id of a hub"):
+        create_app(Settings(fixtures=(path,)))
+
+
 async def test_put_state_replaces_and_reset_returns_to_the_start_up_state(api: Api) -> None:
     startup = await state(api)
     minimal = {"tenants": [{"tenantId": "22222222-2222-2222-2222-222222222222", "tokens": ["t2"]}]}

@@ -72,13 +72,13 @@ def _hub(store: Store, fake: Faker, tenant_id: str, index: int) -> Record:
     name = fake.company()
     if store.hubs.name_taken(tenant_id, name):
         name = f"{name} {index + 1}"
-    return store.hubs.load({
+    return store.load_hub({
         "tenantId": tenant_id,
         "name": name,
         "description": fake.catch_phrase(),
         "closeDormantConversation": fake.random_element((0, 7, 14, 30, 60, 90)),
         "statusId": 2000 if fake.random.random() < 0.9 else 2002,
-    }, store.tenants)
+    })
 
 
 def _integration(store: Store, fake: Faker, hub_id: str, index: int) -> Record:

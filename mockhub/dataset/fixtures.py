@@ -239,7 +239,7 @@ def _load_tenant(store: Store, record: Record) -> None:
 
 LOADERS: dict[str, Callable[[Store, Record], object]] = {
     "tenants": _load_tenant,
-    "hubs": lambda store, record: store.hubs.load(record, store.tenants),
+    "hubs": lambda store, record: store.load_hub(record),
     "integrations": lambda store, record: store.integrations.load(record),
     "integrationPoints": lambda store, record: store.points.load(record),
 }

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from mockhub.engine.clock import Clock
 from mockhub.engine.randomness import SeededRandom
 from mockhub.store.context import Context
-from mockhub.store.hubs import HubStore
+from mockhub.store.hubs import HubStore, lowered
 from mockhub.store.integrations import IntegrationStore
 from mockhub.store.paging import Record
 from mockhub.store.points import PointStore
@@ -46,6 +49,20 @@ class Store:
         """Drop up to ``count`` of the records this store alone holds, for a store nothing uses any more, so
         that freeing a big one is spread over several steps; whether none are left."""
         return all(records.release(count) for records in (self.points.by_id, self.integrations.by_id, self.hubs.by_id))
+
+    def create_hub(self, tenant_id: str, body: dict[str, Any]) -> Record:
+        """A new hub, of an id no hub and no integration has (``POST /integrations/hubs/{id}`` names either)."""
+        return self.hubs.create(tenant_id, body, self._new_hub_id())
+
+    def load_hub(self, record: Mapping[str, Any]) -> Record:
+        """A hub from a fixture record (:meth:`HubStore.load`), of its own id unless an integration has it."""
+        given = record.get("hubId")
+        if given and given.lower() in self.integrations.by_id:
+            raise ValueError(f"hub {given.lower()} has the id of an integration (one path names either)")
+        return self.hubs.load(record, self.tenants, lowered(given) if given else self._new_hub_id())
+
+    def _new_hub_id(self) -> str:
+        return self.ctx.new_id(self.hubs.by_id, self.integrations.by_id)
 
     def delete_hub(self, tenant_id: str, hub_id: str) -> Record:
         """Delete a hub and everything in it (Portal docs, Hubs > Delete: deleting a hub deletes its integrations)."""

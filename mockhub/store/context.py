@@ -19,9 +19,10 @@ class Context:
     def copy(self) -> Context:
         return Context(self.random.copy(), self.clock.copy(), self.quota.copy())
 
-    def new_id(self, taken: Container[str]) -> str:
-        """A random (version 4) UUID that is not in ``taken``: the ids of a state dumped and loaded again are
-        the ones the same seed goes on to make."""
-        while (new := self.random.uuid()) in taken:
-            pass
-        return new
+    def new_id(self, *taken: Container[str]) -> str:
+        """A random (version 4) UUID in none of ``taken``: the ids of a state dumped and loaded again are the
+        ones the same seed goes on to make."""
+        while True:
+            new = self.random.uuid()
+            if not any(new in ids for ids in taken):
+                return new

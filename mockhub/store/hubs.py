@@ -67,19 +67,20 @@ class HubStore:
             raise Forbidden(f"Hub '{hub_id}' belongs to another tenant.")
         return hub
 
-    def create(self, tenant_id: str, body: dict[str, Any]) -> Record:
+    def create(self, tenant_id: str, body: dict[str, Any], hub_id: str) -> Record:
+        """A new hub of a new id (``Store.create_hub`` makes one no hub or integration has)."""
         self._check_name(tenant_id, body["name"], None)
         now = portal_time(self._ctx.clock.tick())
-        hub = hub_record(self._ctx.new_id(self.by_id), tenant_id, body, now, now)
+        hub = hub_record(hub_id, tenant_id, body, now, now)
         self._add(hub)
         return hub
 
-    def load(self, record: Mapping[str, Any], tenants: TenantStore) -> Record:
-        """A hub from a fixture record: like :meth:`create`, but ids, times and defaults may be given."""
+    def load(self, record: Mapping[str, Any], tenants: TenantStore, hub_id: str) -> Record:
+        """A hub from a fixture record: like :meth:`create`, but times and defaults may be given; ``hub_id`` is
+        the record's own (lower case) or a new one (``Store.load_hub``)."""
         tenant = tenants.by_id.get(record["tenantId"].lower())
         if tenant is None:
             raise ValueError(f"tenant {record['tenantId']} is not defined in 'tenants'")
-        hub_id = lowered(record.get("hubId") or self._ctx.new_id(self.by_id))
         if hub_id in self.by_id:
             raise ValueError(f"hub {hub_id} is defined twice")
         # Loaded data repeats values: the tenant's own id string and one object per distinct

@@ -244,7 +244,7 @@ class IntegrationStore:
         self._check_name(hub["hubId"], body["name"], None)
         now = portal_time(self._ctx.clock.tick())
         integration = integration_record(
-            integration_id=self._ctx.new_id(self.by_id), hub_id=hub["hubId"], channel=channel, name=body["name"],
+            integration_id=self._new_id(), hub_id=hub["hubId"], channel=channel, name=body["name"],
             status_id=body.get("statusId", ACTIVE),
             configuration=configured(channel, body["configuration"], self._ctx.random),
             created=now, modified=now,
@@ -252,15 +252,22 @@ class IntegrationStore:
         self._add(integration)
         return integration
 
+    def _new_id(self) -> str:
+        """An id no integration and no hub has: ``POST /integrations/hubs/{id}`` names either."""
+        return self._ctx.new_id(self.by_id, self._hubs.by_id)
+
     def load(self, record: Mapping[str, Any]) -> Record:
         """An integration from a fixture record: like :meth:`create`, but ids, times and server-added fields
         may be given; derived fields (a dump has them) must be what the server derives."""
         hub = self._hubs.by_id.get(record["hubId"].lower())
         if hub is None:
             raise ValueError(f"hub {record['hubId']} is not defined in 'hubs'")
-        integration_id = (record.get("integrationId") or self._ctx.new_id(self.by_id)).lower()
+        given = record.get("integrationId")
+        integration_id = given.lower() if given else self._new_id()
         if integration_id in self.by_id:
             raise ValueError(f"integration {integration_id} is defined twice")
+        if integration_id in self._hubs.by_id:
+            raise ValueError(f"integration {integration_id} has the id of a hub (one path names either)")
         channel = channel_of(record["channelId"])
         created = record.get("created") or portal_time(self._ctx.clock.tick())
         integration = integration_record(

@@ -9,7 +9,7 @@ from mockhub.web.rendering import json_response
 
 
 def create_hub(call: Call) -> web.Response:
-    return json_response(call.store.hubs.create(call.tenant_id, call.body))
+    return json_response(call.store.create_hub(call.tenant_id, call.body))
 
 
 def list_hubs(call: Call) -> web.Response:
