@@ -153,8 +153,7 @@ def make_api(aiohttp_client: Any, checker: ResponseChecker, contract: Contract,
              admin_contract: Contract) -> Iterator[MakeApi]:
     """Start a mock with the given settings (pinned clock by default) and return its checked client.
 
-    After the test, no mock it started may have met an unexpected error (what the pytest plugin raises);
-    a test that provokes one on purpose takes them with ``take_server_errors``.
+    After the test, no mock it started may have met an unexpected error (what the pytest plugin raises).
     """
     apps: list[web.Application] = []
 
@@ -168,12 +167,6 @@ def make_api(aiohttp_client: Any, checker: ResponseChecker, contract: Contract,
     yield make
     errors = [error for app in apps for error in app[CONTROL].server_errors()]
     assert not errors, "the mock met unexpected errors:\n" + "\n".join(errors)
-
-
-def take_server_errors(api: Api) -> list[str]:
-    """The unexpected errors ``api``'s mock has met, taken (for a test that provokes them)."""
-    assert api.client is not None
-    return api.client.server.app[CONTROL].server_errors(clear=True)
 
 
 @pytest.fixture

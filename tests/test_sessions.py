@@ -209,3 +209,20 @@ async def test_on_the_admin_api_an_explicit_session_parameter_beats_the_cookie(a
     listed = await api.get("/__mockhub/requests", token=None, params={"session": "from-query"},
                            headers={"Cookie": "mockhub_session=from-cookie"})
     assert [e["session"] for e in listed.json()] == ["from-query"]
+
+
+async def test_a_request_waiting_while_its_session_is_dropped_goes_to_the_new_session_of_that_name(
+        api: Api) -> None:
+    created = await api.post(HUBS, {"name": "Before the drop", "description": ""}, headers=named("gone"))
+    assert created.status == 200
+    waiting_read = asyncio.create_task(api.get(HUBS, headers=named("gone", **{"X-Mockhub-Delay": "300"})))
+    waiting_write = asyncio.create_task(api.post(HUBS, {"name": "After the drop", "description": ""},
+                                                 headers=named("gone", **{"X-Mockhub-Delay": "300"})))
+    await asyncio.sleep(0.1)
+    assert (await api.delete("/__mockhub/sessions/gone", token=None)).status == 200
+    read, write = await waiting_read, await waiting_write
+    assert read.status == 200 and write.status == 200  # (was a 500 from a store half freed)
+    names = [hub["name"] for hub in (await api.get(HUBS, headers=named("gone"))).json()["results"]]
+    assert "Before the drop" not in names and "After the drop" in names
+    assert [e["path"] for e in (await api.get("/__mockhub/requests", token=None, headers=named("gone"))).json()
+            ] == [HUBS, HUBS, HUBS]

@@ -77,7 +77,7 @@ class Disposal:
 class Session:
     """One isolated world: its own state, fault rules, overrides and request journal."""
 
-    __slots__ = ("name", "store", "faults", "overrides", "journal", "last_used")
+    __slots__ = ("name", "store", "faults", "overrides", "journal", "last_used", "dropped")
 
     def __init__(self, name: str, store: Store, faults: FaultEngine, overrides: OverrideEngine, journal: Journal,
                  now: float) -> None:
@@ -87,6 +87,8 @@ class Session:
         self.overrides = overrides
         self.journal = journal
         self.last_used = now
+        self.dropped = False
+        """Dropped or evicted: its store is being freed, and its name makes a new session."""
 
 
 class Sessions:
@@ -150,8 +152,7 @@ class Sessions:
         session = self._named.pop(name, None)
         if session is None:
             return False
-        session.journal.clear()
-        self._disposal.add(session.store)
+        self._retire(session)
         return True
 
     def reset(self, session: Session) -> None:
@@ -202,7 +203,13 @@ class Sessions:
 
     def _evict(self, session: Session, why: str) -> None:
         del self._named[session.name]
-        session.journal.clear()
-        self._disposal.add(session.store)
+        self._retire(session)
         log.info("session '%s' evicted: %s (at most %d sessions, %g s idle)", session.name, why, self._max,
                  self._idle)
+
+    def _retire(self, session: Session) -> None:
+        """A dropped or evicted session: its journal emptied, its store freed; a request that was waiting
+        meanwhile (a delay, a body still arriving) sees ``dropped`` and goes to the session of that name now."""
+        session.dropped = True
+        session.journal.clear()
+        self._disposal.add(session.store)

@@ -21,7 +21,7 @@ from mockhub.engine.errors import PayloadTooLarge, Unauthorized, ValidationFaile
 from mockhub.engine.sessions import Session
 from mockhub.store import Store
 from mockhub.web.bodies import Bodies
-from mockhub.web.keys import CONTRACT, CONTROL, SESSION
+from mockhub.web.keys import CONTRACT, CONTROL, SESSION, SESSIONS
 
 
 @dataclass(slots=True)
@@ -127,6 +127,8 @@ def endpoint(op: Operation, handler: Handler, bodies: Bodies, max_json_depth: in
             except PayloadTooLarge as exc:  # answered after a 401, which comes first
                 unread = exc
         session = request[SESSION]
+        if session.dropped:  # dropped or evicted while the request waited: it goes to the session of that name now
+            session = request[SESSION] = request.app[SESSIONS].get(session.name)
         tenant_id = (session.store.tenants.tenant_of(bearer_token(request.headers.get("Authorization")))
                      if secured else "")
         if unread is not None:

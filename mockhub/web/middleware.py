@@ -125,6 +125,7 @@ class Pipeline:
         else:
             response, override = await self.answer(request, handler, fault, session, dialect)
         status = response.status if response is not None else 0
+        session = request[SESSION]  # another one if the request's was dropped while it waited (see endpoint)
         body = await self.bodies.kept(request) if request.body_exists else b""
         took_ms = (perf_counter() - started) * 1000
         session.journal.record(
