@@ -156,7 +156,9 @@ class Mockhub:
         """Add fixture-format data (a dict or a file) to the current state, validated like a fixture file.
 
         All or nothing: a bad record leaves the state as it was. The data is copied, so
-        changing the dict afterwards changes nothing in the server.
+        changing the dict afterwards changes nothing in the server. What the session held
+        before becomes its base, as the start-up data is: ``--max-session-records`` and
+        ``--max-session-bytes`` count what it holds beyond that from then on.
         """
         self._server.call(self._control.load, self._session, data)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import tracemalloc
 
+from mockhub.web.keys import CONTROL, SESSIONS
 from tests.conftest import Api, MakeApi
 
 HUBS = "/api/v1/hubs"
@@ -133,6 +134,21 @@ async def test_a_session_holds_at_most_max_session_records_of_its_own(make_api: 
     assert (await api.post("/__mockhub/reset", token=None, headers=full)).status in (200, 204)
     assert (await api.post(HUBS, {"name": "After reset", "description": ""}, headers=full)).status == 200
     await assert_well(api)
+
+
+async def test_records_held_before_a_load_do_not_count_twice_or_stay_counted_after_it(make_api: MakeApi) -> None:
+    """What a session held before ``Mockhub.load()`` becomes its base, as the start-up data is: deleting those
+    records afterwards must not leave their count behind (it did, and the session ran out of room)."""
+    api = await make_api(max_session_records=4)
+    made = [(await api.post(POINTS, {"code": f"l{i}", "type": "im"}, token=None)).json()["id"] for i in range(3)]
+    assert api.client is not None
+    app = api.client.server.app
+    app[CONTROL].load(app[SESSIONS].default, {"integrationPoints": [{"code": "loaded", "type": "im"}]})
+    for point_id in made:
+        assert (await api.delete(f"{POINTS}/{point_id}", token=None)).status == 204
+    for i in range(3):  # room for four: the loaded point and three more
+        assert (await api.post(POINTS, {"code": f"m{i}", "type": "im"}, token=None)).status == 200
+    assert (await api.post(POINTS, {"code": "m3", "type": "im"}, token=None)).status == 429
 
 
 async def test_a_sessions_own_records_take_at_most_max_session_bytes(make_api: MakeApi) -> None:

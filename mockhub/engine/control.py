@@ -99,6 +99,10 @@ class Control:
         source = (FixtureSource.read(Path(data)) if isinstance(data, (str, Path))
                   else FixtureSource.of("load()", data))
         store = session.store.copy()  # a bad record part-way leaves the session as it was
+        # Copying made the session's data so far a base both copies share, as the start-up data is to a new
+        # session: from here each quota counts what its store holds beyond it (deleting those frees nothing).
+        quota = session.store.ctx.quota
+        session.store.ctx.quota, store.ctx.quota = quota.fresh(), quota.fresh()
         self._fixtures.load_into(store, [source])
         session.store = store
 
