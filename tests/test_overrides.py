@@ -175,6 +175,26 @@ async def test_a_bad_override_is_refused_saying_why(api: Api, rule: Any, message
     assert message in reply.json()["error"]
 
 
+@pytest.mark.parametrize(("headers", "message"), [
+    ({"X-Injected": "a\r\nSet-Cookie: stolen=1"}, "Value 'a\r\nSet-Cookie: stolen=1' of 'response.headers.X-Injected'"),
+    ({"X-Nul": "a\u0000b"}, "of 'response.headers.X-Nul' is not valid"),
+    ({"Two words": "v"}, "Value 'Two words' of 'response.headers' is not valid"),
+    ({"Content-Length": "5"}, "'response.headers.Content-Length' is not supported: the server sets it"),
+    ({"transfer-encoding": "chunked"}, "'response.headers.transfer-encoding' is not supported"),
+    ({"Connection": "close"}, "'response.headers.Connection' is not supported"),
+])
+async def test_an_override_cannot_send_a_header_that_breaks_the_connection(api: Api, headers: dict[str, str],
+                                                                          message: str) -> None:
+    """Even off_contract: such a header broke the answer (a dropped connection, a cut body) and the next ones
+    on the connection; refused when added, the mock's own answers go on."""
+    rule = {"method": "GET", "path": HUBS, "off_contract": True, "response": {"body": {}, "headers": headers}}
+    reply = await api.post(OVERRIDES, rule, token=None)
+    assert reply.status == 400
+    assert message in reply.json()["error"]
+    assert (await api.get(OVERRIDES, token=None)).json() == []
+    assert (await api.get(HUBS)).status == 200
+
+
 async def test_an_era_override_and_a_lookup_override(api: Api) -> None:
     await add(api, [
         {"method": "LOOKUP", "path": POINTS, "body": "ABCDE",

@@ -31,6 +31,11 @@ DEFAULT_MAX_BYTES = 1024 * 1024
 """Most overrides a session holds at once."""
 
 
+FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "trailer"})
+"""Headers that say where an answer ends or what the connection does: an override's own would break the
+connection for every later answer on it, so the server keeps setting them."""
+
+
 @dataclass(frozen=True)
 class Override:
     """One override as given."""
@@ -51,6 +56,11 @@ class Override:
         if "merge" in response and ("status" in response or "body" in response):
             raise ValidationFailed(problems=(Problem(
                 303, "An override's response is a merge or a whole answer (status, body), not both."),))
+        framing = [Problem(303, f"Property 'response.headers.{name}' is not supported: the server sets it from "
+                                f"the answer itself (off_contract too).")
+                   for name in response.get("headers") or {} if name.lower() in FRAMING_HEADERS]
+        if framing:
+            raise ValidationFailed(problems=tuple(framing))
         return cls(
             id=rule_id,
             matcher=Matcher.from_json(value),
