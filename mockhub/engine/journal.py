@@ -45,12 +45,27 @@ class JournalLimits:
 
 
 def mask_secret(value: str) -> str:
-    """``Bearer mock****``: the scheme and four characters, enough to tell tokens apart."""
-    scheme, sep, secret = value.partition(" ")
-    if not sep:
+    """``Bearer mock****``: the scheme (a plain word) and four characters, enough to tell tokens apart;
+    anything else, ``****`` after its first four characters."""
+    scheme, sep, secret = value.strip().partition(" ")
+    if not sep or not scheme.isalpha():  # no scheme: the whole value is the secret
         scheme, secret = "", value
-    hidden = secret[:4] + "****" if len(secret) > 4 else "****"
+    hidden = secret.strip()[:4] + "****" if len(secret.strip()) > 4 else "****"
     return f"{scheme} {hidden}" if scheme else hidden
+
+
+def _masked(name: str, value: str) -> str:
+    """A header's value as the journal shows it: secrets masked."""
+    lowered = name.lower()
+    if lowered == "cookie":
+        return mask_cookies(value)
+    return mask_secret(value) if lowered in SECRET_HEADERS else value
+
+
+def mask_cookies(value: str) -> str:
+    """``session=****; theme=****``: every cookie's name, none of their values."""
+    return "; ".join(f"{name.strip()}=****" if sep else "****"
+                     for name, sep, _ in (part.partition("=") for part in value.split(";") if part.strip()))
 
 
 @dataclass(slots=True, eq=False)
@@ -85,10 +100,7 @@ class Entry:
             "method": self.method,
             "path": self.path,
             "query": self.query,
-            "headers": {
-                name: mask_secret(value) if name.lower() in SECRET_HEADERS else value
-                for name, value in self.headers.items()
-            },
+            "headers": {name: _masked(name, value) for name, value in self.headers.items()},
             "body": self.body.decode("utf-8", "replace"),
             "status": self.status,
             "duration_ms": round(self.duration_ms, 3),
