@@ -312,6 +312,10 @@ async def test_a_405_fault_names_the_allowed_methods(api: Api) -> None:
     reply = await raw(api, "GET", f"{HUBS}/{HUB_A}", headers={"X-Mockhub-Fault": "405", **AUTH})
     assert reply.status == 405
     assert set(reply.headers["Allow"].split(", ")) >= {"GET", "PUT", "DELETE"}
+    # also when the method is one the path does not serve (the answer it would get anyway, with Allow)
+    unrouted = await raw(api, "PATCH", f"{HUBS}/{HUB_A}", headers={"X-Mockhub-Fault": "405", **AUTH})
+    assert unrouted.status == 405
+    assert unrouted.headers.get("Allow") == reply.headers["Allow"]
 
 
 async def test_fault_rules_match_query_headers_and_json_body(api: Api) -> None:

@@ -195,6 +195,29 @@ async def test_an_override_cannot_send_a_header_that_breaks_the_connection(api: 
     assert (await api.get(HUBS)).status == 200
 
 
+async def test_an_overrides_header_replaces_the_mocks_own_whatever_its_case(api: Api) -> None:
+    await add(api, [{"method": "GET", "path": HUBS, "off_contract": True, "response": {
+        "headers": {"content-type": "application/vnd.hubs+json"},
+        "body": {"pageNumber": 0, "pageSize": 50, "total": 0, "results": []}}},
+        {"method": "GET", "path": f"{HUBS}/*", "off_contract": True, "response": {
+            "merge": {"statusId": 2002}, "headers": {"content-type": "application/hal+json"}}}])
+    for path, wanted in ((HUBS, "application/vnd.hubs+json"), (f"{HUBS}/{HUB_A}", "application/hal+json")):
+        reply = await raw(api, "GET", path)
+        assert reply.status == 200
+        assert reply.headers.getall("Content-Type") == [wanted]  # one header, not the mock's and the override's
+
+
+async def test_an_override_on_the_contract_keeps_the_operations_media_type(api: Api) -> None:
+    rule = {"method": "GET", "path": HUBS, "response": {"headers": {"Content-Type": "text/plain"},
+                                                        "body": {"pageNumber": 0, "pageSize": 50, "total": 0,
+                                                                 "results": []}}}
+    reply = await api.post(OVERRIDES, rule, token=None)
+    assert reply.status == 400
+    assert "'response.headers.Content-Type'" in reply.json()["error"] and "application/json" in reply.json()["error"]
+    assert (await api.post(OVERRIDES, {**rule, "response": {**rule["response"], "headers": {
+        "content-type": "application/json; charset=utf-8"}}}, token=None)).status == 201
+
+
 async def test_an_era_override_and_a_lookup_override(api: Api) -> None:
     await add(api, [
         {"method": "LOOKUP", "path": POINTS, "body": "ABCDE",

@@ -91,7 +91,12 @@ class OverrideChecker:
                     for name, spec in declared.get("headers", {}).items()
                     if self._contract.resolve(spec).get("required")
                     and name.lower() not in {h.lower() for h in response.get("headers", {})}]
-        schema = declared.get("content", {}).get("application/json", {}).get("schema")
+        media = declared.get("content", {})
+        problems += [Problem(206, f"Value '{value}' of '{where}response.headers.{name}' is not valid: {op.label} "
+                                  f"answers {status} with {', '.join(media) or 'no body'}.")
+                     for name, value in response.get("headers", {}).items()
+                     if name.lower() == "content-type" and value.split(";", 1)[0].strip().lower() not in media]
+        schema = media.get("application/json", {}).get("schema")
         if schema is None:
             if "body" in response:
                 problems.append(Problem(303, f"Property '{where}response.body' is not supported: {op.label} "

@@ -183,7 +183,10 @@ class Pipeline:
 
     def allowed_methods(self, request: web.Request) -> set[str]:
         """The methods the request's route serves (for a 405's ``Allow``); empty when no route matched."""
-        if request.match_info.http_exception is not None or request.match_info.route.resource is None:
+        refused = request.match_info.http_exception
+        if isinstance(refused, web.HTTPMethodNotAllowed):  # the path is served, not with this method
+            return set(refused.allowed_methods)
+        if refused is not None or request.match_info.route.resource is None:
             return set()
         path = request.match_info.route.resource.canonical
         return {route.method for resource in self.app.router.resources() if resource.canonical == path

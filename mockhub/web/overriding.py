@@ -47,7 +47,8 @@ async def served(request: web.Request, session: Session, respond: Respond) -> tu
     if answer is _NOT_MERGEABLE:  # an error (or a body that is not JSON) goes out unchanged, and does not count
         overrides.give_back(override)
         return response, None
-    kept = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
+    replaced = {"content-length", "content-type", *(name.lower() for name in headers)}  # in any case
+    kept = {k: v for k, v in response.headers.items() if k.lower() not in replaced}
     return json_response(merged(answer, override.merge), status=response.status, headers={**kept, **headers}), override
 
 
