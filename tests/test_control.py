@@ -30,3 +30,15 @@ async def test_the_fixture_and_the_control_api_see_and_change_the_same_state(
         assert (await api.get("/__mockhub/faults", token=None)).json() == []
         assert (await api.get("/__mockhub/requests", token=None)).json() == []
         assert (await api.delete("/__mockhub/faults/rule-1", token=None)).status == 404
+
+
+async def test_the_journal_keeps_the_query_as_sent_and_assert_called_reads_it_once(
+        mockhub: Mockhub, checker: ResponseChecker) -> None:
+    """A value holding a percent sign or a plus (``%2541`` is the text ``%41``) was journaled decoded, then
+    decoded again by ``assert_called``: it matched neither what was sent nor what it meant."""
+    async with ClientSession() as client:
+        api = Api(None, checker, mockhub.url, client)
+        await api.get(f"{HUBS}?pageSize=5&note=%2541&sum=1%2B1&text=a+b")
+    [entry] = mockhub.requests
+    assert entry["query"] == "pageSize=5&note=%2541&sum=1%2B1&text=a+b"
+    mockhub.assert_called("GET", HUBS, query={"note": "%41", "sum": "1+1", "text": "a b"})

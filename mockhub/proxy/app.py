@@ -158,8 +158,8 @@ def _settle(proxy: Proxy, request: web.Request, body: bytes | None, status: int,
     proxy.violations.exchange(operation, violations)
     for violation in violations:
         log.warning("%s", violation.line())
-    proxy.journal.record(now, request.method, request.path, request.query_string, request.headers, body or b"", status,
-                         (perf_counter() - started) * 1000, fault)
+    proxy.journal.record(now, request.method, request.path, request.rel_url.raw_query_string, request.headers,
+                         body or b"", status, (perf_counter() - started) * 1000, fault)
     _access(request, status, started)
 
 

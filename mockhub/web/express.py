@@ -85,6 +85,10 @@ class ExpressRequest(dict[Any, Any]):
         return self._url.query_string
 
     @property
+    def rel_url(self) -> URL:
+        return self._url
+
+    @property
     def query(self) -> MultiMapping[str]:
         return self._url.query
 

@@ -129,8 +129,8 @@ class Pipeline:
         body = await self.bodies.kept(request) if request.body_exists else b""
         took_ms = (perf_counter() - started) * 1000
         session.journal.record(
-            session.store.ctx.clock.now(), request.method, request.path, request.query_string, request.headers,
-            body, status, took_ms, fault.label if fault is not None else None,
+            session.store.ctx.clock.now(), request.method, request.path, request.rel_url.raw_query_string,
+            request.headers, body, status, took_ms, fault.label if fault is not None else None,
             override.id if override is not None else None, override is not None and override.off_contract)
         self.log_access(request, status, took_ms, fault, session, override)
         if response is None:
