@@ -453,6 +453,42 @@ async def test_the_admin_token_guards_the_control_api_but_not_the_traffic(
     assert allowed.json() == []
 
 
+async def test_a_cors_preflight_is_no_violation_nor_the_405_to_a_head_request(serve: Serve, contract: Contract,
+                                                                      make_proxy: MakeProxy) -> None:
+    """A browser asks before a LOOKUP (the mock answers 204, as documented): no one broke the contract. A client
+    sends HEAD, which no operation has: the client's doing, and the server's 405 (no body, as HTTP says) is right."""
+    proxy = await make_proxy(url_of(await mock(serve, contract)))
+    assert proxy.client is not None
+    asked = await raw(proxy.client, "OPTIONS", POINTS, headers={
+        "Origin": "http://localhost:3000", "Access-Control-Request-Method": "LOOKUP"})
+    head = await raw(proxy.client, "HEAD", "/api/v1/hubs", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert (asked.status, head.status) == (204, 405)
+    assert [(v["method"], v["side"]) for v in await violations(proxy)] == [("HEAD", "request")]
+
+
+async def test_a_junit_report_quoting_control_characters_is_still_xml(drifter: str, make_proxy: MakeProxy,
+                                                                      tmp_path: Path) -> None:
+    report = tmp_path / "proxy.xml"
+    proxy = await make_proxy(drifter, junit=report)
+    assert proxy.client is not None
+    await raw(proxy.client, "GET", "/api/v1/hubs?pageSize=%1B%00x", headers={"Authorization": f"Bearer {TOKEN}"})
+    await proxy.client.close()
+    [failure] = [case.find("failure") for case in ET.parse(report).getroot().iter("testcase")
+                 if case.find("failure") is not None]
+    assert failure is not None and failure.text is not None and "\\x1b" in failure.text
+
+
+async def test_a_record_that_cannot_be_written_says_which_file_and_why(drifter: str, make_proxy: MakeProxy,
+                                                                       tmp_path: Path) -> None:
+    folder = tmp_path / "gone"
+    folder.mkdir()
+    proxy = await make_proxy(drifter, record=folder / "record.json")
+    folder.rmdir()
+    reply = await proxy.post("/__mockhub/record", token=None)
+    assert reply.status == 500
+    assert f"Cannot write {folder / 'record.json'}: No such file or directory" in reply.json()["error"]
+
+
 async def test_junit_at_shutdown_has_a_testcase_per_operation_failed_when_violated(
         drifter: str, make_proxy: MakeProxy, tmp_path: Path) -> None:
     report = tmp_path / "proxy.xml"

@@ -52,11 +52,20 @@ async def clear_violations(request: web.Request) -> web.Response:
     return json_response({"status": "cleared"})
 
 
+class CannotWrite(ApiError):
+    """500: the file a report goes to cannot be written (its folder gone, the disk full)."""
+
+    status, code = 500, 100
+
+
 async def record(request: web.Request) -> web.Response:
     proxy = request.app[PROXY]
     if proxy.recorder is None:
         raise NotRecording()
-    return json_response(proxy.write_record())
+    try:
+        return json_response(proxy.write_record())
+    except OSError as exc:
+        raise CannotWrite(f"Cannot write {proxy.settings.record}: {exc.strerror or exc}.") from None
 
 
 HANDLERS: dict[str, Callable[[web.Request], Awaitable[web.StreamResponse]]] = {

@@ -58,10 +58,12 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
     await proxy.forwarder.open()
     yield
     await proxy.forwarder.close()
-    if proxy.settings.junit is not None:
-        proxy.write_junit()
-    if proxy.recorder is not None:
-        proxy.write_record()
+    for path, write in ((proxy.settings.junit, proxy.write_junit), (proxy.settings.record, proxy.write_record)):
+        if path is not None:
+            try:
+                write()
+            except OSError as exc:  # the report is lost: say which and why (the stop goes on)
+                log.error("mockhub: cannot write %s: %s", path, exc.strerror or exc)
 
 
 @web.middleware
@@ -143,10 +145,14 @@ def _settle(proxy: Proxy, request: web.Request, body: bytes | None, status: int,
     route = checker.route(request.method, request.path, request.headers)
     operation = route.operation.operation_id if route.operation is not None else None
     violations: list[Violation] = []
-    asked = checker.request_problems(route, request.query, request.headers, body) if body is not None else []
+    # A browser's CORS preflight asks about a call, it is not one; the answer to HEAD has no body to check.
+    preflight = request.method == "OPTIONS" and "Origin" in request.headers \
+        and "Access-Control-Request-Method" in request.headers
+    asked = checker.request_problems(route, request.query, request.headers, body) if (
+        body is not None and not preflight) else []
     if asked:
         violations.append(Violation(now, request.method, request.path, status, "request", operation, tuple(asked)))
-    if answer is not None and answer.complete:
+    if answer is not None and answer.complete and not preflight and request.method != "HEAD":
         answered = answer.decoded_body()
         found = checker.answer_problems(route, request.path, answer.status, answer.headers, answered)
         if found:

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from mockhub.engine.clock import portal_time
+from mockhub.engine.text import xml_safe
 
 Side = Literal["request", "response"]
 NO_OPERATION = "(no operation)"
@@ -96,4 +97,4 @@ class ViolationLog:
                 failure = ET.SubElement(case, "failure", type="ContractViolation",
                                         message=f"{bad} of {exchanges} exchanges broke the contract")
                 failure.text = "\n".join(lines)
-        return ET.tostring(root, encoding="unicode", xml_declaration=True)
+        return xml_safe(ET.tostring(root, encoding="unicode", xml_declaration=True))

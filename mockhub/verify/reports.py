@@ -6,6 +6,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
+from mockhub.engine.text import xml_safe
+
 
 @dataclass(frozen=True)
 class Check:
@@ -87,4 +89,4 @@ class Report:
             suite.set("failures", str(sum(1 for t in cases if t.find("failure") is not None)))
             suite.set("skipped", str(sum(1 for t in cases if t.find("skipped") is not None)))
             suite.set("time", f"{sum(float(t.get('time', '0')) for t in cases):.3f}")
-        return ET.tostring(root, encoding="unicode", xml_declaration=True)
+        return xml_safe(ET.tostring(root, encoding="unicode", xml_declaration=True))
