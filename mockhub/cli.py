@@ -10,12 +10,15 @@ import argparse
 import asyncio
 import errno
 import logging
+import math
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from yarl import URL
 
 from mockhub import __version__
 from mockhub.engine import jsonio
@@ -37,6 +40,26 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} is not a positive number")
     return value
+
+
+def _seconds(text: str) -> float:
+    """A duration: a finite number of seconds above 0 (nan, inf or -1 would break every request quietly)."""
+    value = float(text)
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a number of seconds above 0")
+    return value
+
+
+def _token(text: str) -> str:
+    """A secret that is not empty (an empty admin token would be matched by a request without one)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty token would leave the control API open; leave the option out")
+    return text
+
+
+def _seconds_or_zero(text: str) -> float:
+    """A duration that may be 0."""
+    return 0.0 if float(text) == 0 else _seconds(text)
 
 
 @dataclass(frozen=True)
@@ -85,10 +108,10 @@ SERVE_OPTIONS = (
            "first (default 67108864)", _positive, 64 * 1024 * 1024),
     Option("--max-sessions", "most sessions (X-Mockhub-Session) at once, the default one included; the least "
            "recently used is dropped (default 100)", _positive, 100),
-    Option("--session-idle", "seconds after which an unused session is dropped (default 3600)", float, 3600.0,
+    Option("--session-idle", "seconds after which an unused session is dropped (default 3600)", _seconds, 3600.0,
            metavar="SECONDS"),
     Option("--session-busy", "a session used this many seconds ago or less is never dropped to make room; a new "
-           "session is refused with 503 instead (default 60)", float, 60.0, metavar="SECONDS"),
+           "session is refused with 503 instead (default 60)", _seconds_or_zero, 60.0, metavar="SECONDS"),
     Option("--max-fault-rules", "most fault rules one session holds (default 100)", _positive, 100),
     Option("--max-fault-bytes", "bytes in memory (estimated) one session's fault rules hold together, "
            "rate-limit windows counted full (default 1048576)", _positive, 1024 * 1024),
@@ -104,12 +127,12 @@ SERVE_OPTIONS = (
     Option("--max-pending-body-bytes", "bytes the request bodies being received hold together, every connection "
            "counted; a body past it is 503 with Retry-After (default 33554432)", _positive, 32 * 1024 * 1024),
     Option("--admin-token", "require the header X-Mockhub-Admin-Token with this value on every /__mockhub/ "
-           "call but health", metavar="TOKEN"),
+           "call but health", _token, metavar="TOKEN"),
     Option("--allowed-host", "let the control API (/__mockhub/) answer this Host name too; it answers localhost, "
            "*.localhost and IP addresses (repeatable; * allows any name)", str, (), "list", "NAME"),
     Option("--head-timeout", "seconds a connection has to send a whole request head (default 10; 0: no limit)",
-           float, 10.0, metavar="SECONDS"),
-    Option("--keep-alive", "seconds an idle keep-alive connection stays open (default 15)", float, 15.0,
+           _seconds, 10.0, metavar="SECONDS"),
+    Option("--keep-alive", "seconds an idle keep-alive connection stays open (default 15)", _seconds, 15.0,
            metavar="SECONDS"),
     Option("--max-connections", "open connections at most; past it the oldest one that has sent no whole request "
            "is closed to make room, or else a new one is answered 503 (health as usual) and closed (default 1000, "
@@ -157,9 +180,24 @@ def add_options(parser: argparse.ArgumentParser, options: Sequence[Option], envi
                                 metavar=option.metavar, help=help_text)
 
 
+def _output_file(text: str) -> Path:
+    """A file a report is written to: its folder must exist and be writable, checked before anything runs
+    (a report lost at the end of a run, after the traffic, cannot be had again)."""
+    path = Path(text)
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"cannot write {text}: there is no folder {path.parent}")
+    if path.is_dir() or not os.access(path if path.exists() else path.parent, os.W_OK):
+        raise argparse.ArgumentTypeError(f"cannot write {text}: {'a folder' if path.is_dir() else 'not writable'}")
+    return path
+
+
 def _base_url(text: str) -> str:
-    if not text.startswith(("http://", "https://")):
-        raise argparse.ArgumentTypeError(f"{text!r} is not an http(s) URL")
+    try:
+        host = URL(text).host if text.startswith(("http://", "https://")) else None
+    except ValueError:  # http://[::1
+        host = None
+    if not host:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http(s) URL with a host")
     return text.rstrip("/")
 
 
@@ -178,7 +216,7 @@ def add_verify_command(commands: Any, environ: Mapping[str, str]) -> None:
     verify.add_argument("--other-token", default=environ.get("MOCKHUB_OTHER_TOKEN"), metavar="T2",
                         help="a token of another tenant, to check 403 (default: $MOCKHUB_OTHER_TOKEN; "
                              "without one the 403 checks are skipped)")
-    verify.add_argument("--junit", type=Path, metavar="FILE", help="also write the results as JUnit XML")
+    verify.add_argument("--junit", type=_output_file, metavar="FILE", help="also write the results as JUnit XML")
     verify.add_argument("--only", choices=APIS, help="check one API (they may live on different servers)")
 
 
@@ -188,19 +226,19 @@ PROXY_OPTIONS = (
     Option("--host", f"address to bind (default {DEFAULT_HOST}; 0.0.0.0 for every interface)", default=DEFAULT_HOST),
     Option("--port", f"port to listen on (default {DEFAULT_PORT}; 0 picks a free port)", _port, DEFAULT_PORT),
     Option("--record", "write the hubs, integrations and integration points seen in answers to this fixture file "
-           "at shutdown (and on POST /__mockhub/record); secrets are replaced", Path, metavar="FILE"),
+           "at shutdown (and on POST /__mockhub/record); secrets are replaced", _output_file, metavar="FILE"),
     Option("--junit", "write JUnit XML at shutdown: one testcase per operation seen, failed when any of its "
-           "exchanges broke the contract", Path, metavar="FILE"),
+           "exchanges broke the contract", _output_file, metavar="FILE"),
     Option("--connect-timeout", "seconds to wait for a connection to the target before answering 504 (default 5)",
-           float, 5.0, metavar="SECONDS"),
+           _seconds, 5.0, metavar="SECONDS"),
     Option("--read-timeout", "seconds to wait for the target's next bytes before answering 504 (default 30)",
-           float, 30.0, metavar="SECONDS"),
+           _seconds, 30.0, metavar="SECONDS"),
     Option("--seed", "seed of the random source behind the tokens and secrets --record writes (default 0)", int, 0),
     Option("--journal-size", "how many requests the journal keeps (default 1000)", _positive, 1000),
     Option("--cors-origin", "allow only this browser origin on the control API (repeatable; default: any origin, "
            "echoed); forwarded answers keep the target's CORS headers", str, (), "list", "ORIGIN"),
     Option("--admin-token", "require the header X-Mockhub-Admin-Token with this value on every /__mockhub/ "
-           "call but health", metavar="TOKEN"),
+           "call but health", _token, metavar="TOKEN"),
     Option("--quiet", "no access log line per request (violations are still logged)", None, False, "flag"),
 )
 

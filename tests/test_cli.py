@@ -156,3 +156,24 @@ def test_every_limit_is_an_option_an_environment_variable_and_in_the_readme() ->
         assert getattr(from_flags, field) == float(value) + 100, flag
         env = "MOCKHUB_" + flag[2:].replace("-", "_").upper()
         assert f"| `{flag}` (`{env}`) |" in readme, flag
+
+
+@pytest.mark.parametrize("args", [
+    ["serve", "--session-idle", "-5"], ["serve", "--keep-alive", "nan"], ["serve", "--head-timeout", "inf"],
+    ["serve", "--session-busy", "-1"], ["serve", "--admin-token", ""],
+    ["proxy", "--target", "http://127.0.0.1:9", "--read-timeout", "-1"],
+    ["proxy", "--target", "http://127.0.0.1:9", "--connect-timeout", "inf"],
+    ["proxy", "--target", "http://127.0.0.1:9", "--record", "/nonexistent-folder/record.json"],
+    ["proxy", "--target", "http://127.0.0.1:9", "--junit", "/nonexistent-folder/proxy.xml"],
+    ["verify", "--base-url", "http://127.0.0.1:9", "--junit", "/nonexistent-folder/verify.xml"],
+    ["verify", "--base-url", "http://"], ["verify", "--base-url", "http://[::1"],
+])
+def test_a_value_that_would_break_the_run_quietly_is_refused_at_once(args: list[str]) -> None:
+    """Each was accepted: a negative or nan duration broke every request or lost sessions' data, an empty admin
+    token opened the control API, a report's unwritable path was found only after the run, a URL without a
+    host failed every check."""
+    result = subprocess.run([sys.executable, "-m", "mockhub", *args], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    [line] = [line for line in result.stderr.splitlines() if line.startswith(f"mockhub {args[0]}: error:")]
+    assert f"argument {args[-2]}:" in line
+    assert "Traceback" not in result.stderr
