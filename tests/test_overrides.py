@@ -266,3 +266,18 @@ async def test_a_session_holds_at_most_a_thousand_overrides(api: Api) -> None:
     assert (reply.status, reply.json()["error"]) == (
         400, "A session holds at most 1000 overrides; it has 1000.")
     assert len((await api.get(OVERRIDES, token=None)).json()) == 1000
+
+
+async def test_a_lookup_sent_as_post_with_the_override_header_is_matched_as_the_lookup_it_is(api: Api) -> None:
+    """Answered as the LOOKUP it names, it is matched as one: by a LOOKUP override and fault rule, not by one
+    written for creating a point (whose merge turned the LOOKUP's array into an object)."""
+    as_post = {"X-HTTP-Method-Override": "LOOKUP"}
+    await add(api, [{"method": "POST", "path": POINTS, "response": {"merge": {"url": "https://merged"}}},
+                    {"method": "LOOKUP", "path": POINTS, "body": "SOLD", "response": {"body": [HUB_A]}}])
+    found = await api.request("POST", POINTS, token=None, json_body="ABCDE", headers=as_post)
+    assert found.status == 200 and isinstance(found.json(), list)  # the create's merge left it alone
+    sold = await api.request("POST", POINTS, token=None, json_body="SOLD", headers=as_post)
+    assert sold.json() == [HUB_A]
+    added = await api.post("/__mockhub/faults", {"method": "LOOKUP", "path": POINTS, "status": 503}, token=None)
+    assert added.status == 201
+    assert (await api.request("POST", POINTS, token=None, json_body="ABCDE", headers=as_post)).status == 503

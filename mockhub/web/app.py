@@ -39,7 +39,18 @@ from mockhub.web.cors import CorsPolicy
 from mockhub.web.endpoint import Handler, endpoints
 from mockhub.web.express import EXPRESS, Express
 from mockhub.web.hosts import HostPolicy
-from mockhub.web.keys import ACCESS_LOG, ADMIN_CONTRACT, BODIES, CONTRACT, CONTROL, CORS, DIALECTS, SESSIONS, SETTINGS
+from mockhub.web.keys import (
+    ACCESS_LOG,
+    ADMIN_CONTRACT,
+    BODIES,
+    CONTRACT,
+    CONTROL,
+    CORS,
+    DIALECTS,
+    METHOD_OVERRIDES,
+    SESSIONS,
+    SETTINGS,
+)
 from mockhub.web.middleware import Pipeline
 from mockhub.web.routes import hubs, integrations, points
 
@@ -133,10 +144,13 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
                                         max_fault_bytes=settings.max_fault_bytes, monotonic=monotonic)
     app[CONTROL] = Control(sessions, loader, admin_contract, checker)
     app[DIALECTS] = dialects = {}
+    app[METHOD_OVERRIDES] = method_overrides = {}
     for document, handlers in ((contract, HANDLERS), (admin_contract, admin.HANDLERS)):
         for op, handle in endpoints(document, handlers, app[BODIES], settings.max_json_depth):
             app.router.add_route(op.method, op.path, handle, name=op.operation_id)
             dialects[handle] = op.dialect
+            if op.method_override is not None:
+                method_overrides[handle] = (op.method_override.name, frozenset(op.override_methods))
     pipeline = Pipeline(app)
     middleware = pipeline.middleware()
     app.middlewares.append(middleware)

@@ -22,6 +22,8 @@ ACCESS_LOG: web.AppKey[AccessLog | None] = web.AppKey("mockhub_access_log")
 """The access log, or ``None`` when it is off (the pytest plugin, --quiet)."""
 DIALECTS: web.AppKey[dict[object, Dialect]] = web.AppKey("mockhub_dialects")
 """The error dialect of every route, by its handler (what a middleware is given), as the contracts declare."""
+METHOD_OVERRIDES: web.AppKey[dict[object, tuple[str, frozenset[str]]]] = web.AppKey("mockhub_method_overrides")
+"""By handler, for the operations that take ``X-HTTP-Method-Override``: the header and the methods it may name."""
 CONTROL = web.AppKey("mockhub_control", Control)
 """The control plane: every control operation, for the control API and the pytest fixture."""
 BODIES = web.AppKey("mockhub_bodies", Bodies)

@@ -24,7 +24,7 @@ from mockhub.engine.errors import ApiError, Forbidden, InternalError, Unauthoriz
 from mockhub.engine.faults import DELAY_HEADER, FAULT_HEADER, Decision, InjectedFault, header_decision
 from mockhub.engine.overrides import Override
 from mockhub.engine.sessions import DEFAULT_SESSION, SESSION_COOKIE, SESSION_HEADER, Session, Sessions
-from mockhub.web.keys import ACCESS_LOG, BODIES, CONTROL, CORS, DIALECTS, SESSION, SESSIONS, SETTINGS
+from mockhub.web.keys import ACCESS_LOG, BODIES, CONTROL, CORS, DIALECTS, METHOD_OVERRIDES, SESSION, SESSIONS, SETTINGS
 from mockhub.web.overriding import facts_of, served
 from mockhub.web.rendering import error_response, http_error
 
@@ -41,13 +41,15 @@ class Pipeline:
     Built once per app, with what it uses bound to it: a request pays no app lookups.
     """
 
-    __slots__ = ("app", "cors", "sessions", "dialects", "bodies", "access_log", "settings", "control")
+    __slots__ = ("app", "cors", "sessions", "dialects", "method_overrides", "bodies", "access_log", "settings",
+                 "control")
 
     def __init__(self, app: web.Application) -> None:
         self.app = app
         self.cors = app[CORS]
         self.sessions = app[SESSIONS]
         self.dialects = app[DIALECTS]
+        self.method_overrides = app[METHOD_OVERRIDES]
         self.bodies = app[BODIES]
         self.access_log = app[ACCESS_LOG]
         self.settings = app[SETTINGS]
@@ -115,7 +117,7 @@ class Pipeline:
                 if asked is not None or delay is not None:
                     fault = header_decision(asked, delay)
                 if fault is None and session.faults:
-                    fault = await _rule_fault(request, session)
+                    fault = await _rule_fault(request, session, self.operation_method(request, handler))
             except ApiError as exc:  # a malformed X-Mockhub-Fault / X-Mockhub-Delay header
                 refused = exc
         if refused is not None:
@@ -174,12 +176,23 @@ class Pipeline:
                 _reset_connection(request)
                 return None, None
         if session.overrides:
-            response, override = await served(request, session, lambda: self.respond(request, handler, dialect))
+            response, override = await served(request, session, lambda: self.respond(request, handler, dialect),
+                                              self.operation_method(request, handler))
         else:  # the common case: no override set, nothing more to pay
             response, override = await self.respond(request, handler, dialect), None
         if fault is not None and fault.connection == "malformed":
             response = _truncated(response)
         return response, override
+
+    def operation_method(self, request: web.Request, handler: AiohttpHandler) -> str:
+        """The method of the operation that answers (what fault rules and overrides match): the one a valid
+        ``X-HTTP-Method-Override`` names, where the route takes it (a LOOKUP sent as POST is a LOOKUP)."""
+        taken = self.method_overrides.get(handler)
+        if taken is not None:
+            named = request.headers.get(taken[0])
+            if named in taken[1]:  # as the endpoint reads it (a value it refuses is a 400 of the request's own)
+                return named
+        return request.method
 
     def allowed_methods(self, request: web.Request) -> set[str]:
         """The methods the request's route serves (for a 405's ``Allow``); empty when no route matched."""
@@ -236,10 +249,10 @@ def _session_for(request: web.Request, sessions: Sessions, admin: bool) -> Sessi
     return sessions.default if name is None else sessions.get(name)
 
 
-async def _rule_fault(request: web.Request, session: Session) -> Decision | None:
+async def _rule_fault(request: web.Request, session: Session, method: str) -> Decision | None:
     """What the session's fault rules ask for (the request's own X-Mockhub-* headers come first)."""
     faults = session.faults
-    return faults.decide(await facts_of(request, faults.needs_body), session.store.ctx.random)
+    return faults.decide(await facts_of(request, faults.needs_body, method), session.store.ctx.random)
 
 
 def _reset_connection(request: web.Request) -> None:

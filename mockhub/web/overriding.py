@@ -24,17 +24,19 @@ Respond = Callable[[], Awaitable[web.StreamResponse]]
 _NOT_MERGEABLE: Any = object()
 
 
-async def facts_of(request: web.Request, needs_body: bool) -> RequestFacts:
-    """What a matcher looks at; the body is read first only when a rule matches on it."""
+async def facts_of(request: web.Request, needs_body: bool, method: str) -> RequestFacts:
+    """What a matcher looks at (``method``: the operation's, which ``X-HTTP-Method-Override`` may name); the
+    body is read first only when a rule matches on it."""
     body = await request.app[BODIES].kept(request) if needs_body else b""
-    return RequestFacts(request.method, request.path, request.query, request.headers, body)
+    return RequestFacts(method, request.path, request.query, request.headers, body)
 
 
-async def served(request: web.Request, session: Session, respond: Respond) -> tuple[web.StreamResponse,
-                                                                                       Override | None]:
-    """The answer to an API request: an override's if one takes it, else ``respond()``'s; and the override."""
+async def served(request: web.Request, session: Session, respond: Respond,
+                 method: str) -> tuple[web.StreamResponse, Override | None]:
+    """The answer to an API request of the operation of ``method``: an override's if one takes it, else
+    ``respond()``'s; and the override."""
     overrides = session.overrides
-    override = overrides.take(await facts_of(request, overrides.needs_body))
+    override = overrides.take(await facts_of(request, overrides.needs_body, method))
     if override is None:
         return await respond(), None
     headers = dict(override.headers)
