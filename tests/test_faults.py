@@ -161,6 +161,21 @@ async def test_the_delay_header_delays(api: Api) -> None:
     assert time.monotonic() - started >= 0.12
 
 
+async def test_the_delay_header_adds_to_the_rules_and_the_fault_header_comes_before_them(api: Api) -> None:
+    """A browser app that slows every request must still meet the rules a test set (the delay header used to
+    switch them off); a request's own fault header decides first, and the rules do not count it."""
+    await add_fault(api, [{"path": HUBS, "status": 503, "times": 2}, {"path": f"{HUBS}/*", "delay_ms": 100}])
+    started = time.monotonic()
+    assert (await api.get(HUBS, headers={"X-Mockhub-Delay": "50"})).status == 503
+    slow = await api.get(f"{HUBS}/{HUB_A}", headers={"X-Mockhub-Delay": "50"})
+    assert slow.status == 200 and time.monotonic() - started >= 0.15
+    assert (await api.get(HUBS, headers={"X-Mockhub-Fault": "504"})).status == 504
+    assert (await api.get(HUBS)).status == 503  # the second of the rule's two: the 504 was the header's
+    assert (await api.get(HUBS)).status == 200
+    faults = [e["fault"] for e in (await api.get("/__mockhub/requests", token=None)).json()]
+    assert faults == ["503", "delay 150ms", "504", "503", None]
+
+
 @pytest.mark.parametrize(("header", "value"), [
     ("X-Mockhub-Fault", "200"), ("X-Mockhub-Fault", "600"), ("X-Mockhub-Fault", "explode"), ("X-Mockhub-Delay", "soon"),
     ("X-Mockhub-Delay", "600000"),

@@ -176,6 +176,14 @@ class Decision:
     def answers(self) -> bool:
         return self.status is not None or self.connection is not None
 
+    def delayed(self, delay_ms: int) -> Decision:
+        """This decision, ``delay_ms`` later (a request's own X-Mockhub-Delay before what a rule decided)."""
+        if delay_ms:
+            self.delay_ms += delay_ms
+            if not self.answers:
+                self.label = f"delay {self.delay_ms}ms"
+        return self
+
 
 @dataclass
 class _Active:

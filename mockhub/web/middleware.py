@@ -116,8 +116,11 @@ class Pipeline:
                 asked, delay = headers.get(FAULT_HEADER), headers.get(DELAY_HEADER)
                 if asked is not None or delay is not None:
                     fault = header_decision(asked, delay)
-                if fault is None and session.faults:
-                    fault = await _rule_fault(request, session, self.operation_method(request, handler))
+                # The request's own X-Mockhub-Fault decides before the rules; its X-Mockhub-Delay adds to theirs.
+                if session.faults and (fault is None or not fault.answers):
+                    ruled = await _rule_fault(request, session, self.operation_method(request, handler))
+                    if ruled is not None:
+                        fault = ruled if fault is None else ruled.delayed(fault.delay_ms)
             except ApiError as exc:  # a malformed X-Mockhub-Fault / X-Mockhub-Delay header
                 refused = exc
         if refused is not None:
