@@ -12,6 +12,7 @@ import errno
 import logging
 import math
 import os
+import socket
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -291,7 +292,8 @@ def run_server(app: Any, host: str, port: int, ready: Callable[[str], None]) -> 
     try:
         asyncio.run(serve_forever(app, host, port, ready))
     except OSError as exc:
-        reason = os.strerror(exc.errno) if exc.errno else exc.strerror  # asyncio's strerror repeats the address
+        # asyncio's strerror repeats the address; a name that does not resolve has a resolver's code, not errno's
+        reason = os.strerror(exc.errno) if exc.errno and not isinstance(exc, socket.gaierror) else exc.strerror
         hint = "; --port 0 picks a free port" if port and exc.errno == errno.EADDRINUSE else ""
         print(f"mockhub: cannot listen on {host}:{port}: {reason}{hint}", file=sys.stderr)
         return 1

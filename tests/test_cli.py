@@ -177,3 +177,15 @@ def test_a_value_that_would_break_the_run_quietly_is_refused_at_once(args: list[
     [line] = [line for line in result.stderr.splitlines() if line.startswith(f"mockhub {args[0]}: error:")]
     assert f"argument {args[-2]}:" in line
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["--clock", "0001-01-01T00:00:00+01:00"], "is outside the years 1 to 9999 in UTC"),
+    (["--host", "nonexist.invalid"], "cannot listen on nonexist.invalid:0: Name or service not known"),
+])
+def test_an_instant_or_host_that_cannot_be_had_is_one_clear_line(args: list[str], expected: str) -> None:
+    result = subprocess.run([sys.executable, "-m", "mockhub", "serve", "--port", "0", *args], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode in (1, 2)
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr and "Unknown error" not in result.stderr

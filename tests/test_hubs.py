@@ -234,3 +234,11 @@ async def test_paging_bounds_themselves_are_accepted(api: Api) -> None:
 async def test_an_empty_dataset_has_no_tenant_so_every_token_is_refused(make_api: MakeApi) -> None:
     api = await make_api(empty=True)
     assert (await api.get("/api/v1/hubs")).status == 401
+
+
+async def test_a_clock_pinned_at_the_last_second_there_is_still_takes_writes(make_api: MakeApi) -> None:
+    """The pinned clock moves a second per write: at the end of year 9999 it stays there (every write was a 500)."""
+    api = await make_api(clock="9999-12-31T23:59:59Z")
+    for name in ("Last", "After the last"):
+        created = await api.post("/api/v1/hubs", {"name": name, "description": ""})
+        assert created.status == 200 and created.json()["created"] == "9999-12-31T23:59:59.0000000Z"

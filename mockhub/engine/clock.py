@@ -16,7 +16,10 @@ def parse_instant(text: str) -> datetime:
         raise ValueError(f"not an ISO 8601 instant: {text!r} (try 2021-01-01T00:00:00Z)") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before the first instant Python can hold
+        raise ValueError(f"{text!r} is outside the years 1 to 9999 in UTC") from None
 
 
 class Clock:
@@ -38,7 +41,8 @@ class Clock:
         if self._pinned is None:
             return datetime.now(UTC)
         current = self._pinned
-        self._pinned = current + WRITE_STEP
+        if current < datetime.max.replace(tzinfo=UTC) - WRITE_STEP:  # at the end of year 9999 it stays there
+            self._pinned = current + WRITE_STEP
         return current
 
     def copy(self) -> Clock:
