@@ -598,3 +598,22 @@ def test_the_proxy_command_needs_a_target() -> None:
                           env={k: v for k, v in os.environ.items() if k != "MOCKHUB_TARGET"}, timeout=30)
     assert done.returncode == 2
     assert "--target URL" in done.stderr
+
+
+async def test_a_recording_keeps_the_order_the_lists_showed(serve: Serve, contract: Contract, make_proxy: MakeProxy,
+                                                            tmp_path: Path) -> None:
+    """Records seen one by one before a list showed them (a hub created, then the hubs listed) were written in
+    the order first seen, so the replay's pages held other hubs than the target's."""
+    record = tmp_path / "recorded.json"
+    proxy = await make_proxy(url_of(await mock(serve, contract)), record=record)
+    assert (await proxy.post("/api/v1/hubs", {"name": "Made first, listed last", "description": ""})).status == 200
+    await proxy.get(f"{POINTS}/{POINT_ABCDE}", token=None)
+    seen = {path: (await proxy.get(path)).json() for path in (
+        "/api/v1/hubs?pageSize=100", "/api/v1/hubs?pageSize=1", "/api/v1/hubs?pageSize=2&pageNumber=1")}
+    points = (await proxy.get(f"{POINTS}?limit=1000", token=None)).json()
+    assert (await proxy.post("/__mockhub/record", None, token=None)).status == 200
+    tenant = next(t for t in json.loads(record.read_text())["tenants"] if t["tenantId"] == HUB["tenantId"])
+    replay = Api(await mock(serve, contract, fixtures=(record,)), proxy.checker)
+    for path, body in seen.items():
+        assert (await replay.get(path, token=tenant["tokens"][0])).json() == body, path
+    assert [p["id"] for p in (await replay.get(f"{POINTS}?limit=1000", token=None)).json()] == [p["id"] for p in points]

@@ -43,6 +43,12 @@ DELETED: Mapping[str, tuple[str, str]] = {
     "deleteIntegrationPoint": ("point", "id"),
 }
 """The operations that delete a record: its kind, and the path segment that names it."""
+LISTED_FROM: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "listHubs": (("pageNumber", "pageSize"), ()), "listIntegrations": (("pageNumber", "pageSize"), ("hubId",)),
+    "listIntegrationPoints": (("offset",), ("order", "filter")),
+}
+"""The lists in creation order: the query parameters that place their first item (a page number and size,
+or an offset), and those that make them a selection, whose places say nothing of the whole."""
 
 
 def fake_like(value: str, random: SeededRandom) -> str:
@@ -77,7 +83,9 @@ class Recorder:
         self._integrations: dict[str, Record] = {}
         self._points: dict[str, Record] = {}
         self._fakes: dict[str, str] = {}
-        self._keep: dict[str, Callable[[Any, str | None], None]] = {
+        self._places: dict[tuple[str, str], int] = {}
+        """(kind, id) -> where the record stood in a list in creation order, as last seen."""
+        self._keep: dict[str, Callable[[Any, str | None], str | None]] = {
             "hub": self._hub, "integration": self._integration, "point": self._point}
 
     def observe(self, operation: str, segments: Mapping[str, str], query: Mapping[str, str],
@@ -93,18 +101,31 @@ class Recorder:
         elif operation in SHOWN:
             kind, shape = SHOWN[operation]
             items = [body] if shape == "one" else body.get("results") if isinstance(body, dict) else body
-            for item in items if isinstance(items, list) else ():
-                self._keep[kind](item, bearer)
+            first = self._first_place(operation, query)
+            for index, item in enumerate(items if isinstance(items, list) else ()):
+                kept = self._keep[kind](item, bearer)
+                if kept is not None and first is not None:
+                    self._places[(kind, kept)] = first + index
+
+    def _first_place(self, operation: str, query: Mapping[str, str]) -> int | None:
+        """Where the first item of a list answer stands in creation order; ``None`` when it says nothing."""
+        if operation not in LISTED_FROM or any(name in query for name in LISTED_FROM[operation][1]):
+            return None
+        params = self._contract.operations[operation].query_params
+        numbers = [int(query.get(name, params[name].default)) for name in LISTED_FROM[operation][0]]
+        return numbers[0] * numbers[1] if len(numbers) == 2 else numbers[0]
 
     def _fits(self, schema: str, value: Any) -> bool:
         return bool(self._contract.schema(schema).is_valid(value))
 
-    def _hub(self, hub: Any, token: str | None) -> None:
+    def _hub(self, hub: Any, token: str | None) -> str | None:
         if not self._fits("Hub", hub):
-            return
+            return None
         if token is not None and hub["tenantId"] not in self._tenants:
             self._tenants[hub["tenantId"]] = TOKEN_PREFIX + self._random.hex(32)
-        self._hubs[hub["hubId"].lower()] = dict(hub)
+        key: str = hub["hubId"].lower()
+        self._hubs[key] = dict(hub)
+        return key
 
     def _forget(self, kind: str, key: str) -> None:
         """A deletion: the record goes (a hub's integrations with it)."""
@@ -115,25 +136,36 @@ class Recorder:
         else:
             (self._integrations if kind == "integration" else self._points).pop(key, None)
 
-    def _integration(self, integration: Any, _token: str | None) -> None:
+    def _integration(self, integration: Any, _token: str | None) -> str | None:
         if not self._fits("Integration", integration):
-            return
+            return None
         record = dict(integration)
         configuration = dict(record["configuration"])
         for name in SECRETS.get(record["channelId"], ()):
             if isinstance(configuration.get(name), str):
                 configuration[name] = self._fake(configuration[name])
         record["configuration"] = configuration
-        self._integrations[record["integrationId"].lower()] = record
+        key: str = record["integrationId"].lower()
+        self._integrations[key] = record
+        return key
 
-    def _point(self, point: Any, _token: str | None) -> None:
+    def _point(self, point: Any, _token: str | None) -> str | None:
         if not self._fits("IntegrationPoint", point):
-            return
+            return None
         record = dict(point)
         for name in POINT_SECRETS:
             if record.get(name):
                 record[name] = self._fake(record[name])
-        self._points[record["id"].lower()] = record
+        key: str = record["id"].lower()
+        self._points[key] = record
+        return key
+
+    def _in_order(self, kind: str, records: dict[str, Record]) -> list[Record]:
+        """The records in creation order as the lists showed it; those no list placed after, as first seen."""
+        seen = {key: index for index, key in enumerate(records)}
+        ordered = sorted(records, key=lambda key: (0, self._places[(kind, key)], seen[key])
+                         if (kind, key) in self._places else (1, 0, seen[key]))
+        return [records[key] for key in ordered]
 
     def _fake(self, secret: str) -> str:
         fake = self._fakes.get(secret)
@@ -145,14 +177,14 @@ class Recorder:
         """The fixture data, and what had to be left out of it (records whose hub or tenant was never seen)."""
         left_out: list[str] = []
         hubs = []
-        for hub in self._hubs.values():
+        for hub in self._in_order("hub", self._hubs):
             if hub["tenantId"] in self._tenants:
                 hubs.append(hub)
             else:
                 left_out.append(f"hub {hub['hubId']}: no token of its tenant was seen")
         kept = {h["hubId"].lower() for h in hubs}
         integrations = []
-        for integration in self._integrations.values():
+        for integration in self._in_order("integration", self._integrations):
             if integration["hubId"].lower() in kept:
                 integrations.append(integration)
             else:
@@ -160,5 +192,5 @@ class Recorder:
         tenants = [{"tenantId": tenant_id, "name": f"recorded tenant {n}", "tokens": [token]}
                    for n, (tenant_id, token) in enumerate(self._tenants.items(), 1)]
         data = {"tenants": tenants, "hubs": hubs, "integrations": integrations,
-                "integrationPoints": list(self._points.values())}
+                "integrationPoints": self._in_order("point", self._points)}
         return data, left_out
