@@ -617,3 +617,13 @@ async def test_a_recording_keeps_the_order_the_lists_showed(serve: Serve, contra
     for path, body in seen.items():
         assert (await replay.get(path, token=tenant["tokens"][0])).json() == body, path
     assert [p["id"] for p in (await replay.get(f"{POINTS}?limit=1000", token=None)).json()] == [p["id"] for p in points]
+
+
+def test_the_proxy_on_a_port_in_use_says_so_in_one_line() -> None:
+    with serving() as (_, url):
+        port = url.rsplit(":", 1)[1]
+        result = subprocess.run([sys.executable, "-m", "mockhub", "proxy", "--target", url, "--port", port],
+                                capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"mockhub: cannot listen on 127.0.0.1:{port}: Address already in use; " \
+        "--port 0 picks a free port"  # (no "Unclosed client session" after it)

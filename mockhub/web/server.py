@@ -35,7 +35,11 @@ async def start(app: web.Application, host: str, port: int) -> tuple[MockhubRunn
     runner = MockhubRunner(app, limits_of(app), access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
-    await site.start()
+    try:
+        await site.start()
+    except BaseException:  # a port in use: what start-up opened (the proxy's client) is closed again
+        await runner.cleanup()
+        raise
     bound_port = runner.addresses[0][1]
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else ("[::1]" if host == "::" else host)
     if ":" in shown and not shown.startswith("["):
