@@ -132,7 +132,7 @@ SERVE_OPTIONS = (
     Option("--allowed-host", "let the control API (/__mockhub/) answer this Host name too; it answers localhost, "
            "*.localhost and IP addresses (repeatable; * allows any name)", str, (), "list", "NAME"),
     Option("--head-timeout", "seconds a connection has to send a whole request head (default 10; 0: no limit)",
-           _seconds, 10.0, metavar="SECONDS"),
+           _seconds_or_zero, 10.0, metavar="SECONDS"),
     Option("--keep-alive", "seconds an idle keep-alive connection stays open (default 15)", _seconds, 15.0,
            metavar="SECONDS"),
     Option("--max-connections", "open connections at most; past it the oldest one that has sent no whole request "
@@ -177,8 +177,29 @@ def add_options(parser: argparse.ArgumentParser, options: Sequence[Option], envi
             parser.set_defaults(**{f"{option.dest}_env": tuple(from_env)})
         else:
             assert option.type is not None
-            parser.add_argument(option.flag, type=option.type, default=given if given is not None else option.default,
+            parser.add_argument(option.flag, type=_naming(option.type, option.env),
+                                default=_FromEnvironment(given) if given is not None else option.default,
                                 metavar=option.metavar, help=help_text)
+
+
+class _FromEnvironment(str):
+    """An option's value taken from its environment variable (so that a refusal can name the variable)."""
+
+
+def _naming(convert: Callable[[str], Any], variable: str) -> Callable[[str], Any]:
+    """``convert``, whose refusal of a value from the environment names ``variable`` (argparse names the flag)."""
+
+    def checked(text: str) -> Any:
+        try:
+            return convert(text)
+        except (argparse.ArgumentTypeError, ValueError) as exc:
+            if isinstance(text, _FromEnvironment):
+                reason = exc if isinstance(exc, argparse.ArgumentTypeError) else f"not a valid {checked.__name__}"
+                raise argparse.ArgumentTypeError(f"{variable}={text!r}: {reason}") from None
+            raise
+
+    checked.__name__ = getattr(convert, "__name__", "value").lstrip("_")  # argparse's "invalid port value"
+    return checked
 
 
 def _output_file(text: str) -> Path:

@@ -189,3 +189,20 @@ def test_an_instant_or_host_that_cannot_be_had_is_one_clear_line(args: list[str]
     assert result.returncode in (1, 2)
     assert expected in result.stderr
     assert "Traceback" not in result.stderr and "Unknown error" not in result.stderr
+
+
+@pytest.mark.parametrize(("variable", "value", "flag"), [
+    ("MOCKHUB_PORT", "abc", "--port"), ("MOCKHUB_KEEP_ALIVE", "-1", "--keep-alive"), ("MOCKHUB_SEED", "x", "--seed"),
+])
+def test_a_bad_environment_value_is_refused_naming_the_variable(variable: str, value: str, flag: str) -> None:
+    result = subprocess.run([sys.executable, "-m", "mockhub", "serve"], capture_output=True, text=True, timeout=30,
+                            env={**os.environ, variable: value})
+    assert result.returncode == 2
+    assert f"argument {flag}: {variable}='{value}': " in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_head_timeout_of_0_is_no_limit_as_documented() -> None:
+    from mockhub.cli import build_parser, settings_from
+
+    assert settings_from(build_parser({}).parse_args(["serve", "--head-timeout", "0"])).head_timeout == 0
