@@ -6,8 +6,11 @@ Every test here ends with the server answering ordinary requests (the ``healthy`
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import re
+import socket
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -306,3 +309,55 @@ async def test_the_journal_keeps_at_most_64_kib_of_a_body(healthy: Api) -> None:
     await healthy.post(HUBS, {"name": "big", "description": "x" * 200_000})
     [entry] = (await healthy.get("/__mockhub/requests", token=None)).json()
     assert len(entry["body"]) == 64 * 1024
+
+
+async def test_whole_numbers_written_with_a_fraction_are_stored_and_answered_as_integers(healthy: Api) -> None:
+    """The contract types them integer (JSON Schema takes 30.0 as one): a typed client cannot read 30.0 into an
+    int, and channelId 106.0 was a 500."""
+    hub = await healthy.request("POST", HUBS, data=b'{"name": "floats", "description": "", "statusId": 2002.0, '
+                                                   b'"closeDormantConversation": 30.0}', headers=JSON)
+    assert hub.status == 200
+    assert b'"closeDormantConversation":30,' in hub.body and b'"statusId":2002,' in hub.body
+    chat = await healthy.request("POST", f"{INTEGRATION}/{HUB_A}", headers=JSON, data=(
+        b'{"channelId": 106.0, "name": "float chat", "statusId": 3002.0, "configuration": {"allowedOrigins": ["x"]}}'))
+    assert (chat.status, chat.json()["channelId"], chat.json()["statusId"]) == (200, "WebChat", 3002)
+    point = await healthy.request("POST", POINTS, token=None, headers=JSON,
+                                  data=b'{"code": "FLOAT", "type": "im", "opts": {"recv_timeout": 7.0}}')
+    assert point.status == 200 and b'"recv_timeout":7}' in point.body
+
+
+def _gzipped_hub(name: str, extra: bytes = b"", body: bytes | None = None, token: str = TOKEN) -> bytes:
+    data = body if body is not None else gzip.compress(json.dumps({"name": name, "description": "gz"}).encode())
+    return (b"POST /api/v1/hubs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token.encode() + b"\r\n"
+            b"Content-Type: application/json\r\nContent-Encoding: gzip\r\n" + extra
+            + b"Content-Length: %d\r\n\r\n" % len(data) + data)
+
+
+async def test_a_compressed_body_is_read_the_same_on_a_kept_connection_and_a_closed_one(healthy: Api) -> None:
+    """On a kept-alive connection the compressed bytes were read as the body (400 'not valid UTF-8')."""
+    port = int(healthy.client.server.port) if healthy.client is not None else 0  # type: ignore[arg-type]
+
+    def both() -> list[int]:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(b"GET /__mockhub/health HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+            time.sleep(0.2)  # idle: the next request may take the express lane
+            sock.sendall(_gzipped_hub("gz kept"))
+            kept = sock.recv(65536)
+        closed = raw_exchange(port, _gzipped_hub("gz closed", b"Connection: close\r\n"))
+        return [_json_of(kept)[0], _json_of(closed)[0]]
+
+    assert await asyncio.to_thread(both) == [200, 200]
+    names = [h["name"] for h in (await healthy.get(HUBS, params={"pageSize": 100})).json()["results"]]
+    assert {"gz kept", "gz closed"} <= set(names)
+
+
+async def test_a_body_that_cannot_be_decompressed_is_a_400_after_the_401(healthy: Api) -> None:
+    port = int(healthy.client.server.port) if healthy.client is not None else 0  # type: ignore[arg-type]
+    bad = await asyncio.to_thread(raw_exchange, port, _gzipped_hub("", b"Connection: close\r\n", b"not gzip"))
+    status, body, _ = _json_of(bad)
+    assert (status, body["errors"][0]["code"]) == (400, 206)
+    assert "cannot be read" in body["errors"][0]["description"]
+    stranger = await asyncio.to_thread(raw_exchange, port, _gzipped_hub("", b"Connection: close\r\n", b"not gzip",
+                                                                         token="nope"))
+    assert _json_of(stranger)[0] == 401

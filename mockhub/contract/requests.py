@@ -126,6 +126,10 @@ class Operation:
             contract.validator(body["content"]["application/json"]["schema"]) if body else None
         )
         self.body_accepts = contract.accepts(self.body_validator) if self.body_validator is not None else None
+        self.integer_paths = tuple(sorted(_integer_paths(contract, body["content"]["application/json"]["schema"])
+                                          )) if body else ()
+        """Where the body schema says integer, through its objects' properties: a whole number written as
+        ``30.0`` is stored and answered as ``30``, as a typed service would (a float there breaks typed clients)."""
 
     def parse_path(self, segments: Mapping[str, str]) -> dict[str, str]:
         """Check the path segments; a malformed GUID is PRT000203 (Era: 1400)."""
@@ -175,6 +179,8 @@ class Operation:
             raise MalformedJson(f"The request body is not valid JSON: {exc}.") from None
         if not self.body_checked_by_handler and not (self.body_accepts is not None and self.body_accepts(body, raw)):
             self.check(body)
+        for path in self.integer_paths:
+            _make_whole(body, path)
         return body
 
     def check(self, body: Any) -> None:
@@ -183,6 +189,30 @@ class Operation:
         problems = collect_problems(self.body_validator, body, "body")
         if problems:
             raise ValidationFailed(problems=tuple(problems))
+
+
+def _integer_paths(contract: Contract, schema: Any, at: tuple[str, ...] = (), depth: int = 8) -> set[tuple[str, ...]]:
+    """The property paths of ``schema`` typed integer (in any of its branches), objects' properties followed."""
+    schema = contract.resolve(schema) if isinstance(schema, dict) else schema
+    if not isinstance(schema, dict) or depth == 0:
+        return set()
+    found = {at} if at and schema.get("type") == "integer" else set()
+    for name, sub in schema.get("properties", {}).items():
+        found |= _integer_paths(contract, sub, (*at, name), depth - 1)
+    for keyword in ("anyOf", "oneOf", "allOf"):
+        for sub in schema.get(keyword, ()):
+            found |= _integer_paths(contract, sub, at, depth - 1)
+    return found
+
+
+def _make_whole(value: Any, path: tuple[str, ...]) -> None:
+    """The whole-number float at ``path`` of ``value`` (if there is one) made an int, in place."""
+    for name in path[:-1]:
+        value = value.get(name) if isinstance(value, dict) else None
+    if isinstance(value, dict):
+        found = value.get(path[-1])
+        if type(found) is float and found.is_integer():
+            value[path[-1]] = int(found)
 
 
 def _bounds_of(schema: Mapping[str, Any]) -> tuple[Any, Any] | None:

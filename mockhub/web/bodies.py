@@ -11,8 +11,9 @@ its chunks arrive. The bytes count until the pipeline has journaled the exchange
 from __future__ import annotations
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 
-from mockhub.engine.errors import ApiError, PayloadTooLarge
+from mockhub.engine.errors import ApiError, MalformedRequest, PayloadTooLarge
 
 
 class BodiesPending(ApiError):
@@ -64,6 +65,13 @@ class Bodies:
         self._outcomes.pop(key, None)
 
     async def _read(self, request: web.Request, key: int) -> bytes | ApiError:
+        try:
+            return await self._read_within(request, key)
+        except RequestPayloadError as exc:  # a body that cannot be decompressed (Content-Encoding): the client's
+            reason = str(getattr(exc.__cause__, "message", "") or "it is not what its Content-Encoding says").strip()
+            return MalformedRequest(f"The request body cannot be read: {reason}.")
+
+    async def _read_within(self, request: web.Request, key: int) -> bytes | ApiError:
         declared = request.content_length
         content = request.content
         if declared is not None:

@@ -17,7 +17,7 @@ from aiohttp import web
 from mockhub.contract.contracts import Contract, operations_of
 from mockhub.contract.requests import Operation, QueryParam
 from mockhub.engine.control import Control
-from mockhub.engine.errors import PayloadTooLarge, Unauthorized, ValidationFailed
+from mockhub.engine.errors import ApiError, Unauthorized, ValidationFailed
 from mockhub.engine.sessions import Session
 from mockhub.store import Store
 from mockhub.web.bodies import Bodies
@@ -124,7 +124,7 @@ def endpoint(op: Operation, handler: Handler, bodies: Bodies, max_json_depth: in
         if has_body:
             try:
                 raw = await bodies.read(request)
-            except PayloadTooLarge as exc:  # answered after a 401, which comes first
+            except ApiError as exc:  # too large, too many at once, undecodable: answered after a 401, which comes first
                 unread = exc
         session = request[SESSION]
         if session.dropped:  # dropped or evicted while the request waited: it goes to the session of that name now

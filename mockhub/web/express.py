@@ -151,9 +151,10 @@ class Express:
             return None
         url: URL = message.url
         headers = message.headers
-        # An ExpressRequest has no cookies; an upgrade and an expectation (100-continue, 417) are aiohttp's.
+        # An ExpressRequest has no cookies; an upgrade, an expectation (100-continue, 417) and a compressed
+        # body (Content-Encoding: aiohttp's payload decompresses it) are aiohttp's.
         if (url.absolute or hdrs.COOKIE in headers or hdrs.UPGRADE in headers or hdrs.EXPECT in headers
-                or not payload.is_eof()):
+                or message.compression or not payload.is_eof()):
             return None
         key = (method, url.raw_path)
         found = self._found
