@@ -120,6 +120,7 @@ class Mockhub:
     def _reset(self) -> None:
         control = self._control
         control.reset(self._session)
+        control.drop_named_sessions()
         if self._marker_faults:
             control.add_faults(self._session, self._marker_faults)
         if self._marker_overrides:

@@ -42,3 +42,17 @@ async def test_the_journal_keeps_the_query_as_sent_and_assert_called_reads_it_on
     [entry] = mockhub.requests
     assert entry["query"] == "pageSize=5&note=%2541&sum=1%2B1&text=a+b"
     mockhub.assert_called("GET", HUBS, query={"note": "%41", "sum": "1+1", "text": "a b"})
+
+
+async def test_each_test_starts_with_every_session_fresh(mockhub: Mockhub, checker: ResponseChecker) -> None:
+    """The fixture's reset (before every test) drops named sessions too: a test's session was the next test's,
+    and a suite of more tests than --max-sessions, each in its own session, ran out of sessions."""
+    async with ClientSession() as client:
+        api = Api(None, checker, mockhub.url, client)
+        mine = {"X-Mockhub-Session": "suite-a"}
+        before = (await api.get(HUBS, headers=mine)).json()["total"]
+        assert (await api.post(HUBS, {"name": "Left behind", "description": ""}, headers=mine)).status == 200
+        mockhub.reset()
+        assert (await api.get(HUBS, headers=mine)).json()["total"] == before
+        sessions = {s["name"]: s for s in (await api.get("/__mockhub/sessions", token=None)).json()}
+        assert sessions["suite-a"]["requests"] == 1  # made again by the GET after the reset: a new journal

@@ -64,6 +64,10 @@ class Control:
         """Each session: its name, journal size, fault rules and idle time, the default first."""
         return self._sessions.describe()
 
+    def drop_named_sessions(self) -> None:
+        """Forget every named session (the pytest fixture's fresh start: no test sees another's)."""
+        self._sessions.drop_all()
+
     def drop_session(self, name: str) -> None:
         """Forget a named session: 404 if there is none, 400 for the default one."""
         if not self._sessions.drop(name):

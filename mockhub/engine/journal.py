@@ -226,9 +226,11 @@ class Journal:
         return matching, missed[:closest]
 
     def clear(self) -> None:
+        """Forget every entry; the next is number 1 again (a reset session starts over)."""
         for entry in self._entries:
             self._budget.give_back(entry)
         self._entries.clear()
+        self._seq = 0
 
     def __len__(self) -> int:
         return len(self._entries)

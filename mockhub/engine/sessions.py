@@ -77,7 +77,7 @@ class Disposal:
 class Session:
     """One isolated world: its own state, fault rules, overrides and request journal."""
 
-    __slots__ = ("name", "store", "faults", "overrides", "journal", "last_used", "dropped")
+    __slots__ = ("name", "store", "faults", "overrides", "journal", "last_used", "dropped", "generation")
 
     def __init__(self, name: str, store: Store, faults: FaultEngine, overrides: OverrideEngine, journal: Journal,
                  now: float) -> None:
@@ -89,6 +89,8 @@ class Session:
         self.last_used = now
         self.dropped = False
         """Dropped or evicted: its store is being freed, and its name makes a new session."""
+        self.generation = 0
+        """Counts its resets and its drop: a request that waited across one is not journaled."""
 
 
 class Sessions:
@@ -159,6 +161,7 @@ class Sessions:
         """Back to the start-up state: data, random sequence, clock, fault rules, overrides and their counters;
         an empty journal."""
         self._disposal.add(session.store)
+        session.generation += 1
         session.store = self._startup.session_copy(self._quota)
         session.faults = self._faults()
         session.overrides = self._overrides()
@@ -207,9 +210,16 @@ class Sessions:
         log.info("session '%s' evicted: %s (at most %d sessions, %g s idle)", session.name, why, self._max,
                  self._idle)
 
+    def drop_all(self) -> None:
+        """Forget every named session (the pytest fixture starts each test from the start-up state in all)."""
+        for session in list(self._named.values()):
+            del self._named[session.name]
+            self._retire(session)
+
     def _retire(self, session: Session) -> None:
         """A dropped or evicted session: its journal emptied, its store freed; a request that was waiting
         meanwhile (a delay, a body still arriving) sees ``dropped`` and goes to the session of that name now."""
         session.dropped = True
+        session.generation += 1
         session.journal.clear()
         self._disposal.add(session.store)

@@ -102,6 +102,7 @@ class Pipeline:
         except ApiError as exc:  # a malformed session name: answered, and journaled in the default session
             session, refused = sessions.default, exc
         request[SESSION] = session
+        generation = session.generation
         if admin:  # the control API is never faulted nor journaled
             refused = refused or self.admin_refusal(request)
             admin_response = error_response(refused, dialect) if refused else await self.respond(request, handler,
@@ -130,14 +131,15 @@ class Pipeline:
         else:
             response, override = await self.answer(request, handler, fault, session, dialect)
         status = response.status if response is not None else 0
-        session = request[SESSION]  # another one if the request's was dropped while it waited (see endpoint)
+        answered_in: Session = request[SESSION]  # another one if the request's was dropped while its body came
         body = await self.bodies.kept(request) if request.body_exists else b""
         took_ms = (perf_counter() - started) * 1000
-        session.journal.record(
-            session.store.ctx.clock.now(), request.method, request.path, request.rel_url.raw_query_string,
-            request.headers, body, status, took_ms, fault.label if fault is not None else None,
-            override.id if override is not None else None, override is not None and override.off_contract)
-        self.log_access(request, status, took_ms, fault, session, override)
+        if answered_in is not session or session.generation == generation:  # else reset or dropped meanwhile:
+            answered_in.journal.record(  # the journal it belonged to is gone (the next test's must not get it)
+                answered_in.store.ctx.clock.now(), request.method, request.path, request.rel_url.raw_query_string,
+                request.headers, body, status, took_ms, fault.label if fault is not None else None,
+                override.id if override is not None else None, override is not None and override.off_contract)
+        self.log_access(request, status, took_ms, fault, answered_in, override)
         if response is None:
             raise asyncio.CancelledError()  # the connection is gone: nothing to send
         return response
@@ -166,25 +168,31 @@ class Pipeline:
     async def answer(self, request: web.Request, handler: AiohttpHandler, fault: Decision | None,
                      session: Session, dialect: Dialect) -> tuple[web.StreamResponse | None, Override | None]:
         """The response to send after any fault (``None`` when a fault dropped the connection), and the
-        override that gave it, if one did."""
-        if fault is not None:
+        override that gave it, if one did.
+
+        A request that is answered is applied and answered from the state it arrived in, then waits out
+        its delay: a reset meanwhile (the pytest fixture's, between tests) cannot carry it into the next state.
+        """
+        if fault is not None and (fault.status is not None or fault.connection == "reset"):
             if fault.delay_ms:
-                if request.body_exists:  # read first: a client that gives up during the delay loses nothing
+                if request.body_exists:  # read first: a client that gives up during the delay is still journaled
                     await self.bodies.kept(request)
                 await asyncio.sleep(fault.delay_ms / 1000)
             if fault.status is not None:
                 allow = self.allowed_methods(request) if fault.status == 405 else ()
                 return error_response(InjectedFault(fault.status, fault.retry_after, allow), dialect), None
-            if fault.connection == "reset":
-                _reset_connection(request)
-                return None, None
+            _reset_connection(request)
+            return None, None
         if session.overrides:
             response, override = await served(request, session, lambda: self.respond(request, handler, dialect),
                                               self.operation_method(request, handler))
         else:  # the common case: no override set, nothing more to pay
             response, override = await self.respond(request, handler, dialect), None
-        if fault is not None and fault.connection == "malformed":
-            response = _truncated(response)
+        if fault is not None:
+            if fault.delay_ms:
+                await asyncio.sleep(fault.delay_ms / 1000)
+            if fault.connection == "malformed":
+                response = _truncated(response)
         return response, override
 
     def operation_method(self, request: web.Request, handler: AiohttpHandler) -> str:
