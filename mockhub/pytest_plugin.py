@@ -9,6 +9,7 @@ worker process has its own servers on free ports.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,12 +63,24 @@ def _settings_for(config: pytest.Config, marker: pytest.Mark | None) -> tuple[Se
     unknown = set(options) - {"seed", "fixtures", "faults", "overrides", "clock"}
     if unknown:
         raise pytest.UsageError(f"@pytest.mark.mockhub does not take {', '.join(sorted(unknown))}")
-    seed = options.get("seed", config.getoption("mockhub_seed"))
+    seed = options.get("seed")
+    if seed is None:  # not given, or given as None: the command line's
+        seed = config.getoption("mockhub_seed")
+    if seed is not None and (type(seed) is not int):
+        raise pytest.UsageError(f"@pytest.mark.mockhub(seed=...) takes an int, not {seed!r}")
     fixtures = options.get("fixtures") or config.getoption("mockhub_fixtures") or ()
     if isinstance(fixtures, (str, Path, Mapping)):
         fixtures = (fixtures,)
     given = tuple(Path(f) if isinstance(f, str) else f for f in fixtures)
-    settings = Settings(port=0, seed=seed or 0, fixtures=given, clock=options.get("clock"))
+    clock = options.get("clock")
+    if isinstance(clock, datetime):
+        clock = (clock if clock.tzinfo is not None else clock.replace(tzinfo=UTC)).isoformat()
+    elif clock is not None and not isinstance(clock, str):
+        raise pytest.UsageError(f"@pytest.mark.mockhub(clock=...) takes an ISO instant or a datetime, not {clock!r}")
+    for name in ("faults", "overrides"):
+        if not isinstance(options.get(name) or [], list | tuple):
+            raise pytest.UsageError(f"@pytest.mark.mockhub({name}=...) takes a list of rules, not {options[name]!r}")
+    settings = Settings(port=0, seed=seed or 0, fixtures=given, clock=clock)
     key = (settings.seed, repr(given), settings.clock)
     return settings, key
 

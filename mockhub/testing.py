@@ -130,7 +130,7 @@ class Mockhub:
     def add_fault(self, rule: Mapping[str, Any]) -> dict[str, Any]:
         """Add a fault rule (its shape is ``FaultRule`` in the control API's contract); returns it with
         its id and counters."""
-        return self._server.call(self._control.add_faults, self._session, [rule])[0]
+        return self._server.call(self._control.add_faults, self._session, [_one_rule(rule, "add_fault")])[0]
 
     def clear_faults(self) -> None:
         """Remove every fault rule."""
@@ -142,7 +142,8 @@ class Mockhub:
 
         Raises :class:`~mockhub.engine.errors.ValidationFailed` listing every problem, each with its JSON path.
         """
-        return self._server.call(lambda: self._control.add_overrides(self._session, [rule], listed=False)[0])
+        given = _one_rule(rule, "override")
+        return self._server.call(lambda: self._control.add_overrides(self._session, [given], listed=False)[0])
 
     def clear_overrides(self) -> None:
         """Remove every override."""
@@ -199,3 +200,12 @@ class Mockhub:
         errors = self._server.call(self._control.server_errors)  # cleared at every reset: all are this test's
         if errors:
             raise MockhubServerError("mockhub raised while serving this test:\n" + "\n".join(errors))
+
+
+def _one_rule(rule: Any, method: str) -> Mapping[str, Any]:
+    """``rule`` if it is one rule (a mapping); a clear TypeError otherwise (the control API would speak of a
+    request body, which a test never sent)."""
+    if not isinstance(rule, Mapping):
+        raise TypeError(f"Mockhub.{method}() takes one rule, a dict, not {type(rule).__name__}"
+                        f"{' (call it once per rule)' if isinstance(rule, list | tuple) else ''}")
+    return rule

@@ -231,6 +231,55 @@ def test_the_marker_refuses_unknown_options(pytester: pytest.Pytester) -> None:
     assert "does not take sed" in result.stdout.str()
 
 
+@pytest.mark.parametrize(("marker", "message"), [
+    ('seed="7"', "@pytest.mark.mockhub(seed=...) takes an int, not '7'"),
+    ("seed=[1]", "@pytest.mark.mockhub(seed=...) takes an int, not [1]"),
+    ("clock=20300501", "@pytest.mark.mockhub(clock=...) takes an ISO instant or a datetime, not 20300501"),
+    ('faults={"status": 503}', "@pytest.mark.mockhub(faults=...) takes a list of rules"),
+])
+def test_the_marker_says_what_a_wrong_value_should_be(pytester: pytest.Pytester, marker: str, message: str) -> None:
+    """Each was taken silently (seed '7' made other data than 7) or failed with a TypeError from deep inside."""
+    result = run(pytester, f"""
+        import pytest
+
+        @pytest.mark.mockhub({marker})
+        def test_it(mockhub):
+            pass
+    """)
+    result.assert_outcomes(errors=1)
+    assert message in result.stdout.str()
+
+
+def test_the_marker_takes_a_datetime_clock_and_a_seed_of_none_means_the_command_lines(
+        pytester: pytest.Pytester) -> None:
+    result = run(pytester, """
+        import datetime, json, urllib.request, pytest
+
+        WHEN = datetime.datetime(2030, 5, 1, 10, tzinfo=datetime.timezone.utc)
+        IDS = []
+
+        def created(mockhub):
+            request = urllib.request.Request(mockhub.url + "/api/v1/hubs", method="POST", headers={
+                **mockhub.headers, "Content-Type": "application/json"}, data=b'{"name": "n", "description": ""}')
+            return json.load(urllib.request.urlopen(request))
+
+        @pytest.mark.mockhub(seed=None, clock=WHEN)
+        def test_seed_from_the_command_line(mockhub):
+            hub = created(mockhub)
+            assert hub["created"] == "2030-05-01T10:00:00.0000000Z"
+            IDS.append(hub["hubId"])
+
+        @pytest.mark.mockhub(seed=5, clock="2030-05-01T10:00:00Z")
+        def test_seed_5(mockhub):
+            assert created(mockhub)["hubId"] == IDS[0]
+
+        def test_rules_one_at_a_time(mockhub):
+            with pytest.raises(TypeError, match="takes one rule, a dict, not list .call it once per rule."):
+                mockhub.add_fault([{"status": 503}])
+    """, "--mockhub-seed", "5")
+    result.assert_outcomes(passed=3)
+
+
 def test_marker_faults_are_checked_like_any_rule(pytester: pytest.Pytester) -> None:
     result = run(pytester, """
         import pytest
