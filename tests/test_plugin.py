@@ -180,6 +180,25 @@ def test_a_failing_assert_called_lists_what_arrived_closest_first(pytester: pyte
                        ("GET", "/api/v1/hubs", "200"), ("GET", "/__nowhere", "404")]
 
 
+def test_a_failing_assert_called_says_when_the_journal_cut_what_it_compared(pytester: pytest.Pytester) -> None:
+    """A body over 64 KiB was 'not JSON' and a long header 'expected ttt..., got ttt...', with no word of why."""
+    result = run(pytester, """
+        import json, urllib.request
+
+        def test_big_body(mockhub):
+            big = {"name": "X", "description": "d" * 70000}
+            request = urllib.request.Request(mockhub.url + "/api/v1/hubs", method="POST", data=json.dumps(big).encode(),
+                                             headers={**mockhub.headers, "Content-Type": "application/json"})
+            try:
+                urllib.request.urlopen(request)
+            except Exception:
+                pass
+            mockhub.assert_called("POST", "/api/v1/hubs", json={"name": "X"})
+    """)
+    result.assert_outcomes(failed=1)
+    assert "the journal kept this request's body cut short (--journal-body-bytes" in result.stdout.str()
+
+
 def test_a_server_side_exception_fails_the_test_with_its_traceback(pytester: pytest.Pytester) -> None:
     result = run(pytester, """
         import urllib.request, urllib.error, pytest

@@ -216,6 +216,10 @@ class Journal:
         for entry in self._entries:
             facts = RequestFacts(entry.method, entry.path, entry.query, entry.headers, entry.body)
             differences = list(matcher.differences(facts))
+            if differences and entry.cut:  # "expected X, got X..." would say nothing without this
+                differences.append(f"the journal kept this request's {' and '.join(entry.cut)} cut short "
+                                   f"(--journal-body-bytes, --journal-header-bytes, --journal-headers), so it "
+                                   f"matches only within what was kept")
             if differences:
                 missed.append((entry, differences))
             else:
