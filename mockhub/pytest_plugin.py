@@ -100,15 +100,15 @@ def mockhub(request: pytest.FixtureRequest) -> Iterator[Mockhub]:
         server = servers[key] = testing.start_server(settings)
     faults = tuple(marker.kwargs.get("faults") or ()) if marker else ()
     overrides = tuple(marker.kwargs.get("overrides") or ()) if marker else ()
+    if overrides:
+        try:
+            server.call(server.app[CONTROL].check_overrides, overrides)
+        except ValidationFailed as exc:
+            raise pytest.UsageError(f"@pytest.mark.mockhub(overrides=...): {exc}") from None
     try:
-        server.call(server.app[CONTROL].check_overrides, overrides)
-    except ValidationFailed as exc:
-        raise pytest.UsageError(f"@pytest.mark.mockhub(overrides=...): {exc}") from None
-    try:
-        fixture = testing.Mockhub(server, faults=faults, overrides=overrides)
+        fixture = testing.Mockhub(server, faults=faults, overrides=overrides, reset=True)
     except ValidationFailed as exc:
         raise pytest.UsageError(f"@pytest.mark.mockhub(faults=...): {exc}") from None
-    fixture.reset()
     request.node.stash[_FIXTURE] = fixture
     yield fixture
 

@@ -20,6 +20,7 @@ from aiohttp.test_utils import TestServer
 
 from mockhub.engine.control import Control
 from mockhub.engine.matching import Matcher
+from mockhub.engine.sessions import Session
 from mockhub.settings import Settings
 from mockhub.web.app import create_app
 from mockhub.web.keys import CONTROL
@@ -80,16 +81,27 @@ class Mockhub:
     """
 
     def __init__(self, server: BackgroundServer, faults: Sequence[Mapping[str, Any]] = (),
-                 overrides: Sequence[Mapping[str, Any]] = ()) -> None:
+                 overrides: Sequence[Mapping[str, Any]] = (), *, reset: bool = False) -> None:
+        """``reset``: start from the start-up state (as :meth:`reset`), in the same trip to the server."""
         self._server = server
         self._control: Control = server.app[CONTROL]
-        self._session = server.call(self._control.session)
         self._marker_faults = tuple(faults)
         self._marker_overrides = tuple(overrides)
-        server.call(self._control.check_faults, self._marker_faults)
-        server.call(self._control.check_overrides, self._marker_overrides)
+        self._session = server.call(self._start, reset)  # one trip to the server's thread: each test pays for each
         self.url = server.url
         """Base URL, e.g. ``http://127.0.0.1:40213``."""
+
+    def _start(self, reset: bool) -> Session:
+        """The default session, once the marker's rules are checked, reset if asked (on the server's loop)."""
+        control = self._control
+        if self._marker_faults:
+            control.check_faults(self._marker_faults)
+        if self._marker_overrides:
+            control.check_overrides(self._marker_overrides)
+        self._session = control.session()
+        if reset:
+            self._reset()
+        return self._session
 
     @property
     def token(self) -> str:
@@ -197,6 +209,8 @@ class Mockhub:
 
     def raise_server_errors(self) -> None:
         """Raise :class:`MockhubServerError` if the server failed unexpectedly since the last reset."""
+        if not self._control.has_server_errors():  # the usual case, seen without a trip to the server's thread
+            return
         errors = self._server.call(self._control.server_errors)  # cleared at every reset: all are this test's
         if errors:
             raise MockhubServerError("mockhub raised while serving this test:\n" + "\n".join(errors))

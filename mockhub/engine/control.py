@@ -190,6 +190,10 @@ class Control:
         """Keep the traceback of an unexpected exception, for the pytest plugin to raise in the test."""
         self._server_errors.append(traceback)
 
+    def has_server_errors(self) -> bool:
+        """Whether any is kept; safe from any thread (a deque's length is read at once)."""
+        return len(self._server_errors) > 0
+
     def server_errors(self, *, clear: bool = False) -> list[str]:
         """The tracebacks kept since the last clear, oldest first."""
         errors = list(self._server_errors)
