@@ -361,3 +361,14 @@ async def test_a_body_that_cannot_be_decompressed_is_a_400_after_the_401(healthy
     stranger = await asyncio.to_thread(raw_exchange, port, _gzipped_hub("", b"Connection: close\r\n", b"not gzip",
                                                                          token="nope"))
     assert _json_of(stranger)[0] == 401
+
+
+async def test_secrets_stay_masked_when_the_journal_cuts_header_names(make_api: MakeApi) -> None:
+    """A name cut to --journal-header-bytes ('X-Mockhub-Admin-') was no longer known as a secret's."""
+    api = await make_api(journal_header_bytes=16)
+    await api.get(HUBS, headers={"X-Mockhub-Admin-Token": "supersecretadmintoken",
+                                 "Proxy-Authorization": "Basic dXNlcjpwYXNzd29yZA=="})
+    [entry] = (await api.get("/__mockhub/requests", token=None)).json()
+    assert entry["headers"]["X-Mockhub-Admin-"] == "supe****"
+    assert entry["headers"]["Proxy-Authorizat"] == "Basic dXNl****"
+    assert entry["headers"]["Authorization"] == "Bearer mock****"

@@ -195,13 +195,13 @@ def test_the_access_log_shows_the_session() -> None:
     import urllib.request
 
     with serving() as (process, url):
-        request = urllib.request.Request(f"{url}/__mockhub/health", headers={"X-Mockhub-Session": "e2e-7"})
-        assert json.load(urllib.request.urlopen(request, timeout=10))["status"] == "ok"
+        request = urllib.request.Request(f"{url}/__mockhub/requests", headers={"X-Mockhub-Session": "e2e-7"})
+        assert json.load(urllib.request.urlopen(request, timeout=10)) == []
         process.terminate()
         process.wait(10)
         assert process.stderr is not None
         log = process.stderr.read()
-    assert re.search(r'"GET /__mockhub/health" 200 \S+ms session=e2e-7$', log, re.M), log
+    assert re.search(r'"GET /__mockhub/requests" 200 \S+ms session=e2e-7$', log, re.M), log
 
 
 async def test_on_the_admin_api_an_explicit_session_parameter_beats_the_cookie(api: Api) -> None:
@@ -234,3 +234,28 @@ async def test_a_request_waiting_while_its_session_is_dropped_or_reset_stays_wit
         assert not {"Before the drop", "Gone with it", "Reset away"} & set(names)
         journal = (await api.get("/__mockhub/requests", token=None, headers=headers)).json()
         assert [(e["seq"], e["method"]) for e in journal] == [(1, "GET")]  # numbered from 1 again
+
+
+async def test_a_refused_or_sessionless_control_call_makes_no_session(make_api: MakeApi) -> None:
+    """The session was looked for (made, maybe evicting another) before the Host and token were checked, and
+    health answered a browser 503 or 400 for the session cookie it sends along."""
+    api = await make_api(admin_token="sekret", max_sessions=3, session_busy_seconds=0)
+    admin = {"X-Mockhub-Admin-Token": "sekret"}
+    assert (await api.post(HUBS, {"name": "mine", "description": ""}, headers=named("w1"))).status == 200
+    for intruder in ("intruder", "intruder2"):
+        assert (await api.get("/__mockhub/requests", token=None, params={"session": intruder})).status == 401
+    assert [s["name"] for s in (await api.get("/__mockhub/sessions", token=None, headers=admin)).json()] == [
+        "default", "w1"]
+    for cookie in ("mockhub_session=a/b", "mockhub_session=new-one"):
+        health = await api.get("/__mockhub/health", token=None, headers={"Cookie": cookie})
+        assert health.status == 200
+    assert (await total(api, **named("w1"))) == 4  # still there
+
+
+async def test_idle_sessions_go_whatever_traffic_comes(make_api: MakeApi) -> None:
+    api = await make_api(session_idle_seconds=0.2)
+    assert (await api.post(HUBS, {"name": "idle", "description": ""}, headers=named("idle"))).status == 200
+    for _ in range(4):  # only default-session traffic from here
+        await asyncio.sleep(0.15)
+        assert (await api.get(HUBS)).status == 200
+    assert [s["name"] for s in (await api.get("/__mockhub/sessions", token=None)).json()] == ["default"]

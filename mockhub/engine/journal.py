@@ -161,7 +161,8 @@ def _cut_headers(headers: Mapping[str, str], limits: JournalLimits) -> tuple[Map
     # every request passes here: when all headers together are shorter than the cut, none is longer
     if count <= limits.headers and (size <= cut or all(len(n) <= cut and len(v) <= cut for n, v in headers.items())):
         return headers, size + HEADER_OVERHEAD * count, False
-    kept = {name[:cut]: value[:cut] for name, value in islice(headers.items(), limits.headers)}
+    # secrets masked by their whole names now: cut names would no longer be known as secret when shown
+    kept = {name[:cut]: _masked(name, value)[:cut] for name, value in islice(headers.items(), limits.headers)}
     return kept, sum(2 * len(name) + len(value) + HEADER_OVERHEAD for name, value in kept.items()), True
 
 

@@ -34,7 +34,7 @@ SESSION_HEADER = "X-Mockhub-Session"
 SESSION_COOKIE = "mockhub_session"
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 SWEEP_INTERVAL = 1.0
-"""Most seconds between two sweeps for idle sessions (a sweep runs on a named session's lookup)."""
+"""Most seconds between two sweeps for idle sessions (on a timer, and on a named session's lookup)."""
 
 log = logging.getLogger("mockhub")
 
@@ -167,8 +167,21 @@ class Sessions:
         session.overrides = self._overrides()
         session.journal.clear()
 
+    @property
+    def sweep_every(self) -> float:
+        """Seconds between two sweeps."""
+        return self._sweep_every
+
+    def sweep(self) -> None:
+        """Drop the named sessions idle past the limit, when a sweep is due (the server calls it on a timer, so
+        they go on time whatever requests come)."""
+        now = self._monotonic()
+        if now >= self._next_sweep:
+            self._sweep(now)
+
     def describe(self) -> list[dict[str, Any]]:
         """Each session: its name, journal size, fault rules, overrides and idle time, the default first."""
+        self.sweep()
         now = self._monotonic()
         return [{"name": s.name, "requests": len(s.journal), "faults": len(s.faults.rules),
                  "overrides": len(s.overrides.rules),

@@ -133,3 +133,5 @@ HANDLERS: dict[str, Handler] = {
     "adminListRequests": list_requests,
     "adminClearRequests": clear_requests,
 }
+SESSIONLESS = frozenset({"adminHealth", "adminDocs", "adminOpenapi", "adminListSessions", "adminDropSession"})
+"""The control operations that act on no session: they look for none (a session cookie cannot refuse them)."""

@@ -9,8 +9,9 @@ paths come from the contracts themselves, so the two cannot drift.
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ from mockhub.web.keys import (
     CORS,
     DIALECTS,
     METHOD_OVERRIDES,
+    SESSIONLESS,
     SESSIONS,
     SETTINGS,
 )
@@ -72,6 +74,23 @@ HANDLERS: dict[str, Handler] = {
     "patchIntegrationPoint": points.patch_point,
     "deleteIntegrationPoint": points.delete_point,
 }
+
+
+async def _sweeping(app: web.Application) -> AsyncIterator[None]:
+    """Sessions idle past --session-idle are dropped on time, whatever requests come (a named session's
+    lookup sweeps too, but a server with only default-session traffic would keep them)."""
+    loop = asyncio.get_running_loop()
+    sessions = app[SESSIONS]
+    handles: list[asyncio.TimerHandle] = []
+
+    def tick() -> None:
+        sessions.sweep()
+        handles[:] = [loop.call_later(sessions.sweep_every, tick)]
+
+    tick()
+    yield
+    for handle in handles:
+        handle.cancel()
 
 
 def startup_store(settings: Settings, loader: FixtureLoader) -> Store:
@@ -145,12 +164,17 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
     app[CONTROL] = Control(sessions, loader, admin_contract, checker)
     app[DIALECTS] = dialects = {}
     app[METHOD_OVERRIDES] = method_overrides = {}
+    sessionless: set[object] = set()
     for document, handlers in ((contract, HANDLERS), (admin_contract, admin.HANDLERS)):
         for op, handle in endpoints(document, handlers, app[BODIES], settings.max_json_depth):
             app.router.add_route(op.method, op.path, handle, name=op.operation_id)
             dialects[handle] = op.dialect
             if op.method_override is not None:
                 method_overrides[handle] = (op.method_override.name, frozenset(op.override_methods))
+            if op.operation_id in admin.SESSIONLESS:
+                sessionless.add(handle)
+    app[SESSIONLESS] = frozenset(sessionless)
+    app.cleanup_ctx.append(_sweeping)
     pipeline = Pipeline(app)
     middleware = pipeline.middleware()
     app.middlewares.append(middleware)

@@ -24,6 +24,8 @@ DIALECTS: web.AppKey[dict[object, Dialect]] = web.AppKey("mockhub_dialects")
 """The error dialect of every route, by its handler (what a middleware is given), as the contracts declare."""
 METHOD_OVERRIDES: web.AppKey[dict[object, tuple[str, frozenset[str]]]] = web.AppKey("mockhub_method_overrides")
 """By handler, for the operations that take ``X-HTTP-Method-Override``: the header and the methods it may name."""
+SESSIONLESS: web.AppKey[frozenset[object]] = web.AppKey("mockhub_sessionless")
+"""The handlers of the control calls that act on no session (health, docs, the session list...)."""
 CONTROL = web.AppKey("mockhub_control", Control)
 """The control plane: every control operation, for the control API and the pytest fixture."""
 BODIES = web.AppKey("mockhub_bodies", Bodies)

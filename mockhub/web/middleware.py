@@ -24,7 +24,18 @@ from mockhub.engine.errors import ApiError, Forbidden, InternalError, Unauthoriz
 from mockhub.engine.faults import DELAY_HEADER, FAULT_HEADER, Decision, InjectedFault, header_decision
 from mockhub.engine.overrides import Override
 from mockhub.engine.sessions import DEFAULT_SESSION, SESSION_COOKIE, SESSION_HEADER, Session, Sessions
-from mockhub.web.keys import ACCESS_LOG, BODIES, CONTROL, CORS, DIALECTS, METHOD_OVERRIDES, SESSION, SESSIONS, SETTINGS
+from mockhub.web.keys import (
+    ACCESS_LOG,
+    BODIES,
+    CONTROL,
+    CORS,
+    DIALECTS,
+    METHOD_OVERRIDES,
+    SESSION,
+    SESSIONLESS,
+    SESSIONS,
+    SETTINGS,
+)
 from mockhub.web.overriding import facts_of, served
 from mockhub.web.rendering import error_response, http_error
 
@@ -41,8 +52,8 @@ class Pipeline:
     Built once per app, with what it uses bound to it: a request pays no app lookups.
     """
 
-    __slots__ = ("app", "cors", "sessions", "dialects", "method_overrides", "bodies", "access_log", "settings",
-                 "control")
+    __slots__ = ("app", "cors", "sessions", "dialects", "method_overrides", "sessionless", "bodies", "access_log",
+                 "settings", "control")
 
     def __init__(self, app: web.Application) -> None:
         self.app = app
@@ -50,6 +61,7 @@ class Pipeline:
         self.sessions = app[SESSIONS]
         self.dialects = app[DIALECTS]
         self.method_overrides = app[METHOD_OVERRIDES]
+        self.sessionless = app[SESSIONLESS]
         self.bodies = app[BODIES]
         self.access_log = app[ACCESS_LOG]
         self.settings = app[SETTINGS]
@@ -94,21 +106,16 @@ class Pipeline:
 
     async def run(self, request: web.Request, handler: AiohttpHandler, started: float) -> web.StreamResponse:
         dialect = self.dialect(request, handler)
-        admin = dialect is Dialect.ADMIN
+        if dialect is Dialect.ADMIN:
+            return await self.run_admin(request, handler, started)
         sessions = self.sessions
         refused: ApiError | None = None
         try:
-            session = _session_for(request, sessions, admin)
+            session = _session_for(request, sessions, False)
         except ApiError as exc:  # a malformed session name: answered, and journaled in the default session
             session, refused = sessions.default, exc
         request[SESSION] = session
         generation = session.generation
-        if admin:  # the control API is never faulted nor journaled
-            refused = refused or self.admin_refusal(request)
-            admin_response = error_response(refused, dialect) if refused else await self.respond(request, handler,
-                                                                                                  dialect)
-            self.log_access(request, admin_response.status, (perf_counter() - started) * 1000, None, session)
-            return admin_response
         fault: Decision | None = None
         override: Override | None = None
         if refused is None:
@@ -142,6 +149,24 @@ class Pipeline:
         self.log_access(request, status, took_ms, fault, answered_in, override)
         if response is None:
             raise asyncio.CancelledError()  # the connection is gone: nothing to send
+        return response
+
+    async def run_admin(self, request: web.Request, handler: AiohttpHandler, started: float) -> web.StreamResponse:
+        """A control call: never faulted nor journaled. Its Host and token are checked before its session is
+        looked for (a refused call must not make or evict one), and only a call that acts on a session
+        looks for one (health and dropping a session answer a browser whatever session cookie it sends)."""
+        sessions = self.sessions
+        session = sessions.default
+        refused = self.admin_refusal(request)
+        if refused is None and handler not in self.sessionless:
+            try:
+                session = _session_for(request, sessions, True)
+            except ApiError as exc:  # a malformed or unmakeable session name
+                refused = exc
+        request[SESSION] = session
+        response = error_response(refused, Dialect.ADMIN) if refused else await self.respond(request, handler,
+                                                                                           Dialect.ADMIN)
+        self.log_access(request, response.status, (perf_counter() - started) * 1000, None, session)
         return response
 
     def admin_refusal(self, request: web.Request) -> ApiError | None:
