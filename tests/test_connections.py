@@ -203,6 +203,18 @@ async def test_another_site_cannot_read_the_control_api_but_may_call_the_apis(ma
     assert hubs.headers["Access-Control-Allow-Origin"] == "http://evil.example"
 
 
+async def test_a_page_on_another_site_cannot_change_the_mock_through_the_control_api(make_api: MakeApi) -> None:
+    """A body-less POST goes without a preflight: any page open in the browser could reset the mock."""
+    api = await make_api()
+    assert (await api.post("/api/v1/hubs", {"name": "Mine", "description": ""})).status == 200
+    refused = await api.request("POST", "/__mockhub/reset", token=None, headers={"Origin": "http://evil.example"})
+    assert refused.status == 403 and "--cors-origin" in refused.json()["error"]
+    assert "Mine" in [hub["name"] for hub in (await api.get("/api/v1/hubs")).json()["results"]]
+    local = await api.request("POST", "/__mockhub/reset", token=None, headers={"Origin": "http://localhost:5173"})
+    assert local.status == 200
+    assert (await api.get("/__mockhub/health", token=None, headers={"Origin": "http://evil.example"})).status == 200
+
+
 HUGE = "1" * 5000
 
 

@@ -117,3 +117,17 @@ async def test_the_page_needs_nothing_from_the_internet(api: Api) -> None:
     html = await page(api)
     assert not re.search(r"""(src|href)=['"]?(https?:)?//""", html)
     assert TOKEN in html
+
+
+async def test_the_browser_examples_use_the_loaded_token_and_only_this_servers_calls_are_listed(
+        make_api: MakeApi) -> None:
+    """With other data the examples said 'Bearer mockhub-dev-token' (a 401); the proxy's own control calls were
+    listed on serve, where they are 404s."""
+    data = {"tenants": [{"tenantId": "22222222-2222-2222-2222-222222222222", "tokens": ["tok-a1", "tok-a2"]}]}
+    api = await make_api(fixtures=(data,))
+    html = await page(api)
+    browser = section(html, "browser")
+    assert "Bearer tok-a1" in browser and "mockhub-dev-token" not in browser
+    control = section(html, "control")
+    assert "/__mockhub/violations" not in control and "/__mockhub/record" not in control
+    assert "/__mockhub/reset" in control

@@ -281,3 +281,12 @@ async def test_a_lookup_sent_as_post_with_the_override_header_is_matched_as_the_
     added = await api.post("/__mockhub/faults", {"method": "LOOKUP", "path": POINTS, "status": 503}, token=None)
     assert added.status == 201
     assert (await api.request("POST", POINTS, token=None, json_body="ABCDE", headers=as_post)).status == 503
+
+
+async def test_a_browser_app_can_read_the_headers_an_override_sends(api: Api) -> None:
+    await add(api, {"method": "GET", "path": HUBS, "off_contract": True, "response": {
+        "headers": {"X-Total-Count": "0", "Location": "/elsewhere"},
+        "body": {"pageNumber": 0, "pageSize": 50, "total": 0, "results": []}}})
+    reply = await raw(api, "GET", HUBS, headers={"Origin": "http://localhost:5173"})
+    exposed = {name.strip().lower() for name in reply.headers["Access-Control-Expose-Headers"].split(",")}
+    assert {"x-total-count", "location", "retry-after"} <= exposed

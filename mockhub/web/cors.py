@@ -20,7 +20,11 @@ from mockhub.web.hosts import HostPolicy
 ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, LOOKUP, OPTIONS"
 ALLOWED_HEADERS = ("Authorization, Content-Type, X-HTTP-Method-Override, X-Mockhub-Fault, X-Mockhub-Delay, "
                    "X-Mockhub-Session, X-Mockhub-Admin-Token")
-EXPOSED_HEADERS = "Retry-After, Allow, WWW-Authenticate, Content-Length"
+EXPOSED_HEADERS = ("Retry-After", "Allow", "WWW-Authenticate", "Content-Length")
+"""Exposed on every answer; an answer's own other headers (an override's) are exposed with them."""
+_SAFELISTED = frozenset({"cache-control", "content-language", "content-length", "content-type", "expires",
+                         "last-modified", "pragma", "retry-after", "allow", "www-authenticate"})
+"""Headers a script reads without them being exposed, or exposed already."""
 PREFLIGHT_MAX_AGE = "600"
 
 
@@ -33,6 +37,12 @@ class CorsPolicy:
         self._allowed = frozenset(o.rstrip("/") for o in origins)
         self.hosts = hosts or HostPolicy()
         """The host names the control API answers (and whose origins may read it)."""
+
+    def foreign_to_control(self, request: web.Request) -> bool:
+        """Whether a control call comes from a page the control API does not answer (a cross-site form or
+        fetch: the browser sends it without asking first when it has no body, so reading is not all)."""
+        origin = request.headers.get("Origin")
+        return origin is not None and origin.rstrip("/") not in self._allowed and not self.hosts.allows_origin(origin)
 
     def origin_of(self, request: web.Request) -> str | None:
         """The request's Origin when it may read the answer, else ``None``.
@@ -67,8 +77,9 @@ class CorsPolicy:
     def allow(response: web.StreamResponse, origin: str, preflight: bool = False) -> web.StreamResponse:
         """Mark ``response`` readable by ``origin``'s scripts."""
         headers = response.headers
-        if not preflight:
-            headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+        if not preflight:  # the answer's own headers too (an override's X-Total-Count, Location...)
+            own = [name for name in headers if name.lower() not in _SAFELISTED]
+            headers["Access-Control-Expose-Headers"] = ", ".join((*EXPOSED_HEADERS, *own))
         headers["Access-Control-Allow-Origin"] = origin
         headers["Access-Control-Allow-Credentials"] = "true"
         headers.add("Vary", "Origin")

@@ -18,6 +18,7 @@ from mockhub.contract.contracts import Contract, operations_of
 from mockhub.contract.dialects import Dialect
 from mockhub.engine.faults import DELAY_HEADER, ERROR_STATUSES, FAULT_HEADER, MAX_DELAY_MS, InjectedFault
 from mockhub.engine.sessions import SESSION_COOKIE, SESSION_HEADER
+from mockhub.web.endpoint import SERVERS
 from mockhub.web.rendering import error_response
 
 ROWS = 20
@@ -54,13 +55,14 @@ def render(contract: Contract, admin: Contract, data: Mapping[str, Any], base_ur
         f"<div>{escape(contract.document['info']['title'])} at <code>{escape(base_url)}</code></div>"
         f"<nav>{nav}</nav></header><main>",
         _data(data),
-        _browser(base_url, cors_origins),
+        _browser(base_url, cors_origins, _default_token(data)),
     ]
     for tag in tags:
         parts.append(f"<h2 id='{_anchor(tag)}'>{escape(tag)}</h2>")
         parts.extend(_operation(contract, m, p, op) for m, p, op in _operations(contract) if tag in op.get("tags", ()))
     parts.append("<h2 id=control>Control API (/__mockhub/)</h2>")
-    parts.extend(_operation(admin, m, p, op) for m, p, op in _operations(admin))
+    parts.extend(_operation(admin, m, p, op) for m, p, op in _operations(admin)
+                 if "serve" in op.get(SERVERS, ("serve",)))  # the proxy's own calls are not this server's
     parts.append("<p>The machine-readable contract: <a href='/__mockhub/openapi.json'>openapi.json</a>. "
                  "<span class=decision>Purple notes</span> mark decisions beyond the API documentation.</p>")
     parts.append("</main></body></html>")
@@ -118,7 +120,14 @@ def _table(columns: Sequence[str], rows: Sequence[Sequence[Any]], what: str) -> 
 
 # --- browser apps ----------------------------------------------------------------------------
 
-def _browser(base_url: str, cors_origins: Sequence[str]) -> str:
+def _default_token(data: Mapping[str, Any]) -> str:
+    """The default tenant's first token (the first tenant's), for the examples; a placeholder with none loaded."""
+    tenants = data.get("tenants") or []
+    tokens = tenants[0].get("tokens") or [] if tenants else []
+    return str(tokens[0]) if tokens else "TOKEN"
+
+
+def _browser(base_url: str, cors_origins: Sequence[str], token: str) -> str:
     statuses = f"a status from {ERROR_STATUSES.start} to {ERROR_STATUSES.stop - 1} (429, 503...)"
     raw = error_response(InjectedFault(429, None), Dialect.PORTAL).body  # the very body the mock sends
     assert isinstance(raw, bytes)
@@ -131,7 +140,7 @@ def _browser(base_url: str, cors_origins: Sequence[str]) -> str:
                 "(<code>--cors-origin ORIGIN</code> restricts it).")
     hub_url = f"{base_url}/api/v1/hubs"
     fetch_429 = (f'const response = await fetch("{hub_url}", {{\n'
-                 f'  headers: {{ Authorization: "Bearer mockhub-dev-token", "{FAULT_HEADER}": "429" }},\n'
+                 f'  headers: {{ Authorization: "Bearer {token}", "{FAULT_HEADER}": "429" }},\n'
                  "});\n"
                  "response.status;                      // 429\n"
                  'response.headers.get("Retry-After");  // "1", readable: CORS exposes it\n'
@@ -139,7 +148,7 @@ def _browser(base_url: str, cors_origins: Sequence[str]) -> str:
     fetch_session = ('document.cookie = "mockhub_session=tab-1; path=/";  // once, in the app under test\n'
                      f'await fetch("{hub_url}", {{\n'
                      '  credentials: "include",  // sends the cookie: cookies ignore the port\n'
-                     '  method: "POST", headers: { Authorization: "Bearer mockhub-dev-token",\n'
+                     f'  method: "POST", headers: {{ Authorization: "Bearer {token}",\n'
                      '                             "Content-Type": "application/json" },\n'
                      '  body: JSON.stringify({ name: "Only in tab-1", description: "" }),\n'
                      "});\n"
