@@ -266,6 +266,10 @@ async def test_a_session_holds_at_most_a_thousand_overrides(api: Api) -> None:
     assert (reply.status, reply.json()["error"]) == (
         400, "A session holds at most 1000 overrides; it has 1000.")
     assert len((await api.get(OVERRIDES, token=None)).json()) == 1000
+    assert (await api.delete(OVERRIDES, token=None)).status == 200
+    too_many = await api.post(OVERRIDES, [rule] * 1001, token=None)  # at once: the limit named, not 'not valid'
+    assert (too_many.status, too_many.json()["error"]) == (
+        400, "The request body holds 1001 items; it may hold at most 1000.")
 
 
 async def test_a_lookup_sent_as_post_with_the_override_header_is_matched_as_the_lookup_it_is(api: Api) -> None:

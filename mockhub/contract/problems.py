@@ -93,6 +93,10 @@ def problems_for(error: ValidationError, where: str, root: str = "") -> list[Pro
     if keyword == "enum":
         options = ", ".join(shown(v) for v in error.validator_value)
         return [Problem(206, f"Value '{shown(value)}' of '{path}' is not valid; expected one of: {options}.")]
+    if keyword in ("minItems", "maxItems") and isinstance(value, list):
+        bound = "at least" if keyword == "minItems" else "at most"
+        subject = f"Property '{path}'" if path else "The request body"
+        return [Problem(206, f"{subject} holds {len(value)} items; it may hold {bound} {error.validator_value}.")]
     if keyword in ("minLength", "maxLength"):
         limit = error.validator_value
         text = "must not be empty" if keyword == "minLength" and limit == 1 else (
