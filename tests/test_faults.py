@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.conftest import HUB_A, POINTS, Api, MakeApi, ManualTime, Reply
+from tests.conftest import HUB_A, POINTS, TOKEN, Api, MakeApi, ManualTime, Reply
 
 HUBS = "/api/v1/hubs"
 AUTH = {"Authorization": "Bearer mockhub-dev-token"}
@@ -394,3 +394,26 @@ async def test_a_rate_limit_counts_at_most_1000_requests(api: Api) -> None:
     assert refused.status == 400
     assert "rate_limit.requests" in refused.json()["error"]
     await add_fault(api, {"rate_limit": {"requests": 1000, "per_seconds": 60}})
+
+
+async def test_a_delayed_connection_reset_for_a_client_already_gone_is_no_error(api: Api) -> None:
+    """On an idle kept-alive connection (the express lane) the reset touched the closed socket: an OSError
+    recorded as the mock's own error, which the pytest fixture raises."""
+    import asyncio
+    import socket
+
+    assert api.client is not None
+    port = int(api.client.server.port)  # type: ignore[arg-type]
+
+    def leave() -> None:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(b"GET /__mockhub/health HTTP/1.1\r\nHost: x\r\n\r\n")
+            sock.recv(65536)
+            time.sleep(0.2)  # idle: the next request takes the express lane
+            sock.sendall(f"GET {HUBS} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
+                         "X-Mockhub-Fault: reset\r\nX-Mockhub-Delay: 200\r\n\r\n".encode())
+            time.sleep(0.05)
+
+    await asyncio.to_thread(leave)
+    await asyncio.sleep(0.3)  # the delay runs out with the client gone (make_api checks for recorded errors)
+    assert (await api.get(HUBS)).status == 200

@@ -259,3 +259,25 @@ async def test_idle_sessions_go_whatever_traffic_comes(make_api: MakeApi) -> Non
         await asyncio.sleep(0.15)
         assert (await api.get(HUBS)).status == 200
     assert [s["name"] for s in (await api.get("/__mockhub/sessions", token=None)).json()] == ["default"]
+
+
+async def test_a_request_whose_body_comes_after_a_reset_is_applied_and_journaled_together(api: Api) -> None:
+    """A request is applied once it is whole: a reset while its body came (the next test starting) gave it the
+    new state without a journal entry, so the journal and the state disagreed."""
+    import socket
+
+    assert api.client is not None
+    port = int(api.client.server.port)  # type: ignore[arg-type]
+    body = json.dumps({"name": "Whole after the reset", "description": ""}).encode()
+    head = (f"POST {HUBS} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer mockhub-dev-token\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(head + body[:10])
+        await asyncio.sleep(0.1)
+        assert (await api.post("/__mockhub/reset", token=None)).status in (200, 204)
+        sock.sendall(body[10:])
+        answer = await asyncio.to_thread(sock.recv, 65536)
+    assert answer.startswith(b"HTTP/1.1 200")
+    names = [hub["name"] for hub in (await api.get(HUBS)).json()["results"]]
+    journal = [(e["method"], e["path"]) for e in (await api.get("/__mockhub/requests", token=None)).json()]
+    assert "Whole after the reset" in names and ("POST", HUBS) in journal

@@ -21,7 +21,7 @@ from mockhub.engine.errors import ApiError, Unauthorized, ValidationFailed
 from mockhub.engine.sessions import Session
 from mockhub.store import Store
 from mockhub.web.bodies import Bodies
-from mockhub.web.keys import CONTRACT, CONTROL, SESSION, SESSIONS
+from mockhub.web.keys import APPLIED, CONTRACT, CONTROL, SESSION, SESSIONS
 
 
 @dataclass(slots=True)
@@ -127,8 +127,9 @@ def endpoint(op: Operation, handler: Handler, bodies: Bodies, max_json_depth: in
             except ApiError as exc:  # too large, too many at once, undecodable: answered after a 401, which comes first
                 unread = exc
         session = request[SESSION]
-        if session.dropped:  # dropped or evicted while the request waited: it goes to the session of that name now
+        if session.dropped:  # dropped or evicted while the body came: it goes to the session of that name now
             session = request[SESSION] = request.app[SESSIONS].get(session.name)
+        request[APPLIED] = session.generation  # a request is applied once whole, to the state of that moment
         tenant_id = (session.store.tenants.tenant_of(bearer_token(request.headers.get("Authorization")))
                      if secured else "")
         if unread is not None:

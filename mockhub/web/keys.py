@@ -31,3 +31,5 @@ CONTROL = web.AppKey("mockhub_control", Control)
 BODIES = web.AppKey("mockhub_bodies", Bodies)
 """Reads request bodies within --max-body-bytes each and --max-pending-body-bytes together."""
 SESSION: web.RequestKey[Session] = web.RequestKey("mockhub_session", Session)
+APPLIED: web.RequestKey[int] = web.RequestKey("mockhub_applied", int)
+"""The generation of the session's state a request was applied to (its body whole), when it was applied."""

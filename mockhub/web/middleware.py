@@ -26,6 +26,7 @@ from mockhub.engine.overrides import Override
 from mockhub.engine.sessions import DEFAULT_SESSION, SESSION_COOKIE, SESSION_HEADER, Session, Sessions
 from mockhub.web.keys import (
     ACCESS_LOG,
+    APPLIED,
     BODIES,
     CONTROL,
     CORS,
@@ -141,8 +142,8 @@ class Pipeline:
         answered_in: Session = request[SESSION]  # another one if the request's was dropped while its body came
         body = await self.bodies.kept(request) if request.body_exists else b""
         took_ms = (perf_counter() - started) * 1000
-        if answered_in is not session or session.generation == generation:  # else reset or dropped meanwhile:
-            answered_in.journal.record(  # the journal it belonged to is gone (the next test's must not get it)
+        if answered_in.generation == request.get(APPLIED, generation):  # else reset or dropped since it was
+            answered_in.journal.record(  # applied: the journal it belonged to is gone (the next test's must not get it)
                 answered_in.store.ctx.clock.now(), request.method, request.path, request.rel_url.raw_query_string,
                 request.headers, body, status, took_ms, fault.label if fault is not None else None,
                 override.id if override is not None else None, override is not None and override.off_contract)
@@ -295,13 +296,16 @@ async def _rule_fault(request: web.Request, session: Session, method: str) -> De
 
 
 def _reset_connection(request: web.Request) -> None:
-    """Close the connection with a TCP reset, as a crashed server or a proxy would."""
+    """Close the connection with a TCP reset, as a crashed server or a proxy would (unless the client is gone)."""
     transport = request.transport
-    if transport is None:
+    if transport is None or transport.is_closing():
         return
     sock = transport.get_extra_info("socket")
-    if sock is not None:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    try:
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:  # closed by the client meanwhile
+        pass
     transport.abort()
 
 
