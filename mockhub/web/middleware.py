@@ -199,8 +199,9 @@ class Pipeline:
         """The response to send after any fault (``None`` when a fault dropped the connection), and the
         override that gave it, if one did.
 
-        A request that is answered is applied and answered from the state it arrived in, then waits out
-        its delay: a reset meanwhile (the pytest fixture's, between tests) cannot carry it into the next state.
+        A request that is answered is applied and answered from the state of the moment it is whole, then
+        waits out its delay: a reset meanwhile (the pytest fixture's, between tests) cannot carry it into the
+        next state.
         """
         if fault is not None and (fault.status is not None or fault.connection == "reset"):
             if fault.delay_ms:
