@@ -25,8 +25,6 @@ from mockhub.engine.ruleids import RuleIds
 
 ERROR_STATUSES = range(400, 600)
 """The statuses a fault may answer with: every 4xx and 5xx."""
-GATEWAY_STATUSES = (502, 504)
-"""Answers a gateway in front of the API gives when the service behind it fails or is slow."""
 RETRY_AFTER_STATUSES = (429, 503)
 """Statuses that carry ``Retry-After`` (RFC 6585 section 4, RFC 9110 section 15.6.4)."""
 CONNECTION_FAULTS = ("reset", "malformed")
