@@ -85,7 +85,8 @@ async def _sweeping(app: web.Application) -> AsyncIterator[None]:
 
     def tick() -> None:
         sessions.sweep()
-        handles[:] = [loop.call_later(sessions.sweep_every, tick)]
+        # at most ten times a second, however short --session-idle is (a lookup sweeps as well)
+        handles[:] = [loop.call_later(max(sessions.sweep_every, 0.1), tick)]
 
     tick()
     yield
