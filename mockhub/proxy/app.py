@@ -25,6 +25,7 @@ from mockhub.proxy.state import PROXY, Proxy
 from mockhub.proxy.violations import Violation
 from mockhub.resources import admin_contract_path
 from mockhub.web.bodies import Bodies, BodiesPending
+from mockhub.web.cors import is_preflight
 from mockhub.web.keys import BODIES
 from mockhub.web.middleware import admin_token_refusal
 from mockhub.web.rendering import error_response, http_error
@@ -146,8 +147,7 @@ def _settle(proxy: Proxy, request: web.Request, body: bytes | None, status: int,
     operation = route.operation.operation_id if route.operation is not None else None
     violations: list[Violation] = []
     # A browser's CORS preflight asks about a call, it is not one; the answer to HEAD has no body to check.
-    preflight = request.method == "OPTIONS" and "Origin" in request.headers \
-        and "Access-Control-Request-Method" in request.headers
+    preflight = is_preflight(request)
     asked = checker.request_problems(route, request.query, request.headers, body) if (
         body is not None and not preflight) else []
     if asked:

@@ -38,11 +38,10 @@ class CorsPolicy:
         self.hosts = hosts or HostPolicy()
         """The host names the control API answers (and whose origins may read it)."""
 
-    def foreign_to_control(self, request: web.Request) -> bool:
-        """Whether a control call comes from a page the control API does not answer (a cross-site form or
-        fetch: the browser sends it without asking first when it has no body, so reading is not all)."""
-        origin = request.headers.get("Origin")
-        return origin is not None and origin.rstrip("/") not in self._allowed and not self.hosts.allows_origin(origin)
+    def foreign(self, request: web.Request) -> bool:
+        """Whether the request comes from a page that may not read its answer (:meth:`origin_of`). On the control
+        API such a call is refused: a cross-site form or body-less fetch reaches the server without asking first."""
+        return "Origin" in request.headers and self.origin_of(request) is None
 
     def origin_of(self, request: web.Request) -> str | None:
         """The request's Origin when it may read the answer, else ``None``.
@@ -61,7 +60,7 @@ class CorsPolicy:
     @staticmethod
     def preflight(request: web.Request, origin: str) -> web.Response | None:
         """The answer to a browser's preflight, or ``None`` when the request is not one."""
-        if request.method != "OPTIONS" or "Access-Control-Request-Method" not in request.headers:
+        if not is_preflight(request):
             return None
         requested = request.headers.get("Access-Control-Request-Headers")
         response = web.Response(status=204, headers={
@@ -84,3 +83,9 @@ class CorsPolicy:
         headers["Access-Control-Allow-Credentials"] = "true"
         headers.add("Vary", "Origin")
         return response
+
+
+def is_preflight(request: web.Request) -> bool:
+    """Whether the request is a browser's CORS preflight: a question about a call, not one."""
+    return (request.method == "OPTIONS" and "Origin" in request.headers
+            and "Access-Control-Request-Method" in request.headers)

@@ -175,7 +175,7 @@ class Pipeline:
         if request.path != HEALTH_PATH and not self.cors.hosts.allows(request.host):
             return Forbidden("The control API answers only local host names and IP addresses; allow this one "
                              "with --allowed-host.")
-        if request.path != HEALTH_PATH and self.cors.foreign_to_control(request):
+        if request.path != HEALTH_PATH and self.cors.foreign(request):
             return Forbidden("The control API answers pages on local hosts only; allow this origin with "
                              "--cors-origin or its host with --allowed-host.")
         return admin_token_refusal(request, self.settings.admin_token)
