@@ -225,9 +225,8 @@ class Sessions:
 
     def drop_all(self) -> None:
         """Forget every named session (the pytest fixture starts each test from the start-up state in all)."""
-        for session in list(self._named.values()):
-            del self._named[session.name]
-            self._retire(session)
+        for name in list(self._named):
+            self.drop(name)
 
     def _retire(self, session: Session) -> None:
         """A dropped or evicted session: its journal emptied, its store freed; a request that was waiting
