@@ -133,10 +133,14 @@ SERVE_OPTIONS = (
            "*.localhost and IP addresses (repeatable; * allows any name)", str, (), "list", "NAME"),
     Option("--head-timeout", "seconds a connection has to send a whole request head (default 10; 0: no limit)",
            _seconds_or_zero, 10.0, metavar="SECONDS"),
+    Option("--body-timeout", "seconds a request body has to arrive whole once its head has come; time the server "
+           "itself is not reading is not counted (default 30; 0: no limit)", _seconds_or_zero, 30.0,
+           metavar="SECONDS"),
     Option("--keep-alive", "seconds an idle keep-alive connection stays open (default 15)", _seconds, 15.0,
            metavar="SECONDS"),
-    Option("--max-connections", "open connections at most; past it the oldest one that has sent no whole request "
-           "is closed to make room, or else a new one is answered 503 (health as usual) and closed (default 1000, "
+    Option("--max-connections", "open connections at most; past it the one that has waited longest on its client "
+           "(silent, sending a body slowly, not reading its answers) is closed to make room, or else a new one is "
+           "answered 503 (health as usual) and closed (default 1000, "
            "lowered to fit the open-file limit)", _positive, 1000, metavar="N"),
     Option("--quiet", "no access log line per request", None, False, "flag"),
 )
@@ -368,7 +372,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
                     max_body_bytes=args.max_body_bytes,
                     max_pending_body_bytes=args.max_pending_body_bytes,
                     admin_token=args.admin_token, allowed_hosts=listed("allowed_host"),
-                    head_timeout=args.head_timeout, keep_alive=args.keep_alive,
+                    head_timeout=args.head_timeout, body_timeout=args.body_timeout, keep_alive=args.keep_alive,
                     max_connections=args.max_connections,
                     access_log=not args.quiet)
 
@@ -408,13 +412,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     from mockhub.dataset.fixtures import dump
     from mockhub.web.app import create_app
     from mockhub.web.keys import SESSIONS
-    from mockhub.web.protocol import UntestedAiohttp, check_aiohttp
-
-    try:
-        check_aiohttp()
-    except UntestedAiohttp as exc:
-        print(f"mockhub: {exc}", file=sys.stderr)
-        return 2
     try:
         settings = settings_from(args)
         app = create_app(settings)

@@ -76,10 +76,14 @@ class Settings:
     """Host names the control API answers besides localhost, ``*.localhost`` and IP addresses (``*``: any)."""
     head_timeout: float = 10.0
     """Seconds a connection has to send a whole request head (0: no limit)."""
+    body_timeout: float = 30.0
+    """Seconds a request body has to arrive whole once its head has come (0: no limit); time the server
+    itself stops reading (a client ahead of its answers) is not counted."""
     keep_alive: float = 15.0
     """Seconds an idle keep-alive connection stays open."""
     max_connections: int = 1000
-    """Open connections at most; past it the oldest that has sent no whole request is closed to make room, or
-    else a new one gets a 503 (or health) and is closed."""
+    """Open connections at most; past it the one that has waited longest on its client (silent, sending a body
+    slowly, or not reading its answers) is closed to make room, or else a new one gets a 503 (or health) and is
+    closed."""
     shutdown_grace: float = 5.0
     """Seconds a stop waits for the requests received to be answered (a body still arriving, say)."""

@@ -15,26 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
-from aiohttp.test_utils import TestServer
-
 from mockhub.engine.control import Control
 from mockhub.engine.matching import Matcher
 from mockhub.engine.sessions import Session
 from mockhub.settings import Settings
+from mockhub.web.aiohttp_private import MockhubTestServer
 from mockhub.web.app import create_app
 from mockhub.web.keys import CONTROL
-from mockhub.web.protocol import MockhubRunner
-from mockhub.web.server import BackgroundServer, limits_of
+from mockhub.web.server import BackgroundServer
 
-
-class MockhubTestServer(TestServer):
-    """pytest-aiohttp's TestServer with mockhub's runner, so raw LOOKUP requests are accepted, and with
-    ``mockhub serve``'s handling of a client that leaves: its request is still applied and journaled
-    (TestServer would cancel it)."""
-
-    async def _make_runner(self, **kwargs: Any) -> web.BaseRunner:
-        return MockhubRunner(self.app, limits_of(self.app), **{**kwargs, "handler_cancellation": False})
+__all__ = ["Mockhub", "MockhubServerError", "MockhubTestServer", "Tenant", "start_server"]
 
 
 def start_server(settings: Settings) -> BackgroundServer:

@@ -3,20 +3,22 @@
 Hypothesis writes sequences of requests (GET, POST and PATCH with bodies sent with a
 Content-Length or chunked, DELETE, LOOKUP), cuts the bytes into writes at the positions it
 picks, and sends them pipelined or one request at a time to two servers of the same app:
-mockhub as it serves, and a reference whose every connection runs aiohttp's pure-Python
-parser, which accepts any method and has no fast path to get wrong. Every answer's status
+mockhub as it serves, and a reference (another process, plain aiohttp with
+``AIOHTTP_NO_EXTENSIONS=1``) whose every connection runs aiohttp's pure-Python parser,
+which accepts any method and has no framing of mockhub's to get wrong. Every answer's status
 and body must be the same. Each example runs in its own session, so examples never share
 state. The search is derandomized and bounded, so the suite stays fast and repeatable.
 """
 
 from __future__ import annotations
 
-import asyncio
 import http.client
 import io
 import json
+import os
 import socket
-import threading
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,86 +26,47 @@ from itertools import count, pairwise
 from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.http_parser import HttpRequestParserPy
-from aiohttp.web_protocol import MAX_MSG_QUEUE_SIZE, RequestHandler, RequestPayloadError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mockhub.settings import Settings
 from mockhub.web.app import create_app
-from mockhub.web.protocol import ConnectionLimits, MockhubRequestHandler
 from mockhub.web.server import BackgroundServer
 from tests.conftest import CLOCK, POINT_ABCDE, POINTS, TOKEN
 
+REFERENCE = f"""
+import asyncio, sys
+from aiohttp import web
+from mockhub.settings import Settings
+from mockhub.web.app import create_app
 
-class _PythonParser(HttpRequestParserPy):
-    path_hint = "/"  # what mockhub's connection handler asks of a parser
+async def main():
+    runner = web.AppRunner(create_app(Settings(clock={CLOCK!r}, max_sessions=1000)), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    print(runner.addresses[0][1], flush=True)
+    await asyncio.Event().wait()
 
-    def stop_reading_requests(self) -> None:
-        pass
-
-
-class _ReferenceHandler(MockhubRequestHandler):
-    def __init__(self, manager: web.Server, **kwargs: Any) -> None:
-        RequestHandler.__init__(self, manager, **kwargs)
-        self._parser = _PythonParser(self, self._loop, self._read_bufsize, max_line_size=self.max_line_size,
-                                     max_field_size=self.max_field_size, max_headers=self.max_headers,
-                                     payload_exception=RequestPayloadError, max_msg_queue_size=MAX_MSG_QUEUE_SIZE)
-
-
-class _ReferenceServer(web.Server):
-    def __call__(self) -> RequestHandler:
-        return _ReferenceHandler(self, loop=self._loop, **self._kwargs)
-
-
-class _ReferenceRunner(web.AppRunner):
-    async def _make_server(self) -> web.Server:
-        server = await super()._make_server()
-        server.__class__ = _ReferenceServer
-        server.limits = ConnectionLimits()  # type: ignore[attr-defined]
-        server.allowed = server.limits.connections_allowed()  # type: ignore[attr-defined]
-        return server
-
-
-class ReferenceServer:
-    """The same app on its own thread and loop, every connection on aiohttp's Python parser."""
-
-    def __init__(self, app: web.Application) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._runner = _ReferenceRunner(app, access_log=None, handle_signals=False)
-
-    def start(self) -> int:
-        self._thread.start()
-
-        async def serve() -> int:
-            await self._runner.setup()
-            site = web.TCPSite(self._runner, "127.0.0.1", 0)
-            await site.start()
-            return int(self._runner.addresses[0][1])
-
-        return asyncio.run_coroutine_threadsafe(serve(), self._loop).result(timeout=30)
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=30)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=30)
-        self._loop.close()
+asyncio.run(main())
+"""
+"""The same app served by plain aiohttp, whose pure-Python parser (AIOHTTP_NO_EXTENSIONS, a documented
+switch) reads any method: no wire in front, no C parser."""
 
 
 @pytest.fixture(scope="module")
 def ports() -> Iterator[tuple[int, int]]:
-    def app() -> web.Application:
-        return create_app(Settings(clock=CLOCK, max_sessions=1000))
-
-    ours, reference = BackgroundServer(app()), ReferenceServer(app())
+    ours = BackgroundServer(create_app(Settings(clock=CLOCK, max_sessions=1000)))
     url = ours.start()
+    reference = subprocess.Popen([sys.executable, "-c", REFERENCE], stdout=subprocess.PIPE, text=True,
+                                 env={**os.environ, "AIOHTTP_NO_EXTENSIONS": "1"})
     try:
-        yield int(url.rsplit(":", 1)[1]), reference.start()
+        assert reference.stdout is not None
+        yield int(url.rsplit(":", 1)[1]), int(reference.stdout.readline())
     finally:
         ours.stop()
-        reference.stop()
+        reference.terminate()
+        reference.wait(timeout=30)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from mockhub.web.bodies import Bodies, BodiesPending
 from mockhub.web.cors import is_preflight
 from mockhub.web.keys import BODIES
 from mockhub.web.middleware import admin_token_refusal
+from mockhub.web.protocol import READS_CUSTOM_VERBS, as_sent, closes_after
 from mockhub.web.rendering import error_response, http_error
 
 log = logging.getLogger("mockhub.proxy")
@@ -41,6 +42,7 @@ def create_proxy_app(settings: ProxySettings, *, contract: Contract | None = Non
     contract = contract or Contract.load()
     admin_contract = admin_contract or Contract.load(admin_contract_path())
     app = web.Application(middlewares=[control_middleware], client_max_size=settings.max_body_bytes)
+    app[READS_CUSTOM_VERBS] = True  # control_middleware reads them
     app[PROXY] = Proxy.build(settings, contract)
     app[BODIES] = Bodies(settings.max_body_bytes, settings.max_pending_body_bytes)
     app[CONTROL_METHODS] = {}
@@ -71,6 +73,16 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
 async def control_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     """The control API as on ``serve``: CORS, errors in the admin format, the access log. Forwarded
     requests pass straight on: their answer, CORS headers included, is the target's."""
+    sent = await as_sent(request, control_middleware)  # a custom verb (LOOKUP): the client's method, its route
+    if sent is not None:
+        request, handler = sent
+    response = await _controlled(request, handler)
+    if closes_after(request):  # a stop or a half-close: the connection's last answer says so
+        response.force_close()
+    return response
+
+
+async def _controlled(request: web.Request, handler: Any) -> web.StreamResponse:
     if not request.path.startswith(ADMIN_PREFIX):
         try:
             response: web.StreamResponse = await handler(request)
@@ -107,8 +119,9 @@ async def forward(request: web.Request) -> web.StreamResponse:
     answer: Answer | None = None
     fault: str | None = None
     body: bytes | None = None  # None: not read, so not checked
+    bodies = request.app[BODIES]
     try:
-        body = await request.app[BODIES].read(request)
+        sent = await bodies.sent(request)  # forwarded as it came (compressed or not)
     except PayloadTooLarge:
         error = PayloadTooLarge(f"The request body is larger than the proxy forwards "
                                 f"({proxy.settings.max_body_bytes} bytes).")
@@ -119,7 +132,11 @@ async def forward(request: web.Request) -> web.StreamResponse:
         fault = "too many bodies at once"
     else:
         try:
-            response, answer = await proxy.forwarder.forward(request, body)
+            body = await bodies.read(request)  # checked as the target reads it
+        except ApiError:  # not what its Content-Encoding says: forwarded all the same, not checked
+            body = None
+        try:
+            response, answer = await proxy.forwarder.forward(request, sent)
         except (UpstreamUnreachable, UpstreamTimeout) as exc:
             fault = "target unreachable" if isinstance(exc, UpstreamUnreachable) else "target timed out"
             log.warning("%s %s: %s", request.method, request.path_qs, exc)

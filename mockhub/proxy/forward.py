@@ -79,13 +79,6 @@ def end_to_end(headers: Mapping[str, str] | CIMultiDictProxy[str], remade: Itera
     return CIMultiDict((k, v) for k, v in headers.items() if k.lower() not in dropped and k.lower() not in listed)
 
 
-class RelayedResponse(web.StreamResponse):
-    """A streamed answer whose head goes out with its first bytes, in one write (as ``web.Response`` does),
-    not in a write of its own."""
-
-    _send_headers_immediately = False
-
-
 class Forwarder:
     """Sends requests to one target through one pooled client session."""
 
@@ -124,7 +117,7 @@ class Forwarder:
         except ValueError as exc:  # what aiohttp's client refuses to send (a header value it cannot encode)
             raise UpstreamUnreachable(f"The proxy could not forward the request: {exc}.") from None
         async with upstream:
-            response = RelayedResponse(status=upstream.status, reason=upstream.reason,
+            response = web.StreamResponse(status=upstream.status, reason=upstream.reason,
                                        headers=end_to_end(upstream.headers))
             await response.prepare(request)
             kept = bytearray()

@@ -38,7 +38,6 @@ from mockhub.web.accesslog import AccessLog
 from mockhub.web.bodies import Bodies
 from mockhub.web.cors import CorsPolicy
 from mockhub.web.endpoint import Handler, endpoints
-from mockhub.web.express import EXPRESS, Express
 from mockhub.web.hosts import HostPolicy
 from mockhub.web.keys import (
     ACCESS_LOG,
@@ -54,6 +53,7 @@ from mockhub.web.keys import (
     SETTINGS,
 )
 from mockhub.web.middleware import Pipeline
+from mockhub.web.protocol import READS_CUSTOM_VERBS
 from mockhub.web.routes import hubs, integrations, points
 
 HANDLERS: dict[str, Handler] = {
@@ -176,8 +176,6 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
                 sessionless.add(handle)
     app[SESSIONLESS] = frozenset(sessionless)
     app.cleanup_ctx.append(_sweeping)
-    pipeline = Pipeline(app)
-    middleware = pipeline.middleware()
-    app.middlewares.append(middleware)
-    app[EXPRESS] = Express(app, pipeline, middleware)
+    app.middlewares.append(Pipeline(app).middleware())
+    app[READS_CUSTOM_VERBS] = True  # the pipeline reads them
     return app

@@ -6,12 +6,18 @@ body would go past it is answered 503 with ``Retry-After`` at once, and its body
 So a thousand clients each sending a large body slowly cannot take the process's memory. A
 body declared by ``Content-Length`` is counted whole before a byte is read; a chunked one as
 its chunks arrive. The bytes count until the pipeline has journaled the exchange.
+
+A body with a ``Content-Encoding`` (gzip, deflate) arrives as it was sent (aiohttp's own
+decompression is off) and is decompressed here, within ``--max-body-bytes`` (a gzip bomb is
+a 413 after at most that many bytes), its decompressed bytes counted too; one that cannot be
+decompressed is a 400. The proxy forwards the bytes as sent (:meth:`Bodies.sent`).
 """
 
 from __future__ import annotations
 
+import zlib
+
 from aiohttp import web
-from aiohttp.web_protocol import RequestPayloadError
 
 from mockhub.engine.errors import ApiError, MalformedRequest, PayloadTooLarge
 
@@ -26,7 +32,7 @@ class BodiesPending(ApiError):
 class Bodies:
     """Reads request bodies within ``max_bytes`` each and ``max_pending_bytes`` together."""
 
-    __slots__ = ("max_bytes", "max_pending_bytes", "pending", "_outcomes", "_held")
+    __slots__ = ("max_bytes", "max_pending_bytes", "pending", "_outcomes", "_decoded", "_held")
 
     def __init__(self, max_bytes: int, max_pending_bytes: int) -> None:
         self.max_bytes = max_bytes
@@ -35,18 +41,34 @@ class Bodies:
         """Bytes of the bodies counted now, every connection together."""
         # By the id of a request not yet released (ids are unique while their request lives).
         self._outcomes: dict[int, bytes | ApiError] = {}
+        self._decoded: dict[int, bytes | ApiError] = {}
         self._held: dict[int, int] = {}
 
-    async def read(self, request: web.Request) -> bytes:
-        """The request's body (``b""`` for none); :class:`PayloadTooLarge` or :class:`BodiesPending` when
-        it cannot be held. The outcome is kept until :meth:`release`: a second call answers the same
-        without reading."""
+    async def sent(self, request: web.Request) -> bytes:
+        """The request's body as it was sent (``b""`` for none); :class:`PayloadTooLarge` or
+        :class:`BodiesPending` when it cannot be held. The outcome is kept until :meth:`release`: a
+        second call answers the same without reading."""
         if not request.body_exists:
             return b""
         key = id(request)
         outcome = self._outcomes.get(key)
         if outcome is None:
-            outcome = self._outcomes[key] = await self._read(request, key)
+            outcome = self._outcomes[key] = await self._read_within(request, key)
+        if isinstance(outcome, ApiError):
+            raise outcome
+        return outcome
+
+    async def read(self, request: web.Request) -> bytes:
+        """The request's body, decompressed as its ``Content-Encoding`` says; as :meth:`sent`, and
+        :class:`MalformedRequest` for a body that is not what its ``Content-Encoding`` says."""
+        sent = await self.sent(request)
+        encoding = request.headers.get("Content-Encoding")
+        if encoding is None or not sent:
+            return sent
+        key = id(request)
+        outcome = self._decoded.get(key)
+        if outcome is None:
+            outcome = self._decoded[key] = self._decode(key, sent, encoding)
         if isinstance(outcome, ApiError):
             raise outcome
         return outcome
@@ -63,13 +85,26 @@ class Bodies:
         key = id(request)
         self.pending -= self._held.pop(key, 0)
         self._outcomes.pop(key, None)
+        self._decoded.pop(key, None)
 
-    async def _read(self, request: web.Request, key: int) -> bytes | ApiError:
-        try:
-            return await self._read_within(request, key)
-        except RequestPayloadError as exc:  # a body that cannot be decompressed (Content-Encoding): the client's
-            reason = str(getattr(exc.__cause__, "message", "") or "it is not what its Content-Encoding says").strip()
-            return MalformedRequest(f"The request body cannot be read: {reason}.")
+    def _decode(self, key: int, body: bytes, encoding: str) -> bytes | ApiError:
+        """``body`` without the codings ``encoding`` lists (applied in the order given, so undone last first)."""
+        for coding in reversed([c.strip().lower() for c in encoding.split(",") if c.strip()]):
+            if coding == "identity":
+                continue
+            if coding not in ("gzip", "x-gzip", "deflate"):
+                return MalformedRequest(f"The request body cannot be read: its Content-Encoding {coding!r} is not "
+                                        "one mockhub reads (gzip, deflate, identity).")
+            decoded = _decompressed(body, coding, self.max_bytes)
+            if decoded is None:
+                return MalformedRequest("The request body cannot be read: it is not what its Content-Encoding "
+                                        f"{coding!r} says.")
+            if len(decoded) > self.max_bytes:
+                return self._too_large()
+            if not self._take(key, len(decoded)):
+                return self._busy()
+            body = decoded
+        return body
 
     async def _read_within(self, request: web.Request, key: int) -> bytes | ApiError:
         declared = request.content_length
@@ -103,3 +138,19 @@ class Bodies:
     def _busy(self) -> BodiesPending:
         return BodiesPending(f"The server is receiving more request bodies at once than --max-pending-body-bytes "
                              f"({self.max_pending_bytes}) allows; try again shortly.")
+
+
+def _decompressed(body: bytes, coding: str, limit: int) -> bytes | None:
+    """``body`` decompressed, at most ``limit + 1`` bytes of it (more is too large anyway); ``None`` when it is
+    not a whole stream of that coding. A deflate body is read as zlib data, else as raw deflate (as clients
+    send both)."""
+    formats = (zlib.MAX_WBITS | 16,) if coding != "deflate" else (zlib.MAX_WBITS, -zlib.MAX_WBITS)
+    for wbits in formats:
+        inflater = zlib.decompressobj(wbits)
+        try:
+            decoded = inflater.decompress(body, limit + 1)
+        except zlib.error:
+            continue
+        if len(decoded) > limit or (inflater.eof and not inflater.unused_data):
+            return decoded
+    return None

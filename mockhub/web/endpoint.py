@@ -22,6 +22,7 @@ from mockhub.engine.sessions import Session
 from mockhub.store import Store
 from mockhub.web.bodies import Bodies
 from mockhub.web.keys import APPLIED, CONTRACT, CONTROL, SESSION, SESSIONS
+from mockhub.web.protocol import route_of
 
 
 @dataclass(slots=True)
@@ -134,7 +135,7 @@ def endpoint(op: Operation, handler: Handler, bodies: Bodies, max_json_depth: in
                      if secured else "")
         if unread is not None:
             raise unread
-        path = op.parse_path(request.match_info) if has_path else {}
+        path = op.parse_path(route_of(request)) if has_path else {}
         query = op.parse_query(request.query) if has_query else {}
         body = op.parse_body(raw, request.headers.get("Content-Type"), max_json_depth) if has_body else None
         return handler(Call(request, session, tenant_id, path, query, body))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from mockhub.contract.contracts import Contract
@@ -30,6 +32,16 @@ CONTROL = web.AppKey("mockhub_control", Control)
 """The control plane: every control operation, for the control API and the pytest fixture."""
 BODIES = web.AppKey("mockhub_bodies", Bodies)
 """Reads request bodies within --max-body-bytes each and --max-pending-body-bytes together."""
-SESSION: web.RequestKey[Session] = web.RequestKey("mockhub_session", Session)
-APPLIED: web.RequestKey[int] = web.RequestKey("mockhub_applied", int)
+
+
+def request_key(name: str, kind: type) -> Any:
+    """A key of what the app keeps on a request: aiohttp's typed ``RequestKey`` where it has one (3.14 and
+    later, which warn about plain strings), the plain name on older releases."""
+    maker = getattr(web, "RequestKey", None)
+    return name if maker is None else maker(name, kind)
+
+
+SESSION = request_key("mockhub_session", Session)
+"""The :class:`~mockhub.engine.sessions.Session` a request is answered in."""
+APPLIED = request_key("mockhub_applied", int)
 """The generation of the session's state a request was applied to (its body whole), when it was applied."""

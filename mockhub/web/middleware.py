@@ -24,6 +24,7 @@ from mockhub.engine.errors import ApiError, Forbidden, InternalError, Unauthoriz
 from mockhub.engine.faults import DELAY_HEADER, FAULT_HEADER, Decision, InjectedFault, header_decision
 from mockhub.engine.overrides import Override
 from mockhub.engine.sessions import DEFAULT_SESSION, SESSION_COOKIE, SESSION_HEADER, Session, Sessions
+from mockhub.web.framing import WIRE_METHOD
 from mockhub.web.keys import (
     ACCESS_LOG,
     APPLIED,
@@ -38,6 +39,7 @@ from mockhub.web.keys import (
     SETTINGS,
 )
 from mockhub.web.overriding import facts_of, served
+from mockhub.web.protocol import as_sent, closes_after, route_of
 from mockhub.web.rendering import error_response, http_error
 
 ADMIN_TOKEN_HEADER = "X-Mockhub-Admin-Token"
@@ -53,10 +55,12 @@ class Pipeline:
     Built once per app, with what it uses bound to it: a request pays no app lookups.
     """
 
-    __slots__ = ("app", "cors", "sessions", "dialects", "method_overrides", "sessionless", "bodies", "access_log",
-                 "settings", "control")
+    __slots__ = ("own_middleware", "app", "cors", "sessions", "dialects", "method_overrides", "sessionless",
+                 "bodies", "access_log", "settings", "control")
 
     def __init__(self, app: web.Application) -> None:
+        self.own_middleware: Middleware | None = None
+        """The aiohttp middleware running this pipeline, once :meth:`middleware` made it."""
         self.app = app
         self.cors = app[CORS]
         self.sessions = app[SESSIONS]
@@ -76,11 +80,16 @@ class Pipeline:
         async def core_middleware(request: web.Request, handler: AiohttpHandler) -> web.StreamResponse:
             return await pipeline.handle(request, handler)
 
+        self.own_middleware = core_middleware
         return core_middleware
 
     async def handle(self, request: web.Request, handler: AiohttpHandler) -> web.StreamResponse:
         """The response to ``request``, which the router gave to ``handler``; never raises but to cancel."""
         started = perf_counter()
+        if WIRE_METHOD in request.headers:  # a custom verb: its own route
+            sent = await as_sent(request, self.own_middleware)
+            if sent is not None:
+                request, handler = sent
         cors = self.cors
         origin = cors.origin_of(request) if "Origin" in request.headers else None
         if origin is not None:
@@ -98,11 +107,13 @@ class Pipeline:
         finally:
             if request.body_exists:
                 self.bodies.release(request)
+        if closes_after(request):  # a stop or a half-close: the connection's last answer says so
+            response.force_close()
         return response if origin is None else cors.allow(response, origin)
 
     def dialect(self, request: web.Request, handler: AiohttpHandler) -> Dialect:
         """The error dialect of the operation the router matched; by the path for a request that matched none."""
-        dialect = self.dialects.get(handler)
+        dialect = self.dialects.get(route_of(request).handler)  # the route's (handler: maybe a middleware added later)
         return dialect if dialect is not None else dialect_of_path(request.path)
 
     async def run(self, request: web.Request, handler: AiohttpHandler, started: float) -> web.StreamResponse:
@@ -159,7 +170,7 @@ class Pipeline:
         sessions = self.sessions
         session = sessions.default
         refused = self.admin_refusal(request)
-        if refused is None and handler not in self.sessionless:
+        if refused is None and route_of(request).handler not in self.sessionless:
             try:
                 session = _session_for(request, sessions, True)
             except ApiError as exc:  # a malformed or unmakeable session name
@@ -228,7 +239,7 @@ class Pipeline:
     def operation_method(self, request: web.Request, handler: AiohttpHandler) -> str:
         """The method of the operation that answers (what fault rules and overrides match): the one a valid
         ``X-HTTP-Method-Override`` names, where the route takes it (a LOOKUP sent as POST is a LOOKUP)."""
-        taken = self.method_overrides.get(handler)
+        taken = self.method_overrides.get(route_of(request).handler)
         if taken is not None:
             named = request.headers.get(taken[0])
             if named in taken[1]:  # as the endpoint reads it (a value it refuses is a 400 of the request's own)
@@ -237,12 +248,13 @@ class Pipeline:
 
     def allowed_methods(self, request: web.Request) -> set[str]:
         """The methods the request's route serves (for a 405's ``Allow``); empty when no route matched."""
-        refused = request.match_info.http_exception
+        route = route_of(request)
+        refused = route.http_exception
         if isinstance(refused, web.HTTPMethodNotAllowed):  # the path is served, not with this method
             return set(refused.allowed_methods)
-        if refused is not None or request.match_info.route.resource is None:
+        if refused is not None or route.route.resource is None:
             return set()
-        path = request.match_info.route.resource.canonical
+        path = route.route.resource.canonical
         return {route.method for resource in self.app.router.resources() if resource.canonical == path
                 for route in resource}
 

@@ -23,8 +23,9 @@ def limits_of(app: web.Application) -> ConnectionLimits:
     settings = app.get(SETTINGS)  # an app of mockhub's own, or another (the proxy's): the defaults
     if settings is None:
         return ConnectionLimits()
-    return ConnectionLimits(settings.head_timeout, settings.keep_alive, settings.max_connections,
-                            settings.shutdown_grace)
+    return ConnectionLimits(head_timeout=settings.head_timeout, keep_alive=settings.keep_alive,
+                            max_connections=settings.max_connections, shutdown_grace=settings.shutdown_grace,
+                            body_timeout=settings.body_timeout)
 
 
 async def start(app: web.Application, host: str, port: int) -> tuple[MockhubRunner, str]:

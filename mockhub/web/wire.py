@@ -1,0 +1,569 @@
+"""The protocol in front of aiohttp: each connection's bytes framed, one request handed over at a time.
+
+aiohttp's C parser knows a fixed table of methods and refuses any other (LOOKUP) before an
+app sees it. mockhub does not change aiohttp: a :class:`Wire` is the asyncio protocol the
+socket talks to, and aiohttp's own connection handler (what :class:`aiohttp.web.Server`
+makes) sits behind it, given bytes through its public ``data_received`` and writing through
+a :class:`WireTransport`. The wire
+
+- frames every request itself (:mod:`mockhub.web.framing`): a head checked strictly, a body
+  counted off by ``Content-Length`` or chunks, so the next request starts exactly after it
+  however TCP cut the bytes; what could be read two ways is refused in the API's format;
+- hands a custom method to aiohttp as ``POST`` with the method in a marker field (any copy a
+  client sent is removed; the app takes the marker only from a wire, see
+  :func:`mockhub.web.protocol.as_sent`);
+- hands over one request at a time and holds the rest until its answer is written whole, so
+  it always knows which request is owed an answer and which ones are merely received: a stop
+  or a half-closed connection answers every request received, the last with
+  ``Connection: close``;
+- times what the client owes, never what the server does: a request head must come whole
+  within ``head_timeout`` of its first byte (or of the connection's start) while nothing is
+  being answered, and a body within ``body_timeout`` while it is being read;
+- keeps to ``max_connections`` with :class:`Connections`: past it, the connection that has
+  waited longest on its client (silent, trickling a body, or not reading its answers) makes
+  room; with none, the newcomer is answered once and closed (health as usual, else ``503``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mockhub.web.framing import MAX_HEAD_BYTES, AnswerFramer, BadRequest, BodyFramer, Head, read_head
+
+log = logging.getLogger("mockhub")
+
+SPARE_CONNECTIONS = 16
+"""Connections past the limit that still get their request read (so health is answered)."""
+ADMISSION_DELAY = 0.05
+"""Seconds a connection past the limit waits before one is closed to make room: requests already
+sent on the open ones are read meanwhile, so a connection is never taken for silent while its
+request waits in the socket."""
+MAX_QUEUED_REQUESTS = 32
+"""Requests received and held behind the one being answered before reading pauses (as aiohttp's queue)."""
+MAX_QUEUED_BYTES = 1 << 20
+"""Bytes of requests held behind the one being answered before reading pauses."""
+HEALTH_REQUEST_LINE = b"GET /__mockhub/health "
+STALL_SECONDS = 1.0
+"""Seconds without a byte after which a connection owing the rest of a head or a body counts as stalled."""
+
+
+@dataclass(frozen=True)
+class WireLimits:
+    """The time a client may take, and how many connections it may hold."""
+
+    head_timeout: float = 10.0
+    """Seconds a connection has to send a whole request head (0: no limit)."""
+    body_timeout: float = 30.0
+    """Seconds a request body has to arrive whole while it is read (0: no limit)."""
+    max_connections: int = 1000
+    """Open connections at most."""
+
+
+@dataclass(slots=True)
+class _Request:
+    """A request received on a connection: handed to the server, or held until the one before it is answered."""
+
+    head: Head | None
+    """``None`` for a request refused while framing (``refusal`` is its answer)."""
+    parts: list[bytes] = field(default_factory=list)
+    """Its bytes not handed over yet."""
+    complete: bool = False
+    handed: bool = False
+    answered: bool = False
+    held: bool = False
+    """Its head is held (counted in the connection's held bytes) until it is handed over."""
+    refusal: bytes = b""
+
+
+class WireTransport(asyncio.Transport):
+    """The transport aiohttp's handler writes to: the socket's, with each answer's end noticed."""
+
+    __slots__ = ("wire", "_transport")
+
+    def __init__(self, wire: Wire, transport: asyncio.Transport) -> None:
+        super().__init__()
+        self.wire = wire
+        self._transport = transport
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self._transport.write(data)
+        if self.wire.answers.waiting:
+            self.wire.wrote(data if type(data) is bytes else bytes(data))
+
+    def writelines(self, list_of_data: Any) -> None:
+        chunks = [chunk if type(chunk) is bytes else bytes(chunk) for chunk in list_of_data]
+        self._transport.writelines(chunks)
+        if self.wire.answers.waiting:
+            self.wire.wrote(b"".join(chunks))
+
+    def pause_reading(self) -> None:
+        self.wire.pause_for_server(True)
+
+    def resume_reading(self) -> None:
+        self.wire.pause_for_server(False)
+
+    def is_reading(self) -> bool:
+        return self._transport.is_reading()
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def abort(self) -> None:
+        self._transport.abort()
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self._transport.get_extra_info(name, default)
+
+    def can_write_eof(self) -> bool:
+        return self._transport.can_write_eof()
+
+    def write_eof(self) -> None:
+        self._transport.write_eof()
+
+    def get_write_buffer_size(self) -> int:
+        return self._transport.get_write_buffer_size()
+
+    def get_write_buffer_limits(self) -> tuple[int, int]:
+        return self._transport.get_write_buffer_limits()
+
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        self._transport.set_write_buffer_limits(high, low)
+
+    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
+        raise NotImplementedError("a mockhub connection keeps its protocol")
+
+    def get_protocol(self) -> asyncio.BaseProtocol:
+        return self.wire
+
+
+class Wire(asyncio.Protocol):
+    """One connection: frames its requests and hands them, one at a time, to aiohttp's handler behind it."""
+
+    def __init__(self, handler_factory: Callable[[], asyncio.Protocol], connections: Connections) -> None:
+        self._factory = handler_factory
+        self._connections = connections
+        self._loop = asyncio.get_running_loop()
+        self._transport: asyncio.Transport | None = None
+        self._handler: Any = None
+        self.answers = AnswerFramer()
+        self._requests: deque[_Request] = deque()
+        self._partial = b""
+        self._body: BodyFramer | None = None
+        self._held_bytes = 0
+        self._no_more = False     # a request said Connection: close, was refused, or the client half-closed
+        self._draining = False    # a stop: answer what was received, read nothing more
+        self._paused_by_server = False
+        self._paused_here = False
+        self._writing_paused = False
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._body_timer: asyncio.TimerHandle | None = None
+        self._fresh = True
+        self._over_limit = False
+        self._admitted = True
+        self.last_active = 0.0
+
+    # The socket's side
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        self.last_active = self._loop.time()
+        self._handler = self._factory()
+        self._handler.connection_made(WireTransport(self, transport))
+        self._connections.opened(self)
+        self._time_head()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._transport = None
+        self._stop_timers()
+        self._requests.clear()
+        self._connections.closed(self)
+        self._handler.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self._writing_paused = True
+        self._handler.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._writing_paused = False
+        self._handler.resume_writing()
+
+    def eof_received(self) -> bool:
+        """The client sent all it will: answer what came whole, then close (an unfinished request is dropped)."""
+        self._no_more = True
+        self._partial = b""
+        if self._body is not None:
+            self._body = None
+            unfinished = self._requests.pop()
+            if unfinished.handed:  # the server waits for a body that will not come
+                return False
+        self._stop_timers()
+        return self._finish_or_close()
+
+    def data_received(self, data: bytes) -> None:
+        self.last_active = self._loop.time()
+        if (self._no_more and self._body is None) or self._draining:
+            return  # after a request that closes the connection (and its body), nothing is read
+        if self._partial:
+            data, self._partial = self._partial + data, b""
+        try:
+            self._frame(data)
+        except BadRequest as refused:
+            self._refuse(refused)
+        self._after_reading()
+
+    # Framing
+
+    def _frame(self, data: bytes) -> None:
+        pos, end = 0, len(data)
+        requests = self._requests
+        while pos < end:
+            body = self._body
+            if body is not None:
+                taken = body.take(data, pos)
+                part = data if taken == end else data[pos:pos + taken]
+                pos += taken
+                request = requests[-1]
+                if request.handed:
+                    self._handler.data_received(part)
+                else:
+                    request.parts.append(part)
+                    self._held_bytes += taken
+                if body.done:
+                    self._body = None
+                    self._stop_body_timer()
+                    request.complete = True
+                    if request.answered:
+                        self._next_soon()
+                continue
+            if self._no_more:
+                return
+            while data.startswith(b"\r\n", pos):  # empty lines between requests
+                pos += 2
+            found = data.find(b"\r\n\r\n", pos)
+            if found < 0:
+                if end - pos > MAX_HEAD_BYTES:
+                    raise BadRequest("The request line or a header field is too long.", target=data[pos:pos + 2048])
+                self._partial = data[pos:] if pos else data
+                return
+            if found - pos > MAX_HEAD_BYTES:
+                raise BadRequest("The request line or a header field is too long.", target=data[pos:pos + 2048])
+            head = read_head(data if pos == 0 and found + 4 == end else data[pos:found + 4], found - pos)
+            pos = found + 4
+            self._fresh = False
+            self._stop_head_timer()
+            if head.close or self._over_limit:
+                self._no_more = True
+            request = _Request(head, complete=head.body == 0)
+            requests.append(request)
+            if head.body:
+                self._body = BodyFramer(head.body)
+            if len(requests) == 1 and self._admitted:
+                self._hand_over(request)
+            else:
+                request.held = True
+                self._held_bytes += len(head.data)
+
+    def _refuse(self, refused: BadRequest) -> None:
+        """Answer ``refused`` once every request before it is answered, then close."""
+        log.info("unreadable request from %s: %s", self._peer(), refused.reason)
+        self._no_more = True
+        self._partial = b""
+        self._body = None
+        self._requests.append(_Request(None, complete=True, refusal=self._connections.render(refused)))
+        if len(self._requests) == 1:
+            self._next()
+
+    def _hand_over(self, request: _Request) -> None:
+        head = request.head
+        assert head is not None
+        request.handed = True
+        last = self._over_limit or ((self._no_more or self._draining) and request is self._requests[-1])
+        if self._over_limit and not head.data.startswith(HEALTH_REQUEST_LINE):
+            request.head = None
+            request.refusal = self._connections.render(too_many_connections(head.target))
+            self._answer_refusal(request)
+            return
+        self.answers.expect(head.method)
+        if request.held:
+            self._held_bytes -= len(head.data)
+        self._handler.data_received(head.closing() if last else head.data)
+        if request.parts:
+            parts, request.parts = request.parts, []
+            for part in parts:
+                self._held_bytes -= len(part)
+                self._handler.data_received(part)
+        if not request.complete and head.body:
+            self._time_body()
+
+    # Answers
+
+    def wrote(self, data: bytes) -> None:
+        """aiohttp wrote ``data``: if the answer owed ended there, the next request may be handed over."""
+        if not self.answers.written(data):
+            return
+        self.last_active = self._loop.time()
+        request = self._requests[0] if self._requests else None
+        if request is None:
+            return
+        request.answered = True
+        if request.complete:
+            self._next_soon()
+
+    def _next_soon(self) -> None:
+        self._loop.call_soon(self._next)  # not from inside aiohttp's write
+
+    def _next(self) -> None:
+        requests = self._requests
+        if requests and requests[0].answered and requests[0].complete:
+            requests.popleft()
+        if self._transport is None:
+            return
+        if requests:
+            request = requests[0]
+            if request.handed:
+                return
+            if request.head is None:
+                self._answer_refusal(request)
+                return
+            self._hand_over(request)
+        elif not self._finish_or_close():
+            self._transport.close()
+            return
+        self._after_reading()
+
+    def _answer_refusal(self, request: _Request) -> None:
+        if self._transport is not None:
+            self._transport.write(request.refusal)
+            self._transport.close()
+
+    def _finish_or_close(self) -> bool:
+        """With nothing left to answer: whether the connection stays open (else the caller closes it)."""
+        if self._requests:
+            return True  # the last one's head says Connection: close when handed over
+        return not (self._no_more or self._draining)
+
+    @property
+    def last_answer(self) -> bool:
+        """The answer being made is the connection's last (a stop or a half-close): it says ``Connection: close``."""
+        return (self._no_more or self._draining) and len(self._requests) <= 1
+
+    # Reading, and what the client owes
+
+    def pause_for_server(self, paused: bool) -> None:
+        self._paused_by_server = paused
+        self._after_reading()
+
+    def _after_reading(self) -> None:
+        transport = self._transport
+        if transport is None:
+            return
+        pause = self._paused_by_server or (len(self._requests) > MAX_QUEUED_REQUESTS
+                                           or self._held_bytes > MAX_QUEUED_BYTES)
+        if pause != self._paused_here and not self._no_more:
+            self._paused_here = pause
+            if pause:
+                transport.pause_reading()
+                self._stop_body_timer()
+            else:
+                transport.resume_reading()
+                if self._body is not None:
+                    self._time_body()
+        self._time_head()
+
+    def _time_head(self) -> None:
+        """The head timer runs while the client owes a request head: nothing is being answered or held."""
+        timeout = self._connections.limits.head_timeout
+        owed = not self._requests and (self._partial or self._fresh) and not self._no_more
+        if owed and timeout > 0 and self._head_timer is None:
+            self._head_timer = self._loop.call_later(timeout, self._head_timed_out)
+        elif not owed and self._head_timer is not None:
+            self._stop_head_timer()
+
+    def _time_body(self) -> None:
+        timeout = self._connections.limits.body_timeout
+        if timeout > 0 and self._body_timer is None:
+            self._body_timer = self._loop.call_later(timeout, self._body_timed_out)
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self._transport is not None:
+            log.info("closed a connection from %s: no whole request head within %g s", self._peer(),
+                     self._connections.limits.head_timeout)
+            self._transport.close()
+
+    def _body_timed_out(self) -> None:
+        self._body_timer = None
+        if self._transport is not None:
+            log.info("closed a connection from %s: a request body did not come whole within %g s", self._peer(),
+                     self._connections.limits.body_timeout)
+            self._transport.close()
+
+    def _stop_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _stop_body_timer(self) -> None:
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
+
+    def _stop_timers(self) -> None:
+        self._stop_head_timer()
+        self._stop_body_timer()
+
+    def _peer(self) -> Any:
+        return self._transport.get_extra_info("peername") if self._transport is not None else None
+
+    # What the connection manager asks
+
+    def stalled(self, now: float) -> bool:
+        """Whether the connection may be closed to make room: it has never sent a whole request head, or it
+        has kept the server waiting for a head or a body (``STALL_SECONDS`` without a byte), or its client does
+        not read its answers. An idle connection that has been served is not stalled: it is a client's pool."""
+        if self._draining or self._transport is None:
+            return False
+        if self._fresh or self._writing_paused:
+            return True
+        return (self._body is not None or bool(self._partial)) and now - self.last_active >= STALL_SECONDS
+
+    def evict(self) -> None:
+        """Close the connection to make room for another."""
+        if self._transport is not None:
+            log.info("closed a connection from %s to make room for a new one", self._peer())
+            self._transport.close()
+
+    @property
+    def admitted(self) -> bool:
+        """Whether the connection's requests are answered (not waiting for room under the connection limit)."""
+        return self._admitted
+
+    @property
+    def unheard(self) -> bool:
+        """Nothing has come from the client yet: closing the connection loses nothing of its."""
+        return self._fresh and not self._partial and not self._requests
+
+    def await_admission(self) -> None:
+        """Past the connection limit: requests are read but not answered until :meth:`admit` or :meth:`over_limit`."""
+        self._admitted = False
+
+    def admit(self) -> None:
+        """Room was made: answer the requests that came meanwhile."""
+        self._admitted = True
+        if self._requests and self._transport is not None:
+            self._next()
+
+    def over_limit(self, read: bool) -> None:
+        """Past the connection limit: answer one request (health, else 503) and close; with ``read`` false, at once."""
+        self._over_limit = True
+        if not read:
+            if self._transport is not None:
+                self._transport.write(self._connections.render(too_many_connections(b"/")))
+                self._transport.close()
+            return
+        self._admitted = True
+        self._no_more = bool(self._requests)  # a request already read is the one answered
+        if self._requests:
+            self._next()
+
+    def drain(self) -> None:
+        """A stop: read nothing more; answer the requests received (the last with Connection: close), then close."""
+        self._draining = True
+        self._partial = b""
+        self._stop_head_timer()
+        if self._body is not None and not self._requests[-1].handed:
+            self._body = None
+            self._requests.pop()
+        if self._transport is not None and not self._finish_or_close():
+            self._transport.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._transport is None
+
+
+def too_many_connections(target: bytes) -> BadRequest:
+    """The 503 of a connection past the limit (``target``: the request's, for the API's format)."""
+    return BadRequest("The server has too many open connections; try again shortly.", 503, target)
+
+
+class Connections:
+    """The open connections of a server: the limit on their number, and a stop that drains them."""
+
+    def __init__(self, limits: WireLimits, allowed: int, render: Callable[[BadRequest], bytes]) -> None:
+        self.limits = limits
+        self.allowed = allowed
+        """``max_connections``, lowered to fit the process's open-file limit."""
+        self.render = render
+        """The bytes of a whole answer (closing the connection) to a request refused before the app."""
+        self.live: dict[Wire, None] = {}
+        self._evicted: set[Wire] = set()
+        """Connections closed to make room whose close has not completed yet."""
+        self._emptied: asyncio.Event | None = None
+
+    def opened(self, wire: Wire) -> None:
+        """A new connection: past the limit it waits for room (:meth:`_admit`); past the spare places too, the
+        oldest connection waiting that has sent nothing gives its place, or else the new one is refused at once."""
+        live = self.live
+        live[wire] = None
+        over = len(live) - len(self._evicted) - self.allowed
+        if over <= 0:
+            return
+        if over > SPARE_CONNECTIONS:
+            waiting = [other for other in live if other is not wire and other not in self._evicted
+                       and other.unheard and not other.admitted]
+            if not waiting:
+                wire.over_limit(read=False)
+                return
+            self._evict(waiting[0])  # the oldest: dicts keep the order connections came in
+        wire.await_admission()
+        asyncio.get_running_loop().call_later(ADMISSION_DELAY, self._admit, wire)
+
+    def _evict(self, wire: Wire) -> None:
+        self._evicted.add(wire)
+        wire.evict()
+
+    def _admit(self, wire: Wire) -> None:
+        """Make room for ``wire`` by closing stalled connections, longest waiting first; else refuse it."""
+        if wire.closed or wire.admitted:
+            return
+        now = asyncio.get_running_loop().time()
+        stalled = sorted((other for other in self.live if other is not wire and other not in self._evicted
+                          and other.stalled(now)), key=lambda other: other.last_active)
+        for other in stalled:
+            if len(self.live) - len(self._evicted) <= self.allowed:
+                break
+            self._evict(other)
+        if len(self.live) - len(self._evicted) > self.allowed:
+            wire.over_limit(read=True)
+        else:
+            wire.admit()
+
+    def closed(self, wire: Wire) -> None:
+        self.live.pop(wire, None)
+        self._evicted.discard(wire)
+        if not self.live and self._emptied is not None:
+            self._emptied.set()
+
+    async def drain(self, grace: float) -> None:
+        """Answer what every connection has received, within ``grace`` seconds; then close what is left."""
+        if not self.live:
+            return
+        self._emptied = asyncio.Event()
+        for wire in list(self.live):
+            wire.drain()
+        if self.live:
+            try:
+                await asyncio.wait_for(self._emptied.wait(), grace)
+            except TimeoutError:
+                for wire in list(self.live):
+                    wire.evict()
