@@ -466,6 +466,111 @@ async def test_a_cors_preflight_is_no_violation_nor_the_405_to_a_head_request(se
     assert [(v["method"], v["side"]) for v in await violations(proxy)] == [("HEAD", "request")]
 
 
+# -- one guard for both control APIs -------------------------------------------------------------
+
+MakeControl = Callable[..., Awaitable[Api]]
+SECRET = "REAL-REMOTE-SECRET-0042"
+FOREIGN_PAGES = ("http://evil.example", "http://203.0.113.5", "http://[2001:db8::5]:8000", "http://10.0.0.7:3000",
+                 "null")
+"""Pages that may not drive a control API: another site, and pages served from addresses (not this machine's)."""
+LOCAL_PAGES = ("http://localhost:5173", "http://app.localhost:3000", "http://127.0.0.1:5173", "http://127.8.0.1",
+               "http://[::1]:5173")
+
+
+@pytest.fixture(params=["serve", "proxy"])
+def make_control(request: pytest.FixtureRequest, serve: Serve, contract: Contract, checker: ResponseChecker,
+                 make_proxy: MakeProxy) -> MakeControl:
+    """A server with a control API, given the options both servers take: ``mockhub serve``, or ``mockhub proxy``
+    in front of one. The same calls must get the same answers from both."""
+
+    async def make(**settings: Any) -> Api:
+        if request.param == "serve":
+            return Api(await mock(serve, contract, **settings), checker)
+        return await make_proxy(url_of(await mock(serve, contract)), **settings)
+
+    return make
+
+
+async def test_a_control_api_answers_no_host_name_that_could_be_rebound(make_control: MakeControl) -> None:
+    """A page on attacker.example, its name rebound to 127.0.0.1, read the proxy's journal: the remote
+    service's token an app had sent through it."""
+    server = await make_control()
+    assert (await server.patch(f"{POINTS}/{POINT_ABCDE}", {"token_remote": SECRET})).status == 200
+    for path in ("/__mockhub/requests", "/__mockhub/openapi.json"):
+        refused = await server.get(path, token=None, headers={"Host": "attacker.example"})
+        assert (refused.status, refused.json()["status"]) == (403, 403), path
+        assert "--allowed-host" in refused.json()["error"] and SECRET.encode() not in refused.body
+    assert (await server.delete("/__mockhub/requests", token=None, headers={"Host": "attacker.example"})).status == 403
+    assert (await server.get("/__mockhub/health", token=None, headers={"Host": "attacker.example"})).status == 200
+    for host in ("localhost:8080", "127.0.0.1", "[::1]:8080", "app.localhost", "10.1.2.3:80"):
+        assert (await server.get("/__mockhub/openapi.json", token=None, headers={"Host": host})).status == 200, host
+    assert SECRET.encode() in (await server.get("/__mockhub/requests", token=None)).body  # kept, not lost
+
+
+async def test_an_allowed_host_name_reaches_either_control_api(make_control: MakeControl) -> None:
+    server = await make_control(allowed_hosts=("mockhub",))
+    assert (await server.get("/__mockhub/requests", token=None, headers={"Host": "mockhub:8080"})).status == 200
+    assert (await server.get("/__mockhub/requests", token=None, headers={"Host": "evil.example"})).status == 403
+
+
+@pytest.mark.parametrize("page", FOREIGN_PAGES)
+async def test_a_page_not_on_this_machine_can_neither_read_nor_change_a_control_api(make_control: MakeControl,
+                                                                                      page: str) -> None:
+    """A cross-site form or body-less fetch reaches the server without a preflight; a page served from an IP
+    address (someone's own machine) is as foreign as one on a name."""
+    server = await make_control()
+    await server.patch(f"{POINTS}/{POINT_ABCDE}", {"token_remote": SECRET})
+    read = await server.get("/__mockhub/requests", token=None, headers={"Origin": page})
+    assert read.status == 403 and SECRET.encode() not in read.body
+    cleared = await server.delete("/__mockhub/requests", token=None, headers={"Origin": page})
+    assert cleared.status == 403
+    assert len((await server.get("/__mockhub/requests", token=None)).json()) == 1  # nothing cleared
+    assert (await server.get("/__mockhub/health", token=None, headers={"Origin": page})).status == 200
+
+
+async def test_a_page_elsewhere_cannot_drive_the_proxys_own_calls(serve: Serve, contract: Contract,
+                                                                   make_proxy: MakeProxy, tmp_path: Path) -> None:
+    record = tmp_path / "recorded.json"
+    proxy = await make_proxy(url_of(await mock(serve, contract)), record=record)
+    assert proxy.client is not None
+    await raw(proxy.client, "GET", "/api/v1/hubs/not-a-guid", headers={"Authorization": f"Bearer {TOKEN}"})
+    for page in ("http://evil.example", "http://203.0.113.5"):
+        assert (await proxy.post("/__mockhub/record", None, token=None, headers={"Origin": page})).status == 403
+        assert (await proxy.delete("/__mockhub/violations", token=None, headers={"Origin": page})).status == 403
+        assert (await proxy.get("/__mockhub/violations", token=None, headers={"Origin": page})).status == 403
+    assert not record.exists()
+    assert len(await violations(proxy)) == 1
+
+
+async def test_a_page_elsewhere_cannot_reset_the_mock(serve: Serve, contract: Contract,
+                                                      checker: ResponseChecker) -> None:
+    api = Api(await mock(serve, contract), checker)
+    assert (await api.post("/api/v1/hubs", {"name": "Mine", "description": ""})).status == 200
+    for page in ("http://203.0.113.5", "http://[2001:db8::5]:8000"):
+        assert (await api.request("POST", "/__mockhub/reset", token=None, headers={"Origin": page})).status == 403
+        assert (await api.get("/__mockhub/state", token=None, headers={"Origin": page})).status == 403
+    assert "Mine" in [hub["name"] for hub in (await api.get("/api/v1/hubs")).json()["results"]]
+
+
+@pytest.mark.parametrize("page", LOCAL_PAGES)
+async def test_a_page_on_this_machine_drives_a_control_api(make_control: MakeControl, page: str) -> None:
+    server = await make_control()
+    reply = await server.delete("/__mockhub/requests", token=None, headers={"Origin": page})
+    assert reply.status == 200
+    assert reply.headers["Access-Control-Allow-Origin"] == page
+    assert reply.headers["Access-Control-Allow-Credentials"] == "true"
+
+
+async def test_cors_origin_lets_a_page_elsewhere_drive_a_control_api_and_allowed_host_does_not(
+        make_control: MakeControl) -> None:
+    """--allowed-host says which names the server is reached by (``*``: any); it lets no page anywhere drive it."""
+    server = await make_control(cors_origins=("http://192.168.1.20:5173",), allowed_hosts=("*",))
+    listed = await server.get("/__mockhub/requests", token=None, headers={"Origin": "http://192.168.1.20:5173"})
+    assert (listed.status, listed.headers["Access-Control-Allow-Origin"]) == (200, "http://192.168.1.20:5173")
+    for page in ("http://evil.example", "http://192.168.1.21:5173"):
+        assert (await server.get("/__mockhub/requests", token=None, headers={"Origin": page})).status == 403
+
+
 async def test_a_junit_report_quoting_control_characters_is_still_xml(drifter: str, make_proxy: MakeProxy,
                                                                       tmp_path: Path) -> None:
     report = tmp_path / "proxy.xml"

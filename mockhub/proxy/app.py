@@ -27,7 +27,6 @@ from mockhub.resources import admin_contract_path
 from mockhub.web.bodies import Bodies, BodiesPending
 from mockhub.web.cors import is_preflight
 from mockhub.web.keys import BODIES
-from mockhub.web.middleware import admin_token_refusal
 from mockhub.web.rendering import error_response, http_error
 
 log = logging.getLogger("mockhub.proxy")
@@ -69,8 +68,9 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
 
 @web.middleware
 async def control_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-    """The control API as on ``serve``: CORS, errors in the admin format, the access log. Forwarded
-    requests pass straight on: their answer, CORS headers included, is the target's."""
+    """The control API as on ``serve``: CORS, the same guard (Host, page, admin token), errors in the admin
+    format, the access log. Forwarded requests pass straight on: their answer, CORS headers included, is the
+    target's."""
     if not request.path.startswith(ADMIN_PREFIX):
         try:
             response: web.StreamResponse = await handler(request)
@@ -84,15 +84,17 @@ async def control_middleware(request: web.Request, handler: Any) -> web.StreamRe
         preflight = proxy.cors.preflight(request, origin)
         if preflight is not None:
             return preflight
-    try:
-        refused = admin_token_refusal(request, proxy.settings.admin_token)
-        if refused is not None:
-            raise refused
-        response = await handler(request)
-    except ApiError as exc:
-        response = error_response(exc, Dialect.ADMIN)
-    except web.HTTPException as exc:
-        response = error_response(http_error(exc, request.method, proxy.settings.max_body_bytes), Dialect.ADMIN)
+    refused = proxy.guard.refused(request)
+    if refused is not None:
+        response = refused
+    else:
+        try:
+            response = await handler(request)
+        except ApiError as exc:
+            response = error_response(exc, Dialect.ADMIN)
+        except web.HTTPException as exc:
+            response = error_response(http_error(exc, request.method, proxy.settings.max_body_bytes),
+                                      Dialect.ADMIN)
     _access(request, response.status, started)
     return response if origin is None else proxy.cors.allow(response, origin)
 

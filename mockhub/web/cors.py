@@ -2,8 +2,8 @@
 
 On the API routes the request's Origin is echoed with credentials allowed (a browser app
 on any dev port works), or only the ``--cors-origin`` list is. The control API
-(``/__mockhub/``), which can read every tenant's token, lets only origins on a local or
-allowed host (:class:`mockhub.web.hosts.HostPolicy`), or in that list, read its answers.
+(``/__mockhub/``), which can read every tenant's token, lets only pages on this machine
+(:func:`mockhub.web.hosts.is_local_origin`) and that list read its answers.
 Preflights are answered for every path, custom verbs (LOOKUP) and mockhub's own headers
 included, before routing, so an unknown route still gets its 404 read by the app. The core
 middleware applies this policy, so a request without an Origin pays one header lookup.
@@ -15,7 +15,10 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from mockhub.web.hosts import HostPolicy
+from mockhub.contract.dialects import ADMIN_PREFIX
+from mockhub.engine.errors import Forbidden
+from mockhub.engine.text import shown
+from mockhub.web.hosts import is_local_origin
 
 ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, LOOKUP, OPTIONS"
 ALLOWED_HEADERS = ("Authorization, Content-Type, X-HTTP-Method-Override, X-Mockhub-Fault, X-Mockhub-Delay, "
@@ -31,12 +34,10 @@ PREFLIGHT_MAX_AGE = "600"
 class CorsPolicy:
     """Which origins may call, and the headers that tell the browser so."""
 
-    __slots__ = ("_allowed", "hosts")
+    __slots__ = ("_allowed",)
 
-    def __init__(self, origins: Sequence[str], hosts: HostPolicy | None = None) -> None:
+    def __init__(self, origins: Sequence[str]) -> None:
         self._allowed = frozenset(o.rstrip("/") for o in origins)
-        self.hosts = hosts or HostPolicy()
-        """The host names the control API answers (and whose origins may read it)."""
 
     def foreign(self, request: web.Request) -> bool:
         """Whether the request comes from a page that may not read its answer (:meth:`origin_of`). On the control
@@ -47,15 +48,24 @@ class CorsPolicy:
         """The request's Origin when it may read the answer, else ``None``.
 
         API routes: any origin when no list was given, else a listed one. Control API: a listed
-        origin, or one on a local or allowed host; never any origin at all.
+        origin, or a page on this machine; never any origin at all.
         """
         origin = request.headers.get("Origin")
         if origin is None:
             return None
         listed = origin in self._allowed
-        if request.path.startswith("/__mockhub/"):
-            return origin if listed or self.hosts.allows_origin(origin) else None
+        if request.path.startswith(ADMIN_PREFIX):
+            return origin if listed or is_local_origin(origin) else None
         return origin if listed or not self._allowed else None
+
+    def refusal(self, request: web.Request) -> Forbidden:
+        """Why the request's page may not call: the 403 that names ``--cors-origin``."""
+        if request.path.startswith(ADMIN_PREFIX):
+            return Forbidden("The control API answers pages on this machine only (localhost, *.localhost, "
+                             "127.x.x.x, [::1]); allow this page's origin with --cors-origin.")
+        origin = shown(request.headers.get("Origin", ""))
+        return Forbidden(f"The origin '{origin}' may not call this server: it answers pages of the origins given "
+                         f"with --cors-origin only; add this one with --cors-origin.")
 
     @staticmethod
     def preflight(request: web.Request, origin: str) -> web.Response | None:

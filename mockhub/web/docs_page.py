@@ -136,8 +136,11 @@ def _browser(base_url: str, cors_origins: Sequence[str], token: str) -> str:
         origins = ", ".join(f"<code>{escape(o)}</code>" for o in cors_origins)
         cors = f"Only these origins may call (<code>--cors-origin</code>): {origins}."
     else:
-        cors = ("Any origin may call: the request's <code>Origin</code> is echoed, with credentials allowed "
-                "(<code>--cors-origin ORIGIN</code> restricts it).")
+        cors = ("Any origin may call the APIs: the request's <code>Origin</code> is echoed, with credentials "
+                "allowed (<code>--cors-origin ORIGIN</code> restricts it).")
+    cors += (" The control API (<code>/__mockhub/…</code>) answers only pages on this machine (<code>localhost"
+             "</code>, <code>*.localhost</code>, <code>127.x.x.x</code>, <code>[::1]</code>) and the origins given "
+             "with <code>--cors-origin</code>; a page anywhere else gets a 403 that says so.")
     hub_url = f"{base_url}/api/v1/hubs"
     fetch_429 = (f'const response = await fetch("{hub_url}", {{\n'
                  f'  headers: {{ Authorization: "Bearer {token}", "{FAULT_HEADER}": "429" }},\n'
