@@ -571,6 +571,34 @@ async def test_cors_origin_lets_a_page_elsewhere_drive_a_control_api_and_allowed
         assert (await server.get("/__mockhub/requests", token=None, headers={"Origin": page})).status == 403
 
 
+async def test_a_refused_page_can_read_why_and_nothing_else(make_control: MakeControl) -> None:
+    """The app saw only "Failed to fetch", never the message naming --cors-origin."""
+    server = await make_control(admin_token="s3cret")
+    await server.patch(f"{POINTS}/{POINT_ABCDE}", {"token_remote": SECRET})
+    page = "http://203.0.113.5:3000"
+    refused = await server.get("/__mockhub/requests", token=None,
+                               headers={"Origin": page, "X-Mockhub-Admin-Token": "s3cret"})
+    assert refused.status == 403 and SECRET.encode() not in refused.body
+    assert "--cors-origin" in refused.json()["error"]
+    assert refused.headers["Access-Control-Allow-Origin"] == page
+    assert refused.headers["Access-Control-Allow-Credentials"] == "true"
+    local = await server.get("/__mockhub/requests", token=None, headers={"Origin": "http://localhost:5173"})
+    assert local.status == 401 and "X-Mockhub-Admin-Token" in local.json()["error"]
+    assert local.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+    assert local.headers.getall("Vary") == ["Origin"]
+    assert "Access-Control-Allow-Origin" not in (await server.get("/__mockhub/requests", token=None)).headers
+
+
+async def test_a_preflight_from_a_page_elsewhere_is_refused_naming_cors_origin(make_control: MakeControl) -> None:
+    server = await make_control()
+    assert server.client is not None
+    asked = {"Access-Control-Request-Method": "DELETE", "Access-Control-Request-Headers": "x-mockhub-admin-token"}
+    refused = await raw(server.client, "OPTIONS", "/__mockhub/requests", headers={**asked, "Origin": "http://10.0.0.7"})
+    assert refused.status == 403 and "--cors-origin" in refused.json()["error"]
+    allowed = await raw(server.client, "OPTIONS", "/__mockhub/requests", headers={**asked, "Origin": "http://[::1]"})
+    assert (allowed.status, allowed.headers["Access-Control-Allow-Origin"]) == (204, "http://[::1]")
+
+
 async def test_a_junit_report_quoting_control_characters_is_still_xml(drifter: str, make_proxy: MakeProxy,
                                                                       tmp_path: Path) -> None:
     report = tmp_path / "proxy.xml"

@@ -79,11 +79,9 @@ async def control_middleware(request: web.Request, handler: Any) -> web.StreamRe
         return response
     started = perf_counter()
     proxy = request.app[PROXY]
-    origin = proxy.cors.origin_of(request)
-    if origin is not None:
-        preflight = proxy.cors.preflight(request, origin)
-        if preflight is not None:
-            return preflight
+    origin, preflight = proxy.cors.screen(request)
+    if preflight is not None:
+        return preflight
     refused = proxy.guard.refused(request)
     if refused is not None:
         response = refused

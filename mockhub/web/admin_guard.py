@@ -8,7 +8,9 @@ A call is checked before it looks for a session (a refused call must not make or
    unreadable;
 3. with ``--admin-token``, it must carry ``X-Mockhub-Admin-Token``.
 
-Health is open to all three (docker's HEALTHCHECK, probes by pod IP or service name).
+Health is open to all three (docker's HEALTHCHECK, probes by pod IP or service name). A refusal
+is readable by the page it refuses (CORS headers for its Origin): it says why and which option
+allows the call, and nothing else.
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ class AdminGuard:
         return Unauthorized(f"The control API needs the header {ADMIN_TOKEN_HEADER} with the server's admin token.")
 
     def refused(self, request: web.Request) -> web.StreamResponse | None:
-        """The answer to a call the guard refuses; ``None`` when it may go on."""
+        """The answer to a call the guard refuses, readable by the page it refuses; ``None`` when it may go on."""
         error = self.refusal(request)
-        return None if error is None else error_response(error, Dialect.ADMIN)
+        if error is None:
+            return None
+        return self.cors.readable_refusal(request, error_response(error, Dialect.ADMIN))

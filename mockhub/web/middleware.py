@@ -80,9 +80,9 @@ class Pipeline:
         """The response to ``request``, which the router gave to ``handler``; never raises but to cancel."""
         started = perf_counter()
         cors = self.cors
-        origin = cors.origin_of(request) if "Origin" in request.headers else None
-        if origin is not None:
-            preflight = cors.preflight(request, origin)
+        origin = None
+        if "Origin" in request.headers:
+            origin, preflight = cors.screen(request)
             if preflight is not None:
                 return preflight
         try:
