@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+import zlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -161,6 +162,37 @@ async def test_the_target_gets_the_request_as_sent_with_its_own_host_and_no_hop_
     assert answer.startswith(b"HTTP/1.1 200 OK")
     bare = (await raw(behind, "GET", "/__mockhub/requests")).json()[-1]["headers"]
     assert sorted(k.lower() for k in bare) == ["host", "via"]
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate"])
+async def test_a_compressed_request_body_is_forwarded_readable_and_checked_decoded(
+        serve: Serve, contract: Contract, make_proxy: MakeProxy, coding: str) -> None:
+    """The proxy forwarded the decompressed bytes under the client's Content-Encoding: the target answered
+    400 "Can not decode content-encoding" where the same request straight to it was 200."""
+    behind = await mock(serve, contract)
+    proxy = await make_proxy(url_of(behind))
+    assert proxy.client is not None
+
+    def packed(hub: dict[str, Any]) -> bytes:
+        body = json.dumps(hub).encode()
+        return gzip.compress(body) if coding == "gzip" else zlib.compress(body)
+
+    headers = {"Authorization": f"Bearer {TOKEN}", **JSON, "Content-Encoding": coding}
+    direct = await raw(behind, "POST", "/api/v1/hubs", data=packed({"name": "Direct", "description": ""}),
+                       headers=headers)
+    assert direct.status == 200
+    through = await raw(proxy.client, "POST", "/api/v1/hubs", data=packed({"name": "Zipped", "description": ""}),
+                        headers=headers)
+    assert through.status == 200, through.body  # was 400: Can not decode content-encoding
+    assert through.json()["name"] == "Zipped"
+    assert await violations(proxy) == []
+    drifted = await raw(proxy.client, "POST", "/api/v1/hubs", data=packed({"name": 5, "description": ""}),
+                        headers=headers)
+    assert drifted.status == 400  # the target read it, and so did the proxy's check:
+    [violation] = await violations(proxy)
+    assert [(p["in"], p["at"]) for p in violation["problems"]] == [("body", "$.name")]
+    journal = (await proxy.get("/__mockhub/requests", token=None)).json()
+    assert json.loads(journal[0]["body"]) == {"name": "Zipped", "description": ""}
 
 
 # -- a drifting server ------------------------------------------------------------------------

@@ -4,8 +4,14 @@ What passes through is the client's request (method, custom verbs included; the 
 and query; headers; body bytes) and the target's answer (status, reason, headers, body
 bytes), minus only what RFC 9110 section 7.6.1 says belongs to one connection: the
 hop-by-hop fields and those ``Connection`` names. The target gets its own ``Host`` and a
-``Via`` (RFC 9110 7.6.3: a gateway sends one on the requests it forwards); bodies are
+``Via`` (RFC 9110 7.6.3: a gateway sends one on the requests it forwards); answers are
 never decompressed, re-encoded or re-framed beyond chunking.
+
+A request body compressed with a coding aiohttp's server decodes (:data:`DECODED_ON_RECEIPT`)
+reaches the proxy decoded, and no public API of a handler reads the bytes as sent. It is
+forwarded as the proxy read and checked it: decoded, without ``Content-Encoding``, with the
+``Content-Length`` of those bytes. Never re-compressed: that would be other bytes under the
+client's header all the same.
 """
 
 from __future__ import annotations
@@ -29,6 +35,9 @@ NOT_FORWARDED = frozenset({"host", "content-length", "expect"})
 the proxy's own server has answered (100 Continue) before the body was read."""
 AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
 """Fields aiohttp's client would add on its own; the request keeps only what the client sent."""
+DECODED_ON_RECEIPT = frozenset({"gzip", "deflate", "br", "zstd"})
+"""The request ``Content-Encoding`` values aiohttp's server decodes before a handler reads the body (one
+coding alone, in ASCII, any case); a body under any other value comes as sent, and goes on as it came."""
 VIA = "1.1 mockhub"
 MAX_CHECKED_BYTES = 4 * 1024 * 1024
 """The proxy keeps a copy of this much of an answer's body to check it; a longer one is passed on, unchecked."""
@@ -68,6 +77,12 @@ class Answer:
             except zlib.error:
                 return self.body
         return self.body
+
+
+def decoded_on_receipt(headers: Mapping[str, str]) -> bool:
+    """Whether a request with these headers has its body decoded by the time a handler reads it."""
+    coding = headers.get("Content-Encoding", "")
+    return coding.isascii() and coding.lower() in DECODED_ON_RECEIPT
 
 
 def end_to_end(headers: Mapping[str, str] | CIMultiDictProxy[str], remade: Iterable[str] = ()) -> CIMultiDict[str]:
@@ -112,6 +127,8 @@ class Forwarder:
         """
         assert self._session is not None, "open() first"
         headers = end_to_end(request.headers, NOT_FORWARDED)
+        if decoded_on_receipt(request.headers):
+            del headers["Content-Encoding"]  # the body read is decoded (see the module's doc)
         headers.add("Via", VIA)
         url = URL(self.target + request.raw_path, encoded=True)
         try:
