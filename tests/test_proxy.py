@@ -733,6 +733,31 @@ async def test_what_was_recorded_serves_the_same_gets_with_secrets_replaced(
         assert secrets_in(again).keys() == secrets_in(body).keys()
 
 
+async def test_a_password_inside_a_url_never_reaches_the_recording(serve: Serve, contract: Contract,
+                                                                     make_proxy: MakeProxy, tmp_path: Path) -> None:
+    """An integration point's url (and a webhook's) may carry its credentials: ``https://user:pass@host/``."""
+    record = tmp_path / "recorded.json"
+    proxy = await make_proxy(url_of(await mock(serve, contract)), record=record, seed=5)
+    point_url = "https://hook-user:REAL-PASS-0042@hooks.example/in?x=1"
+    webhook = "https://bot:WEBHOOK-PASS-77@hooks.example/direct"
+    assert (await proxy.patch(f"{POINTS}/{POINT_ABCDE}", {"url": point_url}, token=None)).status == 200
+    made = await proxy.post(f"/api/v1/integrations/hubs/{HUB_A}", {
+        "channelId": "Direct", "name": "Hooked", "configuration": {"integrationType": "Agent", "webhookUrl": webhook}})
+    assert made.status == 200
+    await proxy.get(f"/api/v1/integrations/{made.json()['integrationId']}")
+    await proxy.get(f"/api/v1/hubs/{HUB_A}")
+    assert (await proxy.post("/__mockhub/record", None, token=None)).status == 200
+    text = record.read_text()
+    for secret in ("hook-user", "REAL-PASS-0042", "WEBHOOK-PASS-77", "bot:"):
+        assert secret not in text, secret
+    data = json.loads(text)
+    [point] = [p for p in data["integrationPoints"] if p["id"] == POINT_ABCDE]
+    assert re.fullmatch(r"https://[a-z]{4}-[a-z]{4}:[A-Z]{4}-[A-Z]{4}-\d{4}@hooks\.example/in\?x=1", point["url"])
+    [hooked] = [i for i in data["integrations"] if i["name"] == "Hooked"]
+    assert re.fullmatch(r"https://[a-z]{3}:[A-Z]{7}-[A-Z]{4}-\d{2}@hooks\.example/direct",
+                        hooked["configuration"]["webhookUrl"])
+
+
 # -- the command line ----------------------------------------------------------------------------
 
 def test_the_proxy_command_prints_its_banner_forwards_and_writes_its_reports_on_sigterm(tmp_path: Path) -> None:
