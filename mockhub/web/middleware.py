@@ -22,8 +22,9 @@ from mockhub.contract.dialects import Dialect, dialect_of_path
 from mockhub.engine.errors import ApiError, InternalError
 from mockhub.engine.faults import DELAY_HEADER, FAULT_HEADER, Decision, InjectedFault, header_decision
 from mockhub.engine.overrides import Override
-from mockhub.engine.sessions import DEFAULT_SESSION, SESSION_COOKIE, SESSION_HEADER, Session, Sessions
+from mockhub.engine.sessions import DEFAULT_SESSION, SESSION_COOKIE, SESSION_HEADER, Session
 from mockhub.web.admin_guard import AdminGuard
+from mockhub.web.cookie_hosts import CookieHostTrap
 from mockhub.web.hosts import HostPolicy
 from mockhub.web.keys import (
     ACCESS_LOG,
@@ -51,7 +52,7 @@ class Pipeline:
     """
 
     __slots__ = ("app", "cors", "sessions", "dialects", "method_overrides", "sessionless", "bodies", "access_log",
-                 "settings", "control", "guard")
+                 "settings", "control", "guard", "cookie_hosts")
 
     def __init__(self, app: web.Application) -> None:
         self.app = app
@@ -65,6 +66,7 @@ class Pipeline:
         self.settings = app[SETTINGS]
         self.control = app[CONTROL]
         self.guard = AdminGuard(self.cors, HostPolicy(self.settings.allowed_hosts), self.settings.admin_token)
+        self.cookie_hosts = CookieHostTrap()
 
     def middleware(self) -> Middleware:
         """The aiohttp middleware that runs this pipeline."""
@@ -110,7 +112,7 @@ class Pipeline:
         sessions = self.sessions
         refused: ApiError | None = None
         try:
-            session = _session_for(request, sessions, False)
+            session = self.session_for(request, False)
         except ApiError as exc:  # a malformed session name: answered, and journaled in the default session
             session, refused = sessions.default, exc
         request[SESSION] = session
@@ -159,7 +161,7 @@ class Pipeline:
         response = self.guard.refused(request)
         if response is None and handler not in self.sessionless:
             try:
-                session = _session_for(request, self.sessions, True)
+                session = self.session_for(request, True)
             except ApiError as exc:  # a malformed or unmakeable session name
                 response = error_response(exc, Dialect.ADMIN)
         request[SESSION] = session
@@ -167,6 +169,22 @@ class Pipeline:
             response = await self.respond(request, handler, Dialect.ADMIN)
         self.log_access(request, response.status, (perf_counter() - started) * 1000, None, session)
         return response
+
+    def session_for(self, request: web.Request, admin: bool) -> Session:
+        """The session a request names: the header, then (control API) ``?session=``, then the cookie; else
+        the default one (on the control API an explicit ``?session=`` wins over the cookie a browser sends
+        along anyway). A page naming none is looked at for the cookie-host trap."""
+        headers = request.headers
+        name = headers.get(SESSION_HEADER)
+        if name is None and admin:
+            name = request.query.get("session")
+        if name is None and "Cookie" in headers:
+            name = request.cookies.get(SESSION_COOKIE)
+        if name is not None:
+            return self.sessions.get(name)
+        if "Origin" in headers:
+            self.cookie_hosts.check(request, self.sessions)
+        return self.sessions.default
 
     def log_access(self, request: web.Request, status: int, took_ms: float, fault: Decision | None,
                    session: Session, override: Override | None = None) -> None:
@@ -252,20 +270,6 @@ class Pipeline:
         self.control.server_error(traceback.format_exc())
         log.exception("unexpected error answering %s %s", request.method, request.path)
         return error_response(InternalError(), dialect)
-
-
-def _session_for(request: web.Request, sessions: Sessions, admin: bool) -> Session:
-    """The session a request names: the header, then (admin API) ``?session=``, then the cookie; else the default.
-
-    On the admin API an explicit ``?session=`` wins over the cookie a browser sends along anyway.
-    """
-    headers = request.headers
-    name = headers.get(SESSION_HEADER)
-    if name is None and admin:
-        name = request.query.get("session")
-    if name is None and "Cookie" in headers:
-        name = request.cookies.get(SESSION_COOKIE)
-    return sessions.default if name is None else sessions.get(name)
 
 
 async def _rule_fault(request: web.Request, session: Session, method: str) -> Decision | None:
