@@ -83,6 +83,11 @@ class Option:
         return self.flag.removeprefix("--").replace("-", "_")
 
 
+ALLOWED_HOST = Option("--allowed-host", "let the control API (/__mockhub/) answer this Host name too; it answers "
+                      "localhost, *.localhost and IP addresses (repeatable; * allows any name)", str, (), "list",
+                      "NAME")
+"""The same on ``serve`` and ``proxy``: their control APIs keep to one rule."""
+
 SERVE_OPTIONS = (
     Option("--host", f"address to bind (default {DEFAULT_HOST}; 0.0.0.0 for every interface)", default=DEFAULT_HOST),
     Option("--port", f"port to listen on (default {DEFAULT_PORT}; 0 picks a free port)", _port, DEFAULT_PORT),
@@ -98,8 +103,8 @@ SERVE_OPTIONS = (
            metavar="FILE"),
     Option("--overrides", "overrides (answers on demand, checked against the contract) in force from start-up "
            "and after every reset (a JSON list)", Path, metavar="FILE"),
-    Option("--cors-origin", "allow only this browser origin (repeatable; default: any origin, echoed)", str, (),
-           "list", "ORIGIN"),
+    Option("--cors-origin", "allow only this browser origin (repeatable; default: any origin, echoed); it may call "
+           "the control API too, which otherwise answers pages on this machine only", str, (), "list", "ORIGIN"),
     Option("--journal-size", "how many requests each session's journal keeps (default 1000)", _positive, 1000),
     Option("--journal-headers", "headers a journal entry keeps; the rest are cut (default 64)", _positive, 64),
     Option("--journal-header-bytes", "characters a journal entry keeps of each header name and value (default 1024)",
@@ -129,8 +134,7 @@ SERVE_OPTIONS = (
            "counted; a body past it is 503 with Retry-After (default 33554432)", _positive, 32 * 1024 * 1024),
     Option("--admin-token", "require the header X-Mockhub-Admin-Token with this value on every /__mockhub/ "
            "call but health", _token, metavar="TOKEN"),
-    Option("--allowed-host", "let the control API (/__mockhub/) answer this Host name too; it answers localhost, "
-           "*.localhost and IP addresses (repeatable; * allows any name)", str, (), "list", "NAME"),
+    ALLOWED_HOST,
     Option("--head-timeout", "seconds a connection has to send a whole request head (default 10; 0: no limit)",
            _seconds_or_zero, 10.0, metavar="SECONDS"),
     Option("--body-timeout", "seconds a request body has to arrive whole once its head has come; time the server "
@@ -261,10 +265,12 @@ PROXY_OPTIONS = (
            _seconds, 30.0, metavar="SECONDS"),
     Option("--seed", "seed of the random source behind the tokens and secrets --record writes (default 0)", int, 0),
     Option("--journal-size", "how many requests the journal keeps (default 1000)", _positive, 1000),
-    Option("--cors-origin", "allow only this browser origin on the control API (repeatable; default: any origin, "
-           "echoed); forwarded answers keep the target's CORS headers", str, (), "list", "ORIGIN"),
+    Option("--cors-origin", "let pages of this browser origin call the control API too; it answers pages on "
+           "this machine only (repeatable); forwarded answers keep the target's CORS headers", str, (), "list",
+           "ORIGIN"),
     Option("--admin-token", "require the header X-Mockhub-Admin-Token with this value on every /__mockhub/ "
            "call but health", _token, metavar="TOKEN"),
+    ALLOWED_HOST,
     Option("--quiet", "no access log line per request (violations are still logged)", None, False, "flag"),
 )
 
@@ -280,14 +286,20 @@ def add_proxy_command(commands: Any, environ: Mapping[str, str]) -> None:
     add_options(proxy, PROXY_OPTIONS, environ)
 
 
+def listed(args: argparse.Namespace, name: str) -> tuple[Any, ...]:
+    """A repeatable option's values: the flags given, else its environment variable's."""
+    given = getattr(args, name)
+    return tuple(given) if given is not None else tuple(getattr(args, f"{name}_env"))
+
+
 def proxy_settings_from(args: argparse.Namespace) -> ProxySettings:
     """Proxy settings from parsed arguments (``ValueError`` without a target)."""
     if not args.target:
         raise ValueError("give the server to forward to: --target URL (or MOCKHUB_TARGET)")
-    cors = tuple(args.cors_origin) if args.cors_origin is not None else tuple(args.cors_origin_env)
     return ProxySettings(target=args.target, host=args.host, port=args.port, record=args.record, junit=args.junit,
                          connect_timeout=args.connect_timeout, read_timeout=args.read_timeout, seed=args.seed,
-                         journal_size=args.journal_size, cors_origins=cors, admin_token=args.admin_token,
+                         journal_size=args.journal_size, cors_origins=listed(args, "cors_origin"),
+                         admin_token=args.admin_token, allowed_hosts=listed(args, "allowed_host"),
                          access_log=not args.quiet)
 
 
@@ -354,14 +366,10 @@ def read_rules(path: Path | None, kind: str = "fault rules") -> tuple[dict[str, 
 
 def settings_from(args: argparse.Namespace) -> Settings:
     """Settings from parsed arguments: repeatable flags replace their environment variable."""
-    def listed(name: str) -> tuple[Any, ...]:
-        given = getattr(args, name)
-        return tuple(given) if given is not None else tuple(getattr(args, f"{name}_env"))
-
-    return Settings(host=args.host, port=args.port, seed=args.seed, fixtures=listed("fixtures"),
+    return Settings(host=args.host, port=args.port, seed=args.seed, fixtures=listed(args, "fixtures"),
                     empty=args.empty, fake=args.fake, clock=args.clock, faults=read_rules(args.faults),
                     overrides=read_rules(args.overrides, "overrides"),
-                    cors_origins=listed("cors_origin"), journal_size=args.journal_size,
+                    cors_origins=listed(args, "cors_origin"), journal_size=args.journal_size,
                     journal_headers=args.journal_headers, journal_header_bytes=args.journal_header_bytes,
                     journal_body_bytes=args.journal_body_bytes, journal_total_bytes=args.journal_total_bytes,
                     max_sessions=args.max_sessions, session_idle_seconds=args.session_idle,
@@ -371,7 +379,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
                     max_session_records=args.max_session_records, max_session_bytes=args.max_session_bytes,
                     max_body_bytes=args.max_body_bytes,
                     max_pending_body_bytes=args.max_pending_body_bytes,
-                    admin_token=args.admin_token, allowed_hosts=listed("allowed_host"),
+                    admin_token=args.admin_token, allowed_hosts=listed(args, "allowed_host"),
                     head_timeout=args.head_timeout, body_timeout=args.body_timeout, keep_alive=args.keep_alive,
                     max_connections=args.max_connections,
                     access_log=not args.quiet)

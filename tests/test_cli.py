@@ -213,3 +213,15 @@ def test_a_head_timeout_of_0_is_no_limit_as_documented() -> None:
     from mockhub.cli import build_parser, settings_from
 
     assert settings_from(build_parser({}).parse_args(["serve", "--head-timeout", "0"])).head_timeout == 0
+
+
+def test_the_proxy_takes_the_control_apis_host_and_page_options_as_serve_does() -> None:
+    """Its control API keeps to serve's rules, so a proxy in docker needs --allowed-host as serve does."""
+    from mockhub.cli import build_parser, proxy_settings_from
+
+    environ = {"MOCKHUB_TARGET": "http://127.0.0.1:9", "MOCKHUB_ALLOWED_HOST": "mockhub, proxy"}
+    from_env = proxy_settings_from(build_parser(environ).parse_args(["proxy"]))
+    assert from_env.allowed_hosts == ("mockhub", "proxy")
+    flags = ["proxy", "--allowed-host", "other", "--cors-origin", "http://192.168.1.20:5173"]
+    from_flags = proxy_settings_from(build_parser(environ).parse_args(flags))
+    assert (from_flags.allowed_hosts, from_flags.cors_origins) == (("other",), ("http://192.168.1.20:5173",))

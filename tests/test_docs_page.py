@@ -50,6 +50,9 @@ async def test_the_browser_section_shows_the_headers_cookie_and_cors(make_api: M
         assert name in html, name
     restricted = section(await page(await make_api(cors_origins=("http://localhost:5173",))), "browser")
     assert "Only these origins may call" in restricted and "http://localhost:5173" in restricted
+    for text in (html, restricted):  # it said "any origin may call", the control API's rule unsaid
+        assert "The control API (<code>/__mockhub/…</code>) answers only pages on this machine" in text
+    assert "one host name" in html  # a cookie set on localhost is never sent to 127.0.0.1
 
 
 async def test_the_worked_429_is_what_the_mock_answers(api: Api) -> None:

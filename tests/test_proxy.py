@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+import zlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -161,6 +162,37 @@ async def test_the_target_gets_the_request_as_sent_with_its_own_host_and_no_hop_
     assert answer.startswith(b"HTTP/1.1 200 OK")
     bare = (await raw(behind, "GET", "/__mockhub/requests")).json()[-1]["headers"]
     assert sorted(k.lower() for k in bare) == ["host", "via"]
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate"])
+async def test_a_compressed_request_body_is_forwarded_readable_and_checked_decoded(
+        serve: Serve, contract: Contract, make_proxy: MakeProxy, coding: str) -> None:
+    """The proxy forwarded the decompressed bytes under the client's Content-Encoding: the target answered
+    400 "Can not decode content-encoding" where the same request straight to it was 200."""
+    behind = await mock(serve, contract)
+    proxy = await make_proxy(url_of(behind))
+    assert proxy.client is not None
+
+    def packed(hub: dict[str, Any]) -> bytes:
+        body = json.dumps(hub).encode()
+        return gzip.compress(body) if coding == "gzip" else zlib.compress(body)
+
+    headers = {"Authorization": f"Bearer {TOKEN}", **JSON, "Content-Encoding": coding}
+    direct = await raw(behind, "POST", "/api/v1/hubs", data=packed({"name": "Direct", "description": ""}),
+                       headers=headers)
+    assert direct.status == 200
+    through = await raw(proxy.client, "POST", "/api/v1/hubs", data=packed({"name": "Zipped", "description": ""}),
+                        headers=headers)
+    assert through.status == 200, through.body  # was 400: Can not decode content-encoding
+    assert through.json()["name"] == "Zipped"
+    assert await violations(proxy) == []
+    drifted = await raw(proxy.client, "POST", "/api/v1/hubs", data=packed({"name": 5, "description": ""}),
+                        headers=headers)
+    assert drifted.status == 400  # the target read it, and so did the proxy's check:
+    [violation] = await violations(proxy)
+    assert [(p["in"], p["at"]) for p in violation["problems"]] == [("body", "$.name")]
+    journal = (await proxy.get("/__mockhub/requests", token=None)).json()
+    assert json.loads(journal[0]["body"]) == {"name": "Zipped", "description": ""}
 
 
 # -- a drifting server ------------------------------------------------------------------------
@@ -466,6 +498,139 @@ async def test_a_cors_preflight_is_no_violation_nor_the_405_to_a_head_request(se
     assert [(v["method"], v["side"]) for v in await violations(proxy)] == [("HEAD", "request")]
 
 
+# -- one guard for both control APIs -------------------------------------------------------------
+
+MakeControl = Callable[..., Awaitable[Api]]
+SECRET = "REAL-REMOTE-SECRET-0042"
+FOREIGN_PAGES = ("http://evil.example", "http://203.0.113.5", "http://[2001:db8::5]:8000", "http://10.0.0.7:3000",
+                 "null")
+"""Pages that may not drive a control API: another site, and pages served from addresses (not this machine's)."""
+LOCAL_PAGES = ("http://localhost:5173", "http://app.localhost:3000", "http://127.0.0.1:5173", "http://127.8.0.1",
+               "http://[::1]:5173")
+
+
+@pytest.fixture(params=["serve", "proxy"])
+def make_control(request: pytest.FixtureRequest, serve: Serve, contract: Contract, checker: ResponseChecker,
+                 make_proxy: MakeProxy) -> MakeControl:
+    """A server with a control API, given the options both servers take: ``mockhub serve``, or ``mockhub proxy``
+    in front of one. The same calls must get the same answers from both."""
+
+    async def make(**settings: Any) -> Api:
+        if request.param == "serve":
+            return Api(await mock(serve, contract, **settings), checker)
+        return await make_proxy(url_of(await mock(serve, contract)), **settings)
+
+    return make
+
+
+async def test_a_control_api_answers_no_host_name_that_could_be_rebound(make_control: MakeControl) -> None:
+    """A page on attacker.example, its name rebound to 127.0.0.1, read the proxy's journal: the remote
+    service's token an app had sent through it."""
+    server = await make_control()
+    assert (await server.patch(f"{POINTS}/{POINT_ABCDE}", {"token_remote": SECRET})).status == 200
+    for path in ("/__mockhub/requests", "/__mockhub/openapi.json"):
+        refused = await server.get(path, token=None, headers={"Host": "attacker.example"})
+        assert (refused.status, refused.json()["status"]) == (403, 403), path
+        assert "--allowed-host" in refused.json()["error"] and SECRET.encode() not in refused.body
+    assert (await server.delete("/__mockhub/requests", token=None, headers={"Host": "attacker.example"})).status == 403
+    assert (await server.get("/__mockhub/health", token=None, headers={"Host": "attacker.example"})).status == 200
+    for host in ("localhost:8080", "127.0.0.1", "[::1]:8080", "app.localhost", "10.1.2.3:80"):
+        assert (await server.get("/__mockhub/openapi.json", token=None, headers={"Host": host})).status == 200, host
+    assert SECRET.encode() in (await server.get("/__mockhub/requests", token=None)).body  # kept, not lost
+
+
+async def test_an_allowed_host_name_reaches_either_control_api(make_control: MakeControl) -> None:
+    server = await make_control(allowed_hosts=("mockhub",))
+    assert (await server.get("/__mockhub/requests", token=None, headers={"Host": "mockhub:8080"})).status == 200
+    assert (await server.get("/__mockhub/requests", token=None, headers={"Host": "evil.example"})).status == 403
+
+
+@pytest.mark.parametrize("page", FOREIGN_PAGES)
+async def test_a_page_not_on_this_machine_can_neither_read_nor_change_a_control_api(make_control: MakeControl,
+                                                                                      page: str) -> None:
+    """A cross-site form or body-less fetch reaches the server without a preflight; a page served from an IP
+    address (someone's own machine) is as foreign as one on a name."""
+    server = await make_control()
+    await server.patch(f"{POINTS}/{POINT_ABCDE}", {"token_remote": SECRET})
+    read = await server.get("/__mockhub/requests", token=None, headers={"Origin": page})
+    assert read.status == 403 and SECRET.encode() not in read.body
+    cleared = await server.delete("/__mockhub/requests", token=None, headers={"Origin": page})
+    assert cleared.status == 403
+    assert len((await server.get("/__mockhub/requests", token=None)).json()) == 1  # nothing cleared
+    assert (await server.get("/__mockhub/health", token=None, headers={"Origin": page})).status == 200
+
+
+async def test_a_page_elsewhere_cannot_drive_the_proxys_own_calls(serve: Serve, contract: Contract,
+                                                                   make_proxy: MakeProxy, tmp_path: Path) -> None:
+    record = tmp_path / "recorded.json"
+    proxy = await make_proxy(url_of(await mock(serve, contract)), record=record)
+    assert proxy.client is not None
+    await raw(proxy.client, "GET", "/api/v1/hubs/not-a-guid", headers={"Authorization": f"Bearer {TOKEN}"})
+    for page in ("http://evil.example", "http://203.0.113.5"):
+        assert (await proxy.post("/__mockhub/record", None, token=None, headers={"Origin": page})).status == 403
+        assert (await proxy.delete("/__mockhub/violations", token=None, headers={"Origin": page})).status == 403
+        assert (await proxy.get("/__mockhub/violations", token=None, headers={"Origin": page})).status == 403
+    assert not record.exists()
+    assert len(await violations(proxy)) == 1
+
+
+async def test_a_page_elsewhere_cannot_reset_the_mock(serve: Serve, contract: Contract,
+                                                      checker: ResponseChecker) -> None:
+    api = Api(await mock(serve, contract), checker)
+    assert (await api.post("/api/v1/hubs", {"name": "Mine", "description": ""})).status == 200
+    for page in ("http://203.0.113.5", "http://[2001:db8::5]:8000"):
+        assert (await api.request("POST", "/__mockhub/reset", token=None, headers={"Origin": page})).status == 403
+        assert (await api.get("/__mockhub/state", token=None, headers={"Origin": page})).status == 403
+    assert "Mine" in [hub["name"] for hub in (await api.get("/api/v1/hubs")).json()["results"]]
+
+
+@pytest.mark.parametrize("page", LOCAL_PAGES)
+async def test_a_page_on_this_machine_drives_a_control_api(make_control: MakeControl, page: str) -> None:
+    server = await make_control()
+    reply = await server.delete("/__mockhub/requests", token=None, headers={"Origin": page})
+    assert reply.status == 200
+    assert reply.headers["Access-Control-Allow-Origin"] == page
+    assert reply.headers["Access-Control-Allow-Credentials"] == "true"
+
+
+async def test_cors_origin_lets_a_page_elsewhere_drive_a_control_api_and_allowed_host_does_not(
+        make_control: MakeControl) -> None:
+    """--allowed-host says which names the server is reached by (``*``: any); it lets no page anywhere drive it."""
+    server = await make_control(cors_origins=("http://192.168.1.20:5173",), allowed_hosts=("*",))
+    listed = await server.get("/__mockhub/requests", token=None, headers={"Origin": "http://192.168.1.20:5173"})
+    assert (listed.status, listed.headers["Access-Control-Allow-Origin"]) == (200, "http://192.168.1.20:5173")
+    for page in ("http://evil.example", "http://192.168.1.21:5173"):
+        assert (await server.get("/__mockhub/requests", token=None, headers={"Origin": page})).status == 403
+
+
+async def test_a_refused_page_can_read_why_and_nothing_else(make_control: MakeControl) -> None:
+    """The app saw only "Failed to fetch", never the message naming --cors-origin."""
+    server = await make_control(admin_token="s3cret")
+    await server.patch(f"{POINTS}/{POINT_ABCDE}", {"token_remote": SECRET})
+    page = "http://203.0.113.5:3000"
+    refused = await server.get("/__mockhub/requests", token=None,
+                               headers={"Origin": page, "X-Mockhub-Admin-Token": "s3cret"})
+    assert refused.status == 403 and SECRET.encode() not in refused.body
+    assert "--cors-origin" in refused.json()["error"]
+    assert refused.headers["Access-Control-Allow-Origin"] == page
+    assert refused.headers["Access-Control-Allow-Credentials"] == "true"
+    local = await server.get("/__mockhub/requests", token=None, headers={"Origin": "http://localhost:5173"})
+    assert local.status == 401 and "X-Mockhub-Admin-Token" in local.json()["error"]
+    assert local.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+    assert local.headers.getall("Vary") == ["Origin"]
+    assert "Access-Control-Allow-Origin" not in (await server.get("/__mockhub/requests", token=None)).headers
+
+
+async def test_a_preflight_from_a_page_elsewhere_is_refused_naming_cors_origin(make_control: MakeControl) -> None:
+    server = await make_control()
+    assert server.client is not None
+    asked = {"Access-Control-Request-Method": "DELETE", "Access-Control-Request-Headers": "x-mockhub-admin-token"}
+    refused = await raw(server.client, "OPTIONS", "/__mockhub/requests", headers={**asked, "Origin": "http://10.0.0.7"})
+    assert refused.status == 403 and "--cors-origin" in refused.json()["error"]
+    allowed = await raw(server.client, "OPTIONS", "/__mockhub/requests", headers={**asked, "Origin": "http://[::1]"})
+    assert (allowed.status, allowed.headers["Access-Control-Allow-Origin"]) == (204, "http://[::1]")
+
+
 async def test_a_junit_report_quoting_control_characters_is_still_xml(drifter: str, make_proxy: MakeProxy,
                                                                       tmp_path: Path) -> None:
     report = tmp_path / "proxy.xml"
@@ -566,6 +731,31 @@ async def test_what_was_recorded_serves_the_same_gets_with_secrets_replaced(
         again = (await replay.get(path, token=tenant["tokens"][0])).json()
         assert without_secrets(again) == without_secrets(body), path
         assert secrets_in(again).keys() == secrets_in(body).keys()
+
+
+async def test_a_password_inside_a_url_never_reaches_the_recording(serve: Serve, contract: Contract,
+                                                                     make_proxy: MakeProxy, tmp_path: Path) -> None:
+    """An integration point's url (and a webhook's) may carry its credentials: ``https://user:pass@host/``."""
+    record = tmp_path / "recorded.json"
+    proxy = await make_proxy(url_of(await mock(serve, contract)), record=record, seed=5)
+    point_url = "https://hook-user:REAL-PASS-0042@hooks.example/in?x=1"
+    webhook = "https://bot:WEBHOOK-PASS-77@hooks.example/direct"
+    assert (await proxy.patch(f"{POINTS}/{POINT_ABCDE}", {"url": point_url}, token=None)).status == 200
+    made = await proxy.post(f"/api/v1/integrations/hubs/{HUB_A}", {
+        "channelId": "Direct", "name": "Hooked", "configuration": {"integrationType": "Agent", "webhookUrl": webhook}})
+    assert made.status == 200
+    await proxy.get(f"/api/v1/integrations/{made.json()['integrationId']}")
+    await proxy.get(f"/api/v1/hubs/{HUB_A}")
+    assert (await proxy.post("/__mockhub/record", None, token=None)).status == 200
+    text = record.read_text()
+    for secret in ("hook-user", "REAL-PASS-0042", "WEBHOOK-PASS-77", "bot:"):
+        assert secret not in text, secret
+    data = json.loads(text)
+    [point] = [p for p in data["integrationPoints"] if p["id"] == POINT_ABCDE]
+    assert re.fullmatch(r"https://[a-z]{4}-[a-z]{4}:[A-Z]{4}-[A-Z]{4}-\d{4}@hooks\.example/in\?x=1", point["url"])
+    [hooked] = [i for i in data["integrations"] if i["name"] == "Hooked"]
+    assert re.fullmatch(r"https://[a-z]{3}:[A-Z]{7}-[A-Z]{4}-\d{2}@hooks\.example/direct",
+                        hooked["configuration"]["webhookUrl"])
 
 
 # -- the command line ----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from mockhub.web.cookie_hosts import MAX_ORIGINS
 from tests.conftest import HUB_A, Api, MakeApi, ManualTime
 from tests.test_cli import serving
 
@@ -281,3 +282,40 @@ async def test_a_request_whose_body_comes_after_a_reset_is_applied_and_journaled
     names = [hub["name"] for hub in (await api.get(HUBS)).json()["results"]]
     journal = [(e["method"], e["path"]) for e in (await api.get("/__mockhub/requests", token=None)).json()]
     assert "Whole after the reset" in names and ("POST", HUBS) in journal
+
+
+def cookie_traps(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "mockhub" and "naming no session" in r.getMessage()]
+
+
+async def test_a_page_on_another_host_name_naming_no_session_is_warned_of_the_cookie_trap(
+        api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    """A page on localhost:5173 sets its mockhub_session cookie; the browser sends it to localhost only, so its
+    calls to the mock on 127.0.0.1 land in the default session, silently. The log now says why, once."""
+    caplog.set_level(logging.WARNING, logger="mockhub")
+    page = {"Origin": "http://localhost:5173"}
+    await api.get(HUBS, headers=page)
+    assert cookie_traps(caplog) == []  # no named session: nothing is lost
+    await api.get(HUBS, headers=named("tab-1"))
+    for _ in range(3):
+        await api.get(HUBS, headers=page)
+    assert (await api.request("POST", "/__mockhub/reset", token=None, headers=page)).status == 200
+    [line] = cookie_traps(caplog)  # once for that page
+    assert "http://localhost:5173" in line and "127.0.0.1" in line and "default session" in line
+    assert "mockhub_session" in line and "X-Mockhub-Session" in line and "\n" not in line
+    # A page on the host name it calls, or one naming its session, is in no trap.
+    await api.get(HUBS, headers={"Origin": "http://127.0.0.1:5173"})
+    await api.get(HUBS, headers={"Origin": "http://localhost:3000", "Cookie": "mockhub_session=tab-1"})
+    await api.get(HUBS, headers=named("tab-1", Origin="http://localhost:3001"))
+    assert len(cookie_traps(caplog)) == 1
+    await api.get(HUBS, headers={"Origin": "http://localhost:3002", "Cookie": "theme=dark"})
+    assert len(cookie_traps(caplog)) == 2
+
+
+async def test_the_cookie_trap_is_said_for_a_bounded_number_of_pages(api: Api,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="mockhub")
+    await api.get(HUBS, headers=named("tab-1"))
+    for port in range(MAX_ORIGINS + 20):
+        await api.get(HUBS, headers={"Origin": f"http://localhost:{3000 + port}"})
+    assert len(cookie_traps(caplog)) == MAX_ORIGINS

@@ -77,7 +77,26 @@ async def test_cors_origin_restricts_to_the_listed_origins(make_api: MakeApi) ->
     other = await api.get("/api/v1/hubs", headers={"Origin": "http://evil.example"})
     assert other.status == 200
     assert "Access-Control-Allow-Origin" not in other.headers
-    assert (await preflight(api, "DELETE", "/api/v1/hubs", origin="http://evil.example")).status == 405
+
+
+async def test_a_preflight_from_an_origin_not_listed_says_which_option_allows_it(make_api: MakeApi) -> None:
+    """It was 405 "Method OPTIONS is not allowed", naming nothing; now a 403 in the API's own format."""
+    api = await make_api(cors_origins=("http://app.example:3000",))
+    client = api.client
+    assert client is not None
+
+    async def refused(method: str, path: str) -> tuple[int, Any]:
+        async with client.options(path, headers={
+                "Origin": "http://localhost:5173", "Access-Control-Request-Method": method}) as response:
+            return response.status, await response.json()
+
+    status, portal = await refused("DELETE", "/api/v1/hubs")
+    assert (status, portal["status"], portal["errors"][0]["code"]) == (403, 403, 101)
+    assert "--cors-origin" in portal["errors"][0]["description"]
+    assert "'http://localhost:5173'" in portal["errors"][0]["description"]
+    status, era = await refused("LOOKUP", "/rest/v1/service/integration_points")
+    assert (status, era["error_code"]) == (403, 1403) and "--cors-origin" in era["error_message"]
+    assert (await preflight(api, "DELETE", "/api/v1/hubs", origin="http://app.example:3000")).status == 204
 
 
 async def test_the_docs_page_renders_the_contract_and_tokens_with_no_outside_assets(api: Api) -> None:

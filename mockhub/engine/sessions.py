@@ -129,6 +129,11 @@ class Sessions:
         """The state every session starts from and resets to. Never changed."""
         return self._startup
 
+    @property
+    def named_count(self) -> int:
+        """How many sessions other than the default one there are."""
+        return len(self._named)
+
     def get(self, name: str) -> Session:
         """The named session, made from the start-up state on first use."""
         if name == DEFAULT_SESSION:

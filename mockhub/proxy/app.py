@@ -27,7 +27,6 @@ from mockhub.resources import admin_contract_path
 from mockhub.web.bodies import Bodies, BodiesPending
 from mockhub.web.cors import is_preflight
 from mockhub.web.keys import BODIES
-from mockhub.web.middleware import admin_token_refusal
 from mockhub.web.protocol import READS_CUSTOM_VERBS, as_sent, closes_after
 from mockhub.web.rendering import error_response, http_error
 
@@ -71,9 +70,10 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
 
 @web.middleware
 async def control_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-    """The control API as on ``serve``: CORS, errors in the admin format, the access log. Forwarded
-    requests pass straight on: their answer, CORS headers included, is the target's."""
-    sent = await as_sent(request, control_middleware)  # a custom verb (LOOKUP): the client's method, its route
+    """The control API as on ``serve``: CORS, the same guard (Host, page, admin token), errors in the admin
+    format, the access log. Forwarded requests pass straight on: their answer, CORS headers included, is the
+    target's. A custom verb (LOOKUP) is seen with the method its client sent."""
+    sent = await as_sent(request, control_middleware)
     if sent is not None:
         request, handler = sent
     response = await _controlled(request, handler)
@@ -91,20 +91,20 @@ async def _controlled(request: web.Request, handler: Any) -> web.StreamResponse:
         return response
     started = perf_counter()
     proxy = request.app[PROXY]
-    origin = proxy.cors.origin_of(request)
-    if origin is not None:
-        preflight = proxy.cors.preflight(request, origin)
-        if preflight is not None:
-            return preflight
-    try:
-        refused = admin_token_refusal(request, proxy.settings.admin_token)
-        if refused is not None:
-            raise refused
-        response = await handler(request)
-    except ApiError as exc:
-        response = error_response(exc, Dialect.ADMIN)
-    except web.HTTPException as exc:
-        response = error_response(http_error(exc, request.method, proxy.settings.max_body_bytes), Dialect.ADMIN)
+    origin, preflight = proxy.cors.screen(request)
+    if preflight is not None:
+        return preflight
+    refused = proxy.guard.refused(request)
+    if refused is not None:
+        response = refused
+    else:
+        try:
+            response = await handler(request)
+        except ApiError as exc:
+            response = error_response(exc, Dialect.ADMIN)
+        except web.HTTPException as exc:
+            response = error_response(http_error(exc, request.method, proxy.settings.max_body_bytes),
+                                      Dialect.ADMIN)
     _access(request, response.status, started)
     return response if origin is None else proxy.cors.allow(response, origin)
 

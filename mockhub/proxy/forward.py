@@ -4,8 +4,12 @@ What passes through is the client's request (method, custom verbs included; the 
 and query; headers; body bytes) and the target's answer (status, reason, headers, body
 bytes), minus only what RFC 9110 section 7.6.1 says belongs to one connection: the
 hop-by-hop fields and those ``Connection`` names. The target gets its own ``Host`` and a
-``Via`` (RFC 9110 7.6.3: a gateway sends one on the requests it forwards); bodies are
+``Via`` (RFC 9110 7.6.3: a gateway sends one on the requests it forwards); answers are
 never decompressed, re-encoded or re-framed beyond chunking.
+
+A compressed request body (``Content-Encoding``) is forwarded exactly as it was sent, under the
+client's header: mockhub's server leaves bodies as they came (aiohttp's decompression is off)
+and decompresses only for checking.
 """
 
 from __future__ import annotations

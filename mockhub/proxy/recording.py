@@ -2,12 +2,14 @@
 
 ``mockhub serve --fixtures FILE`` then answers the same GETs. Secrets never reach the file: each
 tenant learnt from a bearer token gets a generated token instead (the file names the tenant, not the
-token it replaces), and configuration secrets are replaced by seeded fakes of the same shape, the
-same fake wherever the same secret was seen.
+token it replaces), and configuration secrets, and the user and password inside any URL
+(``https://user:pass@host/``), are replaced by seeded fakes of the same shape, the same fake
+wherever the same secret was seen.
 """
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -27,6 +29,8 @@ SECRETS: Mapping[str, tuple[str, ...]] = {
 POINT_SECRETS = ("token_remote", "token_remote2")
 """An integration point's credentials for the remote service (``token_local`` is its own key, kept: LOOKUP
 finds a point by it)."""
+USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/?#\s]+)@")
+"""A URL's scheme and user information (up to its last ``@`` before the path): a credential wherever it is."""
 PARTIAL_VIEWS = ("mask", "flat")
 """Query parameters that make an integration point answer partial: such answers are not recorded."""
 TOKEN_PREFIX = "mockhub-recorded-"
@@ -139,7 +143,7 @@ class Recorder:
     def _integration(self, integration: Any, _token: str | None) -> str | None:
         if not self._fits("Integration", integration):
             return None
-        record = dict(integration)
+        record = self._without_userinfo(integration)
         configuration = dict(record["configuration"])
         for name in SECRETS.get(record["channelId"], ()):
             if isinstance(configuration.get(name), str):
@@ -152,7 +156,7 @@ class Recorder:
     def _point(self, point: Any, _token: str | None) -> str | None:
         if not self._fits("IntegrationPoint", point):
             return None
-        record = dict(point)
+        record = self._without_userinfo(point)
         for name in POINT_SECRETS:
             if record.get(name):
                 record[name] = self._fake(record[name])
@@ -166,6 +170,16 @@ class Recorder:
         ordered = sorted(records, key=lambda key: (0, self._places[(kind, key)], seen[key])
                          if (kind, key) in self._places else (1, 0, seen[key]))
         return [records[key] for key in ordered]
+
+    def _without_userinfo(self, value: Any) -> Any:
+        """``value`` (a record, a copy) with the user information of every URL in its strings faked."""
+        if isinstance(value, str):
+            return USERINFO.sub(lambda found: f"{found[1]}{self._fake(found[2])}@", value) if "@" in value else value
+        if isinstance(value, dict):
+            return {key: self._without_userinfo(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self._without_userinfo(item) for item in value]
+        return value
 
     def _fake(self, secret: str) -> str:
         fake = self._fakes.get(secret)

@@ -34,7 +34,10 @@ class ProxySettings:
     max_pending_body_bytes: int = 64 * 1024 * 1024
     """Bytes the request bodies being forwarded hold together; a body past it is 503 with Retry-After."""
     cors_origins: tuple[str, ...] = ()
-    """Browser origins allowed on the control API; empty allows any (forwarded answers are the target's)."""
+    """Browser origins allowed on the control API besides pages on this machine (forwarded answers keep the
+    target's CORS headers)."""
+    allowed_hosts: tuple[str, ...] = ()
+    """``Host`` names the control API answers besides localhost, ``*.localhost`` and IP addresses, as on ``serve``."""
     admin_token: str | None = None
     """When set, every /__mockhub/ call but health needs ``X-Mockhub-Admin-Token: <it>``, as on ``serve``."""
     access_log: bool = False

@@ -19,7 +19,9 @@ from mockhub.proxy.recording import Recorder
 from mockhub.proxy.settings import ProxySettings
 from mockhub.proxy.violations import ViolationLog
 from mockhub.web.accesslog import AccessLog
+from mockhub.web.admin_guard import AdminGuard
 from mockhub.web.cors import CorsPolicy
+from mockhub.web.hosts import HostPolicy
 
 log = logging.getLogger("mockhub.proxy")
 
@@ -37,17 +39,20 @@ class Proxy:
     recorder: Recorder | None
     clock: Clock
     cors: CorsPolicy
+    guard: AdminGuard
+    """Who may call the control API: the same checks as on ``serve``."""
     access_log: AccessLog | None
 
     @classmethod
     def build(cls, settings: ProxySettings, contract: Contract) -> Proxy:
+        cors = CorsPolicy(settings.cors_origins)
         return cls(
             settings=settings, contract=contract,
             forwarder=Forwarder(settings.target, settings.connect_timeout, settings.read_timeout),
             checker=ExchangeChecker(contract), violations=ViolationLog(settings.max_violations),
             journal=Journal(JournalLimits(settings.journal_size), session="proxy"),
             recorder=Recorder(contract, settings.seed) if settings.record is not None else None,
-            clock=Clock(), cors=CorsPolicy(settings.cors_origins),
+            clock=Clock(), cors=cors, guard=AdminGuard(cors, HostPolicy(settings.allowed_hosts), settings.admin_token),
             access_log=AccessLog() if settings.access_log else None,
         )
 

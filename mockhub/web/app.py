@@ -38,7 +38,6 @@ from mockhub.web.accesslog import AccessLog
 from mockhub.web.bodies import Bodies
 from mockhub.web.cors import CorsPolicy
 from mockhub.web.endpoint import Handler, endpoints
-from mockhub.web.hosts import HostPolicy
 from mockhub.web.keys import (
     ACCESS_LOG,
     ADMIN_CONTRACT,
@@ -139,7 +138,7 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
     contract = contract or Contract.load()
     admin_contract = admin_contract or Contract.load(admin_contract_path())
     app = web.Application(client_max_size=settings.max_body_bytes)
-    app[CORS] = CorsPolicy(settings.cors_origins, HostPolicy(settings.allowed_hosts))
+    app[CORS] = CorsPolicy(settings.cors_origins)
     app[ACCESS_LOG] = AccessLog() if settings.access_log else None
     app[SETTINGS] = settings
     app[BODIES] = Bodies(settings.max_body_bytes, settings.max_pending_body_bytes)

@@ -2,11 +2,13 @@
 
 On the API routes the request's Origin is echoed with credentials allowed (a browser app
 on any dev port works), or only the ``--cors-origin`` list is. The control API
-(``/__mockhub/``), which can read every tenant's token, lets only origins on a local or
-allowed host (:class:`mockhub.web.hosts.HostPolicy`), or in that list, read its answers.
+(``/__mockhub/``), which can read every tenant's token, lets only pages on this machine
+(:func:`mockhub.web.hosts.is_local_origin`) and that list read its answers.
 Preflights are answered for every path, custom verbs (LOOKUP) and mockhub's own headers
-included, before routing, so an unknown route still gets its 404 read by the app. The core
-middleware applies this policy, so a request without an Origin pays one header lookup.
+included, before routing, so an unknown route still gets its 404 read by the app; a
+preflight from an origin that may not call is a 403 in the API's format that names
+``--cors-origin``. The core middleware applies this policy, so a request without an Origin
+pays one header lookup.
 """
 
 from __future__ import annotations
@@ -15,7 +17,11 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from mockhub.web.hosts import HostPolicy
+from mockhub.contract.dialects import ADMIN_PREFIX, dialect_of_path
+from mockhub.engine.errors import Forbidden
+from mockhub.engine.text import shown
+from mockhub.web.hosts import is_local_origin
+from mockhub.web.rendering import error_response
 
 ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, LOOKUP, OPTIONS"
 ALLOWED_HEADERS = ("Authorization, Content-Type, X-HTTP-Method-Override, X-Mockhub-Fault, X-Mockhub-Delay, "
@@ -31,12 +37,10 @@ PREFLIGHT_MAX_AGE = "600"
 class CorsPolicy:
     """Which origins may call, and the headers that tell the browser so."""
 
-    __slots__ = ("_allowed", "hosts")
+    __slots__ = ("_allowed",)
 
-    def __init__(self, origins: Sequence[str], hosts: HostPolicy | None = None) -> None:
+    def __init__(self, origins: Sequence[str]) -> None:
         self._allowed = frozenset(o.rstrip("/") for o in origins)
-        self.hosts = hosts or HostPolicy()
-        """The host names the control API answers (and whose origins may read it)."""
 
     def foreign(self, request: web.Request) -> bool:
         """Whether the request comes from a page that may not read its answer (:meth:`origin_of`). On the control
@@ -47,21 +51,39 @@ class CorsPolicy:
         """The request's Origin when it may read the answer, else ``None``.
 
         API routes: any origin when no list was given, else a listed one. Control API: a listed
-        origin, or one on a local or allowed host; never any origin at all.
+        origin, or a page on this machine; never any origin at all.
         """
         origin = request.headers.get("Origin")
         if origin is None:
             return None
         listed = origin in self._allowed
-        if request.path.startswith("/__mockhub/"):
-            return origin if listed or self.hosts.allows_origin(origin) else None
+        if request.path.startswith(ADMIN_PREFIX):
+            return origin if listed or is_local_origin(origin) else None
         return origin if listed or not self._allowed else None
 
-    @staticmethod
-    def preflight(request: web.Request, origin: str) -> web.Response | None:
-        """The answer to a browser's preflight, or ``None`` when the request is not one."""
+    def refusal(self, request: web.Request) -> Forbidden:
+        """Why the request's page may not call: the 403 that names ``--cors-origin``."""
+        if request.path.startswith(ADMIN_PREFIX):
+            return Forbidden("The control API answers pages on this machine only (localhost, *.localhost, "
+                             "127.x.x.x, [::1]); allow this page's origin with --cors-origin.")
+        origin = shown(request.headers.get("Origin", ""))
+        return Forbidden(f"The origin '{origin}' may not call this server: it answers pages of the origins given "
+                         f"with --cors-origin only; add this one with --cors-origin.")
+
+    def screen(self, request: web.Request) -> tuple[str | None, web.Response | None]:
+        """The request's origin when it may read the answer (:meth:`origin_of`), and the answer to the request
+        when it is a preflight (:meth:`preflight`)."""
+        origin = self.origin_of(request)
+        return origin, self.preflight(request, origin)
+
+    def preflight(self, request: web.Request, origin: str | None) -> web.Response | None:
+        """The answer to a browser's preflight (``None`` when the request is not one): 204 for an ``origin``
+        that may call, else the 403 of :meth:`refusal` in the API's format (a preflight answered anything
+        but 2xx stops the call it asks about)."""
         if not is_preflight(request):
             return None
+        if origin is None:
+            return error_response(self.refusal(request), dialect_of_path(request.path))
         requested = request.headers.get("Access-Control-Request-Headers")
         response = web.Response(status=204, headers={
             "Access-Control-Allow-Methods": ALLOWED_METHODS,
@@ -70,6 +92,15 @@ class CorsPolicy:
             "Access-Control-Max-Age": PREFLIGHT_MAX_AGE,
         })
         CorsPolicy.allow(response, origin, preflight=True)
+        return response
+
+    def readable_refusal(self, request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
+        """A refusal of the control API made readable by the page it refuses, even one that may read nothing
+        else there: the app can show why (the option that allows it) instead of a bare "Failed to fetch".
+        A page that may read the control API gets its headers with every answer anyway."""
+        origin = request.headers.get("Origin")
+        if origin is not None and self.origin_of(request) is None:
+            self.allow(response, origin)
         return response
 
     @staticmethod

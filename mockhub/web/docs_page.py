@@ -136,8 +136,11 @@ def _browser(base_url: str, cors_origins: Sequence[str], token: str) -> str:
         origins = ", ".join(f"<code>{escape(o)}</code>" for o in cors_origins)
         cors = f"Only these origins may call (<code>--cors-origin</code>): {origins}."
     else:
-        cors = ("Any origin may call: the request's <code>Origin</code> is echoed, with credentials allowed "
-                "(<code>--cors-origin ORIGIN</code> restricts it).")
+        cors = ("Any origin may call the APIs: the request's <code>Origin</code> is echoed, with credentials "
+                "allowed (<code>--cors-origin ORIGIN</code> restricts it).")
+    cors += (" The control API (<code>/__mockhub/…</code>) answers only pages on this machine (<code>localhost"
+             "</code>, <code>*.localhost</code>, <code>127.x.x.x</code>, <code>[::1]</code>) and the origins given "
+             "with <code>--cors-origin</code>; a page anywhere else gets a 403 that says so.")
     hub_url = f"{base_url}/api/v1/hubs"
     fetch_429 = (f'const response = await fetch("{hub_url}", {{\n'
                  f'  headers: {{ Authorization: "Bearer {token}", "{FAULT_HEADER}": "429" }},\n'
@@ -147,7 +150,7 @@ def _browser(base_url: str, cors_origins: Sequence[str], token: str) -> str:
                  "await response.json();")
     fetch_session = ('document.cookie = "mockhub_session=tab-1; path=/";  // once, in the app under test\n'
                      f'await fetch("{hub_url}", {{\n'
-                     '  credentials: "include",  // sends the cookie: cookies ignore the port\n'
+                     '  credentials: "include",  // sends the cookie: cookies ignore the port, not the host name\n'
                      f'  method: "POST", headers: {{ Authorization: "Bearer {token}",\n'
                      '                             "Content-Type": "application/json" },\n'
                      '  body: JSON.stringify({ name: "Only in tab-1", description: "" }),\n'
@@ -180,7 +183,9 @@ def _browser(base_url: str, cors_origins: Sequence[str], token: str) -> str:
         "<h3>A session per tab or test worker</h3>"
         f"<pre>{escape(fetch_session)}</pre>"
         "<p>The hub exists in session <code>tab-1</code> only; every other session still has the start-up "
-        "data. <code>GET /__mockhub/requests?session=tab-1</code> shows that session's requests.</p>"
+        "data. <code>GET /__mockhub/requests?session=tab-1</code> shows that session's requests. Open the app "
+        "and the mock under one host name (both <code>localhost</code>, or both <code>127.0.0.1</code>): a "
+        "cookie set on one is never sent to the other, and the calls land in the default session.</p>"
     )
 
 

@@ -1,4 +1,4 @@
-"""Which ``Host`` names the control API (``/__mockhub/``) answers: a guard against DNS rebinding.
+"""Which ``Host`` names the control API (``/__mockhub/``) answers, and which pages may drive it.
 
 A web page on another site can point a host name of its own at 127.0.0.1 and then read a
 mock on localhost as if it were its own origin; the browser sends that name as ``Host``.
@@ -6,6 +6,10 @@ So the control API, which can read every tenant's token, answers only names that
 rebound: ``localhost`` and ``*.localhost``, IP addresses, and the names allowed with
 ``--allowed-host`` (``*`` allows any). Health answers any name (probes use pod IPs and
 service names), and the API routes are not checked: they are the mock a browser app calls.
+
+A page is another matter: one served from someone's own address or name is a foreign site
+however it is reached, so only pages on this machine (:func:`is_local_origin`) may drive the
+control API, besides the origins listed with ``--cors-origin``.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from yarl import URL
 
 
 class HostPolicy:
-    """The host names the control API answers, and the browser origins it lets read its answers."""
+    """The host names the control API answers."""
 
     __slots__ = ("_allowed", "_any")
 
@@ -30,21 +34,38 @@ class HostPolicy:
         """Whether a ``Host`` header's value (with or without a port) may reach the control API."""
         if self._any:
             return True
-        name = _name_of(host or "")
+        name = host_name(host or "")
         if not name:
             return False
-        return name == "localhost" or name.endswith(".localhost") or name in self._allowed or _is_address(name)
-
-    def allows_origin(self, origin: str) -> bool:
-        """Whether a browser ``Origin`` is on an allowed host (so its scripts may read the control API)."""
-        try:
-            host = URL(origin).raw_host
-        except ValueError:
-            return False
-        return host is not None and self.allows(f"[{host}]" if ":" in host else host)
+        return _is_loopback_name(name) or name in self._allowed or _address(name) is not None
 
 
-def _name_of(host: str) -> str:
+def is_local_origin(origin: str) -> bool:
+    """Whether a browser ``Origin`` is a page on this machine: ``localhost``, ``*.localhost``, 127.0.0.0/8
+    or ``::1`` (an IP address of another machine is no more local than a name is)."""
+    name = origin_name(origin)
+    if not name:
+        return False
+    if _is_loopback_name(name):
+        return True
+    address = _address(name)
+    if address is None:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1 is 127.0.0.1
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)
+
+
+def origin_name(origin: str) -> str:
+    """The host name of a browser ``Origin`` (lower case; ``""`` when it has none)."""
+    try:
+        name = URL(origin).raw_host
+    except ValueError:
+        return ""
+    return (name or "").lower().rstrip(".")
+
+
+def host_name(host: str) -> str:
+    """The name of a ``Host`` header's value, without its port or brackets (lower case)."""
     host = host.strip().lower()
     if host.startswith("["):  # [::1]:8080
         end = host.find("]")
@@ -52,9 +73,12 @@ def _name_of(host: str) -> str:
     return host.rsplit(":", 1)[0].rstrip(".") if host.count(":") == 1 else host.rstrip(".")
 
 
-def _is_address(name: str) -> bool:
+def _is_loopback_name(name: str) -> bool:
+    return name == "localhost" or name.endswith(".localhost")
+
+
+def _address(name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
-        ipaddress.ip_address(name)
+        return ipaddress.ip_address(name)
     except ValueError:
-        return False
-    return True
+        return None

@@ -1,6 +1,6 @@
 """The request pipeline every request goes through (decisions.md: Faults; Control API and sessions).
 
-It picks the request's session, guards the control API with the admin token, applies
+It picks the request's session, guards the control API (:mod:`mockhub.web.admin_guard`), applies
 fault rules, runs the handler, renders every error in its API's own format, journals the
 exchange and writes the access log line. The control API is never faulted nor journaled.
 """
@@ -8,7 +8,6 @@ exchange and writes the access log line. The control API is never faulted nor jo
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import socket
 import struct
@@ -19,12 +18,15 @@ from aiohttp import web
 from aiohttp.typedefs import Handler as AiohttpHandler
 from aiohttp.typedefs import Middleware
 
-from mockhub.contract.dialects import ADMIN_PREFIX, Dialect, dialect_of_path
-from mockhub.engine.errors import ApiError, Forbidden, InternalError, Unauthorized
+from mockhub.contract.dialects import Dialect, dialect_of_path
+from mockhub.engine.errors import ApiError, InternalError
 from mockhub.engine.faults import DELAY_HEADER, FAULT_HEADER, Decision, InjectedFault, header_decision
 from mockhub.engine.overrides import Override
-from mockhub.engine.sessions import DEFAULT_SESSION, SESSION_COOKIE, SESSION_HEADER, Session, Sessions
+from mockhub.engine.sessions import DEFAULT_SESSION, SESSION_COOKIE, SESSION_HEADER, Session
+from mockhub.web.admin_guard import AdminGuard
+from mockhub.web.cookie_hosts import CookieHostTrap
 from mockhub.web.framing import WIRE_METHOD
+from mockhub.web.hosts import HostPolicy
 from mockhub.web.keys import (
     ACCESS_LOG,
     APPLIED,
@@ -42,10 +44,6 @@ from mockhub.web.overriding import facts_of, served
 from mockhub.web.protocol import as_sent, closes_after, route_of
 from mockhub.web.rendering import error_response, http_error
 
-ADMIN_TOKEN_HEADER = "X-Mockhub-Admin-Token"
-HEALTH_PATH = f"{ADMIN_PREFIX}health"
-"""The control call open without the admin token or a local Host (for docker's HEALTHCHECK)."""
-
 log = logging.getLogger("mockhub")
 
 
@@ -56,7 +54,7 @@ class Pipeline:
     """
 
     __slots__ = ("own_middleware", "app", "cors", "sessions", "dialects", "method_overrides", "sessionless",
-                 "bodies", "access_log", "settings", "control")
+                 "bodies", "access_log", "settings", "control", "guard", "cookie_hosts")
 
     def __init__(self, app: web.Application) -> None:
         self.own_middleware: Middleware | None = None
@@ -71,6 +69,8 @@ class Pipeline:
         self.access_log = app[ACCESS_LOG]
         self.settings = app[SETTINGS]
         self.control = app[CONTROL]
+        self.guard = AdminGuard(self.cors, HostPolicy(self.settings.allowed_hosts), self.settings.admin_token)
+        self.cookie_hosts = CookieHostTrap()
 
     def middleware(self) -> Middleware:
         """The aiohttp middleware that runs this pipeline."""
@@ -91,9 +91,9 @@ class Pipeline:
             if sent is not None:
                 request, handler = sent
         cors = self.cors
-        origin = cors.origin_of(request) if "Origin" in request.headers else None
-        if origin is not None:
-            preflight = cors.preflight(request, origin)
+        origin = None
+        if "Origin" in request.headers:
+            origin, preflight = cors.screen(request)
             if preflight is not None:
                 return preflight
         try:
@@ -123,7 +123,7 @@ class Pipeline:
         sessions = self.sessions
         refused: ApiError | None = None
         try:
-            session = _session_for(request, sessions, False)
+            session = self.session_for(request, False)
         except ApiError as exc:  # a malformed session name: answered, and journaled in the default session
             session, refused = sessions.default, exc
         request[SESSION] = session
@@ -164,32 +164,38 @@ class Pipeline:
         return response
 
     async def run_admin(self, request: web.Request, handler: AiohttpHandler, started: float) -> web.StreamResponse:
-        """A control call: never faulted nor journaled. Its Host and token are checked before its session is
-        looked for (a refused call must not make or evict one), and only a call that acts on a session
-        looks for one (health and dropping a session answer a browser whatever session cookie it sends)."""
-        sessions = self.sessions
-        session = sessions.default
-        refused = self.admin_refusal(request)
-        if refused is None and route_of(request).handler not in self.sessionless:
+        """A control call: never faulted nor journaled. It is guarded (its Host, its page, the admin token)
+        before its session is looked for (a refused call must not make or evict one), and only a call that
+        acts on a session looks for one (health and dropping a session answer a browser whatever session
+        cookie it sends)."""
+        session = self.sessions.default
+        response = self.guard.refused(request)
+        if response is None and route_of(request).handler not in self.sessionless:
             try:
-                session = _session_for(request, sessions, True)
+                session = self.session_for(request, True)
             except ApiError as exc:  # a malformed or unmakeable session name
-                refused = exc
+                response = error_response(exc, Dialect.ADMIN)
         request[SESSION] = session
-        response = error_response(refused, Dialect.ADMIN) if refused else await self.respond(request, handler,
-                                                                                           Dialect.ADMIN)
+        if response is None:
+            response = await self.respond(request, handler, Dialect.ADMIN)
         self.log_access(request, response.status, (perf_counter() - started) * 1000, None, session)
         return response
 
-    def admin_refusal(self, request: web.Request) -> ApiError | None:
-        """403 for a Host name that could be rebound (health stays open for probes), then the admin token."""
-        if request.path != HEALTH_PATH and not self.cors.hosts.allows(request.host):
-            return Forbidden("The control API answers only local host names and IP addresses; allow this one "
-                             "with --allowed-host.")
-        if request.path != HEALTH_PATH and self.cors.foreign(request):
-            return Forbidden("The control API answers pages on local hosts only; allow this origin with "
-                             "--cors-origin or its host with --allowed-host.")
-        return admin_token_refusal(request, self.settings.admin_token)
+    def session_for(self, request: web.Request, admin: bool) -> Session:
+        """The session a request names: the header, then (control API) ``?session=``, then the cookie; else
+        the default one (on the control API an explicit ``?session=`` wins over the cookie a browser sends
+        along anyway). A page naming none is looked at for the cookie-host trap."""
+        headers = request.headers
+        name = headers.get(SESSION_HEADER)
+        if name is None and admin:
+            name = request.query.get("session")
+        if name is None and "Cookie" in headers:
+            name = request.cookies.get(SESSION_COOKIE)
+        if name is not None:
+            return self.sessions.get(name)
+        if "Origin" in headers:
+            self.cookie_hosts.check(request, self.sessions)
+        return self.sessions.default
 
     def log_access(self, request: web.Request, status: int, took_ms: float, fault: Decision | None,
                    session: Session, override: Override | None = None) -> None:
@@ -276,30 +282,6 @@ class Pipeline:
         self.control.server_error(traceback.format_exc())
         log.exception("unexpected error answering %s %s", request.method, request.path)
         return error_response(InternalError(), dialect)
-
-
-def admin_token_refusal(request: web.Request, expected: str | None) -> ApiError | None:
-    """401 for a control call without the --admin-token (health stays open for HEALTHCHECK)."""
-    if expected is None or request.path == HEALTH_PATH:
-        return None
-    given = request.headers.get(ADMIN_TOKEN_HEADER, "")
-    if hmac.compare_digest(given.encode(), expected.encode()):
-        return None
-    return Unauthorized(f"The control API needs the header {ADMIN_TOKEN_HEADER} with the server's admin token.")
-
-
-def _session_for(request: web.Request, sessions: Sessions, admin: bool) -> Session:
-    """The session a request names: the header, then (admin API) ``?session=``, then the cookie; else the default.
-
-    On the admin API an explicit ``?session=`` wins over the cookie a browser sends along anyway.
-    """
-    headers = request.headers
-    name = headers.get(SESSION_HEADER)
-    if name is None and admin:
-        name = request.query.get("session")
-    if name is None and "Cookie" in headers:
-        name = request.cookies.get(SESSION_COOKIE)
-    return sessions.default if name is None else sessions.get(name)
 
 
 async def _rule_fault(request: web.Request, session: Session, method: str) -> Decision | None:
