@@ -1,4 +1,4 @@
-"""mockhub: an in-memory mock server of the Hubster Portal API and Era integration_points."""
+"""mockhub: an in-memory mock server of Hubster Identity, the Hubster Portal API and Era integration_points."""
 
 from __future__ import annotations
 

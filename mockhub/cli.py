@@ -24,7 +24,15 @@ from yarl import URL
 from mockhub import __version__
 from mockhub.engine import jsonio
 from mockhub.proxy.settings import ProxySettings
-from mockhub.settings import APIS, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_TOKEN, Settings
+from mockhub.settings import (
+    APIS,
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    DEFAULT_TOKEN,
+    Settings,
+)
 
 TRUE = ("1", "true", "yes", "on")
 
@@ -96,9 +104,12 @@ SERVE_OPTIONS = (
            "list", "FILE"),
     Option("--empty", "start with no data at all", None, False, "flag"),
     Option("--fake", "add Faker-made data to what is loaded: hubs=N (for the default tenant), integrations=N "
-           "(in each hub), points=N; e.g. hubs=50,integrations=5,points=200", default="", metavar="SPEC"),
+           "(in each hub), points=N, tenants=N (each with a static token and a Portal and an Engine client with a "
+           "secret); e.g. hubs=50,integrations=5,points=200", default="", metavar="SPEC"),
     Option("--clock", "pin the clock to an instant (2021-01-01T00:00:00Z); it then moves one second per write",
            metavar="ISO"),
+    Option("--token-lifetime", "seconds an access token from POST /connect/token is valid: its expires_in "
+           "(default 2592000, 30 days, as documented)", _positive, 2_592_000, metavar="SECONDS"),
     Option("--faults", "fault rules in force from start-up and after every reset (a JSON list)", Path,
            metavar="FILE"),
     Option("--overrides", "overrides (answers on demand, checked against the contract) in force from start-up "
@@ -155,7 +166,7 @@ def build_parser(environ: Mapping[str, str] | None = None) -> argparse.ArgumentP
     environ = os.environ if environ is None else environ
     parser = argparse.ArgumentParser(
         prog="mockhub",
-        description="In-memory mock of the Hubster Portal API and Era integration_points.",
+        description="In-memory mock of Hubster Identity, the Hubster Portal API and Era integration_points.",
     )
     parser.add_argument("--version", action="version", version=f"mockhub {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -246,6 +257,12 @@ def add_verify_command(commands: Any, environ: Mapping[str, str]) -> None:
     verify.add_argument("--other-token", default=environ.get("MOCKHUB_OTHER_TOKEN"), metavar="T2",
                         help="a token of another tenant, to check 403 (default: $MOCKHUB_OTHER_TOKEN; "
                              "without one the 403 checks are skipped)")
+    verify.add_argument("--client-id", default=environ.get("MOCKHUB_CLIENT_ID", DEFAULT_CLIENT_ID), metavar="ID",
+                        help="an Identity client of the token's tenant, for POST /connect/token (default: "
+                             f"$MOCKHUB_CLIENT_ID, else {DEFAULT_CLIENT_ID})")
+    verify.add_argument("--client-secret", default=environ.get("MOCKHUB_CLIENT_SECRET", DEFAULT_CLIENT_SECRET),
+                        metavar="SECRET", help="a secret of that client (default: $MOCKHUB_CLIENT_SECRET, else "
+                                               f"{DEFAULT_CLIENT_SECRET})")
     verify.add_argument("--junit", type=_output_file, metavar="FILE", help="also write the results as JUnit XML")
     verify.add_argument("--only", choices=APIS, help="check one API (they may live on different servers)")
 
@@ -342,6 +359,7 @@ def run_verify(args: argparse.Namespace) -> int:
     from mockhub.verify import verify
 
     report = asyncio.run(verify(args.base_url, token=args.token, other_token=args.other_token,
+                                client_id=args.client_id, client_secret=args.client_secret,
                                 apis=(args.only,) if args.only else APIS))
     print(report.text(), flush=True)
     if args.junit is not None:
@@ -367,7 +385,8 @@ def read_rules(path: Path | None, kind: str = "fault rules") -> tuple[dict[str, 
 def settings_from(args: argparse.Namespace) -> Settings:
     """Settings from parsed arguments: repeatable flags replace their environment variable."""
     return Settings(host=args.host, port=args.port, seed=args.seed, fixtures=listed(args, "fixtures"),
-                    empty=args.empty, fake=args.fake, clock=args.clock, faults=read_rules(args.faults),
+                    empty=args.empty, fake=args.fake, clock=args.clock, token_lifetime=args.token_lifetime,
+                    faults=read_rules(args.faults),
                     overrides=read_rules(args.overrides, "overrides"),
                     cors_origins=listed(args, "cors_origin"), journal_size=args.journal_size,
                     journal_headers=args.journal_headers, journal_header_bytes=args.journal_header_bytes,
@@ -398,11 +417,16 @@ def banner(url: str, settings: Settings, summary: Mapping[str, Any]) -> str:
     counts = ", ".join(f"{len(records)} {section}" for section, records in summary.items() if section != "tenants")
     tokens = [f"{token} (tenant {tenant['tenantId']}{', default' if i == 0 and j == 0 else ''})"
               for i, tenant in enumerate(summary.get("tenants", ())) for j, token in enumerate(tenant["tokens"])]
+    clients = [f"{client['clientId']} secret {client['secrets'][0]['token']}"
+               for tenant in summary.get("tenants", ()) for client in tenant.get("clients", {}).values()
+               if client.get("secrets")]
     clock = f", clock pinned at {settings.clock}" if settings.clock else ""
     return "\n".join([
         f"mockhub {__version__} listening on {url}",
         f"  data:   {data}: {counts or 'nothing'} (seed {settings.seed}{clock})",
         f"  tokens: {'; '.join(tokens) if tokens else 'none (no tenants loaded)'}",
+        f"  clients: {'; '.join(clients) if clients else 'none with a secret'} "
+        f"(POST {url}/connect/token, grant_type=client_credentials)",
         f"  docs:   {url}/__mockhub/docs",
         f"  admin:  {url}/__mockhub/ health, openapi.json, reset, state, faults, overrides, requests, "
         "sessions"

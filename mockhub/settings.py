@@ -11,7 +11,10 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 DEFAULT_TOKEN = "mockhub-dev-token"
 """The built-in dataset's tenant A token: what ``--token`` defaults to, so verifying the mock needs none."""
-APIS = ("portal", "era")
+DEFAULT_CLIENT_ID = "hubster.portal.api.00000000000000000000000000000001"
+DEFAULT_CLIENT_SECRET = "mockhub-dev-portal-secret"
+"""The built-in dataset's tenant A Portal client: what ``verify --client-id`` and ``--client-secret`` default to."""
+APIS = ("identity", "portal", "era")
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,8 @@ class Settings:
     """Bulk fake data added to the loaded fixtures: ``hubs=50,integrations=5,points=200`` (decisions.md, Data)."""
     clock: str | None = None
     """ISO instant that pins the clock; ``None`` uses real time."""
+    token_lifetime: int = 2_592_000
+    """Seconds an access token from ``POST /connect/token`` is valid (its ``expires_in``; documented: 30 days)."""
     faults: tuple[Mapping[str, Any], ...] = ()
     """Fault rules in force from start-up (and after every reset); see decisions.md, Faults."""
     overrides: tuple[Mapping[str, Any], ...] = ()

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from mockhub.engine.clock import parse_duration
 from mockhub.engine.control import Control
 from mockhub.engine.matching import Matcher
 from mockhub.engine.sessions import Session
@@ -150,6 +152,26 @@ class Mockhub:
     def clear_overrides(self) -> None:
         """Remove every override."""
         self._server.call(self._control.clear_overrides, self._session)
+
+    def advance_clock(self, by: timedelta | float | str) -> dict[str, Any]:
+        """Move the clock of the test's session on by ``by``: a ``timedelta``, a number of seconds or an ISO 8601
+        duration (``"P30D"``, ``"PT1H"``), as ``POST /__mockhub/clock`` does. An access token past its
+        ``expires_in`` then gets 401, without waiting; new records and journal entries take the later time.
+        Returns the clock as ``GET /__mockhub/clock`` shows it; :meth:`reset` puts it back.
+
+        Raises ``ValueError`` for a text that is not a duration and
+        :class:`~mockhub.engine.errors.ValidationFailed` for a move back or past the year 9999.
+        """
+        if isinstance(by, timedelta):
+            delta = by
+        elif isinstance(by, str):
+            delta = parse_duration(by)
+        elif isinstance(by, int | float) and not isinstance(by, bool):
+            delta = timedelta(seconds=by)
+        else:
+            raise TypeError(f"advance_clock() takes a timedelta, seconds or an ISO 8601 duration, not "
+                            f"{type(by).__name__}")
+        return self._server.call(self._control.advance_clock, self._session, delta)
 
     @property
     def requests(self) -> list[dict[str, Any]]:

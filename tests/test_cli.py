@@ -160,7 +160,7 @@ def test_every_limit_is_an_option_an_environment_variable_and_in_the_readme() ->
 
 @pytest.mark.parametrize("args", [
     ["serve", "--session-idle", "-5"], ["serve", "--keep-alive", "nan"], ["serve", "--head-timeout", "inf"],
-    ["serve", "--session-busy", "-1"], ["serve", "--admin-token", ""],
+    ["serve", "--session-busy", "-1"], ["serve", "--admin-token", ""], ["serve", "--token-lifetime", "0"],
     ["proxy", "--target", "http://127.0.0.1:9", "--read-timeout", "-1"],
     ["proxy", "--target", "http://127.0.0.1:9", "--connect-timeout", "inf"],
     ["proxy", "--target", "http://127.0.0.1:9", "--record", "/nonexistent-folder/record.json"],
@@ -225,3 +225,12 @@ def test_the_proxy_takes_the_control_apis_host_and_page_options_as_serve_does() 
     flags = ["proxy", "--allowed-host", "other", "--cors-origin", "http://192.168.1.20:5173"]
     from_flags = proxy_settings_from(build_parser(environ).parse_args(flags))
     assert (from_flags.allowed_hosts, from_flags.cors_origins) == (("other",), ("http://192.168.1.20:5173",))
+
+
+def test_token_lifetime_is_an_option_and_an_environment_variable() -> None:
+    from mockhub.cli import build_parser, settings_from
+
+    assert settings_from(build_parser({}).parse_args(["serve"])).token_lifetime == 2592000  # documented: 30 days
+    environ = {"MOCKHUB_TOKEN_LIFETIME": "60"}
+    assert settings_from(build_parser(environ).parse_args(["serve"])).token_lifetime == 60
+    assert settings_from(build_parser(environ).parse_args(["serve", "--token-lifetime", "5"])).token_lifetime == 5

@@ -217,6 +217,24 @@ BAD_FIXTURES: list[tuple[str, Any, str]] = [
      "tenants[1] (tenantId '66666666-6666-6666-6666-666666666666'): token 't' is given to two tenants"),
     ("duplicate code", {"integrationPoints": [{"code": "A", "type": "im"}, {"code": "A", "type": "im"}]},
      "integrationPoints[1] (code 'A'):"),
+    ("a client that is not the tenant's", {"tenants": [{**TENANT, "clients": {"portal": {
+        "clientId": "hubster.portal.api.33333333333333333333333333333333"}}}]},
+     "tenants[0] (tenantId '22222222-2222-2222-2222-222222222222'): clientId "
+     "'hubster.portal.api.33333333333333333333333333333333' is not the tenant's portal client: it is "
+     "hubster.portal.api.22222222222222222222222222222222"),
+    ("a secret id given twice", {"tenants": [{**TENANT, "clients": {
+        "portal": {"secrets": [{"id": 7, "name": "a"}]}, "engine": {"secrets": [{"id": 7, "name": "b"}]}}}]},
+     "tenants[0] (tenantId '22222222-2222-2222-2222-222222222222'): secret id 7 is given twice"),
+    ("a secret name given twice", {"tenants": [{**TENANT, "clients": {"portal": {"secrets": [
+        {"name": "Same"}, {"name": "same"}]}}}]},
+     "The client already has a secret named 'same'."),
+    ("an expiration that is no date", {"tenants": [{**TENANT, "clients": {"portal": {"secrets": [
+        {"name": "s", "expiration": "2030-02-31T00:00:00"}]}}}]},
+     "Value '2030-02-31T00:00:00' of 'expiration' is not a date."),
+    ("a secret with a space", {"tenants": [{**TENANT, "clients": {"portal": {"secrets": [
+        {"name": "s", "token": "a b"}]}}}]},
+     "tenants[0] (tenantId '22222222-2222-2222-2222-222222222222'): Value 'a b' of 'clients.portal.secrets.0.token' "
+     "is not valid."),
     # U+001C is white space to Python's regular expressions, not to Rust's (the compiled check's)
     ("white space in a URL", {"tenants": [TENANT], "hubs": [HUB], "integrations": [
         {"hubId": HUB["hubId"], "channelId": "Direct", "name": "D",
@@ -270,3 +288,64 @@ async def test_the_readme_fixture_example_loads_and_serves(make_api: MakeApi, tm
     page = (await api.get("/api/v1/integrations", token="acme-token")).json()
     assert [i["name"] for i in page["results"]] == ["Site chat"]
     assert page["results"][0]["configuration"]["echo"] is True
+
+
+# -- clients and their secrets ---------------------------------------------------------------------
+
+def client_of(data: dict[str, Any], tenant: int, api: str) -> dict[str, Any]:
+    return dict(data["tenants"][tenant]["clients"][api])
+
+
+async def token_for(api: Api, client_id: str, secret: str) -> Any:
+    form = f"grant_type=client_credentials&client_id={client_id}&client_secret={secret}"
+    return await api.request("POST", "/connect/token", token=None, data=form,
+                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+
+async def test_the_built_in_tenants_each_have_a_portal_and_an_engine_client_with_a_secret(api: Api) -> None:
+    data = json.loads(await state(api))
+    assert client_of(data, 0, "portal") == {
+        "clientId": "hubster.portal.api.00000000000000000000000000000001",
+        "name": "Hubster Portal API Client (Public)", "enabled": True,
+        "secrets": [{"id": 1, "name": "mockhub dev portal secret", "token": "mockhub-dev-portal-secret"}]}
+    assert client_of(data, 1, "engine")["clientId"] == "hubster.engine.api.ABC1E69FC888875FEE2C45789FD66A00"
+    assert [client_of(data, t, a)["secrets"][0]["token"] for t in (0, 1) for a in ("portal", "engine")] == [
+        "mockhub-dev-portal-secret", "mockhub-dev-engine-secret", "mockhub-other-portal-secret",
+        "mockhub-other-engine-secret"]
+
+
+async def test_an_old_fixture_file_loads_and_its_tenants_clients_have_no_secret(make_api: MakeApi,
+                                                                                  tmp_path: Path) -> None:
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps({"tenants": [TENANT], "hubs": [HUB]}))
+    api = await make_api(fixtures=(path,))
+    assert (await api.get("/api/v1/hubs", token="t")).json()["total"] == 1
+    data = json.loads(await state(api))
+    assert client_of(data, 0, "portal")["secrets"] == client_of(data, 0, "engine")["secrets"] == []
+    # and the ids it generates are those it generated before clients existed: no draw was added
+    hub = await api.post("/api/v1/hubs", {"name": "New", "description": ""}, token="t")
+    assert hub.json()["hubId"] == "e3e70682-c209-4cac-a29f-6fbed82c07cd"
+
+
+async def test_a_fixture_secret_without_a_value_gets_one_from_the_seed(make_api: MakeApi) -> None:
+    data = {"tenants": [{**TENANT, "clients": {"engine": {"secrets": [{"name": "made"}]}}}]}
+    first, again = await make_api(fixtures=(data,)), await make_api(fixtures=(data,))
+    made = client_of(json.loads(await state(first)), 0, "engine")["secrets"][0]
+    assert re.fullmatch(r"[A-Za-z0-9]{40}", made["token"]) and made["id"] == 1
+    assert client_of(json.loads(await state(again)), 0, "engine")["secrets"][0] == made
+    reply = await token_for(first, "hubster.engine.api.22222222222222222222222222222222", made["token"])
+    assert reply.json()["scope"] == "hubster-engine-api"
+
+
+async def test_fake_tenants_have_a_token_and_clients_whose_secrets_get_tokens(make_api: MakeApi) -> None:
+    api = await make_api(fake="tenants=2,hubs=1")
+    data = json.loads(await state(api))
+    fake = data["tenants"][2:]
+    assert len(fake) == 2 and all(t["name"] and t["tokens"][0].startswith("mockhub-fake-") for t in fake)
+    assert data["hubs"][-1]["tenantId"] == data["tenants"][0]["tenantId"]  # fake hubs stay the default tenant's
+    for tenant in fake:
+        portal = tenant["clients"]["portal"]
+        reply = await token_for(api, portal["clientId"], portal["secrets"][0]["token"])
+        assert reply.status == 200
+        assert (await api.get("/api/v1/hubs", token=reply.json()["access_token"])).json()["total"] == 0
+        assert (await api.get("/api/v1/hubs", token=tenant["tokens"][0])).status == 200

@@ -134,3 +134,29 @@ async def test_the_browser_examples_use_the_loaded_token_and_only_this_servers_c
     control = section(html, "control")
     assert "/__mockhub/violations" not in control and "/__mockhub/record" not in control
     assert "/__mockhub/reset" in control
+
+
+async def test_each_tenants_clients_and_secrets_are_listed_with_a_token_request_that_works(api: Api) -> None:
+    html = section(await page(api), "data")
+    tenant_a, tenant_b = html.split("<h3>Tenant B</h3>")
+    assert "<code>hubster.portal.api.00000000000000000000000000000001</code>" in tenant_a
+    assert "<code>mockhub-dev-engine-secret</code>" in tenant_a and "mockhub-dev-portal-secret" in tenant_a
+    assert "<code>hubster.engine.api.ABC1E69FC888875FEE2C45789FD66A00</code>" in tenant_b
+    assert "mockhub-other-portal-secret" in tenant_b
+    shown = re.search(r"-d grant_type=(\S+) -d client_id=(\S+) -d client_secret=(\S+)\n# (\{.*?\})</pre>",
+                      unescape(html))
+    assert shown is not None
+    grant, client_id, secret, answer = shown.groups()
+    reply = await api.request("POST", "/connect/token", token=None,
+                              data=f"grant_type={grant}&client_id={client_id}&client_secret={secret}",
+                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert reply.status == 200
+    expected = json.loads(answer)
+    assert {k: reply.json()[k] for k in ("expires_in", "token_type", "scope")} == {
+        k: expected[k] for k in ("expires_in", "token_type", "scope")}
+
+
+async def test_the_token_request_is_shown_as_a_form(api: Api) -> None:
+    block = operation_html(await page(api), "POST", "/connect/token")
+    assert "Request body (application/x-www-form-urlencoded)" in block
+    assert "grant_type=client_credentials&amp;client_id=hubster.portal.api." in block

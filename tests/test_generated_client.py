@@ -88,6 +88,7 @@ def call(generated: ModuleType, operation: str, status: int, model: str | None, 
 def test_the_client_has_every_operation_and_model(generated: ModuleType) -> None:
     operations = {p.stem for p in Path(generated.__file__).parent.glob("api/*/*.py") if p.stem != "__init__"}
     assert operations == {
+        "request_token",
         "create_hub", "list_hubs", "get_hub", "update_hub", "delete_hub",
         "create_or_update_integration", "get_integrations_by_channel", "get_integration",
         "delete_integration", "list_integrations",
@@ -95,7 +96,8 @@ def test_the_client_has_every_operation_and_model(generated: ModuleType) -> None
         "patch_integration_point", "delete_integration_point",
     }
     models = module(generated, "models")
-    for name in ("Hub", "HubPage", "Integration", "IntegrationPage", "PortalError", "EraError", "IntegrationPoint",
+    for name in ("TokenRequest", "TokenResponse", "IdentityError",
+                 "Hub", "HubPage", "Integration", "IntegrationPage", "PortalError", "EraError", "IntegrationPoint",
                  "IntegrationPointCreate", "IntegrationPointPatch", "IntegrationPointView", "IntegrationPointOpts"):
         assert hasattr(models, name), name
 
@@ -132,6 +134,25 @@ def test_every_portal_operation(generated: ModuleType, mockhub: Mockhub) -> None
         # an error answer parses into the error model too
         error = call(generated, "hubs.get_hub", 404, "PortalError", client=client, hub_id=hub.hub_id)
         assert error.status == 404
+
+
+def test_the_identity_operation_gets_a_token_the_portal_operations_take(generated: ModuleType,
+                                                                        mockhub: Mockhub) -> None:
+    models = module(generated, "models")
+    client = generated.Client(base_url=mockhub.url, raise_on_unexpected_status=True)
+    with client:
+        body = models.TokenRequest(grant_type=models.TokenRequestGrantType.CLIENT_CREDENTIALS,
+                                   client_id="hubster.portal.api.00000000000000000000000000000001",
+                                   client_secret="mockhub-dev-portal-secret")
+        token = call(generated, "identity.request_token", 200, "TokenResponse", client=client, body=body)
+        assert token.token_type == "Bearer" and token.expires_in == 2592000
+        body.client_secret = "wrong"
+        refused = call(generated, "identity.request_token", 401, "IdentityError", client=client, body=body)
+        assert refused.error == models.IdentityErrorError.INVALID_CLIENT
+    portal = generated.AuthenticatedClient(base_url=mockhub.url, token=token.access_token,
+                                           raise_on_unexpected_status=True)
+    with portal:
+        call(generated, "hubs.list_hubs", 200, "HubPage", client=portal)
 
 
 def test_every_era_operation(generated: ModuleType, mockhub: Mockhub) -> None:

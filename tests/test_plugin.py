@@ -410,3 +410,51 @@ def test_assert_called_with_json_fails_saying_what_differed(pytester: pytest.Pyt
                            "POST /api/v1/hubs -> 200", "body.name: expected 'Shop', got 'Other'",
                            "body.statusId: missing (expected 2002)"]
     assert "pytest_plugin.py" not in output  # the plugin's own frames are hidden
+
+
+def test_advance_clock_makes_a_token_expire_without_waiting_and_each_test_starts_at_the_start(
+        pytester: pytest.Pytester) -> None:
+    result = run(pytester, """
+        import datetime, json, urllib.error, urllib.parse, urllib.request
+        import pytest
+
+        def token(mockhub):
+            form = urllib.parse.urlencode({"grant_type": "client_credentials",
+                                           "client_id": "hubster.portal.api.00000000000000000000000000000001",
+                                           "client_secret": "mockhub-dev-portal-secret"})
+            with urllib.request.urlopen(f"{mockhub.url}/connect/token", data=form.encode()) as response:
+                return json.load(response)["access_token"]
+
+        def status(mockhub, access_token):
+            request = urllib.request.Request(f"{mockhub.url}/api/v1/hubs",
+                                             headers={"Authorization": f"Bearer {access_token}"})
+            try:
+                with urllib.request.urlopen(request) as response:
+                    return response.status
+            except urllib.error.HTTPError as refused:
+                return refused.code
+
+        @pytest.mark.mockhub(clock="2021-01-01T00:00:00Z")
+        def test_expiry(mockhub):
+            access_token = token(mockhub)
+            assert mockhub.advance_clock(datetime.timedelta(days=29))["now"] == "2021-01-30T00:00:00.0000000Z"
+            assert status(mockhub, access_token) == 200
+            assert mockhub.advance_clock(86400)["now"] == "2021-01-31T00:00:00.0000000Z"
+            assert status(mockhub, access_token) == 401
+            assert status(mockhub, token(mockhub)) == 200
+            assert mockhub.advance_clock("PT1H")["now"] == "2021-01-31T01:00:00.0000000Z"
+
+        @pytest.mark.mockhub(clock="2021-01-01T00:00:00Z")
+        def test_the_next_test_starts_at_the_start(mockhub):
+            assert mockhub.advance_clock(0)["now"] == "2021-01-01T00:00:00.0000000Z"
+
+        def test_what_is_no_duration_is_refused(mockhub):
+            from mockhub.engine.errors import ValidationFailed
+            with pytest.raises(ValueError, match="not an ISO 8601 duration"):
+                mockhub.advance_clock("30 days")
+            with pytest.raises(TypeError, match="takes a timedelta, seconds or an ISO 8601 duration"):
+                mockhub.advance_clock(None)
+            with pytest.raises(ValidationFailed, match="moves forward only"):
+                mockhub.advance_clock(-1)
+    """)
+    result.assert_outcomes(passed=3)

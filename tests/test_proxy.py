@@ -329,6 +329,10 @@ async def test_each_missing_property_of_a_request_is_reported_once(
      ("header", "X-HTTP-Method-Override"), "expected one of: LOOKUP"),
     ("POST", f"/api/v1/integrations/hubs/{HUB_A}", {"json": {"channelId": "WebChat", "name": 5, "configuration": {}}},
      ("body", "$.name"), "Property 'name' must be a string."),  # a create, of the create-or-update operation
+    ("POST", "/connect/token", {"json": {"grant_type": "client_credentials"}}, ("body", "$"),
+     "must be application/x-www-form-urlencoded"),
+    ("POST", "/connect/token", {"form": "grant_type=password"}, ("body", "$.grant_type"),
+     "expected one of: client_credentials"),
 ])
 async def test_requests_off_the_contract_are_reported(serve: Serve, contract: Contract, make_proxy: MakeProxy,
                                                       method: str, path: str, options: dict[str, Any],
@@ -338,6 +342,8 @@ async def test_requests_off_the_contract_are_reported(serve: Serve, contract: Co
     sent = request_of(path, options)
     if "data" in options:
         sent = {"headers": {**sent["headers"], "Content-Type": "text/plain"}, "data": options["data"]}
+    if "form" in options:
+        sent = {"headers": {"Content-Type": "application/x-www-form-urlencoded"}, "data": options["form"]}
     reply = await raw(proxy.client, method, path, **sent)
     assert 400 <= reply.status < 500
     [entry] = await violations(proxy)
@@ -345,6 +351,23 @@ async def test_requests_off_the_contract_are_reported(serve: Serve, contract: Co
     first = entry["problems"][0]
     assert (first["in"], first["at"]) == where
     assert words in first["message"]
+
+
+async def test_a_token_request_passes_unchanged_and_its_secret_is_in_no_journal(
+        serve: Serve, contract: Contract, make_proxy: MakeProxy) -> None:
+    behind = await mock(serve, contract)
+    proxy = await make_proxy(url_of(behind))
+    form = ("grant_type=client_credentials&client_id=hubster.portal.api.00000000000000000000000000000001"
+            "&client_secret=mockhub-dev-portal-secret")
+    reply = await proxy.request("POST", "/connect/token", token=None, data=form,
+                                headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert reply.status == 200 and reply.json()["token_type"] == "Bearer"
+    assert (await proxy.get("/api/v1/hubs", token=reply.json()["access_token"])).status == 200
+    assert await violations(proxy) == []
+    for journal in ((await proxy.get("/__mockhub/requests", token=None)).json(),
+                    (await raw(behind, "GET", "/__mockhub/requests")).json()):
+        assert journal[0]["body"].endswith("&client_secret=****")
+        assert "mockhub-dev-portal-secret" not in json.dumps(journal)
 
 
 async def test_a_body_larger_than_the_proxy_forwards_is_413_in_the_apis_format(

@@ -142,7 +142,7 @@ def test_every_block_is_run_or_named_with_a_reason() -> None:
         assert any(marker in b.text for b in every if b.language == "sh"), f"no block holds {marker!r} any more"
     run = shell_run()
     in_pytest = [b for b in every if b.language == "python" and b.section in RUN_IN_PYTEST]
-    assert len(run) >= 6 and len(in_pytest) == 4
+    assert len(run) >= 6 and len(in_pytest) == 5
     for block in every:
         if block.language in ("sh", "python"):
             assert block in run or block in in_pytest or any(m in block.text for m in NOT_RUN), block
@@ -226,4 +226,4 @@ def test_the_python_examples_pass_in_a_fresh_project(pytester: pytest.Pytester) 
     for index, example in enumerate(examples):
         pytester.makepyfile(**{f"test_readme_{index}": example})
     result = run_user_tests(pytester, "--strict-markers")
-    result.assert_outcomes(passed=6)
+    result.assert_outcomes(passed=7)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -116,14 +117,40 @@ async def test_the_docs_page_renders_the_contract_and_tokens_with_no_outside_ass
 def test_the_banner_says_where_what_data_and_which_tokens() -> None:
     with serving("--clock", "2021-01-01T00:00:00Z", "--quiet") as (process, url):
         assert process.stdout is not None
-        lines = [process.stdout.readline().strip() for _ in range(4)]
+        lines = [process.stdout.readline().strip() for _ in range(5)]
     assert lines[0].startswith("data:   the built-in dataset:")
     assert "hubs" in lines[0]
     assert "clock pinned at 2021-01-01T00:00:00Z" in lines[0]
     assert lines[1].startswith("tokens: mockhub-dev-token (tenant 00000000-0000-0000-0000-000000000001, default)")
     assert "mockhub-other-token" in lines[1]
-    assert lines[2] == f"docs:   {url}/__mockhub/docs"
-    assert lines[3].startswith(f"admin:  {url}/__mockhub/")
+    assert lines[2].startswith("clients: hubster.portal.api.00000000000000000000000000000001 secret "
+                               "mockhub-dev-portal-secret; hubster.engine.api.00000000000000000000000000000001 ")
+    assert lines[2].endswith(f"(POST {url}/connect/token, grant_type=client_credentials)")
+    assert lines[3] == f"docs:   {url}/__mockhub/docs"
+    assert lines[4].startswith(f"admin:  {url}/__mockhub/")
+
+
+def test_a_client_written_from_the_documentation_works_with_the_credentials_the_banner_shows() -> None:
+    """Identity docs, Authentication: a form post of grant_type, client_id and client_secret to /connect/token;
+    the access_token then goes as a bearer token to the Portal API."""
+    with serving("--quiet") as (process, url):
+        assert process.stdout is not None
+        clients = next(line for line in (process.stdout.readline() for _ in range(5))
+                       if line.strip().startswith("clients:"))
+        found = re.search(r"(hubster\.portal\.api\.\w+) secret (\S+);", clients)
+        assert found is not None, clients
+        client_id, secret = found.groups()
+        form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": client_id,
+                                       "client_secret": secret}).encode()
+        token_request = urllib.request.Request(f"{url}/connect/token", data=form, method="POST",
+                                               headers={"Content-Type": "application/x-www-form-urlencoded"})
+        with urllib.request.urlopen(token_request, timeout=5) as response:
+            token = json.load(response)
+        assert (token["token_type"], token["expires_in"], token["scope"]) == ("Bearer", 2592000, "hubster-portal-api")
+        bearer = {"Authorization": f"Bearer {token['access_token']}"}
+        hubs = urllib.request.Request(f"{url}/api/v1/hubs", headers=bearer)
+        with urllib.request.urlopen(hubs, timeout=5) as response:
+            assert json.load(response)["total"] == 3
 
 
 def request(url: str, headers: dict[str, str] | None = None) -> int:

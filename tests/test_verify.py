@@ -30,6 +30,8 @@ from tests.conftest import OTHER_TOKEN, POINTS
 RUN = "5eed0001"
 """A fixed run id, so that the names verify makes are known here."""
 ERA_CHECKS = sum(1 for s in STEPS if s.api == "era")
+IDENTITY_CHECKS = sum(1 for s in STEPS if s.api == "identity")
+ENGINE_CLIENT = "hubster.engine.api.00000000000000000000000000000001"
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ Rewrite = Callable[[str, str, bytes], bytes]
 
 UPSTREAM: web.AppKey[str] = web.AppKey("upstream", str)
 CLIENT: web.AppKey[aiohttp.ClientSession] = web.AppKey("client", aiohttp.ClientSession)
-KEPT_HEADERS = ("Content-Type", "Allow", "Retry-After", "WWW-Authenticate")
+KEPT_HEADERS = ("Content-Type", "Allow", "Retry-After", "WWW-Authenticate", "Cache-Control", "Pragma")
 
 
 def drifting_proxy(upstream: str, drift: Drift, rewrite: Rewrite | None = None) -> web.Application:
@@ -160,6 +162,31 @@ async def test_a_503_or_429_is_checked_then_retried_after_retry_after(serve: Ser
     assert requests["create a point"] == f"POST {POINTS} -> 200 (retried after 429, 429)"
 
 
+async def test_identity_alone_is_checked_with_only_identity(mock_url: str) -> None:
+    report = await verify(mock_url, apis=("identity",), run_id=RUN)
+    assert {c.group for c in report.checks} == {"identity"}
+    assert report.count("passed") == IDENTITY_CHECKS == len(report.checks)
+
+
+async def test_an_engine_client_is_checked_to_be_refused_by_the_portal(mock_url: str) -> None:
+    report = await verify(mock_url, client_id=ENGINE_CLIENT, client_secret="mockhub-dev-engine-secret",
+                          apis=("identity", "portal"), run_id=RUN)
+    assert failed(report) == {}
+    check = next(c for c in report.checks if c.name == "an access token works for the API of its scope only")
+    assert check.request == "GET /api/v1/hubs?pageSize=1 -> 401"
+
+
+async def test_a_wrong_client_secret_fails_the_token_checks_and_skips_what_needs_the_token(mock_url: str) -> None:
+    report = await verify(mock_url, client_secret="not-the-secret", apis=("identity", "portal"), run_id=RUN)
+    assert set(failed(report)) == {
+        "a token for the client's id and secret in the form", "a token with HTTP Basic client authentication",
+        "no grant_type is 400 invalid_request", "a grant other than client_credentials is 400 unsupported_grant_type",
+        "a scope the client does not have is 400 invalid_scope"}
+    skipped = {c.name: c.skipped for c in report.checks if c.outcome == "skipped"}
+    assert skipped["an access token works for the API of its scope only"] == (
+        "needs the token that 'a token for the client's id and secret in the form' makes")
+
+
 async def test_only_one_api_can_be_checked(mock_url: str) -> None:
     report = await verify(mock_url, apis=("era",), run_id=RUN)
     assert {c.group for c in report.checks} == {"integration points"}
@@ -222,6 +249,21 @@ DRIFTS: dict[str, tuple[Drift, dict[str, str]]] = {
         on("GET", "/api/v1/hubs", 401, lambda ex: ex.with_json(
             {"pageNumber": 0, "pageSize": 50, "total": 0, "results": []}, status=200)),
         {"no token is 401": "status 200, expected 401", "an unknown token is 401": "status 200, expected 401"}),
+    "an invalid_client without its challenge": (
+        on("POST", "/connect/token", 401, lambda ex: replace(ex, headers={"Content-Type": "application/json"})),
+        {"no client authentication is 401 invalid_client": "no WWW-Authenticate header; the contract requires one",
+         "an unknown client is 401 invalid_client": "no WWW-Authenticate header; the contract requires one",
+         "a wrong secret is 401 invalid_client": "no WWW-Authenticate header; the contract requires one"}),
+    "an OAuth error that is not the one RFC 6749 names": (
+        on("POST", "/connect/token", 400, lambda ex: ex.with_json({"error": "invalid_request"})),
+        {"a grant other than client_credentials is 400 unsupported_grant_type":
+         'error is "invalid_request", expected "unsupported_grant_type"',
+         "a scope the client does not have is 400 invalid_scope": 'error is "invalid_request", expected '
+                                                                  '"invalid_scope"'}),
+    "a token response without its scope": (
+        on("POST", "/connect/token", 200, drop("scope")),
+        {"a token for the client's id and secret in the form": "at '(body)': 'scope' is a required property",
+         "a token with HTTP Basic client authentication": "at '(body)': 'scope' is a required property"}),
     "a LOOKUP miss with another message": (
         on("LOOKUP", POINTS, 404, lambda ex: ex.with_json({"error_code": 1404, "error_message": "Not found"})),
         {"LOOKUP of a key nothing has is 404 Lookup failed":
@@ -320,7 +362,7 @@ async def test_junit_has_one_testcase_per_check_with_failures_and_skips(serve: S
     assert [c.get("name") for c in cases if c.get("classname") == "mockhub.verify.hubs"][:2] == [
         "create a hub", "a taken name, in another case, is 400"]
     assert len(cases) == len(STEPS)
-    assert {s.get("name") for s in root.findall("testsuite")} == {"portal", "hubs", "integrations",
+    assert {s.get("name") for s in root.findall("testsuite")} == {"identity", "portal", "hubs", "integrations",
                                                                   "integration points"}
     failure = next(c for c in cases if c.get("name") == "read the hub").find("failure")
     assert failure is not None

@@ -14,7 +14,8 @@ from mockhub.contract.dialects import Dialect, dialect_of_path
 from mockhub.engine import jsonio
 from mockhub.engine.jsonio import small_integer
 
-ERROR_SCHEMAS = {Dialect.PORTAL: "PortalError", Dialect.ERA: "EraError", Dialect.ADMIN: "AdminError"}
+ERROR_SCHEMAS = {Dialect.PORTAL: "PortalError", Dialect.ERA: "EraError", Dialect.IDENTITY: "IdentityError",
+                 Dialect.ADMIN: "AdminError"}
 GENERIC_METHODS = frozenset({"HEAD", "OPTIONS"})
 """Methods a server may name in ``Allow`` without the contract documenting them (RFC 9110 9.3.2, 9.3.7)."""
 PRT_CODE = re.compile(r"\(code: PRT(\d{6})\)$")
@@ -209,8 +210,12 @@ class ResponseChecker:
     def _check_error_body(dialect: Dialect, status: int, body: bytes) -> list[Mismatch]:
         """What the error schemas' descriptions say (Portal docs, Error codes): the Portal body's ``status`` is the
         HTTP status and each ``code`` the number of the PRT code in its description; Era's ``error_code``
-        is 1000 + the status."""
+        is 1000 + the status; Identity's 401 is ``invalid_client`` (RFC 6749 section 5.2)."""
         value = jsonio.loads(body)
+        if dialect is Dialect.IDENTITY:
+            error = value["error"]
+            return [] if status != 401 or error == "invalid_client" else [
+                Mismatch("body", "$.error", f"error is {error!r}; a 401 is invalid_client")]
         if dialect is Dialect.ERA:
             code = value["error_code"]
             return [] if code == 1000 + status else [

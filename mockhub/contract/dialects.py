@@ -1,4 +1,4 @@
-"""The three error dialects, and how a request that matched no operation is given one.
+"""The four error dialects, and how a request that matched no operation is given one.
 
 Each operation of a contract names its dialect (``x-mockhub-error-format`` on the
 operation, its first tag or the document, in that order of precedence); the router knows
@@ -18,15 +18,18 @@ class Dialect(enum.Enum):
     """How an API's error bodies look.
 
     Portal: ``{"status", "errors": [{"code", "description"}]}`` with PRT codes; Era:
-    ``{"error_code": 1000 + status, "error_message"}``; the control API: ``{"status", "error"}``.
+    ``{"error_code": 1000 + status, "error_message"}``; Identity's token endpoint, OAuth 2's
+    ``{"error", "error_description"}`` (RFC 6749 section 5.2); the control API: ``{"status", "error"}``.
     """
 
     PORTAL = "portal"
     ERA = "era"
+    IDENTITY = "identity"
     ADMIN = "admin"
 
 
 ERA_PREFIX = "/rest/"
+IDENTITY_PREFIX = "/connect/"
 ADMIN_PREFIX = "/__mockhub/"
 
 
@@ -36,4 +39,6 @@ def dialect_of_path(path: str) -> Dialect:
         return Dialect.ERA
     if path.startswith(ADMIN_PREFIX):
         return Dialect.ADMIN
+    if path.startswith(IDENTITY_PREFIX):
+        return Dialect.IDENTITY
     return Dialect.PORTAL

@@ -5,6 +5,7 @@ values or raises :class:`~mockhub.engine.errors.ValidationFailed` listing every 
 from __future__ import annotations
 
 import re
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,12 @@ MAX_DIGITS = 64
 bounds far inside it, so a longer one is out of range (and never costs a big-number conversion)."""
 
 _INTEGER = re.compile(r"[+-]?[0-9]+")
+FORM = "application/x-www-form-urlencoded"
+"""The media type of a form body (the token endpoint's, RFC 6749 section 3.2)."""
+MAX_FORM_FIELDS = 100
+"""Most parameters a form body may have: far more than any operation reads."""
+BEARER_SCHEMES = frozenset({"oauth2", "openIdConnect"})
+"""Security scheme types whose credential is a bearer token (besides ``http`` with scheme ``bearer``)."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +100,11 @@ class Operation:
         self.operation_id: str = spec["operationId"]
         self.dialect = contract.dialect_of(spec)
         """How the operation's errors look, as the contract declares."""
-        self.secured = bool(spec.get("security"))
+        self.token_scopes = _token_scopes(contract, spec.get("security", contract.document.get("security", ())))
+        """The scopes a bearer token needs, one set per alternative the operation takes (a token with all the
+        scopes of any set); empty when the operation needs no token."""
+        self.secured = bool(self.token_scopes)
+        """Whether a bearer token is required (every alternative of the operation's security is a token)."""
         params = [contract.resolve(p) for p in [*path_item.get("parameters", []), *spec.get("parameters", [])]]
         self.path_params = {
             p["name"]: (contract.validator(p["schema"]), _pattern_of(contract.resolve(p["schema"])))
@@ -122,12 +133,13 @@ class Operation:
         body = spec.get("requestBody")
         self.body_required = bool(body and body.get("required"))
         self.body_checked_by_handler = bool(spec.get(BODY_CHECKED_BY_HANDLER))
-        self.body_validator = (
-            contract.validator(body["content"]["application/json"]["schema"]) if body else None
-        )
+        self.body_is_form = body is not None and FORM in body["content"] and "application/json" not in body["content"]
+        """The body is a form (``application/x-www-form-urlencoded``), parsed into a dict of its parameters."""
+        body_schema = body["content"][FORM if self.body_is_form else "application/json"]["schema"] if body else None
+        self.body_validator = contract.validator(body_schema) if body_schema is not None else None
         self.body_accepts = contract.accepts(self.body_validator) if self.body_validator is not None else None
-        self.integer_paths = tuple(sorted(_integer_paths(contract, body["content"]["application/json"]["schema"])
-                                          )) if body else ()
+        self.integer_paths = tuple(sorted(_integer_paths(contract, body_schema))) if (
+            body_schema is not None and not self.body_is_form) else ()
         """Where the body schema says integer, through its objects' properties: a whole number written as
         ``30.0`` is stored and answered as ``30``, as a typed service would (a float there breaks typed clients)."""
 
@@ -171,6 +183,11 @@ class Operation:
             if self.body_required:
                 raise BodyMissing()
             return None
+        if self.body_is_form:
+            values = parse_form(raw, content_type)
+            if not self.body_checked_by_handler:
+                self.check(values)
+            return values
         if content_type and not _is_json_type(content_type):
             raise UnsupportedMediaType(f"Content-Type '{shown(content_type)}' is not supported; send application/json.")
         try:
@@ -189,6 +206,51 @@ class Operation:
         problems = collect_problems(self.body_validator, body, "body")
         if problems:
             raise ValidationFailed(problems=tuple(problems))
+
+
+def parse_form(raw: bytes, content_type: str | None) -> dict[str, str]:
+    """The parameters of a form body (``application/x-www-form-urlencoded``, UTF-8); 400 for another media type,
+    a parameter given twice (RFC 6749 section 3.2) or text that is not UTF-8. A body without a media type is read
+    as a form."""
+    media = (content_type or FORM).split(";", 1)[0].strip().lower()
+    if media != FORM:
+        raise ValidationFailed(f"The request body must be {FORM}, not '{shown(media)}'.")
+    try:
+        pairs = urllib.parse.parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict",
+                                       max_num_fields=MAX_FORM_FIELDS)
+    except UnicodeDecodeError:
+        raise ValidationFailed("The request body is not valid UTF-8 (nor are its %-escapes).") from None
+    except ValueError:  # past max_num_fields
+        raise ValidationFailed(f"The request body has more than {MAX_FORM_FIELDS} parameters.") from None
+    values: dict[str, str] = {}
+    for name, value in pairs:
+        if name in values:
+            raise ValidationFailed(f"The parameter '{shown(name)}' is given more than once; give it once.")
+        values[name] = value
+    return values
+
+
+def _token_scopes(contract: Contract, security: Any) -> tuple[frozenset[str], ...]:
+    """The scope sets a bearer token may satisfy (it must have every scope of one), from the requirements of
+    ``security``; none when an alternative needs no bearer token (``{}``, or HTTP Basic: the token endpoint's).
+
+    A requirement that lists no scope of an OAuth 2 scheme asks for one of the scopes the scheme declares: an
+    operation secured by the Portal's scheme takes Portal tokens, one secured by the Engine's Engine tokens."""
+    schemes = contract.document.get("components", {}).get("securitySchemes", {})
+    alternatives: list[frozenset[str]] = []
+    for requirement in security:
+        kinds = {name: schemes.get(name, {}) for name in requirement}
+        if not kinds or not all(k.get("type") in BEARER_SCHEMES or (
+                k.get("type") == "http" and str(k.get("scheme", "")).lower() == "bearer") for k in kinds.values()):
+            return ()
+        options: list[frozenset[str]] = [frozenset()]
+        for name, scheme in kinds.items():
+            listed = requirement[name]
+            declared = sorted({scope for flow in scheme.get("flows", {}).values() for scope in flow.get("scopes", {})})
+            choices = [frozenset(listed)] if listed else [frozenset({scope}) for scope in declared] or [frozenset()]
+            options = [chosen | choice for chosen in options for choice in choices]
+        alternatives.extend(options)
+    return tuple(alternatives)
 
 
 def _integer_paths(contract: Contract, schema: Any, at: tuple[str, ...] = (), depth: int = 8) -> set[tuple[str, ...]]:

@@ -1,4 +1,4 @@
-"""Bulk fake data on demand (decisions.md, Data): ``--fake hubs=50,integrations=5,points=200``.
+"""Bulk fake data on demand (decisions.md, Data): ``--fake hubs=50,integrations=5,points=200,tenants=3``.
 
 Faker draws from the store's one seeded random source, so the same seed and fixtures
 give the same data, byte for byte. Records are built in the fixture format and enter
@@ -24,11 +24,13 @@ EVENTS = ("message", "message:customer", "message:agent", "message:bot")
 
 @dataclass(frozen=True)
 class FakeSpec:
-    """How many records to make: hubs for the default tenant, integrations in each, integration points."""
+    """How many records to make: hubs for the default tenant, integrations in each, integration points, and
+    tenants (each with a static token and its Portal and Engine clients, a secret each)."""
 
     hubs: int = 0
     integrations: int = 0
     points: int = 0
+    tenants: int = 0
 
     @classmethod
     def parse(cls, text: str) -> FakeSpec:
@@ -43,18 +45,21 @@ class FakeSpec:
         return cls(**counts)
 
     def __bool__(self) -> bool:
-        return bool(self.hubs or self.integrations or self.points)
+        return bool(self.hubs or self.integrations or self.points or self.tenants)
 
 
 def add_fake_data(store: Store, spec: FakeSpec) -> None:
-    """Add ``spec``'s records to ``store``: hubs for the default tenant, ``integrations`` in each
-    (each new hub, or each hub of the default tenant when no hubs are asked for), then points."""
+    """Add ``spec``'s records to ``store``: tenants after those loaded, hubs for the default tenant (the first),
+    ``integrations`` in each (each new hub, or each hub of the default tenant when no hubs are asked for), then
+    points."""
     from faker import Faker  # loaded only when fake data is asked for: it is slow to import
 
     fake = Faker("en_US")
     # One seeded random source for every value. Faker.random is a real property (faker/proxy.py)
     # that its type stubs leave out.
     fake.random = store.ctx.random.generator  # type: ignore[attr-defined]
+    for _ in range(spec.tenants):
+        _tenant(store, fake)
     tenants = list(store.tenants.by_id)
     if (spec.hubs or spec.integrations) and not tenants:
         raise ValueError("--fake hubs/integrations need a tenant: load fixtures that define one")
@@ -66,6 +71,17 @@ def add_fake_data(store: Store, spec: FakeSpec) -> None:
             _integration(store, fake, hub_id, index)
     for _ in range(spec.points):
         _point(store, fake)
+
+
+def _tenant(store: Store, fake: Faker) -> None:
+    """A tenant with a company's name, a static token, and a Portal and an Engine client with a secret each (the
+    secrets' values drawn from the seeded source)."""
+    store.add_tenant({
+        "tenantId": store.ctx.new_id(store.tenants.by_id),
+        "name": fake.company(),
+        "tokens": [f"mockhub-fake-{fake.hexify('^' * 24)}"],
+        "clients": {api: {"secrets": [{"name": f"{api} secret"}]} for api in ("portal", "engine")},
+    })
 
 
 def _hub(store: Store, fake: Faker, tenant_id: str, index: int) -> Record:

@@ -31,6 +31,7 @@ from mockhub.engine.errors import ApiError
 from mockhub.engine.randomness import SeededRandom
 from mockhub.resources import fixture_schema_path
 from mockhub.store import Record, Store
+from mockhub.store.tokens import AccessTokens
 
 FIXTURE_URI = "urn:mockhub:fixtures"
 
@@ -190,15 +191,17 @@ class FixtureLoader:
                 pass
         validate(self._validator, source)
 
-    def build(self, sources: Sequence[FixtureSource], seed: int, clock: Clock) -> Store:
-        """A new store holding every source's records, in order; ids and times left out are generated."""
-        store = Store(SeededRandom(seed), clock)
+    def build(self, sources: Sequence[FixtureSource], seed: int, clock: Clock,
+              tokens: AccessTokens | None = None) -> Store:
+        """A new store holding every source's records, in order; ids and times left out are generated.
+        ``tokens``: the server's access tokens (by default those of a server of ``seed``)."""
+        store = Store(SeededRandom(seed), clock, tokens=tokens or AccessTokens.for_seed(seed))
         self.load_into(store, sources)
         return store
 
     def replace(self, store: Store, source: FixtureSource) -> Store:
         """A new store holding only ``source``'s records, continuing ``store``'s random sequence and clock."""
-        fresh = Store(store.ctx.random.copy(), store.ctx.clock.copy(), store.ctx.quota.fresh())
+        fresh = Store(store.ctx.random.copy(), store.ctx.clock.copy(), store.ctx.quota.fresh(), store.ctx.tokens)
         self.load_into(fresh, [source])
         return fresh
 
@@ -231,14 +234,8 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _load_tenant(store: Store, record: Record) -> None:
-    tenant = {"tenantId": record["tenantId"].lower(), "name": record.get("name", ""), "tokens": list(record["tokens"])}
-    store.ctx.quota.charge(tenant, None, False)
-    store.tenants.add(tenant)
-
-
 LOADERS: dict[str, Callable[[Store, Record], object]] = {
-    "tenants": _load_tenant,
+    "tenants": lambda store, record: store.add_tenant(record),
     "hubs": lambda store, record: store.load_hub(record),
     "integrations": lambda store, record: store.integrations.load(record),
     "integrationPoints": lambda store, record: store.points.load(record),
@@ -257,7 +254,8 @@ def _add(store: Store, section: str, record: Record) -> None:
 def dump(store: Store) -> dict[str, Any]:
     """The store in the fixture format; loading it back gives the same state."""
     return {
-        "tenants": list(store.tenants.by_id.values()),
+        "tenants": [{**tenant, "clients": store.identity.dump(tenant["tenantId"])}
+                    for tenant in store.tenants.by_id.values()],
         "hubs": list(store.hubs.by_id.values()),
         "integrations": list(store.integrations.by_id.values()),
         "integrationPoints": list(store.points),

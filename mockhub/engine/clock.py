@@ -1,11 +1,16 @@
-"""The mock's clock: real time, or an instant pinned by ``--clock`` that moves only on writes."""
+"""The mock's clock: real time, or an instant pinned by ``--clock`` that moves only on writes; either can be
+set or moved on per session (``POST /__mockhub/clock``), so a test makes a token expire without waiting."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 WRITE_STEP = timedelta(seconds=1)
 """How far a pinned clock moves at each write, so records written in turn differ."""
+LATEST = datetime.max.replace(tzinfo=UTC)
+_DURATION = re.compile(r"P(?:(?P<weeks>[0-9]+)W)?(?:(?P<days>[0-9]+)D)?"
+                       r"(?:T(?:(?P<hours>[0-9]+)H)?(?:(?P<minutes>[0-9]+)M)?(?:(?P<seconds>[0-9]+(?:[.,][0-9]+)?)S)?)?")
 
 
 def parse_instant(text: str) -> datetime:
@@ -22,31 +27,79 @@ def parse_instant(text: str) -> datetime:
         raise ValueError(f"{text!r} is outside the years 1 to 9999 in UTC") from None
 
 
+def parse_duration(text: str) -> timedelta:
+    """Parse an ISO 8601 duration of weeks, days, hours, minutes and seconds (``P30D``, ``PT1H30M``,
+    ``PT0.5S``). Years and months are refused: their length depends on the date they start from."""
+    given = text.strip().upper()
+    found = _DURATION.fullmatch(given)
+    if found is None or not any(found.groupdict().values()) or given.endswith("T"):
+        date_part = given.partition("T")[0]
+        hint = " (years and months have no fixed length: give days)" if re.search(r"[0-9][YM]", date_part) else ""
+        raise ValueError(f"not an ISO 8601 duration: {text!r}{hint}; try P30D or PT1H30M")
+    parts = {name: float(value.replace(",", ".")) for name, value in found.groupdict().items() if value}
+    try:
+        return timedelta(**parts)
+    except OverflowError:
+        raise ValueError(f"the duration {text!r} is longer than any clock can move") from None
+
+
 class Clock:
-    """Gives the time of each write. Pinned clocks advance by :data:`WRITE_STEP` per write."""
+    """Gives the time of each write. Pinned clocks advance by :data:`WRITE_STEP` per write; a real-time clock
+    may run ahead of real time (or behind it) by an offset that :meth:`set` and :meth:`advance` change."""
 
-    __slots__ = ("_pinned",)
+    __slots__ = ("_pinned", "_offset")
 
-    def __init__(self, pinned: datetime | None = None) -> None:
+    def __init__(self, pinned: datetime | None = None, offset: timedelta = timedelta(0)) -> None:
         self._pinned = pinned
+        self._offset = offset
+
+    @property
+    def pinned(self) -> bool:
+        """Whether the clock is pinned (it moves only on writes and when set or advanced)."""
+        return self._pinned is not None
 
     def now(self) -> datetime:
         """The current instant, without moving a pinned clock."""
         if self._pinned is None:
-            return datetime.now(UTC)
+            if not self._offset:
+                return datetime.now(UTC)
+            try:
+                return datetime.now(UTC) + self._offset
+            except OverflowError:  # set near the end of year 9999, and real time went on: it stays there
+                return LATEST
         return self._pinned
 
     def tick(self) -> datetime:
         """The instant of a write: real time, or the pinned instant, which then moves on."""
         if self._pinned is None:
-            return datetime.now(UTC)
+            return self.now()
         current = self._pinned
-        if current < datetime.max.replace(tzinfo=UTC) - WRITE_STEP:  # at the end of year 9999 it stays there
+        if current < LATEST - WRITE_STEP:  # at the end of year 9999 it stays there
             self._pinned = current + WRITE_STEP
         return current
 
+    def set(self, instant: datetime) -> datetime:
+        """Make ``instant`` the current time: a pinned clock stays pinned there, a real-time clock runs on from
+        it. Returns the new current time."""
+        if self._pinned is not None:
+            self._pinned = instant
+        else:
+            self._offset = instant - datetime.now(UTC)
+        return self.now()
+
+    def advance(self, by: timedelta) -> datetime:
+        """Move the clock on by ``by`` (``ValueError`` past the year 9999); returns the new current time."""
+        now = self.now()
+        if by > LATEST - now:
+            raise ValueError(f"the clock cannot move past the year 9999 (it is {now.isoformat()})")
+        if self._pinned is not None:
+            self._pinned = now + by
+        else:
+            self._offset += by
+        return self.now()
+
     def copy(self) -> Clock:
-        return Clock(self._pinned)
+        return Clock(self._pinned, self._offset)
 
 
 def portal_time(instant: datetime) -> str:

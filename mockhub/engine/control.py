@@ -16,12 +16,14 @@ from __future__ import annotations
 import copy
 from collections import deque
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from mockhub.contract.contracts import Contract
 from mockhub.contract.override_check import OverrideChecker, check_overrides
 from mockhub.dataset.fixtures import FixtureError, FixtureLoader, FixtureSource, dump
+from mockhub.engine.clock import parse_duration, parse_instant, portal_time
 from mockhub.engine.errors import NotFound, ValidationFailed
 from mockhub.engine.faults import FaultRule
 from mockhub.engine.journal import Entry
@@ -121,6 +123,38 @@ class Control:
     def tenants(self, session: Session) -> list[tuple[str, str, tuple[str, ...]]]:
         """The session's tenants in load order, the default one first: (id, name, tokens) each."""
         return [(t["tenantId"], t.get("name", ""), tuple(t["tokens"])) for t in session.store.tenants.by_id.values()]
+
+    # --- the clock
+
+    def clock(self, session: Session) -> dict[str, Any]:
+        """The session's clock: its current time and whether it is pinned."""
+        clock = session.store.ctx.clock
+        return {"session": session.name, "now": portal_time(clock.now()), "pinned": clock.pinned}
+
+    def set_clock(self, session: Session, instant: datetime) -> dict[str, Any]:
+        """Make ``instant`` the session's current time (a pinned clock stays pinned, a real one runs on from it)."""
+        session.store.ctx.clock.set(instant)
+        return self.clock(session)
+
+    def advance_clock(self, session: Session, by: timedelta) -> dict[str, Any]:
+        """Move the session's clock on by ``by`` (400 for a move back or past the year 9999): access tokens
+        expire, and the times of new records and journal entries follow it."""
+        if by < timedelta(0):
+            raise ValidationFailed("The clock moves forward only; set it to an earlier instant instead.")
+        try:
+            session.store.ctx.clock.advance(by)
+        except ValueError as exc:
+            raise ValidationFailed(f"{exc}.") from None
+        return self.clock(session)
+
+    def change_clock(self, session: Session, change: Mapping[str, str]) -> dict[str, Any]:
+        """``{"set": ISO instant}`` or ``{"advance": ISO duration}`` (the control API's ClockChange)."""
+        try:
+            if "set" in change:
+                return self.set_clock(session, parse_instant(change["set"]))
+            return self.advance_clock(session, parse_duration(change["advance"]))
+        except ValueError as exc:
+            raise ValidationFailed(f"{exc}.") from None
 
     # --- fault rules
 

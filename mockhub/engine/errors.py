@@ -71,6 +71,44 @@ class Unauthorized(ApiError):
     headers = {"WWW-Authenticate": 'Bearer realm="mockhub"'}
 
 
+class InvalidToken(Unauthorized):
+    """401 PRT000102 for a bearer token that was sent but cannot be used: unknown, expired, or issued for another
+    API (RFC 6750 section 3.1: the challenge says ``invalid_token``)."""
+
+    headers = {"WWW-Authenticate": 'Bearer realm="mockhub", error="invalid_token"'}
+
+
+class OAuthError(ApiError):
+    """An answer of the OAuth 2 token endpoint (RFC 6749 section 5.2): ``error`` is its code, the message its
+    ``error_description``."""
+
+    status, error, message = 400, "invalid_request", "The token request is not valid."
+
+
+class InvalidRequest(OAuthError):
+    """400 ``invalid_request``: a parameter missing, repeated or malformed, or two ways of authenticating."""
+
+
+class InvalidClient(OAuthError):
+    """401 ``invalid_client``: no client authentication, an unknown client, a wrong or expired secret. The
+    challenge names HTTP Basic, the scheme the endpoint takes (RFC 6749 sections 2.3.1 and 5.2)."""
+
+    status, error, message = 401, "invalid_client", "Client authentication failed."
+    headers = {"WWW-Authenticate": 'Basic realm="mockhub"'}
+
+
+class UnsupportedGrantType(OAuthError):
+    """400 ``unsupported_grant_type``: a grant other than ``client_credentials``."""
+
+    error = "unsupported_grant_type"
+
+
+class InvalidScope(OAuthError):
+    """400 ``invalid_scope``: a scope the client is not allowed."""
+
+    error = "invalid_scope"
+
+
 class Forbidden(ApiError):
     status, code, message = 403, 101, "Access to the requested resource is forbidden."
 

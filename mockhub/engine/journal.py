@@ -10,6 +10,7 @@ oldest entries of any session go first.
 from __future__ import annotations
 
 import difflib
+import re
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from mockhub.engine.clock import portal_time
 from mockhub.engine.matching import Matcher, RequestFacts
 
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-mockhub-admin-token"})
+_FORM_SECRET = re.compile(rb"(^|&)(client(?:_|%5[Ff])secret=)[^&]*")
+"""A client secret in a form body (a token request): its value is never shown."""
 ENTRY_OVERHEAD = 400
 """Bytes an entry costs besides its headers, body, path and query (objects, numbers, strings)."""
 HEADER_OVERHEAD = 160
@@ -62,6 +65,11 @@ def _masked(name: str, value: str) -> str:
     return mask_secret(value) if lowered in SECRET_HEADERS else value
 
 
+def mask_form_secrets(body: bytes) -> bytes:
+    """``grant_type=client_credentials&client_secret=****``: a form body with its client secret masked."""
+    return _FORM_SECRET.sub(rb"\1\2****", body) if b"secret=" in body else body
+
+
 def mask_cookies(value: str) -> str:
     """``session=****; theme=****``: every cookie's name, none of their values."""
     return "; ".join(f"{name.strip()}=****" if sep else "****"
@@ -101,7 +109,7 @@ class Entry:
             "path": self.path,
             "query": self.query,
             "headers": {name: _masked(name, value) for name, value in self.headers.items()},
-            "body": self.body.decode("utf-8", "replace"),
+            "body": mask_form_secrets(self.body).decode("utf-8", "replace"),
             "status": self.status,
             "duration_ms": round(self.duration_ms, 3),
             "fault": self.fault,

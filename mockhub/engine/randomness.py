@@ -61,6 +61,11 @@ class SeededRandom:
         first = str(self._random.randint(1, 9))
         return first + "".join(str(self._random.randint(0, 9)) for _ in range(length - 1))
 
+    def alnum(self, length: int) -> str:
+        """``length`` random letters (either case) and digits, as client secrets look."""
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+        return "".join(self._random.choice(alphabet) for _ in range(length))
+
     def alnum_upper(self, length: int) -> str:
         """``length`` random upper-case letters and digits."""
         alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"

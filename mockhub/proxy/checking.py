@@ -109,16 +109,17 @@ class ExchangeChecker:
         if op.body_validator is None:
             return []
         try:
-            op.parse_body(body, content_type)
+            parsed = op.parse_body(body, content_type)
         except UnsupportedMediaType as exc:
             return [Problem("header", "Content-Type", str(exc))]
         except ValidationFailed as exc:
-            if type(exc) is not ValidationFailed:  # no body, or not JSON: nothing further to check
+            if type(exc) is not ValidationFailed or op.body_is_form:  # no body, not JSON, not a form: nothing more
                 return [Problem("body", "$", str(exc))]
+            parsed = jsonio.loads(body)
         else:
             if not op.body_checked_by_handler or not body.strip():
                 return []  # parsed and checked
-        value: Any = jsonio.loads(body)
+        value: Any = parsed
         errors = _closest(list(op.body_validator.iter_errors(value)))
         # As the mock answers: a value of the wrong type also fails its enum or bounds; the type is the problem.
         mistyped = {tuple(e.absolute_path) for e in errors if e.validator == "type"}

@@ -1,13 +1,15 @@
-"""What every resource store draws on: the session's seeded random source, clock and data quota."""
+"""What every resource store draws on: the session's seeded random source, clock and data quota, and the
+server's access tokens."""
 
 from __future__ import annotations
 
 from collections.abc import Container
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mockhub.engine.clock import Clock
 from mockhub.engine.randomness import SeededRandom
 from mockhub.store.quota import Quota
+from mockhub.store.tokens import AccessTokens
 
 
 @dataclass(slots=True)
@@ -15,9 +17,11 @@ class Context:
     random: SeededRandom
     clock: Clock
     quota: Quota
+    tokens: AccessTokens = field(default_factory=lambda: AccessTokens.for_seed(0))
+    """Signs and reads access tokens: the server's, the same in every session."""
 
     def copy(self) -> Context:
-        return Context(self.random.copy(), self.clock.copy(), self.quota.copy())
+        return Context(self.random.copy(), self.clock.copy(), self.quota.copy(), self.tokens)
 
     def new_id(self, *taken: Container[str]) -> str:
         """A random (version 4) UUID in none of ``taken``: the ids of a state dumped and loaded again are the

@@ -1,8 +1,7 @@
-"""Tenants and their bearer tokens (decisions.md, Auth and tenants: each token belongs to one tenant)."""
+"""Tenants and their static bearer tokens (decisions.md, Auth and tenants: each token belongs to one tenant)."""
 
 from __future__ import annotations
 
-from mockhub.engine.errors import Unauthorized
 from mockhub.store.paging import Record
 
 
@@ -40,10 +39,3 @@ class TenantStore:
             if tenant["tokens"]:
                 return str(tenant["tokens"][0])
         return None
-
-    def tenant_of(self, token: str) -> str:
-        """The id of the tenant a bearer token belongs to, or 401 PRT000102."""
-        tenant_id = self.by_token.get(token)
-        if tenant_id is None:
-            raise Unauthorized("The access token is unknown or expired.")
-        return tenant_id

@@ -15,6 +15,8 @@ from mockhub.engine import jsonio
 HUBS = "/api/v1/hubs"
 INTEGRATIONS = "/api/v1/integrations"
 POINTS = "/rest/v1/service/integration_points"
+TOKEN = "/connect/token"
+CLIENTS = "/api/v1/tenants/clients"
 
 
 class Unreachable(Exception):
@@ -47,9 +49,10 @@ class Client:
         self._created: dict[str, bool] = {}  # paths to delete at the end, in creation order
 
     async def send(self, method: str, path: str, data: bytes | None, content_type: str, token: str | None,
-                   params: Mapping[str, str] | None) -> Answer:
-        """Send one request (``token`` None: without Authorization); raises :class:`Unreachable`."""
-        headers = {"Accept": "application/json"}
+                   params: Mapping[str, str] | None, extra: Mapping[str, str] | None = None) -> Answer:
+        """Send one request (``token`` None: without Authorization; ``extra``: more headers); raises
+        :class:`Unreachable`."""
+        headers = {"Accept": "application/json", **(extra or {})}
         if token is not None and not path.startswith(POINTS):
             headers["Authorization"] = f"Bearer {token}"
         if data is not None:
@@ -75,6 +78,10 @@ class Client:
             self._created.setdefault(f"{HUBS}/{value['hubId']}", True)
         elif "token_local" in value and "id" in value:
             self._created.setdefault(f"{POINTS}/{value['id']}", True)
+
+    def created(self, path: str) -> None:
+        """``path`` was made and is to be deleted at the end (what a POST's answer does not say by its shape)."""
+        self._created.setdefault(path, True)
 
     def deleted(self, path: str) -> None:
         """``path`` is gone: clean-up need not delete it."""

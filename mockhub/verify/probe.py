@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from mockhub.contract.conformance import ResponseChecker
+from mockhub.contract.requests import FORM
 from mockhub.engine.jsonio import small_integer
 from mockhub.verify.client import Answer, Client
 from mockhub.verify.reports import Check
@@ -46,6 +48,9 @@ class Context:
     checker: ResponseChecker
     run_id: str
     other_token: str | None
+    client_id: str = ""
+    """The Identity client the run authenticates as (and whose secrets the Tenants API steps change)."""
+    client_secret: str = ""
 
     @property
     def missing_id(self) -> str:
@@ -78,11 +83,23 @@ class Probe:
     def unique(self, what: str) -> str:
         return self.context.unique(what)
 
+    @property
+    def client_id(self) -> str:
+        return self.context.client_id
+
+    @property
+    def client_secret(self) -> str:
+        return self.context.client_secret
+
     def made(self, step: Step[T]) -> T:
         """What ``step`` made; the scenario says it among the needs of the step that asks."""
         if step not in self._made:
             raise LookupError(f"the step does not name '{step.name}' among its needs")
         return cast(T, self._made[step])
+
+    def created(self, path: str) -> None:
+        """The step made ``path``: the run deletes it at the end unless the step does."""
+        self.context.client.created(path)
 
     def deleted(self, path: str) -> None:
         """The step deleted ``path``: the run need not."""
@@ -103,13 +120,18 @@ class Probe:
 
     async def call(self, method: str, path: str, status: int, *, body: Any = _DEFAULT, raw: bytes | None = None,
                    content_type: str = "application/json", token: str | None = _DEFAULT,
-                   params: Mapping[str, str] | None = None, codes: Sequence[int] = ()) -> Answer:
-        """Send one request; check the status, the contract and the error ``codes`` (PRT numbers)."""
+                   params: Mapping[str, str] | None = None, codes: Sequence[int] = (),
+                   form: Mapping[str, str] | None = None, headers: Mapping[str, str] | None = None,
+                   error: str | None = None) -> Answer:
+        """Send one request (``form``: as a form body); check the status, the contract, the error ``codes`` (PRT
+        numbers) and the OAuth 2 ``error``."""
         token = self.context.client.token if token is _DEFAULT else token
         data = raw if body is _DEFAULT else json.dumps(body).encode()
+        if form is not None:
+            data, content_type = urllib.parse.urlencode(form).encode(), FORM
         throttled: list[str] = []
         for attempt in range(RETRIES + 1):
-            answer = await self.context.client.send(method, path, data, content_type, token, params)
+            answer = await self.context.client.send(method, path, data, content_type, token, params, headers)
             if answer.status not in THROTTLED or answer.status == status or attempt == RETRIES:
                 break
             # A usage limit or an outage is no mismatch: the answer must keep the contract (Retry-After
@@ -132,6 +154,9 @@ class Probe:
             given = [e.get("code") for e in answer.json().get("errors", []) if isinstance(e, dict)]
             self.expect(all(c in given for c in codes),
                         f"error codes {given}, expected {', '.join(str(c) for c in codes)}")
+        if error is not None and answer.status == status and isinstance(answer.json(), dict):
+            self.expect(answer.json().get("error") == error, f"error is {json.dumps(answer.json().get('error'))}, "
+                                                              f"expected {json.dumps(error)}")
         return answer
 
     def _check_contract(self, method: str, path: str, answer: Answer) -> None:

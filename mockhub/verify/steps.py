@@ -1,12 +1,13 @@
-"""The whole scenario: the Portal API's steps, then Era's."""
+"""The whole scenario: Identity's steps, the Portal API's, then Era's."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from mockhub.verify.era import ERA
+from mockhub.verify.identity import IDENTITY, TOKEN_ON_ITS_API
 from mockhub.verify.portal import PORTAL
 from mockhub.verify.scenario import Step, scenario
 
-STEPS: tuple[Step[Any], ...] = scenario(*PORTAL, *ERA)
+STEPS: tuple[Step[Any], ...] = scenario(*IDENTITY, TOKEN_ON_ITS_API, *PORTAL, *ERA)
 """The scenario, in the order it runs."""

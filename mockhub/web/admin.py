@@ -33,8 +33,9 @@ def docs(call: Call) -> web.Response:
     """The contract rendered for a person, with the tokens and ids of the start-up data."""
     app = call.request.app
     base = f"{call.request.scheme}://{call.request.host}"
+    settings = app[SETTINGS]
     page = docs_page.render(app[CONTRACT], app[ADMIN_CONTRACT], call.control.startup_state(), base,
-                            app[SETTINGS].cors_origins)
+                            settings.cors_origins, settings.token_lifetime)
     return web.Response(text=page, content_type="text/html", charset="utf-8")
 
 
@@ -53,6 +54,15 @@ def put_state(call: Call) -> web.Response:
     """Replace the session's state; the random sequence and the clock go on where they were."""
     counts = call.control.replace_state(call.session, call.body, "PUT /__mockhub/state")
     return json_response({"status": "replaced", "session": call.session.name, "counts": counts})
+
+
+def get_clock(call: Call) -> web.Response:
+    return json_response(call.control.clock(call.session))
+
+
+def set_clock(call: Call) -> web.Response:
+    """Set the session's clock or move it on: tokens expire without waiting."""
+    return json_response(call.control.change_clock(call.session, call.body))
 
 
 def list_faults(call: Call) -> web.Response:
@@ -120,6 +130,8 @@ HANDLERS: dict[str, Handler] = {
     "adminReset": reset,
     "adminGetState": get_state,
     "adminPutState": put_state,
+    "adminGetClock": get_clock,
+    "adminSetClock": set_clock,
     "adminListFaults": list_faults,
     "adminAddFault": add_faults,
     "adminClearFaults": clear_faults,

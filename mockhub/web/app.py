@@ -33,6 +33,7 @@ from mockhub.resources import admin_contract_path, default_fixtures_path
 from mockhub.settings import Settings
 from mockhub.store import Store
 from mockhub.store.quota import Quota
+from mockhub.store.tokens import AccessTokens
 from mockhub.web import admin
 from mockhub.web.accesslog import AccessLog
 from mockhub.web.bodies import Bodies
@@ -53,9 +54,10 @@ from mockhub.web.keys import (
 )
 from mockhub.web.middleware import Pipeline
 from mockhub.web.protocol import READS_CUSTOM_VERBS
-from mockhub.web.routes import hubs, integrations, points
+from mockhub.web.routes import hubs, identity, integrations, points
 
 HANDLERS: dict[str, Handler] = {
+    "requestToken": identity.request_token,
     "createHub": hubs.create_hub,
     "listHubs": hubs.list_hubs,
     "getHub": hubs.get_hub,
@@ -101,7 +103,7 @@ def startup_store(settings: Settings, loader: FixtureLoader) -> Store:
         () if settings.empty else (settings.fixtures or (default_fixtures_path(),)))
     sources = [FixtureSource.read(Path(g)) if isinstance(g, (str, Path)) else FixtureSource.of("fixture data", g)
                for g in given]
-    store = loader.build(sources, settings.seed, clock)
+    store = loader.build(sources, settings.seed, clock, AccessTokens.for_seed(settings.seed, settings.token_lifetime))
     if fake:
         add_fake_data(store, fake)
     return store

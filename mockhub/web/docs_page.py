@@ -9,6 +9,7 @@ and the statuses the contract gives it, in order.
 from __future__ import annotations
 
 import json
+import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from mockhub import __version__
 from mockhub.contract.contracts import Contract, operations_of
 from mockhub.contract.dialects import Dialect
+from mockhub.contract.requests import FORM
 from mockhub.engine.faults import DELAY_HEADER, ERROR_STATUSES, FAULT_HEADER, MAX_DELAY_MS, InjectedFault
 from mockhub.engine.sessions import SESSION_COOKIE, SESSION_HEADER
 from mockhub.web.endpoint import SERVERS
@@ -40,9 +42,10 @@ pre{background:#f3f3f3;padding:.6em;overflow:auto;font-size:13px;border-radius:4
 
 
 def render(contract: Contract, admin: Contract, data: Mapping[str, Any], base_url: str,
-           cors_origins: Sequence[str] = ()) -> str:
+           cors_origins: Sequence[str] = (), token_lifetime: int = 2_592_000) -> str:
     """The page as HTML. ``data`` is the start-up state in the fixture format (its first tenant is the
-    default one); ``cors_origins`` the browser origins allowed, none meaning any."""
+    default one); ``cors_origins`` the browser origins allowed, none meaning any; ``token_lifetime`` the
+    ``expires_in`` of access tokens."""
     tags = [t["name"] for t in contract.document.get("tags", [])]
     sections = [("data", "Tokens and data"), ("browser", "Browser apps"),
                 *((_anchor(tag), tag) for tag in tags), ("control", "Control API")]
@@ -54,7 +57,7 @@ def render(contract: Contract, admin: Contract, data: Mapping[str, Any], base_ur
         f"<header><h1>mockhub {escape(__version__)}</h1>"
         f"<div>{escape(contract.document['info']['title'])} at <code>{escape(base_url)}</code></div>"
         f"<nav>{nav}</nav></header><main>",
-        _data(data),
+        _data(data, base_url, token_lifetime),
         _browser(base_url, cors_origins, _default_token(data)),
     ]
     for tag in tags:
@@ -75,13 +78,14 @@ def _anchor(title: str) -> str:
 
 # --- the loaded data -------------------------------------------------------------------------
 
-def _data(data: Mapping[str, Any]) -> str:
+def _data(data: Mapping[str, Any], base_url: str, token_lifetime: int) -> str:
     tenants = data.get("tenants", [])
     out = ["<h2 id=data>Tokens and data</h2>"]
     if tenants:
         out.append("<p>Send <code>Authorization: Bearer &lt;token&gt;</code> to the Portal API (the Era API "
                    "needs none). Each token belongs to one tenant; the first tenant is the default one. Every "
                    "session starts from this data (<code>GET /__mockhub/state</code> shows a session's own).</p>")
+        out.append(_getting_a_token(tenants[0], base_url, token_lifetime))
     else:
         out.append("<p>No tenants are loaded, so the Portal API accepts no token.</p>")
     hubs, integrations = data.get("hubs", []), data.get("integrations", [])
@@ -96,6 +100,7 @@ def _data(data: Mapping[str, Any]) -> str:
             f"<h3>{escape(tenant.get('name') or 'Tenant')}{' (default)' * (index == 0)}</h3>"
             f"<p>tenant <code>{escape(tenant_id)}</code>; token{'s' * (len(tenant.get('tokens', ())) != 1)}: "
             f"{tokens}</p>"
+            + _clients(tenant)
             + _table(("hubId", "name"), [(h["hubId"], h["name"]) for h in own_hubs], "hubs")
             + _table(("integrationId", "channel", "name", "hubId"),
                      [(i["integrationId"], i["channelId"], i["name"], i["hubId"]) for i in own_integrations],
@@ -106,6 +111,32 @@ def _data(data: Mapping[str, Any]) -> str:
     out.append(_table(("id", "code", "type", "token_local"),
                       [(p["id"], p["code"], p["type"], p.get("token_local", "")) for p in points], "points"))
     return "".join(out)
+
+
+def _clients(tenant: Mapping[str, Any]) -> str:
+    """The tenant's API clients, each secret with its value, for ``POST /connect/token``."""
+    rows = [(client["clientId"], api, secret["name"], secret["token"], secret.get("expiration", "never"))
+            for api, client in tenant.get("clients", {}).items() for secret in client.get("secrets", ())]
+    return _table(("client_id", "API", "secret", "client_secret", "expires"), rows, "client secrets")
+
+
+def _getting_a_token(tenant: Mapping[str, Any], base_url: str, lifetime: int) -> str:
+    """How a client gets an access token from the default tenant's Portal client, and makes it expire."""
+    client = tenant.get("clients", {}).get("portal", {})
+    secrets = client.get("secrets") or [{"token": "SECRET"}]
+    client_id, secret = client.get("clientId", "CLIENT_ID"), secrets[0]["token"]
+    answer = {"access_token": "eyJ…", "expires_in": lifetime, "token_type": "Bearer", "scope": "hubster-portal-api"}
+    example = (f"curl -s -X POST {base_url}/connect/token \\\n"
+               f"     -d grant_type=client_credentials -d client_id={client_id} -d client_secret={secret}\n"
+               f"# {json.dumps(answer, ensure_ascii=False, separators=(',', ':'))}")
+    return ("<p><b>Access tokens</b>, as a real client gets them: post the client's id and secret to "
+            "<code>POST /connect/token</code> (a form, <code>grant_type=client_credentials</code>; HTTP Basic works "
+            "too) and send the <code>access_token</code> as the bearer token. A Portal client's token works for the "
+            "Portal API only, an Engine client's for the Engine only, each for <code>expires_in</code> seconds by "
+            "the session's clock; then 401. The static tokens below work for every API and never expire. Move "
+            "a session's clock on to see a token expire: <code>POST /__mockhub/clock</code> "
+            "<code>{\"advance\": \"P30D\"}</code>.</p>"
+            f"<pre>{escape(example)}</pre>")
 
 
 def _table(columns: Sequence[str], rows: Sequence[Sequence[Any]], what: str) -> str:
@@ -215,11 +246,14 @@ def _operation(contract: Contract, method: str, path: str, op: Mapping[str, Any]
         out.append("</table>")
     body = op.get("requestBody")
     if body:
-        media = body["content"]["application/json"]
-        out.append(f"<p>Request body: <code>{escape(_brief(contract, media['schema']))}</code></p>")
+        media_type, media = next(iter(body["content"].items()))
+        out.append(f"<p>Request body ({escape(media_type)}): <code>{escape(_brief(contract, media['schema']))}"
+                   "</code></p>")
         out.append(_properties(contract, media["schema"]))
         if "example" in media:
-            out.append(f"<p>Example request body:</p><pre>{escape(json.dumps(media['example'], indent=2))}</pre>")
+            shown = (urllib.parse.urlencode(media["example"]) if media_type == FORM
+                     else json.dumps(media["example"], indent=2))
+            out.append(f"<p>Example request body:</p><pre>{escape(shown)}</pre>")
     out.append(_responses(contract, op["responses"]))
     out.append("</details>")
     return "".join(out)

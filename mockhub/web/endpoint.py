@@ -2,7 +2,8 @@
 
 Each handler takes a :class:`Call` whose path segments, query and body are already
 checked against the contract, and whose tenant is authenticated when the operation is
-secured (decisions.md, Auth and tenants: 401 comes before any other check). An operation that declares
+secured, by a token its security's scopes allow (decisions.md, Auth and tenants: 401 comes before any other
+check; Identity: a token works only for its own API). An operation that declares
 the ``X-HTTP-Method-Override`` header runs the operation of its path that the header names.
 """
 
@@ -113,6 +114,7 @@ def bearer_token(authorization: str | None) -> str:
 def endpoint(op: Operation, handler: Handler, bodies: Bodies, max_json_depth: int) -> RouteHandler:
     """An aiohttp handler that checks a request against ``op`` and passes it to ``handler``."""
     secured = op.secured
+    scopes = op.token_scopes
     has_path = bool(op.path_params)
     has_query = bool(op.query_params)
     has_body = op.body_validator is not None
@@ -131,7 +133,7 @@ def endpoint(op: Operation, handler: Handler, bodies: Bodies, max_json_depth: in
         if session.dropped:  # dropped or evicted while the body came: it goes to the session of that name now
             session = request[SESSION] = request.app[SESSIONS].get(session.name)
         request[APPLIED] = session.generation  # a request is applied once whole, to the state of that moment
-        tenant_id = (session.store.tenants.tenant_of(bearer_token(request.headers.get("Authorization")))
+        tenant_id = (session.store.tenant_of(bearer_token(request.headers.get("Authorization")), scopes)
                      if secured else "")
         if unread is not None:
             raise unread

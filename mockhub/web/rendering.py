@@ -7,10 +7,14 @@ from typing import Any
 from aiohttp import web
 
 from mockhub.contract.dialects import Dialect
-from mockhub.engine.errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge
+from mockhub.engine.errors import ApiError, MethodNotAllowed, NotFound, OAuthError, PayloadTooLarge
 from mockhub.engine.jsonio import dumps
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+"""What every answer of the token endpoint carries, so no cache keeps a token (RFC 6749 section 5.1)."""
+BASIC_CHALLENGE = 'Basic realm="mockhub"'
+"""The token endpoint's 401 challenge: the scheme clients authenticate with (RFC 6749 section 5.2)."""
 
 
 def json_response(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -37,9 +41,34 @@ def error_response(error: ApiError, dialect: Dialect) -> web.Response:
         }
     elif dialect is Dialect.ERA:
         body = {"error_code": 1000 + error.status, "error_message": str(error)}
+    elif dialect is Dialect.IDENTITY:
+        return _oauth_error(error)
     else:
         body = {"status": error.status, "error": str(error)}
     return json_response(body, status=error.status, headers=error.headers or None)
+
+
+def oauth_code(error: ApiError) -> str:
+    """The OAuth 2 ``error`` of an answer of the token endpoint: its own (RFC 6749 section 5.2), else by the status:
+    401 ``invalid_client``, a timeout, usage limit or outage ``temporarily_unavailable``, another 5xx
+    ``server_error``, another 4xx ``invalid_request`` (decisions.md, Identity)."""
+    if isinstance(error, OAuthError):
+        return error.error
+    if error.status == 401:
+        return "invalid_client"
+    if error.status in (408, 429, 503, 504):
+        return "temporarily_unavailable"
+    return "server_error" if error.status >= 500 else "invalid_request"
+
+
+def _oauth_error(error: ApiError) -> web.Response:
+    """``error`` as the token endpoint answers it; a system error names the Identity code (IDT000100)."""
+    description = str(error) + (" (code: IDT000100)" if error.status == 500 else "")
+    headers = {**error.headers, **NO_STORE}
+    if error.status == 401:
+        headers["WWW-Authenticate"] = BASIC_CHALLENGE
+    return json_response({"error": oauth_code(error), "error_description": description}, status=error.status,
+                         headers=headers)
 
 
 def http_error(exc: web.HTTPException, method: str, max_body: int) -> ApiError:
