@@ -230,7 +230,7 @@ BAD_FIXTURES: list[tuple[str, Any, str]] = [
      "The client already has a secret named 'same'."),
     ("an expiration that is no date", {"tenants": [{**TENANT, "clients": {"portal": {"secrets": [
         {"name": "s", "expiration": "2030-02-31T00:00:00"}]}}}]},
-     "Value '2030-02-31T00:00:00' of 'expiration' is not a date."),
+     "Value '2030-02-31T00:00:00' of 'clients.portal.secrets.0.expiration' is not valid."),
     ("a secret with a space", {"tenants": [{**TENANT, "clients": {"portal": {"secrets": [
         {"name": "s", "token": "a b"}]}}}]},
      "tenants[0] (tenantId '22222222-2222-2222-2222-222222222222'): Value 'a b' of 'clients.portal.secrets.0.token' "

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -42,6 +42,10 @@ INTEGRATION_A = "00000000-0000-0000-0000-0000000000b4"
 """Tenant A's Direct integration in the built-in dataset."""
 WEBCHAT_A = "00000000-0000-0000-0000-0000000000b3"
 """Tenant A's WebChat integration in the built-in dataset."""
+PORTAL_CLIENT = "hubster.portal.api.00000000000000000000000000000001"
+"""Tenant A's Portal client in the built-in dataset (its one secret has id 1)."""
+OTHER_CLIENT = "hubster.portal.api.ABC1E69FC888875FEE2C45789FD66A00"
+"""Tenant B's Portal client."""
 
 KNOWN: Mapping[str, tuple[Mapping[str, str], ...]] = {
     "/api/v1/hubs/{hubId}": ({"hubId": HUB_A}, {"hubId": HUB_B}),
@@ -50,6 +54,9 @@ KNOWN: Mapping[str, tuple[Mapping[str, str], ...]] = {
     "/api/v1/integrations/{integrationId}": ({"integrationId": INTEGRATION_A},),
     "/api/v1/integrations": ({"hubId": HUB_A},),
     f"{POINTS}/{{id}}": ({"id": POINT_ABCDE},),
+    "/api/v1/tenants/clients/{clientId}": ({"clientId": PORTAL_CLIENT}, {"clientId": OTHER_CLIENT}),
+    "/api/v1/tenants/clients/{clientId}/tokens": ({"clientId": PORTAL_CLIENT},),
+    "/api/v1/tenants/clients/{clientId}/tokens/{tokenId}": ({"clientId": PORTAL_CLIENT, "tokenId": "1"},),
 }
 """Ids of the built-in dataset a generated GUID may be swapped for, so that reads, updates and deletes
 of records that exist (and of another tenant's, 403) are fuzzed too, not only 404s."""
@@ -57,6 +64,14 @@ of records that exist (and of another tenant's, 403) are fuzzed too, not only 40
 TOKEN_PATH = "/connect/token"
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+VALID: Mapping[str, Callable[[str], object]] = {"clientId": lambda value: 1 <= len(value) <= 256,
+                                                "tokenId": re.compile(r"^[0-9]{1,10}$").match}
+"""What the contract takes for the parameters that are no GUID."""
+
+
+def _valid(name: str, value: Any) -> bool:
+    """Whether a generated parameter is valid, so that a known id may stand in for it."""
+    return isinstance(value, str) and bool(VALID.get(name, GUID.match)(value))
 
 # The Portal API's bearer token, given as the contract's own security scheme so that the requests
 # testing a missing or bad token go without it.
@@ -87,7 +102,7 @@ def _maybe_known(context: schemathesis.HookContext, values: dict[str, Any] | Non
     choices = [values]
     assert context.operation is not None
     for known in KNOWN.get(context.operation.path, ()):
-        if values and all(isinstance(values.get(k), str) and GUID.match(values[k]) for k in known):
+        if values and all(_valid(k, values.get(k)) for k in known):
             choices.append({**values, **known})
     return st.sampled_from(choices)
 

@@ -94,9 +94,10 @@ def test_the_client_has_every_operation_and_model(generated: ModuleType) -> None
         "delete_integration", "list_integrations",
         "create_integration_point", "list_integration_points", "get_integration_point",
         "patch_integration_point", "delete_integration_point",
+        "get_client", "add_client_token", "delete_client_token",
     }
     models = module(generated, "models")
-    for name in ("TokenRequest", "TokenResponse", "IdentityError",
+    for name in ("TokenRequest", "TokenResponse", "IdentityError", "Client", "ClientToken", "ClientTokenCreate",
                  "Hub", "HubPage", "Integration", "IntegrationPage", "PortalError", "EraError", "IntegrationPoint",
                  "IntegrationPointCreate", "IntegrationPointPatch", "IntegrationPointView", "IntegrationPointOpts"):
         assert hasattr(models, name), name
@@ -153,6 +154,23 @@ def test_the_identity_operation_gets_a_token_the_portal_operations_take(generate
                                            raise_on_unexpected_status=True)
     with portal:
         call(generated, "hubs.list_hubs", 200, "HubPage", client=portal)
+
+
+def test_every_tenants_operation(generated: ModuleType, mockhub: Mockhub) -> None:
+    models = module(generated, "models")
+    client_id = "hubster.portal.api.00000000000000000000000000000001"
+    client = generated.AuthenticatedClient(base_url=mockhub.url, token=mockhub.token, raise_on_unexpected_status=True)
+    with client:
+        read = call(generated, "tenants.get_client", 200, "Client", client=client, client_id=client_id)
+        assert [s.name for s in read.secrets] == ["mockhub dev portal secret"]
+        made = call(generated, "tenants.add_client_token", 200, "ClientToken", client=client, client_id=client_id,
+                    body=models.ClientTokenCreate(name="generated", expiration="2030-01-31T00:00:00"))
+        assert made.expiration == "2030-01-31T00:00:00" and len(made.token) == 40
+        gone = call(generated, "tenants.delete_client_token", 200, "ClientToken", client=client, client_id=client_id,
+                    token_id=str(made.id))
+        assert gone.token.endswith("...")
+        error = call(generated, "tenants.get_client", 404, "PortalError", client=client, client_id="nobody")
+        assert error.status == 404
 
 
 def test_every_era_operation(generated: ModuleType, mockhub: Mockhub) -> None:

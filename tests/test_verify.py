@@ -147,6 +147,7 @@ async def test_without_another_tenants_token_the_403_checks_are_skipped_not_fail
     assert skipped == {
         "another tenant's hub is 403": "give --other-token (a token of another tenant) to check 403",
         "another tenant's integration is 403": "give --other-token (a token of another tenant) to check 403",
+        "another tenant's client is 403": "give --other-token (a token of another tenant) to check 403",
     }
     assert report.exit_status == 0
 
@@ -165,7 +166,11 @@ async def test_a_503_or_429_is_checked_then_retried_after_retry_after(serve: Ser
 async def test_identity_alone_is_checked_with_only_identity(mock_url: str) -> None:
     report = await verify(mock_url, apis=("identity",), run_id=RUN)
     assert {c.group for c in report.checks} == {"identity"}
-    assert report.count("passed") == IDENTITY_CHECKS == len(report.checks)
+    skipped = {c.name: c.skipped for c in report.checks if c.outcome == "skipped"}
+    assert skipped == {  # the secret the Tenants API adds lives on the Portal's host
+        "the new secret gets a token": "needs the secret that 'add a secret to the client' makes",
+        "a deleted secret gets no token": "needs the deleted secret that 'delete the secret' makes"}
+    assert report.count("passed") == IDENTITY_CHECKS - 2 == len(report.checks) - 2
 
 
 async def test_an_engine_client_is_checked_to_be_refused_by_the_portal(mock_url: str) -> None:
@@ -253,7 +258,8 @@ DRIFTS: dict[str, tuple[Drift, dict[str, str]]] = {
         on("POST", "/connect/token", 401, lambda ex: replace(ex, headers={"Content-Type": "application/json"})),
         {"no client authentication is 401 invalid_client": "no WWW-Authenticate header; the contract requires one",
          "an unknown client is 401 invalid_client": "no WWW-Authenticate header; the contract requires one",
-         "a wrong secret is 401 invalid_client": "no WWW-Authenticate header; the contract requires one"}),
+         "a wrong secret is 401 invalid_client": "no WWW-Authenticate header; the contract requires one",
+         "a deleted secret gets no token": "no WWW-Authenticate header; the contract requires one"}),
     "an OAuth error that is not the one RFC 6749 names": (
         on("POST", "/connect/token", 400, lambda ex: ex.with_json({"error": "invalid_request"})),
         {"a grant other than client_credentials is 400 unsupported_grant_type":
@@ -263,7 +269,8 @@ DRIFTS: dict[str, tuple[Drift, dict[str, str]]] = {
     "a token response without its scope": (
         on("POST", "/connect/token", 200, drop("scope")),
         {"a token for the client's id and secret in the form": "at '(body)': 'scope' is a required property",
-         "a token with HTTP Basic client authentication": "at '(body)': 'scope' is a required property"}),
+         "a token with HTTP Basic client authentication": "at '(body)': 'scope' is a required property",
+         "the new secret gets a token": "at '(body)': 'scope' is a required property"}),
     "a LOOKUP miss with another message": (
         on("LOOKUP", POINTS, 404, lambda ex: ex.with_json({"error_code": 1404, "error_message": "Not found"})),
         {"LOOKUP of a key nothing has is 404 Lookup failed":
@@ -357,19 +364,20 @@ async def test_junit_has_one_testcase_per_check_with_failures_and_skips(serve: S
     report = await verify(proxy, run_id=RUN)
     root = ET.fromstring(report.junit())
     assert root.tag == "testsuites"
-    assert (root.get("tests"), root.get("failures"), root.get("skipped")) == (str(len(STEPS)), "1", "2")
+    assert (root.get("tests"), root.get("failures"), root.get("skipped")) == (str(len(STEPS)), "1", "3")
     cases = root.findall("testsuite/testcase")
     assert [c.get("name") for c in cases if c.get("classname") == "mockhub.verify.hubs"][:2] == [
         "create a hub", "a taken name, in another case, is 400"]
     assert len(cases) == len(STEPS)
     assert {s.get("name") for s in root.findall("testsuite")} == {"identity", "portal", "hubs", "integrations",
-                                                                  "integration points"}
+                                                                  "tenants", "integration points"}
     failure = next(c for c in cases if c.get("name") == "read the hub").find("failure")
     assert failure is not None
     assert "'created' is a required property" in (failure.get("message") or "")
     assert "expected: 200 application/json Hub" in (failure.text or "")
     skipped = [c.get("name") for c in cases if c.find("skipped") is not None]
-    assert skipped == ["another tenant's hub is 403", "another tenant's integration is 403"]
+    assert skipped == ["another tenant's hub is 403", "another tenant's integration is 403",
+                       "another tenant's client is 403"]
     for suite in root.findall("testsuite"):
         assert suite.get("tests") == str(len(suite.findall("testcase")))
 

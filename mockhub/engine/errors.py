@@ -125,6 +125,14 @@ class IntegrationNotFound(NotFound):
     code, message = 799, "Integration not found."
 
 
+class ClientNotFound(NotFound):
+    """404 PRT000105: no API client has the id."""
+
+
+class SecretNotFound(NotFound):
+    """404 PRT000105: the client has no secret of the id."""
+
+
 class LookupFailed(NotFound):
     message = "Lookup failed"
 

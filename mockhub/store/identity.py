@@ -16,10 +16,13 @@ from typing import Any
 
 from mockhub.engine.clock import parse_instant
 from mockhub.engine.errors import (
+    ClientNotFound,
+    Forbidden,
     InvalidClient,
     InvalidRequest,
     InvalidScope,
     Problem,
+    SecretNotFound,
     UnsupportedGrantType,
     ValidationFailed,
 )
@@ -34,6 +37,8 @@ SCOPES = {"portal": "hubster-portal-api", "engine": "hubster-engine-api"}
 CLIENT_NAMES = {"portal": "Hubster Portal API Client (Public)", "engine": "Hubster Engine API Client (Public)"}
 GRANT_TYPE = "client_credentials"
 SECRET_LENGTH = 40
+SHOWN_CHARACTERS = 6
+"""How much of a secret a client's description shows (the value is shown once, when it is made)."""
 
 
 def client_id_of(api: str, tenant_id: str) -> str:
@@ -42,13 +47,9 @@ def client_id_of(api: str, tenant_id: str) -> str:
 
 
 def expiration_of(text: str) -> str:
-    """An ISO 8601 date-time as the documentation writes expirations (``2030-01-31T00:00:00``, UTC); naive
-    times are UTC. 400 PRT000204 for a date that does not exist."""
-    try:
-        return parse_instant(text).strftime("%Y-%m-%dT%H:%M:%S")
-    except ValueError:
-        raise ValidationFailed(problems=(Problem(204, f"Value '{shown(text)}' of 'expiration' is not a date."),)
-                               ) from None
+    """An expiration as the documentation writes it (``2030-01-31T00:00:00``, UTC) from an ISO 8601 date-time,
+    naive meaning UTC (the contract's pattern lets through only days that exist, in the years 1900 to 2999)."""
+    return parse_instant(text).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def _public(secret: Record, value: str) -> Record:
@@ -57,6 +58,11 @@ def _public(secret: Record, value: str) -> Record:
     if secret.get("expiration"):
         out["expiration"] = secret["expiration"]
     return out
+
+
+def _cut_short(secret: Record) -> Record:
+    """A secret as every answer but the one that makes it shows it: its value's first characters and '...'."""
+    return _public(secret, secret["token"][:SHOWN_CHARACTERS] + "...")
 
 
 def _expired(secret: Record, now: datetime) -> bool:
@@ -121,6 +127,54 @@ class IdentityStore:
             out[api] = {"clientId": client["clientId"], "name": client["name"], "enabled": client["enabled"],
                         "secrets": [_public(s, s["token"]) for s in self._secrets_of(client)]}
         return out
+
+    # --- the Tenants API (Portal docs, Tenants)
+
+    def client(self, tenant_id: str, client_id: str) -> Record:
+        """The client, or 404 PRT000105 if none has the id, 403 PRT000101 if it is another tenant's."""
+        client = self.clients.get(client_id.lower())
+        if client is None:
+            raise ClientNotFound(f"Client '{shown(client_id)}' not found.")
+        if client["tenantId"] != tenant_id:
+            raise Forbidden(f"Client '{shown(client_id)}' belongs to another tenant.")
+        return client
+
+    def describe(self, tenant_id: str, client_id: str) -> Record:
+        """Get Client: the client with its scopes, claims and secrets (each secret's value cut short)."""
+        client = self.client(tenant_id, client_id)
+        return {
+            "tenantId": client["tenantId"],
+            "clientId": client["clientId"],
+            "name": client["name"],
+            "enabled": client["enabled"],
+            "allowedScopes": [SCOPES[client["api"]]],
+            "claims": [{"type": "role", "value": "admin"}, {"type": "tenant", "value": client["tenantId"]}],
+            "secrets": [_cut_short(s) for s in self._secrets_of(client)],
+        }
+
+    def add_secret(self, tenant_id: str, client_id: str, body: Mapping[str, Any]) -> Record:
+        """Add Client Token: a new secret named ``name``, valid until ``expiration`` if given (for ever
+        otherwise); the answer is the only one that shows its value."""
+        client = self.client(tenant_id, client_id)
+        expiration = expiration_of(body["expiration"]) if "expiration" in body else None
+        secret = self._add(client["clientId"].lower(), self._last_id + 1, body["name"], self._new_value(),
+                           expiration)
+        self._ctx.clock.tick()
+        return _public(secret, secret["token"])
+
+    def delete_secret(self, tenant_id: str, client_id: str, secret_id: int) -> Record:
+        """Delete Client Token: the secret can no longer get tokens; answers it as it was (its value cut short)."""
+        client = self.client(tenant_id, client_id)
+        key = client["clientId"].lower()
+        secret = self.secrets.get(secret_id)
+        if secret is None or secret["client"] != key:
+            raise SecretNotFound(f"Client '{shown(client_id)}' has no secret {secret_id}.")
+        self._ctx.quota.charge(None, secret, self.secrets.owns(secret_id))
+        del self.secrets[secret_id]
+        self._order[key].remove(secret_id)
+        self._names.release(key, secret["name"])
+        self._ctx.clock.tick()
+        return _cut_short(secret)
 
     # --- the token endpoint (Identity docs, Authentication)
 

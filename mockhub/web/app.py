@@ -54,7 +54,7 @@ from mockhub.web.keys import (
 )
 from mockhub.web.middleware import Pipeline
 from mockhub.web.protocol import READS_CUSTOM_VERBS
-from mockhub.web.routes import hubs, identity, integrations, points
+from mockhub.web.routes import hubs, identity, integrations, points, tenants
 
 HANDLERS: dict[str, Handler] = {
     "requestToken": identity.request_token,
@@ -68,6 +68,9 @@ HANDLERS: dict[str, Handler] = {
     "getIntegration": integrations.get_integration,
     "deleteIntegration": integrations.delete_integration,
     "listIntegrations": integrations.list_integrations,
+    "getClient": tenants.get_client,
+    "addClientToken": tenants.add_client_token,
+    "deleteClientToken": tenants.delete_client_token,
     "createIntegrationPoint": points.create_point,
     "listIntegrationPoints": points.list_points,
     "lookupIntegrationPoint": points.lookup_points,
