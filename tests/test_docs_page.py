@@ -160,3 +160,10 @@ async def test_the_token_request_is_shown_as_a_form(api: Api) -> None:
     block = operation_html(await page(api), "POST", "/connect/token")
     assert "Request body (application/x-www-form-urlencoded)" in block
     assert "grant_type=client_credentials&amp;client_id=hubster.portal.api." in block
+
+
+async def test_the_clock_control_is_listed_with_what_it_does_to_tokens(api: Api) -> None:
+    control = section(await page(api), "control")
+    block = operation_html(control, "POST", "/__mockhub/clock")
+    assert "Access tokens expire by the session&#x27;s clock" in block
+    assert "/__mockhub/clock" in section(await page(api), "data")  # where the tokens are, how to expire one

@@ -26,7 +26,7 @@ from schemathesis.specs.openapi.checks import allow_header_conformance, positive
 
 from mockhub.contract.contracts import Contract
 from mockhub.contract.requests import BODY_CHECKED_BY_HANDLER, MAX_DIGITS, METHOD_OVERRIDE
-from mockhub.resources import contract_path
+from mockhub.resources import admin_contract_path, contract_path
 from mockhub.settings import Settings
 from mockhub.store.points import NAMES
 from mockhub.testing import Mockhub
@@ -168,6 +168,23 @@ def test_the_mock_keeps_its_published_contract(case: schemathesis.Case, mock: Mo
         # to a header's value, so a create body would pass for valid. tests/test_points.py covers it.
         del case.headers[METHOD_OVERRIDE]
     case.call_and_validate(base_url=mock.url, session=http, excluded_checks=excluded)
+
+
+clock_control = schemathesis.openapi.from_dict(json.loads(admin_contract_path().read_text()),
+                                              config=schemathesis.Config.from_dict({"seed": 0})
+                                              ).include(path="/__mockhub/clock")
+
+
+@clock_control.parametrize()
+@settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
+def test_the_clock_control_keeps_its_contract(case: schemathesis.Case, mock: Mockhub, http: requests.Session) -> None:
+    """The control API's clock, the way tests move it: every answer as its contract says, none a 5xx. A
+    ClockChange's ``set`` and ``advance`` are strings whose meaning (an instant, a duration, a move that stays
+    within the years 1 to 9999) the mock checks and names; no schema can say it, so a schema-valid change may
+    be refused with 400."""
+    mock.reset()
+    case.call_and_validate(base_url=mock.url, session=http, excluded_checks=[positive_data_acceptance])
 
 
 # -- what the fuzzer found, each as a regular test -------------------------------------------------

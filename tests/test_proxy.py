@@ -781,6 +781,36 @@ async def test_a_password_inside_a_url_never_reaches_the_recording(serve: Serve,
                         hooked["configuration"]["webhookUrl"])
 
 
+async def test_a_recording_holds_the_clients_seen_and_none_of_their_secrets(
+        serve: Serve, contract: Contract, make_proxy: MakeProxy, tmp_path: Path) -> None:
+    record = tmp_path / "recorded.json"
+    proxy = await make_proxy(url_of(await mock(serve, contract)), record=record, seed=3)
+    client_path = "/api/v1/tenants/clients/hubster.portal.api.00000000000000000000000000000001"
+    made = (await proxy.post(f"{client_path}/tokens", {"name": "ci", "expiration": "2030-01-31T00:00:00"})).json()
+    seen = (await proxy.get(client_path)).json()
+    gone = (await proxy.post(f"{client_path}/tokens", {"name": "gone"})).json()
+    assert (await proxy.delete(f"{client_path}/tokens/{gone['id']}")).status == 200
+    form = "grant_type=client_credentials&client_id=hubster.portal.api.00000000000000000000000000000001"
+    token = (await proxy.request("POST", "/connect/token", token=None, data=f"{form}&client_secret={made['token']}",
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"})).json()
+    assert (await proxy.post("/__mockhub/record", None, token=None)).status == 200
+    text = record.read_text()
+    for secret in (made["token"], gone["token"], "mockhub-dev-portal-secret", token["access_token"], TOKEN):
+        assert secret not in text
+    [tenant] = json.loads(text)["tenants"]
+    portal = tenant["clients"]["portal"]
+    assert [(s["id"], s["name"], s.get("expiration")) for s in portal["secrets"]] == [
+        (1, "mockhub dev portal secret", None), (made["id"], "ci", "2030-01-31T00:00:00")]
+    replay = Api(await mock(serve, contract, fixtures=(record,)), proxy.checker)
+    again = (await replay.get(client_path, token=tenant["tokens"][0])).json()
+    assert {**again, "secrets": [s["id"] for s in again["secrets"]]} == {
+        **seen, "secrets": [s["id"] for s in seen["secrets"]]}
+    recorded = portal["secrets"][1]["token"]
+    reply = await replay.request("POST", "/connect/token", token=None, data=f"{form}&client_secret={recorded}",
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert reply.status == 200
+
+
 # -- the command line ----------------------------------------------------------------------------
 
 def test_the_proxy_command_prints_its_banner_forwards_and_writes_its_reports_on_sigterm(tmp_path: Path) -> None:

@@ -1,10 +1,12 @@
-"""``--record``: the hubs, integrations and integration points seen in the target's answers, as fixture data.
+"""``--record``: the hubs, integrations, integration points and API clients seen in the target's answers, as
+fixture data.
 
 ``mockhub serve --fixtures FILE`` then answers the same GETs. Secrets never reach the file: each
 tenant learnt from a bearer token gets a generated token instead (the file names the tenant, not the
-token it replaces), and configuration secrets, and the user and password inside any URL
+token it replaces), configuration secrets, and the user and password inside any URL
 (``https://user:pass@host/``), are replaced by seeded fakes of the same shape, the same fake
-wherever the same secret was seen.
+wherever the same secret was seen, and each client secret's value (which the Tenants API shows cut
+short, or whole once) by a generated one. Access tokens and token requests are not recorded.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ SHOWN: Mapping[str, tuple[str, str]] = {
     "patchIntegrationPoint": ("point", "one"), "listIntegrationPoints": ("point", "list"),
 }
 """The operations whose answers show records: which kind, and as one record, a page (``results``) or a list."""
+CLIENT_SECRET_LENGTH = 40
+"""Characters of the value a recorded client secret gets instead of the one the target knows."""
 DELETED: Mapping[str, tuple[str, str]] = {
     "deleteHub": ("hub", "hubId"), "deleteIntegration": ("integration", "integrationId"),
     "deleteIntegrationPoint": ("point", "id"),
@@ -89,8 +93,13 @@ class Recorder:
         self._fakes: dict[str, str] = {}
         self._places: dict[tuple[str, str], int] = {}
         """(kind, id) -> where the record stood in a list in creation order, as last seen."""
+        self._clients: dict[str, Record] = {}
+        """lower-case client id -> the client as the fixture format holds it, secrets by id, values generated."""
         self._keep: dict[str, Callable[[Any, str | None], str | None]] = {
             "hub": self._hub, "integration": self._integration, "point": self._point}
+        self._client_answers: dict[str, Callable[[Mapping[str, str], Any, str | None], None]] = {
+            "getClient": self._client, "addClientToken": self._added_secret, "deleteClientToken": self._deleted_secret}
+        """The Tenants API's operations, and what each answer tells of the clients and their secrets."""
 
     def observe(self, operation: str, segments: Mapping[str, str], query: Mapping[str, str],
                 authorization: str | None, status: int, body: Any) -> None:
@@ -99,7 +108,9 @@ class Recorder:
             return
         scheme, _, token = (authorization or "").strip().partition(" ")
         bearer = token.strip() if scheme.lower() == "bearer" and token.strip() else None
-        if operation in DELETED:
+        if operation in self._client_answers:
+            self._client_answers[operation](segments, body, bearer)
+        elif operation in DELETED:
             kind, key = DELETED[operation]
             self._forget(kind, segments.get(key, "").lower())
         elif operation in SHOWN:
@@ -164,6 +175,41 @@ class Recorder:
         self._points[key] = record
         return key
 
+    def _client(self, _segments: Mapping[str, str], client: Any, token: str | None) -> None:
+        """Get Client: the client, its secrets with generated values (the answer cuts them short)."""
+        if not self._fits("Client", client) or not client["clientId"].lower().startswith(("hubster.portal.api.",
+                                                                                           "hubster.engine.api.")):
+            return
+        if token is not None and client["tenantId"] not in self._tenants:
+            self._tenants[client["tenantId"]] = TOKEN_PREFIX + self._random.hex(32)
+        known = self._clients.get(client["clientId"].lower(), {}).get("secrets", {})
+        secrets = {s["id"]: known.get(s["id"]) or self._secret(s) for s in client["secrets"]}
+        self._clients[client["clientId"].lower()] = {
+            "tenantId": client["tenantId"], "api": client["clientId"].split(".")[1],
+            "record": {"clientId": client["clientId"], "name": client["name"], "enabled": client["enabled"]},
+            "secrets": secrets}
+
+    def _added_secret(self, segments: Mapping[str, str], secret: Any, _token: str | None) -> None:
+        """Add Client Token: the new secret, with a generated value, on a client already seen."""
+        client = self._clients.get(segments.get("clientId", "").lower())
+        if client is not None and self._fits("ClientToken", secret):
+            client["secrets"][secret["id"]] = self._secret(secret)
+
+    def _deleted_secret(self, segments: Mapping[str, str], _body: Any, _token: str | None) -> None:
+        client = self._clients.get(segments.get("clientId", "").lower())
+        if client is not None and str(segments.get("tokenId", "")).isdigit():
+            client["secrets"].pop(int(segments["tokenId"]), None)
+
+    def _secret(self, secret: Mapping[str, Any]) -> Record:
+        """A secret as the fixture format holds it, its value generated: the target's is never written."""
+        kept = {key: secret[key] for key in ("id", "name", "expiration") if key in secret}
+        return {**kept, "token": self._random.alnum(CLIENT_SECRET_LENGTH)}
+
+    def _clients_of(self, tenant_id: str) -> dict[str, Any]:
+        """The ``clients`` of a recorded tenant: those seen, each with its secrets."""
+        return {client["api"]: {**client["record"], "secrets": list(client["secrets"].values())}
+                for client in self._clients.values() if client["tenantId"] == tenant_id}
+
     def _in_order(self, kind: str, records: dict[str, Record]) -> list[Record]:
         """The records in creation order as the lists showed it; those no list placed after, as first seen."""
         seen = {key: index for index, key in enumerate(records)}
@@ -203,8 +249,10 @@ class Recorder:
                 integrations.append(integration)
             else:
                 left_out.append(f"integration {integration['integrationId']}: its hub was not seen")
-        tenants = [{"tenantId": tenant_id, "name": f"recorded tenant {n}", "tokens": [token]}
+        tenants = [{"tenantId": tenant_id, "name": f"recorded tenant {n}", "tokens": [token],
+                    **({"clients": clients} if (clients := self._clients_of(tenant_id)) else {})}
                    for n, (tenant_id, token) in enumerate(self._tenants.items(), 1)]
         data = {"tenants": tenants, "hubs": hubs, "integrations": integrations,
                 "integrationPoints": self._in_order("point", self._points)}
         return data, left_out
+
