@@ -324,10 +324,11 @@ def run_proxy(args: argparse.Namespace) -> int:
 
 def run_server(app: Any, host: str, port: int, ready: Callable[[str], None]) -> int:
     """Serve ``app`` until SIGINT or SIGTERM (``ready`` gets the URL once it listens); returns the exit status."""
-    from mockhub.web.server import serve_forever
+    from mockhub.web.server import new_event_loop, serve_forever
 
     try:
-        asyncio.run(serve_forever(app, host, port, ready))
+        with asyncio.Runner(loop_factory=new_event_loop) as runner:
+            runner.run(serve_forever(app, host, port, ready))
     except OSError as exc:
         # asyncio's strerror repeats the address; a name that does not resolve has a resolver's code, not errno's
         reason = os.strerror(exc.errno) if exc.errno and not isinstance(exc, socket.gaierror) else exc.strerror
