@@ -226,4 +226,4 @@ def test_the_python_examples_pass_in_a_fresh_project(pytester: pytest.Pytester) 
     for index, example in enumerate(examples):
         pytester.makepyfile(**{f"test_readme_{index}": example})
     result = run_user_tests(pytester, "--strict-markers")
-    result.assert_outcomes(passed=6)
+    result.assert_outcomes(passed=7)
