@@ -24,7 +24,8 @@ from mockhub.engine.errors import Problem, TooManySessions, ValidationFailed
 from mockhub.engine.faults import DEFAULT_MAX_BYTES as DEFAULT_MAX_FAULT_BYTES
 from mockhub.engine.faults import DEFAULT_MAX_RULES, FaultEngine, FaultRule
 from mockhub.engine.journal import Journal, JournalBudget, JournalLimits
-from mockhub.engine.overrides import DEFAULT_MAX_BYTES, Override, OverrideEngine
+from mockhub.engine.overrides import DEFAULT_MAX_BYTES, MAX_OVERRIDES, Override, OverrideEngine
+from mockhub.engine.rulesets import RuleLimits
 from mockhub.store import Store
 from mockhub.store.quota import DEFAULT_MAX_BYTES as DEFAULT_MAX_RECORD_BYTES
 from mockhub.store.quota import DEFAULT_MAX_RECORDS, Quota
@@ -198,11 +199,11 @@ class Sessions:
                        Journal(self._journal, self.journal_budget, name), self._monotonic())
 
     def _faults(self) -> FaultEngine:
-        return FaultEngine(self._startup_faults, self._monotonic,
-                           max_rules=max(self._max_rules, len(self._startup_faults)), max_bytes=self._max_fault_bytes)
+        limits = RuleLimits(max(self._max_rules, len(self._startup_faults)), self._max_fault_bytes)
+        return FaultEngine(self._startup_faults, limits, self._monotonic)
 
     def _overrides(self) -> OverrideEngine:
-        return OverrideEngine(self._startup_overrides, self._max_override_bytes)
+        return OverrideEngine(self._startup_overrides, RuleLimits(MAX_OVERRIDES, self._max_override_bytes))
 
     def _make_room(self, now: float) -> None:
         """Evict the least recently used session, unless even it was used within ``busy_seconds``: then 503."""
