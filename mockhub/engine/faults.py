@@ -35,9 +35,6 @@ DELAY_HEADER = "X-Mockhub-Delay"
 MAX_DELAY_MS = 60_000
 MAX_GLOB_LENGTH = 256
 """Longest glob ``path`` of a rule: a long one costs milliseconds to compile and to match."""
-DEFAULT_MAX_RULES = 100
-DEFAULT_MAX_BYTES = 1024 * 1024
-"""Bytes in memory (estimated) a session's fault rules may hold together (``--max-fault-bytes``)."""
 WINDOW_ENTRY_BYTES = 32
 """Bytes one request counted in a ``rate_limit`` window holds (a time in a deque)."""
 

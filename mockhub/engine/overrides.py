@@ -27,8 +27,6 @@ NO_BODY: Any = object()
 """An answer without a body (a 204); ``None`` is the JSON body ``null``."""
 MAX_OVERRIDES = 1000
 """Most overrides a session holds at once."""
-DEFAULT_MAX_BYTES = 1024 * 1024
-"""Bytes in memory (estimated) a session's overrides may hold together (``--max-override-bytes``)."""
 
 
 FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "trailer"})
