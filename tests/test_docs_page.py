@@ -56,13 +56,29 @@ async def test_the_browser_section_shows_the_headers_cookie_and_cors(make_api: M
 
 
 async def test_the_worked_429_is_what_the_mock_answers(api: Api) -> None:
+    """Status, headers and body of the page's sample 429 are those of a real one (it said
+    ``Content-Type: application/json`` where the mock sends ``application/json; charset=utf-8``)."""
     html = section(await page(api), "browser")
-    shown = re.search(r"HTTP/1.1 429 Too Many Requests\nRetry-After: 1\n.*?\n\n(.*?)</pre>", html, flags=re.S)
+    shown = re.search(r"<pre>(HTTP/1.1 429 [^\n]*)\n(.*?)\n\n(.*?)</pre>", html, flags=re.S)
     assert shown is not None
+    status_line, head, body = (unescape(part) for part in shown.groups())
+    headers = dict(line.split(": ", 1) for line in head.split("\n"))
     reply = await api.get("/api/v1/hubs", headers={"X-Mockhub-Fault": "429"})
-    assert (reply.status, reply.headers["Retry-After"]) == (429, "1")
-    assert json.loads(unescape(shown.group(1))) == reply.json()
+    assert status_line == f"HTTP/1.1 {reply.status} Too Many Requests"
+    assert {"Content-Type", "Retry-After"} <= set(headers)
+    assert headers == {name: reply.headers[name] for name in headers}
+    assert json.loads(body) == reply.json()
     assert reply.error_codes() == [111]
+
+
+async def test_the_contracts_inline_code_is_set_as_code(api: Api) -> None:
+    """The contracts' descriptions write code Markdown's way (`pageNumber`): the page shows it as code,
+    never its backticks."""
+    html = await page(api)
+    prose = re.sub(r"<pre>.*?</pre>", "", html, flags=re.S)
+    assert "`" not in prose
+    assert "<code>X-HTTP-Method-Override: LOOKUP</code>" in operation_html(
+        html, "POST", "/rest/v1/service/integration_points")
 
 
 def operation_html(html: str, method: str, path: str) -> str:

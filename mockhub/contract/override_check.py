@@ -20,7 +20,7 @@ from mockhub.contract.contracts import Contract, operations_of
 from mockhub.contract.problems import collect_problems
 from mockhub.engine.errors import Problem, ValidationFailed
 from mockhub.engine.matching import is_glob
-from mockhub.engine.overrides import Override
+from mockhub.engine.overrides import OverrideEngine
 
 _GLOB_PART = re.compile(r"\[[^]]*\]|[*?]")
 
@@ -147,9 +147,7 @@ def check_overrides(admin_contract: Contract, checker: OverrideChecker, values: 
     for each one not marked ``off_contract``, the APIs' contract. ``listed`` says the values
     came as a list, so each problem's path starts with the override's index (``[1].response.body``).
     """
-    for value in values:
-        admin_contract.check("Override", value)
-        Override.from_json(value, "checked")
+    OverrideEngine.check(values, admin_contract.check)
     problems = [problem for index, value in enumerate(values) if not value.get("off_contract")
                 for problem in checker.problems(value, f"[{index}]." if listed else "")]
     if problems:

@@ -30,17 +30,18 @@ also keep in lower case): the string objects and a slot in the mapping."""
 
 @dataclass(frozen=True)
 class JournalLimits:
-    """How much of each request an entry keeps, and how many bytes all journals together may hold."""
+    """How much of each request an entry keeps, and how many bytes all journals together may hold (a server's
+    are its settings': :meth:`~mockhub.settings.Settings.journal_limits`)."""
 
-    size: int = 1000
+    size: int
     """Entries per session (the oldest go first)."""
-    headers: int = 64
+    headers: int
     """Headers kept per entry; the rest are cut."""
-    header_bytes: int = 1024
+    header_bytes: int
     """Characters kept of each header name and value."""
-    body_bytes: int = 64 * 1024
+    body_bytes: int
     """Bytes kept of each body."""
-    total_bytes: int = 64 * 1024 * 1024
+    total_bytes: int
     """Bytes all sessions' journals may hold together; past it, the oldest entries of any session go first."""
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from mockhub.settings import DEFAULT_HOST, DEFAULT_PORT
+from mockhub.settings import DEFAULT_HOST, DEFAULT_PORT, Settings
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,8 @@ class ProxySettings:
     """Seconds to wait for the target's next bytes before answering 504 (or cutting a started answer)."""
     seed: int = 0
     """Seed of the random source behind the tokens and secrets that replace real ones in ``record``."""
-    journal_size: int = 1000
+    journal_size: int = Settings.journal_size
+    """How many requests the journal keeps (the oldest go first); as many as a server's session keeps."""
     max_violations: int = 1000
     """How many violations ``GET /__mockhub/violations`` keeps (the oldest go first); JUnit counts them all."""
     max_body_bytes: int = 16 * 1024 * 1024

@@ -9,6 +9,7 @@ and the statuses the contract gives it, in order.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
@@ -23,6 +24,8 @@ from mockhub.web.rendering import error_response
 
 ROWS = 20
 """Most rows of one table of loaded data; the state dump has the rest."""
+INLINE_CODE = re.compile(r"`([^`]+)`")
+"""Markdown's inline code, as the contracts' descriptions write it."""
 
 STYLE = """
 body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#1b1f24;background:#fafafa}
@@ -67,6 +70,11 @@ def render(contract: Contract, admin: Contract, data: Mapping[str, Any], base_ur
                  "<span class=decision>Purple notes</span> mark decisions beyond the API documentation.</p>")
     parts.append("</main></body></html>")
     return "".join(parts)
+
+
+def _prose(text: str) -> str:
+    """A description of the contract as HTML: escaped, its `inline code` set as code."""
+    return INLINE_CODE.sub(r"<code>\1</code>", escape(text))
 
 
 def _anchor(title: str) -> str:
@@ -129,9 +137,11 @@ def _default_token(data: Mapping[str, Any]) -> str:
 
 def _browser(base_url: str, cors_origins: Sequence[str], token: str) -> str:
     statuses = f"a status from {ERROR_STATUSES.start} to {ERROR_STATUSES.stop - 1} (429, 503...)"
-    raw = error_response(InjectedFault(429, None), Dialect.PORTAL).body  # the very body the mock sends
-    assert isinstance(raw, bytes)
-    body = json.dumps(json.loads(raw), indent=2)
+    answer = error_response(InjectedFault(429, None), Dialect.PORTAL)  # the very answer the mock sends
+    assert isinstance(answer.body, bytes)
+    shown_429 = "".join([f"HTTP/1.1 {answer.status} {answer.reason}\n",
+                         *(f"{name}: {value}\n" for name, value in answer.headers.items()),
+                         "\n", json.dumps(json.loads(answer.body), indent=2)])
     if cors_origins:
         origins = ", ".join(f"<code>{escape(o)}</code>" for o in cors_origins)
         cors = f"Only these origins may call (<code>--cors-origin</code>): {origins}."
@@ -178,8 +188,7 @@ def _browser(base_url: str, cors_origins: Sequence[str], token: str) -> str:
         f"<table><tr><th>header</th><th>value</th><th>effect</th></tr>{table}</table>"
         "<h3>A usage limit (429), on demand</h3>"
         f"<pre>{escape(fetch_429)}</pre><p>The answer:</p>"
-        f"<pre>HTTP/1.1 429 Too Many Requests\nRetry-After: 1\nContent-Type: application/json\n\n"
-        f"{escape(body)}</pre>"
+        f"<pre>{escape(shown_429)}</pre>"
         "<h3>A session per tab or test worker</h3>"
         f"<pre>{escape(fetch_session)}</pre>"
         "<p>The hub exists in session <code>tab-1</code> only; every other session still has the start-up "
@@ -199,11 +208,11 @@ def _operations(contract: Contract) -> Iterable[tuple[str, str, Mapping[str, Any
 
 def _operation(contract: Contract, method: str, path: str, op: Mapping[str, Any]) -> str:
     out = [f"<details><summary><span class='m {method}'>{method}</span> {escape(path)} "
-           f"&mdash; {escape(op.get('summary', ''))}</summary>"]
+           f"&mdash; {_prose(op.get('summary', ''))}</summary>"]
     if op.get("description"):
-        out.append(f"<p>{escape(op['description'])}</p>")
+        out.append(f"<p>{_prose(op['description'])}</p>")
     if op.get("x-mockhub-decision"):
-        out.append(f"<p class=decision>Decision: {escape(op['x-mockhub-decision'])}</p>")
+        out.append(f"<p class=decision>Decision: {_prose(op['x-mockhub-decision'])}</p>")
     params = [contract.resolve(p) for p in op["_params"]]
     if params:
         out.append("<table><tr><th>parameter</th><th>in</th><th>schema</th><th>description</th></tr>")
@@ -211,7 +220,7 @@ def _operation(contract: Contract, method: str, path: str, op: Mapping[str, Any]
             schema = p["schema"].get("contentSchema", p["schema"])  # a JSON text: the value it holds
             out.append(f"<tr><td><code>{escape(p['name'])}</code></td><td>{escape(p['in'])}</td>"
                        f"<td><code>{escape(_brief(contract, schema))}</code></td>"
-                       f"<td>{escape(p.get('description', ''))}</td></tr>")
+                       f"<td>{_prose(p.get('description', ''))}</td></tr>")
         out.append("</table>")
     body = op.get("requestBody")
     if body:
@@ -232,7 +241,7 @@ def _responses(contract: Contract, responses: Mapping[str, Any]) -> str:
         given = responses[status]
         response = contract.resolve(given)
         description = given.get("description") or response.get("description", "")  # a $ref may override it
-        rows.append(f"<tr><td>{escape(status)}</td><td>{escape(description)}</td></tr>")
+        rows.append(f"<tr><td>{escape(status)}</td><td>{_prose(description)}</td></tr>")
         media = response.get("content", {}).get("application/json", {})
         if status.startswith("2") and "example" in media:
             examples.append(f"<p>Example answer ({escape(status)}):</p>"
@@ -252,7 +261,7 @@ def _properties(contract: Contract, schema: Mapping[str, Any]) -> str:
         rows = "".join(
             f"<tr><td><code>{escape(name)}</code></td><td><code>{escape(_brief(contract, prop))}</code></td>"
             f"<td>{'yes' if name in required else ''}</td>"
-            f"<td>{escape(contract.resolve(prop).get('description', ''))}</td></tr>"
+            f"<td>{_prose(contract.resolve(prop).get('description', ''))}</td></tr>"
             for name, prop in properties.items())
         title = escape(_brief(contract, option))
         tables.append(f"<table><tr><th>{title}</th><th>type</th><th>required</th><th>meaning</th></tr>"
