@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from mockhub.settings import Settings
 from mockhub.web.keys import SETTINGS
 from mockhub.web.protocol import ConnectionLimits, MockhubRunner
 
@@ -31,9 +32,7 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
 
 def limits_of(app: web.Application) -> ConnectionLimits:
     """The connection limits of the app's settings."""
-    settings = app.get(SETTINGS)  # an app of mockhub's own, or another (the proxy's): the defaults
-    if settings is None:
-        return ConnectionLimits()
+    settings = app.get(SETTINGS) or Settings()  # an app of mockhub's own, or another (the proxy's): the defaults
     return ConnectionLimits(head_timeout=settings.head_timeout, keep_alive=settings.keep_alive,
                             max_connections=settings.max_connections, shutdown_grace=settings.shutdown_grace,
                             body_timeout=settings.body_timeout)

@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
+from mockhub.contract.dialects import HEALTH_PATH
 from mockhub.web.framing import MAX_HEAD_BYTES, AnswerFramer, BadRequest, BodyFramer, Head, read_head
 
 log = logging.getLogger("mockhub")
@@ -47,7 +48,7 @@ MAX_QUEUED_REQUESTS = 32
 """Requests received and held behind the one being answered before reading pauses (as aiohttp's queue)."""
 MAX_QUEUED_BYTES = 1 << 20
 """Bytes of requests held behind the one being answered before reading pauses."""
-HEALTH_REQUEST_LINE = b"GET /__mockhub/health "
+HEALTH_REQUEST_LINE = f"GET {HEALTH_PATH} ".encode()
 STALL_SECONDS = 1.0
 """Seconds without a byte after which a connection owing the rest of a head or a body counts as stalled."""
 
@@ -56,11 +57,11 @@ STALL_SECONDS = 1.0
 class WireLimits:
     """The time a client may take, and how many connections it may hold."""
 
-    head_timeout: float = 10.0
+    head_timeout: float
     """Seconds a connection has to send a whole request head (0: no limit)."""
-    body_timeout: float = 30.0
+    body_timeout: float
     """Seconds a request body has to arrive whole while it is read (0: no limit)."""
-    max_connections: int = 1000
+    max_connections: int
     """Open connections at most."""
 
 
