@@ -199,3 +199,25 @@ async def test_a_reset_after_many_writes_leaves_every_session_whole(make_api: Ma
     dump = (await api.get("/__mockhub/state", token=None, headers=named("other"))).json()
     assert (await api.put("/__mockhub/state", dump, token=None, headers=named("again"))).status == 200
     await assert_well(api)
+
+
+async def test_text_above_u_ffff_counts_as_the_four_bytes_a_character_it_takes(make_api: MakeApi) -> None:
+    """One character above U+FFFF makes Python keep every character of its string in four bytes: headers
+    counted a byte a character held four times the journal budget."""
+    budget = 2_000_000
+    api = await make_api(journal_total_bytes=budget)
+    wide = {f"X-Wide-{i}": "w" * 1000 + "\U0001f600" for i in range(60)}
+    await api.get(HUBS, headers=wide)
+    tracemalloc.start()
+    try:
+        ready = server_side(tracemalloc.take_snapshot())
+        for _ in range(60):
+            assert (await api.get(HUBS, headers=wide)).status == 200
+        grown = server_side(tracemalloc.take_snapshot()) - ready
+    finally:
+        tracemalloc.stop()
+    assert grown < 1.5 * budget, grown
+    [entry, *_] = (await api.get("/__mockhub/requests", token=None, params={"limit": 1})).json()
+    assert entry["headers"]["X-Wide-0"] == "w" * 1000 + "\U0001f600"
+    await assert_well(api)
+

@@ -4,7 +4,9 @@ Each entry is cut as it is recorded: at most ``headers`` headers, each at most
 ``header_bytes`` long, and the first ``body_bytes`` of the body; an entry that lost
 anything says what in ``cut``. Each session's journal keeps its last ``size`` entries,
 and every journal of a server draws on one :class:`JournalBudget` of bytes: past it, the
-oldest entries of any session go first.
+oldest entries of any session go first. An entry counts the larger of what it takes in
+memory and what it takes rendered as JSON (a byte 0x01 of a body is six, ``\u0001``), so
+the budget bounds both.
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ from itertools import islice
 from typing import Any
 
 from mockhub.engine.clock import portal_time
+from mockhub.engine.jsonio import rendered_bytes, stored_bytes
 from mockhub.engine.matching import Matcher, RequestFacts
 
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-mockhub-admin-token"})
 ENTRY_OVERHEAD = 400
-"""Bytes an entry costs besides its headers, body, path and query (objects, numbers, strings)."""
+"""Bytes an entry costs besides its headers, body, path and query (objects, numbers, strings), in memory
+and rendered (its other fields, the session's name of 64 characters at most included)."""
 HEADER_OVERHEAD = 160
 """Bytes a kept header costs besides its characters (counted twice for the name, which a request's headers
 also keep in lower case): the string objects and a slot in the mapping."""
@@ -153,17 +157,33 @@ class JournalBudget:
             order.popleft()
 
 
+def _headers_size(headers: Mapping[str, str]) -> int:
+    """What headers cost in memory (names twice: a request's headers keep them in lower case too) or
+    rendered, whichever is more."""
+    names, values = "".join(headers.keys()), "".join(headers.values())  # no Python loop: every request
+    rendered = rendered_bytes(names) + rendered_bytes(values)
+    if names.isascii() and values.isascii():
+        stored = 2 * len(names) + len(values)
+    else:  # each string is as wide as its own widest character
+        stored = 2 * sum(map(stored_bytes, headers.keys())) + sum(map(stored_bytes, headers.values()))
+    return max(stored, rendered) + HEADER_OVERHEAD * len(headers)
+
+
 def _cut_headers(headers: Mapping[str, str], limits: JournalLimits) -> tuple[Mapping[str, str], int, bool]:
     """The headers as kept (the request's own when nothing is cut), their size, and whether any was cut."""
-    size = 2 * sum(map(len, headers.keys())) + sum(map(len, headers.values()))  # no Python loop: every request
-    count = len(headers)
     cut = limits.header_bytes
     # every request passes here: when all headers together are shorter than the cut, none is longer
-    if count <= limits.headers and (size <= cut or all(len(n) <= cut and len(v) <= cut for n, v in headers.items())):
-        return headers, size + HEADER_OVERHEAD * count, False
+    if len(headers) <= limits.headers and (sum(map(len, headers.keys())) + sum(map(len, headers.values())) <= cut
+                                           or all(len(n) <= cut and len(v) <= cut for n, v in headers.items())):
+        return headers, _headers_size(headers), False
     # secrets masked by their whole names now: cut names would no longer be known as secret when shown
     kept = {name[:cut]: _masked(name, value)[:cut] for name, value in islice(headers.items(), limits.headers)}
-    return kept, sum(2 * len(name) + len(value) + HEADER_OVERHEAD for name, value in kept.items()), True
+    return kept, _headers_size(kept), True
+
+
+def _body_size(body: bytes) -> int:
+    """What a body costs in memory (its bytes) or rendered (as text, invalid UTF-8 replaced), whichever is more."""
+    return max(len(body), rendered_bytes(body.decode("utf-8", "replace"))) if body else 0
 
 
 class Journal:
@@ -193,7 +213,9 @@ class Journal:
             body, cut = body[:limits.body_bytes], (*cut, "body")
         entry = Entry(self._seq, self._session, time, method, path, query, kept, body, status, duration_ms,
                       fault, override, off_contract, cut)
-        entry.size = ENTRY_OVERHEAD + headers_size + len(body) + len(path) + len(query)
+        target = path + query
+        entry.size = (ENTRY_OVERHEAD + headers_size + _body_size(body)
+                      + max(stored_bytes(target), rendered_bytes(target)))
         entries = self._entries
         entries.append(entry)
         if len(entries) > limits.size:
