@@ -112,6 +112,8 @@ SERVE_OPTIONS = (
     Option("--journal-body-bytes", "bytes a journal entry keeps of the body (default 65536)", _positive, 65536),
     Option("--journal-total-bytes", "bytes all sessions' journals hold together; past it the oldest entries go "
            "first (default 67108864)", _positive, 64 * 1024 * 1024),
+    Option("--journal-page-bytes", "bytes one read of a journal (GET /__mockhub/requests) renders at most; the "
+           f"rest is on the next page (default {Settings.journal_page_bytes})", _positive, Settings.journal_page_bytes),
     Option("--max-sessions", "most sessions (X-Mockhub-Session) at once, the default one included; the least "
            "recently used is dropped (default 100)", _positive, 100),
     Option("--session-idle", "seconds after which an unused session is dropped (default 3600)", _seconds, 3600.0,
@@ -372,6 +374,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
                     cors_origins=listed(args, "cors_origin"), journal_size=args.journal_size,
                     journal_headers=args.journal_headers, journal_header_bytes=args.journal_header_bytes,
                     journal_body_bytes=args.journal_body_bytes, journal_total_bytes=args.journal_total_bytes,
+                    journal_page_bytes=args.journal_page_bytes,
                     max_sessions=args.max_sessions, session_idle_seconds=args.session_idle,
                     session_busy_seconds=args.session_busy, max_fault_rules=args.max_fault_rules,
                     max_json_depth=args.max_json_depth, max_override_bytes=args.max_override_bytes,

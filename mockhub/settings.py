@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mockhub.engine.journal import JournalLimits
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 DEFAULT_TOKEN = "mockhub-dev-token"
@@ -43,6 +45,8 @@ class Settings:
     """Bytes a journal entry keeps of the request body."""
     journal_total_bytes: int = 64 * 1024 * 1024
     """Bytes every session's journal together may hold; past it the oldest entries of any session go first."""
+    journal_page_bytes: int = JournalLimits.page_bytes
+    """Bytes one read of a journal (``GET /__mockhub/requests``) renders at most; the rest is on the next page."""
     max_sessions: int = 100
     """Most sessions at once, the default one included (at least 2); the least recently used goes first."""
     session_idle_seconds: float = 3600.0

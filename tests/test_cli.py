@@ -140,6 +140,7 @@ LIMITS = {
     "--max-session-bytes": ("max_session_bytes", "20"),
     "--max-fault-bytes": ("max_fault_bytes", "21"),
     "--max-pending-body-bytes": ("max_pending_body_bytes", "22"),
+    "--journal-page-bytes": ("journal_page_bytes", "23"),
 }
 
 

@@ -475,6 +475,19 @@ async def test_the_control_api_answers_as_on_serve(serve: Serve, contract: Contr
     assert allowed.headers["Access-Control-Allow-Origin"] == "http://app.example"
 
 
+async def test_the_proxys_journal_is_read_a_page_at_a_time_as_on_serve(serve: Serve, contract: Contract,
+                                                                      make_proxy: MakeProxy) -> None:
+    proxy = await make_proxy(url_of(await mock(serve, contract)))
+    for _ in range(3):
+        await proxy.get("/api/v1/hubs")
+    first = await proxy.get("/__mockhub/requests", token=None, params={"limit": 2})
+    assert [entry["seq"] for entry in first.json()] == [1, 2]
+    assert first.headers["Link"] == '</__mockhub/requests?limit=2&after=2>; rel="next"'
+    rest = await proxy.get("/__mockhub/requests?limit=2&after=2", token=None)
+    assert [entry["seq"] for entry in rest.json()] == [3] and "Link" not in rest.headers
+    assert (await proxy.get("/__mockhub/requests", token=None, params={"after": -1})).status == 400
+
+
 async def test_the_admin_token_guards_the_control_api_but_not_the_traffic(
         serve: Serve, contract: Contract, make_proxy: MakeProxy) -> None:
     proxy = await make_proxy(url_of(await mock(serve, contract)), admin_token="s3cret")

@@ -6,17 +6,19 @@ anything says what in ``cut``. Each session's journal keeps its last ``size`` en
 and every journal of a server draws on one :class:`JournalBudget` of bytes: past it, the
 oldest entries of any session go first. An entry counts the larger of what it takes in
 memory and what it takes rendered as JSON (a byte 0x01 of a body is six, ``\u0001``), so
-the budget bounds both.
+the budget bounds both; a read renders one page of at most ``page_bytes``.
 """
 
 from __future__ import annotations
 
 import difflib
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
+from operator import attrgetter
 from typing import Any
 
 from mockhub.engine.clock import portal_time
@@ -30,6 +32,7 @@ and rendered (its other fields, the session's name of 64 characters at most incl
 HEADER_OVERHEAD = 160
 """Bytes a kept header costs besides its characters (counted twice for the name, which a request's headers
 also keep in lower case): the string objects and a slot in the mapping."""
+_SEQ = attrgetter("seq")
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,8 @@ class JournalLimits:
     """Bytes kept of each body."""
     total_bytes: int = 64 * 1024 * 1024
     """Bytes all sessions' journals may hold together; past it, the oldest entries of any session go first."""
+    page_bytes: int = 1024 * 1024
+    """Bytes one read of a journal renders at most (at least one entry); the rest is on the next page."""
 
 
 def mask_secret(value: str) -> str:
@@ -228,6 +233,19 @@ class Journal:
 
     def entries(self) -> list[Entry]:
         return list(self._entries)
+
+    def page(self, after: int, limit: int) -> tuple[list[dict[str, Any]], int | None]:
+        """Up to ``limit`` entries numbered after ``after``, oldest first, rendered, as many as fit in
+        ``page_bytes`` (one at least); and the number to read on from, ``None`` when none is left."""
+        entries = self._entries
+        page: list[Entry] = []
+        room = self._limits.page_bytes
+        for entry in islice(entries, bisect_right(entries, after, key=_SEQ), None):
+            if len(page) == limit or (page and entry.size > room):
+                return [kept.to_json() for kept in page], page[-1].seq
+            page.append(entry)
+            room -= entry.size
+        return [kept.to_json() for kept in page], None
 
     def search(self, matcher: Matcher, closest: int = 20) -> tuple[list[Entry], list[tuple[Entry, list[str]]]]:
         """The entries ``matcher`` matches, and up to ``closest`` others, closest first, each with what differed.

@@ -42,7 +42,7 @@ def create_proxy_app(settings: ProxySettings, *, contract: Contract | None = Non
     admin_contract = admin_contract or Contract.load(admin_contract_path())
     app = web.Application(middlewares=[control_middleware], client_max_size=settings.max_body_bytes)
     app[READS_CUSTOM_VERBS] = True  # control_middleware reads them
-    app[PROXY] = Proxy.build(settings, contract)
+    app[PROXY] = Proxy.build(settings, contract, admin_contract)
     app[BODIES] = Bodies(settings.max_body_bytes, settings.max_pending_body_bytes)
     app[CONTROL_METHODS] = {}
     for op_id, handler in admin.HANDLERS.items():

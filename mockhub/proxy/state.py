@@ -32,6 +32,8 @@ class Proxy:
 
     settings: ProxySettings
     contract: Contract
+    admin_contract: Contract
+    """The control API's contract, which parses its calls' parameters."""
     forwarder: Forwarder
     checker: ExchangeChecker
     violations: ViolationLog
@@ -44,10 +46,10 @@ class Proxy:
     access_log: AccessLog | None
 
     @classmethod
-    def build(cls, settings: ProxySettings, contract: Contract) -> Proxy:
+    def build(cls, settings: ProxySettings, contract: Contract, admin_contract: Contract) -> Proxy:
         cors = CorsPolicy(settings.cors_origins)
         return cls(
-            settings=settings, contract=contract,
+            settings=settings, contract=contract, admin_contract=admin_contract,
             forwarder=Forwarder(settings.target, settings.connect_timeout, settings.read_timeout),
             checker=ExchangeChecker(contract), violations=ViolationLog(settings.max_violations),
             journal=Journal(JournalLimits(settings.journal_size), session="proxy"),

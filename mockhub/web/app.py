@@ -152,7 +152,7 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
                               OverrideEngine(max_bytes=sum(jsonio.footprint(o) for o in settings.overrides)),
                               "override")
     journal = JournalLimits(settings.journal_size, settings.journal_headers, settings.journal_header_bytes,
-                            settings.journal_body_bytes, settings.journal_total_bytes)
+                            settings.journal_body_bytes, settings.journal_total_bytes, settings.journal_page_bytes)
     app[SESSIONS] = sessions = Sessions(startup_store(settings, loader), journal, faults,
                                         max_sessions=settings.max_sessions,
                                         idle_seconds=settings.session_idle_seconds,
