@@ -267,6 +267,11 @@ PROXY_OPTIONS = (
            _seconds, 30.0, metavar="SECONDS"),
     Option("--seed", "seed of the random source behind the tokens and secrets --record writes (default 0)", int, 0),
     Option("--journal-size", "how many requests the journal keeps (default 1000)", _positive, 1000),
+    Option("--violation-problems", "problems each violation keeps; the rest are counted (default "
+           f"{ProxySettings.violation_problems})", _positive, ProxySettings.violation_problems),
+    Option("--violations-total-bytes", "bytes the violations kept for GET /__mockhub/violations hold together; "
+           f"past it the oldest go first (default {ProxySettings.violations_total_bytes})", _positive,
+           ProxySettings.violations_total_bytes),
     Option("--cors-origin", "let pages of this browser origin call the control API too; it answers pages on "
            "this machine only (repeatable); forwarded answers keep the target's CORS headers", str, (), "list",
            "ORIGIN"),
@@ -300,7 +305,8 @@ def proxy_settings_from(args: argparse.Namespace) -> ProxySettings:
         raise ValueError("give the server to forward to: --target URL (or MOCKHUB_TARGET)")
     return ProxySettings(target=args.target, host=args.host, port=args.port, record=args.record, junit=args.junit,
                          connect_timeout=args.connect_timeout, read_timeout=args.read_timeout, seed=args.seed,
-                         journal_size=args.journal_size, cors_origins=listed(args, "cors_origin"),
+                         journal_size=args.journal_size, violation_problems=args.violation_problems,
+                         violations_total_bytes=args.violations_total_bytes, cors_origins=listed(args, "cors_origin"),
                          admin_token=args.admin_token, allowed_hosts=listed(args, "allowed_host"),
                          access_log=not args.quiet)
 
