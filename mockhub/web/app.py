@@ -47,6 +47,7 @@ from mockhub.web.keys import (
     CORS,
     DIALECTS,
     METHOD_OVERRIDES,
+    OVERRIDE_CHECKER,
     SESSIONLESS,
     SESSIONS,
     SETTINGS,
@@ -162,6 +163,7 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
                                         quota=Quota(settings.max_session_records, settings.max_session_bytes),
                                         max_fault_bytes=settings.max_fault_bytes, monotonic=monotonic)
     app[CONTROL] = Control(sessions, loader, admin_contract, checker)
+    app[OVERRIDE_CHECKER] = checker
     app[DIALECTS] = dialects = {}
     app[METHOD_OVERRIDES] = method_overrides = {}
     sessionless: set[object] = set()
