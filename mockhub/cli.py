@@ -121,6 +121,8 @@ SERVE_OPTIONS = (
            Settings.journal_body_bytes),
     Option("--journal-total-bytes", "bytes all sessions' journals hold together; past it the oldest entries go "
            "first (default {default})", _positive, Settings.journal_total_bytes),
+    Option("--journal-page-bytes", "bytes one read of a journal (GET /__mockhub/requests) renders at most; the "
+           "rest is on the next page (default {default})", _positive, Settings.journal_page_bytes),
     Option("--max-sessions", "most sessions (X-Mockhub-Session) at once, the default one included; the least "
            "recently used is dropped (default {default})", _positive, Settings.max_sessions),
     Option("--session-idle", "seconds after which an unused session is dropped (default {default})", _seconds,
@@ -285,6 +287,10 @@ PROXY_OPTIONS = (
            int, ProxySettings.seed),
     Option("--journal-size", "how many requests the journal keeps (default {default})", _positive,
            ProxySettings.journal_size),
+    Option("--violation-problems", "problems each violation keeps; the rest are counted (default {default})",
+           _positive, ProxySettings.violation_problems),
+    Option("--violations-total-bytes", "bytes the violations kept for GET /__mockhub/violations hold together; "
+           "past it the oldest go first (default {default})", _positive, ProxySettings.violations_total_bytes),
     Option("--cors-origin", "let pages of this browser origin call the control API too; it answers pages on "
            "this machine only (repeatable); forwarded answers keep the target's CORS headers", str,
            ProxySettings.cors_origins, "list", "ORIGIN"),
@@ -318,7 +324,8 @@ def proxy_settings_from(args: argparse.Namespace) -> ProxySettings:
         raise ValueError("give the server to forward to: --target URL (or MOCKHUB_TARGET)")
     return ProxySettings(target=args.target, host=args.host, port=args.port, record=args.record, junit=args.junit,
                          connect_timeout=args.connect_timeout, read_timeout=args.read_timeout, seed=args.seed,
-                         journal_size=args.journal_size, cors_origins=listed(args, "cors_origin"),
+                         journal_size=args.journal_size, violation_problems=args.violation_problems,
+                         violations_total_bytes=args.violations_total_bytes, cors_origins=listed(args, "cors_origin"),
                          admin_token=args.admin_token, allowed_hosts=listed(args, "allowed_host"),
                          access_log=not args.quiet)
 
@@ -393,6 +400,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
                     cors_origins=listed(args, "cors_origin"), journal_size=args.journal_size,
                     journal_headers=args.journal_headers, journal_header_bytes=args.journal_header_bytes,
                     journal_body_bytes=args.journal_body_bytes, journal_total_bytes=args.journal_total_bytes,
+                    journal_page_bytes=args.journal_page_bytes,
                     max_sessions=args.max_sessions, session_idle_seconds=args.session_idle,
                     session_busy_seconds=args.session_busy, max_fault_rules=args.max_fault_rules,
                     max_json_depth=args.max_json_depth, max_override_bytes=args.max_override_bytes,

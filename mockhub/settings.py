@@ -52,6 +52,8 @@ class Settings:
     """Bytes a journal entry keeps of the request body."""
     journal_total_bytes: int = 64 * 1024 * 1024
     """Bytes every session's journal together may hold; past it the oldest entries of any session go first."""
+    journal_page_bytes: int = 1024 * 1024
+    """Bytes one read of a journal (``GET /__mockhub/requests``) renders at most; the rest is on the next page."""
     max_sessions: int = 100
     """Most sessions at once, the default one included (at least 2); the least recently used goes first."""
     session_idle_seconds: float = 3600.0
@@ -102,7 +104,7 @@ class Settings:
         from mockhub.engine.journal import JournalLimits
 
         return JournalLimits(self.journal_size, self.journal_headers, self.journal_header_bytes,
-                             self.journal_body_bytes, self.journal_total_bytes)
+                             self.journal_body_bytes, self.journal_total_bytes, self.journal_page_bytes)
 
     def session_limits(self) -> SessionLimits:
         """Every bound of the server's sessions: how many, how long, and what each may hold."""

@@ -132,8 +132,12 @@ def test_the_soak_calls_memory_flat_only_when_the_last_third_stops_growing() -> 
 def test_the_worst_case_run_reaches_every_bound_and_the_server_still_answers(capsys: Any) -> None:
     from benchmarks import worst
 
-    assert worst.main(["--sessions", "2", "--connections", "20", "--journal-total-bytes", "1000000"]) == 0
+    assert worst.main(["--sessions", "2", "--connections", "20", "--journal-total-bytes", "1000000",
+                       "--readers", "2", "--proxy-bodies", "2", "--proxy-properties", "2000"]) == 0
     printed = capsys.readouterr().out
     # Each session was filled until its own limit refused more (the run stops on anything else).
     assert "2 sessions: " in printed and "+ 20 connections each sending a 1 MiB body" in printed
+    assert "+ 2 clients reading a journal of 0x01 bodies without reading the answers" in printed
     assert "health 200; state dump 200; server running" in printed
+    assert "proxy + 2 bodies of 0.0 MiB, 2,000 unknown properties each" in printed
+    assert "proxy + a body of 16 MiB" in printed and "proxy peak" in printed

@@ -347,6 +347,32 @@ async def test_requests_off_the_contract_are_reported(serve: Serve, contract: Co
     assert words in first["message"]
 
 
+async def test_what_a_client_makes_the_proxy_find_is_bounded(serve: Serve, contract: Contract, make_proxy: MakeProxy,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    """A body with 300,000 unknown properties was a violation of 300,000 problems: four such requests took the
+    proxy from 51 to 446 MiB, GET /__mockhub/violations answered 98 MB and each log line held every problem."""
+    proxy = await make_proxy(url_of(await mock(serve, contract)), violations_total_bytes=60_000)
+    assert proxy.client is not None
+    unknown = {"name": "n", "description": "d", **{f"unknown-{i}": 0 for i in range(5000)}}
+    for _ in range(4):
+        await raw(proxy.client, "POST", "/api/v1/hubs", json=unknown, headers={"Authorization": f"Bearer {TOKEN}"})
+    listed = await proxy.get("/__mockhub/violations", token=None)
+    assert 0 < len(listed.body) <= 60_000
+    kept = listed.json()
+    assert 1 <= len(kept) < 4  # the latest that fit
+    for entry in kept:
+        assert len(entry["problems"]) == 100 and entry["more_problems"] == 4900
+        assert entry["problems"][0] == {"in": "body", "at": "$", "message": "Property 'unknown-0' is not supported."}
+    lines = [r.getMessage() for r in caplog.records if r.name == "mockhub.proxy"]
+    assert len(lines) == 4 and all(len(line) <= 2048 and line.endswith(" more") for line in lines)
+    # a name of 100,000 characters is quoted cut, and a check stops counting at 10,000 problems
+    long = {"name": "n", "description": "d", "a" * 100_000: 0, **{f"u{i}": 0 for i in range(20_000)}}
+    await raw(proxy.client, "POST", "/api/v1/hubs", json=long, headers={"Authorization": f"Bearer {TOKEN}"})
+    latest = (await proxy.get("/__mockhub/violations", token=None)).json()[-1]
+    assert latest["more_problems"] == 9900
+    assert max(len(problem["message"]) for problem in latest["problems"]) == 1024
+
+
 async def test_a_body_larger_than_the_proxy_forwards_is_413_in_the_apis_format(
         serve: Serve, contract: Contract, make_proxy: MakeProxy) -> None:
     behind = await mock(serve, contract)
@@ -473,6 +499,19 @@ async def test_the_control_api_answers_as_on_serve(serve: Serve, contract: Contr
     assert (await proxy.post("/__mockhub/record", None, token=None)).status == 409  # no --record
     allowed = await proxy.get("/__mockhub/health", token=None, headers={"Origin": "http://app.example"})
     assert allowed.headers["Access-Control-Allow-Origin"] == "http://app.example"
+
+
+async def test_the_proxys_journal_is_read_a_page_at_a_time_as_on_serve(serve: Serve, contract: Contract,
+                                                                      make_proxy: MakeProxy) -> None:
+    proxy = await make_proxy(url_of(await mock(serve, contract)))
+    for _ in range(3):
+        await proxy.get("/api/v1/hubs")
+    first = await proxy.get("/__mockhub/requests", token=None, params={"limit": 2})
+    assert [entry["seq"] for entry in first.json()] == [1, 2]
+    assert first.headers["Link"] == '</__mockhub/requests?limit=2&after=2>; rel="next"'
+    rest = await proxy.get("/__mockhub/requests?limit=2&after=2", token=None)
+    assert [entry["seq"] for entry in rest.json()] == [3] and "Link" not in rest.headers
+    assert (await proxy.get("/__mockhub/requests", token=None, params={"after": -1})).status == 400
 
 
 async def test_the_admin_token_guards_the_control_api_but_not_the_traffic(

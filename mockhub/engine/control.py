@@ -171,8 +171,13 @@ class Control:
     # --- the request journal
 
     def requests(self, session: Session) -> list[dict[str, Any]]:
-        """The session's request journal, oldest first."""
+        """The session's whole request journal, oldest first."""
         return [entry.to_json() for entry in session.journal.entries()]
+
+    def requests_page(self, session: Session, after: int, limit: int) -> tuple[list[dict[str, Any]], int | None]:
+        """One page of the session's journal: up to ``limit`` entries numbered after ``after`` within the page's
+        bytes; and the number to read on from (``None``: that was the last)."""
+        return session.journal.page(after, limit)
 
     def search_requests(self, session: Session, matcher: Matcher) -> tuple[list[Entry], list[tuple[Entry, list[str]]]]:
         """The journal entries ``matcher`` matches, and the closest others with what differed (closest first)."""

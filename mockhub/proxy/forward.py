@@ -24,6 +24,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from mockhub.engine.errors import ApiError
+from mockhub.proxy.checking import MAX_CHECKED_BYTES
 
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
                         "upgrade"})
@@ -34,8 +35,6 @@ the proxy's own server has answered (100 Continue) before the body was read."""
 AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
 """Fields aiohttp's client would add on its own; the request keeps only what the client sent."""
 VIA = "1.1 mockhub"
-MAX_CHECKED_BYTES = 4 * 1024 * 1024
-"""The proxy keeps a copy of this much of an answer's body to check it; a longer one is passed on, unchecked."""
 
 
 class UpstreamUnreachable(ApiError):

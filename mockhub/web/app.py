@@ -45,6 +45,7 @@ from mockhub.web.keys import (
     CORS,
     DIALECTS,
     METHOD_OVERRIDES,
+    OVERRIDE_CHECKER,
     SESSIONLESS,
     SESSIONS,
     SETTINGS,
@@ -151,6 +152,7 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
     app[SESSIONS] = sessions = Sessions(startup_store(settings, loader), settings.session_limits(),
                                         startup_faults=faults, startup_overrides=overrides, monotonic=monotonic)
     app[CONTROL] = Control(sessions, loader, admin_contract, checker)
+    app[OVERRIDE_CHECKER] = checker
     app[DIALECTS] = dialects = {}
     app[METHOD_OVERRIDES] = method_overrides = {}
     sessionless: set[object] = set()
