@@ -50,6 +50,9 @@ KNOWN: Mapping[str, tuple[Mapping[str, str], ...]] = {
     "/api/v1/integrations/{integrationId}": ({"integrationId": INTEGRATION_A},),
     "/api/v1/integrations": ({"hubId": HUB_A},),
     f"{POINTS}/{{id}}": ({"id": POINT_ABCDE},),
+    **{f"/api/v1/commands/{kind}/{{id}}": ({"id": HUB_A}, {"id": HUB_B}) for kind in ("transfers", "responses")},
+    **{f"/api/v1/commands/{kind}/hub/{{hubId}}": ({"hubId": HUB_A}, {"hubId": HUB_B})
+       for kind in ("transfers", "responses")},
 }
 """Ids of the built-in dataset a generated GUID may be swapped for, so that reads, updates and deletes
 of records that exist (and of another tenant's, 403) are fuzzed too, not only 404s."""
