@@ -96,7 +96,8 @@ SERVE_OPTIONS = (
            "list", "FILE"),
     Option("--empty", "start with no data at all", None, False, "flag"),
     Option("--fake", "add Faker-made data to what is loaded: hubs=N (for the default tenant), integrations=N "
-           "(in each hub), points=N; e.g. hubs=50,integrations=5,points=200", default="", metavar="SPEC"),
+           "and commands=N (in each hub), points=N; e.g. hubs=50,integrations=5,commands=4,points=200", default="",
+           metavar="SPEC"),
     Option("--clock", "pin the clock to an instant (2021-01-01T00:00:00Z); it then moves one second per write",
            metavar="ISO"),
     Option("--faults", "fault rules in force from start-up and after every reset (a JSON list)", Path,

@@ -12,7 +12,17 @@ from typing import Any
 import pytest
 
 from mockhub.contract.contracts import Contract
-from tests.conftest import HUB_A, HUB_B, OTHER_TOKEN, Api, MakeApi
+from tests.conftest import (
+    BUILT_IN_COMMANDS,
+    HUB_A,
+    HUB_A3,
+    HUB_B,
+    OTHER_TOKEN,
+    RESPONSE_A,
+    TRANSFER_A,
+    Api,
+    MakeApi,
+)
 
 TRANSFERS = "/api/v1/commands/transfers"
 RESPONSES = "/api/v1/commands/responses"
@@ -82,6 +92,14 @@ def ids_free(command: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in command.items() if k not in ("commandId", "hubId")}
 
 
+async def new_hub(api: Api, name: str = "Commands") -> str:
+    """A hub of tenant A with no command yet."""
+    reply = await api.post("/api/v1/hubs", {"name": name, "description": ""})
+    assert reply.status == 200
+    hub_id: str = reply.json()["hubId"]
+    return hub_id
+
+
 async def create(api: Api, collection: str, body: dict[str, Any], hub: str = HUB_A, **kw: Any) -> dict[str, Any]:
     reply = await api.post(f"{collection}/{hub}", body, **kw)
     assert reply.status == 200, reply.body
@@ -92,30 +110,31 @@ async def create(api: Api, collection: str, body: dict[str, Any], hub: str = HUB
 # -- the documented examples -----------------------------------------------------------------------
 
 async def test_the_transfer_examples_are_accepted_and_answered_as_documented(api: Api) -> None:
-    made = await create(api, TRANSFERS, DOC_TRANSFER)
+    hub = await new_hub(api)
+    made = await create(api, TRANSFERS, DOC_TRANSFER, hub=hub)
     assert ids_free(made) == ids_free(DOC_TRANSFER_ANSWER)
-    assert made["hubId"] == HUB_A
+    assert made["hubId"] == hub
     path = f"{TRANSFERS}/{made['commandId']}"
     changed = {**DOC_TRANSFER, "name": "new command 2"}
     updated = await api.put(path, changed)
     assert updated.status == 200
     assert updated.json() == {**made, **changed}
     assert (await api.get(path)).json() == updated.json()
-    listed = await api.get(f"{TRANSFERS}/hub/{HUB_A}")
+    listed = await api.get(f"{TRANSFERS}/hub/{hub}")
     assert [ids_free(c) for c in listed.json()] == [ids_free(c) for c in DOC_TRANSFER_LIST]
 
 
 async def test_the_response_examples_are_accepted_and_answered_as_documented(api: Api) -> None:
-    made = await create(api, RESPONSES, DOC_RESPONSE)
+    hub = await new_hub(api)
+    made = await create(api, RESPONSES, DOC_RESPONSE, hub=hub)
     assert ids_free(made) == ids_free(DOC_RESPONSE_ANSWER)
     path = f"{RESPONSES}/{made['commandId']}"
     updated = await api.put(path, DOC_RESPONSE_UPDATE)
     assert updated.status == 200
     assert ids_free(updated.json()) == ids_free(DOC_RESPONSE_UPDATED)
     assert (await api.get(path)).json() == updated.json()
-    event = {k: v for k, v in ids_free(DOC_EVENT_ANSWER).items()}
-    await create(api, RESPONSES, event)
-    listed = (await api.get(f"{RESPONSES}/hub/{HUB_A}")).json()
+    await create(api, RESPONSES, ids_free(DOC_EVENT_ANSWER), hub=hub)
+    listed = (await api.get(f"{RESPONSES}/hub/{hub}")).json()
     assert [ids_free(c) for c in listed] == [ids_free(c) for c in DOC_RESPONSE_LIST]
 
 
@@ -135,8 +154,22 @@ def test_every_documented_example_fits_the_contract(contract: Contract, schema: 
     assert errors == []
 
 
+async def test_the_built_in_data_holds_the_documented_commands(api: Api) -> None:
+    transfers = (await api.get(f"{TRANSFERS}/hub/{HUB_A3}")).json()
+    assert transfers == [{**DOC_TRANSFER_ANSWER, "hubId": HUB_A3}]
+    assert (await api.get(f"{TRANSFERS}/{TRANSFER_A}")).json() == transfers[0]
+    responses = (await api.get(f"{RESPONSES}/hub/{HUB_A3}")).json()
+    assert responses == [{**DOC_RESPONSE_ANSWER, "hubId": HUB_A3}, {**DOC_EVENT_ANSWER, "hubId": HUB_A3}]
+    assert (await api.get(f"{RESPONSES}/{RESPONSE_A}")).json() == responses[0]
+    state = (await api.get("/__mockhub/state", token=None)).json()
+    assert len(state["transferCommands"]) == len(state["responseCommands"]) == BUILT_IN_COMMANDS
+    tenant_a_hubs = {h["hubId"] for h in state["hubs"] if h["hubId"] != HUB_B}
+    assert {c["hubId"] for c in state["transferCommands"] + state["responseCommands"]} <= tenant_a_hubs
+    assert (await api.get(f"{RESPONSES}/{RESPONSE_A}", token=OTHER_TOKEN)).status == 403
+
+
 async def test_the_update_example_with_its_trailing_comma_is_malformed_json(api: Api) -> None:
-    made = await create(api, RESPONSES, DOC_RESPONSE)
+    made = await create(api, RESPONSES, DOC_RESPONSE, hub=await new_hub(api))
     text = '{\n  "category": "Office contacts",\n  "description": "Eva\'s Office Contact",\n}'
     reply = await api.request("PUT", f"{RESPONSES}/{made['commandId']}", data=text,
                               headers={"Content-Type": "application/json"})
@@ -222,12 +255,14 @@ async def test_an_update_may_not_take_another_commands_name_but_may_keep_its_own
 async def test_a_hubs_commands_are_listed_in_creation_order_and_delete_answers_the_command(
         api: Api, collection: str) -> None:
     body = TRANSFER if collection == TRANSFERS else EVENT
-    made = [await create(api, collection, {**body, "name": f"c{i}"}) for i in range(3)]
+    hub = await new_hub(api)
+    assert (await api.get(f"{collection}/hub/{hub}")).json() == []
+    made = [await create(api, collection, {**body, "name": f"c{i}"}, hub=hub) for i in range(3)]
     await create(api, collection, {**body, "name": "elsewhere"}, hub=HUB_A2)
-    assert (await api.get(f"{collection}/hub/{HUB_A}")).json() == made
+    assert (await api.get(f"{collection}/hub/{hub}")).json() == made
     gone = await api.delete(f"{collection}/{made[1]['commandId']}")
     assert (gone.status, gone.json()) == (200, made[1])
-    assert (await api.get(f"{collection}/hub/{HUB_A}")).json() == [made[0], made[2]]
+    assert (await api.get(f"{collection}/hub/{hub}")).json() == [made[0], made[2]]
     for method in ("GET", "DELETE"):
         reply = await api.request(method, f"{collection}/{made[1]['commandId']}")
         assert (reply.status, reply.error_codes()) == (404, [105])
@@ -273,6 +308,20 @@ async def test_commands_need_a_token(api: Api) -> None:
 
 
 # -- a deleted hub takes its commands --------------------------------------------------------------
+
+async def test_deleting_a_hub_takes_its_built_in_commands_in_that_session_only(api: Api) -> None:
+    session = {"X-Mockhub-Session": "deleting"}
+    assert (await api.delete(f"/api/v1/hubs/{HUB_A3}", headers=session)).status == 200
+    for path in (f"{TRANSFERS}/{TRANSFER_A}", f"{RESPONSES}/{RESPONSE_A}"):
+        reply = await api.get(path, headers=session)
+        assert (reply.status, reply.error_codes()) == (404, [105])
+        assert (await api.get(path)).status == 200  # the default session still has the hub and its commands
+    state = (await api.request("GET", "/__mockhub/state", token=None, headers=session)).json()
+    left = state["transferCommands"] + state["responseCommands"]
+    assert HUB_A3 not in {c["hubId"] for c in left} and len(left) == 3  # the other hubs' commands stay
+    # and the session's data still loads: no command refers to a hub that is gone
+    assert (await api.request("PUT", "/__mockhub/state", token=None, json_body=state, headers=session)).status == 200
+
 
 async def test_deleting_a_hub_deletes_its_commands_in_that_session_only(api: Api) -> None:
     session = {"X-Mockhub-Session": "other"}
@@ -330,7 +379,7 @@ async def test_responses_may_not_be_empty_and_the_kind_fields_are_checked(api: A
 
 
 async def test_a_partial_update_is_checked_with_the_command_it_leaves(api: Api) -> None:
-    made = await create(api, RESPONSES, DOC_RESPONSE)
+    made = await create(api, RESPONSES, DOC_RESPONSE, hub=await new_hub(api))
     path = f"{RESPONSES}/{made['commandId']}"
     refused = await api.put(path, {"type": "event"})  # the stored responses are messages
     assert refused.status == 400

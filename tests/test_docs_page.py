@@ -34,6 +34,11 @@ async def test_the_page_lists_every_id_of_the_loaded_data_per_tenant(api: Api) -
     for integration in data["integrations"]:
         owner = tenant_b if integration["integrationId"] == INTEGRATION_B else tenant_a
         assert f"<code>{integration['integrationId']}</code>" in owner.split("<h3>Integration points")[0]
+    commands = data["transferCommands"] + data["responseCommands"]
+    assert commands
+    for command in commands:  # all tenant A's in the built-in data
+        assert f"<td><code>{command['commandId']}</code></td>" in tenant_a.split("<h3>Integration points")[0]
+        assert command["name"] in tenant_a
     for point in data["integrationPoints"]:
         assert point["id"] in html and point["token_local"] in html
 

@@ -32,7 +32,7 @@ from mockhub.store.points import NAMES
 from mockhub.testing import Mockhub
 from mockhub.web.app import create_app
 from mockhub.web.server import BackgroundServer
-from tests.conftest import CLOCK, HUB_A, HUB_B, POINT_ABCDE, POINTS, TOKEN, Api
+from tests.conftest import CLOCK, HUB_A, HUB_B, POINT_ABCDE, POINTS, RESPONSE_A, TOKEN, TRANSFER_A, Api
 
 EXAMPLES = 50
 """Generated requests per operation and phase (~15 s in all). Longer runs with other seeds (300 examples)
@@ -42,6 +42,8 @@ INTEGRATION_A = "00000000-0000-0000-0000-0000000000b4"
 """Tenant A's Direct integration in the built-in dataset."""
 WEBCHAT_A = "00000000-0000-0000-0000-0000000000b3"
 """Tenant A's WebChat integration in the built-in dataset."""
+EVENT_COMMAND_A = "00000000-0000-0000-0000-000000000006"
+"""Tenant A's event response command in the built-in dataset (RESPONSE_A is a customer's message command)."""
 
 KNOWN: Mapping[str, tuple[Mapping[str, str], ...]] = {
     "/api/v1/hubs/{hubId}": ({"hubId": HUB_A}, {"hubId": HUB_B}),
@@ -50,7 +52,8 @@ KNOWN: Mapping[str, tuple[Mapping[str, str], ...]] = {
     "/api/v1/integrations/{integrationId}": ({"integrationId": INTEGRATION_A},),
     "/api/v1/integrations": ({"hubId": HUB_A},),
     f"{POINTS}/{{id}}": ({"id": POINT_ABCDE},),
-    **{f"/api/v1/commands/{kind}/{{id}}": ({"id": HUB_A}, {"id": HUB_B}) for kind in ("transfers", "responses")},
+    "/api/v1/commands/transfers/{id}": ({"id": HUB_A}, {"id": TRANSFER_A}, {"id": HUB_B}),
+    "/api/v1/commands/responses/{id}": ({"id": HUB_A}, {"id": RESPONSE_A}, {"id": EVENT_COMMAND_A}, {"id": HUB_B}),
     **{f"/api/v1/commands/{kind}/hub/{{hubId}}": ({"hubId": HUB_A}, {"hubId": HUB_B})
        for kind in ("transfers", "responses")},
 }

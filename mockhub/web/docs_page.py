@@ -23,6 +23,8 @@ from mockhub.web.rendering import error_response
 
 ROWS = 20
 """Most rows of one table of loaded data; the state dump has the rest."""
+COMMANDS = (("transferCommands", "transfer"), ("responseCommands", "response"))
+"""The sections of a hub's commands in the fixture format, and the kind each holds."""
 
 STYLE = """
 body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#1b1f24;background:#fafafa}
@@ -92,6 +94,8 @@ def _data(data: Mapping[str, Any]) -> str:
         tokens = ", ".join(f"<code>{escape(t)}</code>" for t in tenant.get("tokens", ())) or "none"
         own_hubs = [h for h in hubs if h["tenantId"] == tenant_id]
         own_integrations = [i for i in integrations if tenant_of_hub.get(i["hubId"]) == tenant_id]
+        own_commands = [(c["commandId"], kind, c["name"], c["hubId"]) for section, kind in COMMANDS
+                        for c in data.get(section, []) if tenant_of_hub.get(c["hubId"]) == tenant_id]
         cells.append(
             f"<h3>{escape(tenant.get('name') or 'Tenant')}{' (default)' * (index == 0)}</h3>"
             f"<p>tenant <code>{escape(tenant_id)}</code>; token{'s' * (len(tenant.get('tokens', ())) != 1)}: "
@@ -99,7 +103,8 @@ def _data(data: Mapping[str, Any]) -> str:
             + _table(("hubId", "name"), [(h["hubId"], h["name"]) for h in own_hubs], "hubs")
             + _table(("integrationId", "channel", "name", "hubId"),
                      [(i["integrationId"], i["channelId"], i["name"], i["hubId"]) for i in own_integrations],
-                     "integrations"))
+                     "integrations")
+            + _table(("commandId", "kind", "name", "hubId"), own_commands, "commands"))
     out.extend(cells)
     points = data.get("integrationPoints", [])
     out.append("<h3>Integration points (Era)</h3>")
