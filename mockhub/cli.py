@@ -256,8 +256,9 @@ PROXY_OPTIONS = (
            metavar="URL"),
     Option("--host", f"address to bind (default {DEFAULT_HOST}; 0.0.0.0 for every interface)", default=DEFAULT_HOST),
     Option("--port", f"port to listen on (default {DEFAULT_PORT}; 0 picks a free port)", _port, DEFAULT_PORT),
-    Option("--record", "write the hubs, integrations and integration points seen in answers to this fixture file "
-           "at shutdown (and on POST /__mockhub/record); secrets are replaced", _output_file, metavar="FILE"),
+    Option("--record", "write the hubs, integrations, commands and integration points seen in answers to this "
+           "fixture file at shutdown (and on POST /__mockhub/record); secrets are replaced", _output_file,
+           metavar="FILE"),
     Option("--junit", "write JUnit XML at shutdown: one testcase per operation seen, failed when any of its "
            "exchanges broke the contract", _output_file, metavar="FILE"),
     Option("--connect-timeout", "seconds to wait for a connection to the target before answering 504 (default 5)",
