@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from html import unescape
+from html import escape, unescape
 from typing import Any
 
 from mockhub.contract.contracts import Contract, operations_of
@@ -139,3 +139,21 @@ async def test_the_browser_examples_use_the_loaded_token_and_only_this_servers_c
     control = section(html, "control")
     assert "/__mockhub/violations" not in control and "/__mockhub/record" not in control
     assert "/__mockhub/reset" in control
+
+
+async def test_the_activity_types_are_listed_field_by_field(api: Api, contract: Contract) -> None:
+    html = section(await page(api), "activity-types")
+    schemas = contract.document["components"]["schemas"]
+    for kind in ("text", "youtube", "vimeo", "video", "audio", "image", "attachment", "location", "contact", "card",
+                 "carousel", "list"):
+        name = f"{kind.capitalize()}Message"
+        block = html.split(f"<h3 id='{name.lower()}'>{name}</h3>", 1)[1].split("<h3 ", 1)[0]
+        assert f"<p>{escape(schemas[name]['description'])}</p>" in block
+        for field in schemas[name]["properties"]:
+            required = "yes" if field in schemas[name]["required"] else ""
+            assert re.search(rf"<tr><td><code>{field}</code></td><td><code>[^<]*</code></td><td>{required}</td>",
+                             block), (name, field)
+    for name in ("PayloadEvent", "BasicEvent", "MediaItem", "CarouselItem", "MessageAction", "ContactProperty"):
+        assert f"<h3 id='{name.lower()}'>{name}</h3>" in html
+    assert "Decision: the address is `address`" in html
+
