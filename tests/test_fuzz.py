@@ -35,7 +35,8 @@ from mockhub.web.server import BackgroundServer
 from tests.conftest import CLOCK, HUB_A, HUB_B, POINT_ABCDE, POINTS, RESPONSE_A, TOKEN, TRANSFER_A, Api
 
 EXAMPLES = 50
-"""Generated requests per operation and phase (~15 s in all). Longer runs with other seeds (300 examples)
+"""Generated requests per operation and phase (~40 s in all, half of it the response commands' create and update,
+whose nested activity types are slow to generate). Longer runs with other seeds (300 examples)
 found nothing more; the regular tests at the end keep each finding fixed, whatever the seed."""
 
 INTEGRATION_A = "00000000-0000-0000-0000-0000000000b4"
