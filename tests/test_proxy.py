@@ -834,6 +834,9 @@ async def test_a_recording_follows_the_commands_made_changed_and_deleted(
     hub = (await proxy.post("/api/v1/hubs", {"name": "Shop", "description": ""})).json()["hubId"]
     made = [(await proxy.post(f"/api/v1/commands/transfers/{hub}", {
         "name": f"t{i}", "url": "https://shop.example", "linkDescription": "Shop"})).json() for i in range(3)]
+    secret = (await proxy.post(f"/api/v1/commands/responses/{hub}", {
+        "name": "login", "integrationTypeId": "agent", "type": "message", "responses": [
+            {"type": "image", "url": "https://bob:s3cret@images.example/a.png"}]})).json()
     await proxy.put(f"/api/v1/commands/transfers/{made[0]['commandId']}", {"linkDescription": "Changed"})
     await proxy.delete(f"/api/v1/commands/transfers/{made[1]['commandId']}")
     seen = (await proxy.get(f"/api/v1/commands/transfers/hub/{hub}")).json()
@@ -845,7 +848,10 @@ async def test_a_recording_follows_the_commands_made_changed_and_deleted(
     assert summary["leftOut"] == [f"transfer command {TRANSFER_A}: its hub was not seen"]
     data = json.loads(record.read_text())
     assert data["transferCommands"] == seen == [{**made[0], "linkDescription": "Changed"}, made[2]]
-    assert doomed["commandId"] not in record.read_text() and data["responseCommands"] == []
+    assert doomed["commandId"] not in record.read_text() and "s3cret" not in record.read_text()
+    [kept] = data["responseCommands"]
+    assert kept["commandId"] == secret["commandId"]
+    assert re.fullmatch(r"https://[a-z]{3}:[a-z]\d[a-z]{4}@images\.example/a\.png", kept["responses"][0]["url"])
     tenant = next(t for t in data["tenants"] if t["tenantId"] == HUB["tenantId"])
     replay = Api(await mock(serve, contract, fixtures=(record,)), proxy.checker)
     assert (await replay.get(f"/api/v1/commands/transfers/hub/{hub}", token=tenant["tokens"][0])).json() == seen

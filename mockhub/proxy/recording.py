@@ -166,15 +166,15 @@ class Recorder:
         return key
 
     def _command(self, kind: str) -> Callable[[Any, str | None], str | None]:
-        """What keeps a command of ``kind`` (``Transfer``, ``Response``) that an answer showed: nothing in one is
-        a secret."""
+        """What keeps a command of ``kind`` (``Transfer``, ``Response``) that an answer showed: no field of one is
+        a secret, but a URL in it (its url, a message's links) may hold a password."""
         commands = self._commands[kind.lower()]
 
         def keep(command: Any, _token: str | None) -> str | None:
             if not self._fits(f"{kind}Command", command):
                 return None
             key: str = command["commandId"].lower()
-            commands[key] = dict(command)
+            commands[key] = self._without_userinfo(command)
             return key
 
         return keep
