@@ -101,7 +101,8 @@ SERVE_OPTIONS = (
            "list", "FILE"),
     Option("--empty", "start with no data at all", None, Settings.empty, "flag"),
     Option("--fake", "add Faker-made data to what is loaded: hubs=N (for the default tenant), integrations=N "
-           "(in each hub), points=N; e.g. hubs=50,integrations=5,points=200", str, Settings.fake, metavar="SPEC"),
+           "and commands=N (in each hub), points=N; e.g. hubs=50,integrations=5,commands=4,points=200", str,
+           Settings.fake, metavar="SPEC"),
     Option("--clock", "pin the clock to an instant (2021-01-01T00:00:00Z); it then moves one second per write",
            str, Settings.clock, metavar="ISO"),
     Option("--faults", "fault rules in force from start-up and after every reset (a JSON list)", Path,
@@ -275,8 +276,9 @@ PROXY_OPTIONS = (
            metavar="URL"),
     Option("--host", "address to bind (default {default}; 0.0.0.0 for every interface)", str, ProxySettings.host),
     Option("--port", "port to listen on (default {default}; 0 picks a free port)", _port, ProxySettings.port),
-    Option("--record", "write the hubs, integrations and integration points seen in answers to this fixture file "
-           "at shutdown (and on POST /__mockhub/record); secrets are replaced", _output_file, metavar="FILE"),
+    Option("--record", "write the hubs, integrations, commands and integration points seen in answers to this "
+           "fixture file at shutdown (and on POST /__mockhub/record); secrets are replaced", _output_file,
+           metavar="FILE"),
     Option("--junit", "write JUnit XML at shutdown: one testcase per operation seen, failed when any of its "
            "exchanges broke the contract", _output_file, metavar="FILE"),
     Option("--connect-timeout", "seconds to wait for a connection to the target before answering 504 "

@@ -35,7 +35,8 @@ class Settings:
     empty: bool = False
     """Start with no data at all (no tenants, so no Portal token is accepted)."""
     fake: str = ""
-    """Bulk fake data added to the loaded fixtures: ``hubs=50,integrations=5,points=200`` (decisions.md, Data)."""
+    """Bulk fake data added to the loaded fixtures: ``hubs=50,integrations=5,commands=4,points=200`` (decisions.md,
+    Data)."""
     clock: str | None = None
     """ISO instant that pins the clock; ``None`` uses real time."""
     faults: tuple[Mapping[str, Any], ...] = ()

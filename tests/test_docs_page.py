@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from html import unescape
+from html import escape, unescape
 from typing import Any
 
 from mockhub.contract.contracts import Contract, operations_of
@@ -34,6 +34,11 @@ async def test_the_page_lists_every_id_of_the_loaded_data_per_tenant(api: Api) -
     for integration in data["integrations"]:
         owner = tenant_b if integration["integrationId"] == INTEGRATION_B else tenant_a
         assert f"<code>{integration['integrationId']}</code>" in owner.split("<h3>Integration points")[0]
+    commands = data["transferCommands"] + data["responseCommands"]
+    assert commands
+    for command in commands:  # all tenant A's in the built-in data
+        assert f"<td><code>{command['commandId']}</code></td>" in tenant_a.split("<h3>Integration points")[0]
+        assert command["name"] in tenant_a
     for point in data["integrationPoints"]:
         assert point["id"] in html and point["token_local"] in html
 
@@ -150,3 +155,22 @@ async def test_the_browser_examples_use_the_loaded_token_and_only_this_servers_c
     control = section(html, "control")
     assert "/__mockhub/violations" not in control and "/__mockhub/record" not in control
     assert "/__mockhub/reset" in control
+
+
+async def test_the_activity_types_are_listed_field_by_field(api: Api, contract: Contract) -> None:
+    html = section(await page(api), "activity-types")
+    schemas = contract.document["components"]["schemas"]
+    for kind in ("text", "youtube", "vimeo", "video", "audio", "image", "attachment", "location", "contact", "card",
+                 "carousel", "list"):
+        name = f"{kind.capitalize()}Message"
+        block = html.split(f"<h3 id='{name.lower()}'>{name}</h3>", 1)[1].split("<h3 ", 1)[0]
+        shown = re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(schemas[name]["description"]))  # inline code as code
+        assert f"<p>{shown}</p>" in block
+        for field in schemas[name]["properties"]:
+            required = "yes" if field in schemas[name]["required"] else ""
+            assert re.search(rf"<tr><td><code>{field}</code></td><td><code>[^<]*</code></td><td>{required}</td>",
+                             block), (name, field)
+    for name in ("PayloadEvent", "BasicEvent", "MediaItem", "CarouselItem", "MessageAction", "ContactProperty"):
+        assert f"<h3 id='{name.lower()}'>{name}</h3>" in html
+    assert "Decision: the address is <code>address</code>" in html
+

@@ -32,7 +32,21 @@ from mockhub.proxy import ProxySettings, create_proxy_app
 from mockhub.settings import Settings
 from mockhub.testing import MockhubTestServer
 from mockhub.web.app import create_app
-from tests.conftest import CLOCK, HUB_A, HUB_B, OTHER_TOKEN, POINT_ABCDE, POINTS, TOKEN, Api, Reply, raw_exchange
+from tests.conftest import (
+    CLOCK,
+    HUB_A,
+    HUB_A3,
+    HUB_B,
+    OTHER_TOKEN,
+    POINT_ABCDE,
+    POINTS,
+    RESPONSE_A,
+    TOKEN,
+    TRANSFER_A,
+    Api,
+    Reply,
+    raw_exchange,
+)
 from tests.test_cli import get_json, serving
 
 Serve = Callable[..., Awaitable[TestClient]]
@@ -714,6 +728,8 @@ READS = [
     "/api/v1/hubs", f"/api/v1/hubs/{HUB_A}", "/api/v1/integrations?pageSize=100",
     *(f"/api/v1/integrations/hubs/{HUB_A}/{channel}" for channel in ("TwilioSMS", "WebChat", "Slack")),
     "/api/v1/integrations/00000000-0000-0000-0000-0000000000b1", POINTS, f"{POINTS}/{POINT_ABCDE}",
+    f"/api/v1/commands/transfers/hub/{HUB_A3}", f"/api/v1/commands/responses/hub/{HUB_A3}",
+    f"/api/v1/commands/responses/{RESPONSE_A}", "/api/v1/commands/responses/00000000-0000-0000-0000-0000000000e3",
 ]
 SHAPES = {  # secret: the shape its fake keeps
     "authToken": r"^[0-9a-f]{32}$", "pageAccessToken": r"^\w+$", "botAccessToken": r"^xoxb-\d+-\d+-\w+$",
@@ -755,7 +771,8 @@ async def test_what_was_recorded_serves_the_same_gets_with_secrets_replaced(
     seen = {path: (await proxy.get(path)).json() for path in READS}
     await proxy.get("/api/v1/hubs", token=OTHER_TOKEN)
     summary = (await proxy.post("/__mockhub/record", None, token=None)).json()
-    assert summary["counts"] == {"tenants": 2, "hubs": 4, "integrations": 6, "integrationPoints": 2}
+    assert summary["counts"] == {"tenants": 2, "hubs": 4, "integrations": 6, "transferCommands": 1,
+                                 "responseCommands": 3, "integrationPoints": 2}
     text = record.read_text()
     originals = {secret for body in seen.values() for secret in secrets_in(body).values()}
     assert len(originals) >= 6
@@ -846,6 +863,79 @@ async def test_a_recording_keeps_the_order_the_lists_showed(serve: Serve, contra
     for path, body in seen.items():
         assert (await replay.get(path, token=tenant["tokens"][0])).json() == body, path
     assert [p["id"] for p in (await replay.get(f"{POINTS}?limit=1000", token=None)).json()] == [p["id"] for p in points]
+
+
+async def test_a_recording_follows_the_commands_made_changed_and_deleted(
+        serve: Serve, contract: Contract, make_proxy: MakeProxy, tmp_path: Path) -> None:
+    record = tmp_path / "recorded.json"
+    proxy = await make_proxy(url_of(await mock(serve, contract)), record=record)
+    assert [h["hubId"] for h in (await proxy.get("/api/v1/hubs?pageSize=1")).json()["results"]] == [HUB_A]
+    hub = (await proxy.post("/api/v1/hubs", {"name": "Shop", "description": ""})).json()["hubId"]
+    made = [(await proxy.post(f"/api/v1/commands/transfers/{hub}", {
+        "name": f"t{i}", "url": "https://shop.example", "linkDescription": "Shop"})).json() for i in range(3)]
+    secret = (await proxy.post(f"/api/v1/commands/responses/{hub}", {
+        "name": "login", "integrationTypeId": "agent", "type": "message", "responses": [
+            {"type": "image", "url": "https://bob:s3cret@images.example/a.png"}]})).json()
+    await proxy.put(f"/api/v1/commands/transfers/{made[0]['commandId']}", {"linkDescription": "Changed"})
+    await proxy.delete(f"/api/v1/commands/transfers/{made[1]['commandId']}")
+    seen = (await proxy.get(f"/api/v1/commands/transfers/hub/{hub}")).json()
+    await proxy.get(f"/api/v1/commands/transfers/{TRANSFER_A}")  # its hub's answer was never seen
+    doomed = (await proxy.post(f"/api/v1/commands/responses/{HUB_A}", {
+        "name": "gone", "integrationTypeId": "agent", "type": "event", "responses": [{"type": "seen"}]})).json()
+    await proxy.delete(f"/api/v1/hubs/{HUB_A}")  # takes its commands along
+    summary = (await proxy.post("/__mockhub/record", None, token=None)).json()
+    assert summary["leftOut"] == [f"transfer command {TRANSFER_A}: its hub was not seen"]
+    data = json.loads(record.read_text())
+    assert data["transferCommands"] == seen == [{**made[0], "linkDescription": "Changed"}, made[2]]
+    assert doomed["commandId"] not in record.read_text() and "s3cret" not in record.read_text()
+    [kept] = data["responseCommands"]
+    assert kept["commandId"] == secret["commandId"]
+    assert re.fullmatch(r"https://[a-z]{3}:[a-z]\d[a-z]{4}@images\.example/a\.png", kept["responses"][0]["url"])
+    tenant = next(t for t in data["tenants"] if t["tenantId"] == HUB["tenantId"])
+    replay = Api(await mock(serve, contract, fixtures=(record,)), proxy.checker)
+    assert (await replay.get(f"/api/v1/commands/transfers/hub/{hub}", token=tenant["tokens"][0])).json() == seen
+
+
+async def command_drifting(request: web.Request) -> web.StreamResponse:
+    """A server whose command answers each break the contract in one way."""
+    if request.path.startswith("/api/v1/commands/transfers/"):
+        command = {"commandId": TRANSFER_A, "hubId": HUB_A3, "name": "n", "description": "", "url": "https://a.example",
+                   "linkDescription": "l"}  # no mountDelay
+        return web.json_response(command)
+    wrong_kind = {"commandId": RESPONSE_A, "hubId": HUB_A3, "name": "n", "category": "", "description": "",
+                  "integrationTypeId": "agent", "type": "event", "responses": [{"type": "text", "text": "hi"}]}
+    return web.json_response([wrong_kind])
+
+
+async def test_the_proxy_checks_command_answers_and_requests(
+        aiohttp_server: Any, serve: Serve, contract: Contract, make_proxy: MakeProxy) -> None:
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", command_drifting)
+    drifter = await make_proxy(str((await aiohttp_server(app)).make_url("")).rstrip("/"))
+    assert drifter.client is not None
+    for path in (f"/api/v1/commands/transfers/{TRANSFER_A}", f"/api/v1/commands/responses/hub/{HUB_A3}"):
+        assert (await raw(drifter.client, "GET", path, headers={"Authorization": f"Bearer {TOKEN}"})).status == 200
+    found = [(v["operation"], v["side"], [(p["in"], p["at"]) for p in v["problems"]], v["problems"][0]["message"])
+             for v in await violations(drifter)]
+    assert found == [
+        ("getTransferCommand", "response", [("body", "$")], "'mountDelay' is a required property"),
+        ("listResponseCommands", "response", [("body", "$[0].responses[0].type")],
+         "'text' is not one of ['seen', 'typing_on', 'typing_off', 'payload']"),
+    ]
+    proxy = await make_proxy(url_of(await mock(serve, contract)))
+    reply = await proxy.post(f"/api/v1/commands/responses/{HUB_A}", {
+        "name": "empty", "integrationTypeId": "agent", "type": "message", "responses": [{"type": "text"}]})
+    assert reply.error_codes() == [307]
+    reply = await proxy.put(f"/api/v1/commands/responses/{RESPONSE_A}", {"type": "dialog"})
+    assert reply.error_codes() == [206]
+    found = [(v["operation"], v["side"], [(p["in"], p["at"], p["message"]) for p in v["problems"]])
+             for v in await violations(proxy)]
+    assert found == [
+        ("createResponseCommand", "request", [("body", "$.responses[0]", "Message 'responses[0]' is empty: give at "
+                                                                         "least one of text, items and actions.")]),
+        ("updateResponseCommand", "request", [("body", "$.type", "Value 'dialog' of 'type' is not valid; expected "
+                                                                 "one of: message, event.")]),
+    ]
 
 
 def test_the_proxy_on_a_port_in_use_says_so_in_one_line() -> None:

@@ -174,7 +174,8 @@ def _closest(errors: list[ValidationError]) -> list[ValidationError]:
     that a body meant as one of them (an integration's create or update) hears what is wrong with it."""
     out: list[ValidationError] = []
     for error in errors:
-        if error.validator not in ("anyOf", "oneOf") or not error.context:
+        worded = isinstance(error.schema, dict) and "x-mockhub-message" in error.schema  # one sentence for all
+        if error.validator not in ("anyOf", "oneOf") or not error.context or worded:
             out.append(error)
             continue
         branches: dict[Any, list[ValidationError]] = {}

@@ -1,4 +1,4 @@
-"""The in-memory state of one session: tenants, hubs, integrations, integration points, and their rules."""
+"""The in-memory state of one session: tenants, hubs, integrations, commands, integration points, and their rules."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from mockhub.engine.clock import Clock
 from mockhub.engine.randomness import SeededRandom
+from mockhub.store.commands import RESPONSE, TRANSFER, CommandStore
 from mockhub.store.context import Context
 from mockhub.store.hubs import HubStore, lowered
 from mockhub.store.integrations import IntegrationStore
@@ -20,13 +21,15 @@ class Store:
     """All state of a session. :meth:`copy` costs the same whatever the data: the copies share every
     container until one changes it (:mod:`mockhub.store.layered`), and records are never changed in place."""
 
-    __slots__ = ("ctx", "tenants", "hubs", "integrations", "points")
+    __slots__ = ("ctx", "tenants", "hubs", "integrations", "transfer_commands", "response_commands", "points")
 
     def __init__(self, random: SeededRandom, clock: Clock, quota: Quota | None = None) -> None:
         self.ctx = Context(random, clock, quota or Quota())
         self.tenants = TenantStore()
         self.hubs = HubStore(self.ctx)
         self.integrations = IntegrationStore(self.ctx, self.hubs)
+        self.transfer_commands = CommandStore(TRANSFER, self.ctx, self.hubs)
+        self.response_commands = CommandStore(RESPONSE, self.ctx, self.hubs)
         self.points = PointStore(self.ctx)
 
     def copy(self) -> Store:
@@ -36,6 +39,8 @@ class Store:
         clone.tenants = self.tenants.copy()
         clone.hubs = self.hubs.copy(clone.ctx)
         clone.integrations = self.integrations.copy(clone.ctx, clone.hubs)
+        clone.transfer_commands = self.transfer_commands.copy(clone.ctx, clone.hubs)
+        clone.response_commands = self.response_commands.copy(clone.ctx, clone.hubs)
         clone.points = self.points.copy(clone.ctx)
         return clone
 
@@ -48,7 +53,9 @@ class Store:
     def release(self, count: int) -> bool:
         """Drop up to ``count`` of the records this store alone holds, for a store nothing uses any more, so
         that freeing a big one is spread over several steps; whether none are left."""
-        return all(records.release(count) for records in (self.points.by_id, self.integrations.by_id, self.hubs.by_id))
+        return all(records.release(count) for records in (
+            self.points.by_id, self.transfer_commands.by_id, self.response_commands.by_id, self.integrations.by_id,
+            self.hubs.by_id))
 
     def create_hub(self, tenant_id: str, body: dict[str, Any]) -> Record:
         """A new hub, of an id no hub and no integration has (``POST /integrations/hubs/{id}`` names either)."""
@@ -65,9 +72,12 @@ class Store:
         return self.ctx.new_id(self.hubs.by_id, self.integrations.by_id)
 
     def delete_hub(self, tenant_id: str, hub_id: str) -> Record:
-        """Delete a hub and everything in it (Portal docs, Hubs > Delete: deleting a hub deletes its integrations)."""
+        """Delete a hub and everything in it (Portal docs, Hubs > Delete: deleting a hub deletes its integrations;
+        decisions.md, Commands: and its commands)."""
         hub = self.hubs.delete(tenant_id, hub_id)
         self.integrations.remove_hub(hub)
+        self.transfer_commands.remove_hub(hub)
+        self.response_commands.remove_hub(hub)
         return hub
 
 

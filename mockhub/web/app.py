@@ -52,7 +52,7 @@ from mockhub.web.keys import (
 )
 from mockhub.web.middleware import Pipeline
 from mockhub.web.protocol import READS_CUSTOM_VERBS
-from mockhub.web.routes import hubs, integrations, points
+from mockhub.web.routes import commands, hubs, integrations, points
 
 HANDLERS: dict[str, Handler] = {
     "createHub": hubs.create_hub,
@@ -65,6 +65,16 @@ HANDLERS: dict[str, Handler] = {
     "getIntegration": integrations.get_integration,
     "deleteIntegration": integrations.delete_integration,
     "listIntegrations": integrations.list_integrations,
+    "createTransferCommand": commands.TRANSFER.create,
+    "getTransferCommand": commands.TRANSFER.get,
+    "updateTransferCommand": commands.TRANSFER.update,
+    "deleteTransferCommand": commands.TRANSFER.delete,
+    "listTransferCommands": commands.TRANSFER.of_hub,
+    "createResponseCommand": commands.RESPONSE.create,
+    "getResponseCommand": commands.RESPONSE.get,
+    "updateResponseCommand": commands.RESPONSE.update,
+    "deleteResponseCommand": commands.RESPONSE.delete,
+    "listResponseCommands": commands.RESPONSE.of_hub,
     "createIntegrationPoint": points.create_point,
     "listIntegrationPoints": points.list_points,
     "lookupIntegrationPoint": points.lookup_points,

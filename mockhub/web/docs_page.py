@@ -3,7 +3,8 @@
 It starts with what a developer needs first: the tokens and the ids of the loaded data, and
 what a browser app can ask of the mock (faults, delays, sessions, CORS), with worked
 examples. Then every endpoint by API with its parameters, request body, response example
-and the statuses the contract gives it, in order.
+and the statuses the contract gives it, in order, and the activity message and event types
+field by field.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ ROWS = 20
 """Most rows of one table of loaded data; the state dump has the rest."""
 INLINE_CODE = re.compile(r"`([^`]+)`")
 """Markdown's inline code, as the contracts' descriptions write it."""
+ACTIVITY_TYPES = ("ActivityMessage", "ActivityEvent")
+"""The contract's activity message and event types: the page lists them and every schema they are made of."""
+COMMANDS = (("transferCommands", "transfer"), ("responseCommands", "response"))
+"""The sections of a hub's commands in the fixture format, and the kind each holds."""
 
 STYLE = """
 body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#1b1f24;background:#fafafa}
@@ -48,7 +53,8 @@ def render(contract: Contract, admin: Contract, data: Mapping[str, Any], base_ur
     default one); ``cors_origins`` the browser origins allowed, none meaning any."""
     tags = [t["name"] for t in contract.document.get("tags", [])]
     sections = [("data", "Tokens and data"), ("browser", "Browser apps"),
-                *((_anchor(tag), tag) for tag in tags), ("control", "Control API")]
+                *((_anchor(tag), tag) for tag in tags), ("activity-types", "Activity types"),
+                ("control", "Control API")]
     nav = "".join(f"<a href='#{key}'>{escape(title)}</a>" for key, title in sections)
     parts = [
         "<!doctype html><html lang=en><head><meta charset=utf-8>",
@@ -63,6 +69,7 @@ def render(contract: Contract, admin: Contract, data: Mapping[str, Any], base_ur
     for tag in tags:
         parts.append(f"<h2 id='{_anchor(tag)}'>{escape(tag)}</h2>")
         parts.extend(_operation(contract, m, p, op) for m, p, op in _operations(contract) if tag in op.get("tags", ()))
+    parts.append(_activity_types(contract))
     parts.append("<h2 id=control>Control API (/__mockhub/)</h2>")
     parts.extend(_operation(admin, m, p, op) for m, p, op in _operations(admin)
                  if "serve" in op.get(SERVERS, ("serve",)))  # the proxy's own calls are not this server's
@@ -100,6 +107,8 @@ def _data(data: Mapping[str, Any]) -> str:
         tokens = ", ".join(f"<code>{escape(t)}</code>" for t in tenant.get("tokens", ())) or "none"
         own_hubs = [h for h in hubs if h["tenantId"] == tenant_id]
         own_integrations = [i for i in integrations if tenant_of_hub.get(i["hubId"]) == tenant_id]
+        own_commands = [(c["commandId"], kind, c["name"], c["hubId"]) for section, kind in COMMANDS
+                        for c in data.get(section, []) if tenant_of_hub.get(c["hubId"]) == tenant_id]
         cells.append(
             f"<h3>{escape(tenant.get('name') or 'Tenant')}{' (default)' * (index == 0)}</h3>"
             f"<p>tenant <code>{escape(tenant_id)}</code>; token{'s' * (len(tenant.get('tokens', ())) != 1)}: "
@@ -107,7 +116,8 @@ def _data(data: Mapping[str, Any]) -> str:
             + _table(("hubId", "name"), [(h["hubId"], h["name"]) for h in own_hubs], "hubs")
             + _table(("integrationId", "channel", "name", "hubId"),
                      [(i["integrationId"], i["channelId"], i["name"], i["hubId"]) for i in own_integrations],
-                     "integrations"))
+                     "integrations")
+            + _table(("commandId", "kind", "name", "hubId"), own_commands, "commands"))
     out.extend(cells)
     points = data.get("integrationPoints", [])
     out.append("<h3>Integration points (Era)</h3>")
@@ -267,6 +277,39 @@ def _properties(contract: Contract, schema: Mapping[str, Any]) -> str:
         tables.append(f"<table><tr><th>{title}</th><th>type</th><th>required</th><th>meaning</th></tr>"
                       f"{rows}</table>")
     return "".join(tables)
+
+
+def _activity_types(contract: Contract) -> str:
+    """Each schema the activity message and event types are made of, with its fields, in the order met."""
+    schemas = contract.document["components"]["schemas"]
+    names = [name for name in ACTIVITY_TYPES if name in schemas]
+    for name in names:  # the list grows as it goes: every schema a listed one refers to, once
+        for found in _referred(schemas[name]):
+            if found not in names:
+                names.append(found)
+    out = ["<h2 id=activity-types>Activity message and event types</h2>",
+           "<p>What an activity's message or event may be (a response command's <code>responses</code> are these): "
+           "<code>type</code> picks the schema; <i>required</i> marks what each must have.</p>"]
+    for name in names:
+        schema = schemas[name]
+        out.append(f"<h3 id='{_anchor(name)}'>{escape(name)}</h3>")
+        if schema.get("description"):
+            out.append(f"<p>{_prose(schema['description'])}</p>")
+        if schema.get("x-mockhub-decision"):
+            out.append(f"<p class=decision>Decision: {_prose(schema['x-mockhub-decision'])}</p>")
+        out.append(_properties(contract, {"$ref": f"#/components/schemas/{name}"}))
+    return "".join(out)
+
+
+def _referred(node: Any) -> list[str]:
+    """The names of the component schemas ``node`` refers to, in order, anywhere in it."""
+    if isinstance(node, list):
+        return [name for item in node for name in _referred(item)]
+    if not isinstance(node, dict):
+        return []
+    ref = node.get("$ref", "")
+    own = [ref.rsplit("/", 1)[-1]] if ref.startswith("#/components/schemas/") else []
+    return own + [name for key, value in node.items() if key != "$ref" for name in _referred(value)]
 
 
 def _brief(contract: Contract, schema: Mapping[str, Any]) -> str:
