@@ -7,12 +7,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-from benchmarks import bulk, fixture_overhead, startup
+import pytest
+
+from benchmarks import balancer, bulk, fixture_overhead, startup
 from benchmarks.baseline import create_app as baseline_app
 from benchmarks.figures import Figure, Goal, table
+from benchmarks.plan import Run
 from benchmarks.profile import Profile
 from benchmarks.servers import Client, baseline_command, start
-from benchmarks.wrk import Load, Wrk
+from benchmarks.wrk import Load, Wrk, WrkResult
 from tests.conftest import POINTS, MakeApi
 
 
@@ -116,6 +119,18 @@ def test_wrk_runs_pinned_to_the_load_core_with_the_request_shape_after_its_optio
     assert command[command.index("-d") + 1] == "2s"
     shape = command[command.index("--") + 1:]
     assert shape == ["POST", "/api/v1/hubs", '{"name": "n{n}"}', "Authorization: Bearer t"]
+
+
+def test_the_balancer_figure_on_paper_adds_haproxys_cpu_a_request_to_one_process_alone() -> None:
+    def run(requests: int, cpu_seconds: float) -> Run:
+        return Run(WrkResult(requests, 4_000_000, 0, 0, 1.0, 1, 1, 1), cpu_seconds)
+
+    alone = [run(10_000, 1.0), run(20_000, 2.0), run(10_000, 1.0)]  # 100 us a request
+    balanced = [run(10_000, 1.5), run(10_000, 1.5), run(20_000, 3.0)]
+    figure = balancer.on_paper("GET a hub", alone, balanced, [0.25, 0.3, 0.5])  # HAProxy: 25, 30, 25 us a request
+    assert figure.value == pytest.approx(8_000)  # 1 / (100 us + 25 us)
+    assert (figure.reference, figure.ratio) == (pytest.approx(10_000), pytest.approx(0.8))
+    assert "HAProxy 25.0 us of CPU a request" in figure.note and "about 4 processes" in figure.note
 
 
 def test_the_soak_calls_memory_flat_only_when_the_last_third_stops_growing() -> None:
