@@ -946,3 +946,32 @@ def test_the_proxy_on_a_port_in_use_says_so_in_one_line() -> None:
     assert result.returncode == 1
     assert result.stderr.strip() == f"mockhub: cannot listen on 127.0.0.1:{port}: Address already in use; " \
         "--port 0 picks a free port"  # (no "Unclosed client session" after it)
+
+
+async def test_requests_no_route_takes_are_answered_in_the_apis_format_and_absolute_targets_are_forwarded(
+        serve: Serve, contract: Contract, make_proxy: MakeProxy) -> None:
+    """``OPTIONS *`` was a plain-text 404 through the proxy, and an absolute-form target (which a server must
+    accept) was forwarded as the target's path: a 502."""
+    behind = await mock(serve, contract)
+    proxy = await make_proxy(url_of(behind))
+    assert proxy.client is not None
+    port = int(proxy.client.server.port)  # type: ignore[arg-type]
+
+    def exchange(request: bytes) -> tuple[int, str, Any]:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(request)
+            data = b""
+            while chunk := sock.recv(65536):
+                data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        content_type = next(line.split(b":", 1)[1].strip() for line in head.split(b"\r\n")
+                            if line.lower().startswith(b"content-type:"))
+        return int(head.split()[1]), content_type.decode(), json.loads(body)
+
+    status, content_type, body = await asyncio.to_thread(
+        exchange, b"OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert (status, content_type, body["status"]) == (404, "application/json; charset=utf-8", 404)
+    status, _, body = await asyncio.to_thread(
+        exchange, f"GET http://elsewhere.example/api/v1/hubs/{HUB_A} HTTP/1.1\r\nHost: x\r\n"
+                  f"Authorization: Bearer {TOKEN}\r\nConnection: close\r\n\r\n".encode())
+    assert (status, body["hubId"]) == (200, HUB_A)

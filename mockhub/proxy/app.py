@@ -86,6 +86,9 @@ async def _controlled(request: web.Request, handler: Any) -> web.StreamResponse:
     if not request.path.startswith(ADMIN_PREFIX):
         try:
             response: web.StreamResponse = await handler(request)
+        except web.HTTPException as exc:  # no route (OPTIONS *, a target without a path): the API's format
+            response = error_response(http_error(exc, request.method, request.app[PROXY].settings.max_body_bytes),
+                                      dialect_of_path(request.path))
         finally:  # the exchange is over: its body no longer counts
             request.app[BODIES].release(request)
         return response

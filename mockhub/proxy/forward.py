@@ -109,7 +109,8 @@ class Forwarder:
         assert self._session is not None, "open() first"
         headers = end_to_end(request.headers, NOT_FORWARDED)
         headers.add("Via", VIA)
-        url = URL(self.target + request.raw_path, encoded=True)
+        # the path and query as sent (of an absolute-form target too: the target is the proxy's own)
+        url = URL(self.target + request.rel_url.raw_path_qs, encoded=True)
         try:
             upstream = await self._session.request(request.method, url, headers=headers, data=body or None,
                                                    allow_redirects=False)
