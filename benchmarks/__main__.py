@@ -19,7 +19,7 @@ from pathlib import Path
 
 import aiohttp
 
-from benchmarks import fixture_overhead, proxy, scale, startup, throughput
+from benchmarks import balancer, fixture_overhead, proxy, scale, startup, throughput
 from benchmarks.figures import Figure, table
 from benchmarks.plan import RESULTS, Plan, cores
 from benchmarks.servers import ROOT
@@ -28,6 +28,7 @@ from benchmarks.wrk import Wrk, WrkMissing, ensure_wrk
 GROUPS: tuple[tuple[str, Callable[[Plan], list[Figure]]], ...] = (
     ("api", throughput.measure),
     ("proxy", proxy.measure),
+    ("haproxy", balancer.measure),
     ("startup", lambda plan: [startup.measure(plan)]),
     ("fixtures", lambda plan: [startup.measure_fixture_load()]),
     ("pytest", lambda plan: [fixture_overhead.measure(plan)]),
@@ -93,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = args.json or RESULTS / time.strftime("%Y%m%d-%H%M%S.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     report = {**describe(plan), "seconds_taken": round(took, 1), "figures": [f.to_json() for f in figures]}
-    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    out.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
     print(f"raw results: {out}")
     return 0
 

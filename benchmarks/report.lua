@@ -1,5 +1,5 @@
 -- The report every mockhub wrk script ends with: one line, "WRK_RESULT {json}", which the
--- harness reads (benchmarks/wrk.py). Loaded by bench.lua and soak.lua with dofile.
+-- harness reads (benchmarks/wrk.py). Every script here loads it with dofile.
 
 function done(summary, latency, requests)
   local errors = summary.errors

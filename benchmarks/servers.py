@@ -143,17 +143,19 @@ def start(name: str, command: Sequence[str], cpu: int, timeout: float = 600) -> 
                            f"run it by hand to see why: {' '.join(command)}")
     server = Server(name, process, found.group(0), first.strip(), 0.0)
     try:
-        server.ready_s = _wait_healthy(server.url, deadline=spawned + timeout) - spawned
+        server.ready_s = wait_healthy(server.url, spawned + timeout, process) - spawned
     except BaseException:
         server.stop()
         raise
     return server
 
 
-def _wait_healthy(url: str, deadline: float) -> float:
-    """Poll the health route until it answers 200; returns the moment it did."""
+def wait_healthy(url: str, deadline: float, process: subprocess.Popen[bytes] | None = None) -> float:
+    """Poll the health route until it answers 200; returns the moment it did (an error if ``process`` exits)."""
     parts = urlsplit(url)
     while True:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the server exited with status {process.returncode} before {url}{HEALTH} answered")
         connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=5)
         try:
             connection.request("GET", HEALTH)

@@ -10,10 +10,15 @@ order, what clients can make grow, and prints the server's RSS after each stage:
 3. requests with the most headers and the largest bodies the journal keeps, until every
    journal is at the journals' byte budget;
 4. at the same time, as many connections as the server takes, each sending a body of
-   ``--max-body-bytes`` and stopping one byte short (the pending-body budget's case).
+   ``--max-body-bytes`` and stopping one byte short (the pending-body budget's case);
+5. then clients that ask for the journal and never read the answer, from a journal whose
+   bodies are all byte 0x01 (six bytes each as JSON, ``\u0001``: the dearest to render).
 
-It ends with the health route and one session's state dump answering, and fails when RSS
-reaches 1 GiB. Traffic goes to 127.0.0.1 only.
+It ends with the health route and one session's state dump answering. Then it starts
+``mockhub proxy`` in front of the server and sends it bodies with many unknown properties
+(each a violation of as many problems), and prints the proxy's RSS and the size of its
+``GET /__mockhub/violations``. It fails when either process reaches 1 GiB. Traffic goes to
+127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
 from benchmarks.plan import cores
-from benchmarks.servers import Client, Server, mockhub_command, start
+from benchmarks.servers import Client, Server, mockhub_command, proxy_command, start
 
 GIB = 1024
 JOURNAL_TOTAL = 64 * 1024 * 1024
@@ -108,6 +113,57 @@ def hold_bodies(url: str, count: int, size: int) -> list[socket.socket]:
     return held
 
 
+def fill_with_control_bytes(client: Client, count: int) -> None:
+    """``count`` requests to the default session, each with a body of 64 KiB of byte 0x01 (a 400: not JSON)."""
+    for _ in range(count):
+        status, body = client.request("POST", "/api/v1/hubs", b"\x01" * 65536, TOKEN)
+        if status != 400:
+            raise RuntimeError(f"unexpected {status}: {body[:200]!r}")
+
+
+def read_without_reading(url: str, count: int) -> list[socket.socket]:
+    """``count`` connections that each ask for the journal and never read the answer (a receive buffer of a
+    few KiB, so the answer stays in the server)."""
+    parts = urlsplit(url)
+    readers = []
+    for _ in range(count):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect((parts.hostname or "127.0.0.1", parts.port or 80))
+        sock.sendall(b"GET /__mockhub/requests HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        readers.append(sock)
+    time.sleep(1.0)  # the server renders and writes what the sockets take
+    for sock in readers:  # each was answered (the answer's first bytes wait unread)
+        started = sock.recv(12, socket.MSG_PEEK)
+        if started != b"HTTP/1.1 200":
+            raise RuntimeError(f"a journal reader was answered {started!r}")
+    return readers
+
+
+def unknown_properties(count: int) -> bytes:
+    """A hub to create with ``count`` properties the contract does not have: a violation of ``count`` problems."""
+    return json.dumps({"name": "worst", "description": "", **{f"u{i}": 0 for i in range(count)}}).encode()
+
+
+def fill_violations(target: str, cpu: int, bodies: int, properties: int) -> tuple[list[tuple[str, float]], int]:
+    """``mockhub proxy`` in front of ``target``, sent ``bodies`` hubs with ``properties`` unknown properties each
+    and one of 16 MiB (forwarded, not checked); its RSS after each stage, and the size of its violations list."""
+    with start("proxy", proxy_command(target), cpu) as proxy, Client(proxy.url) as client:
+        stages = [("proxy idle", proxy.rss_mb())]
+        body = unknown_properties(properties)
+        for _ in range(bodies):
+            client.request("POST", "/api/v1/hubs", body, TOKEN)
+        stages.append((f"proxy + {bodies} bodies of {len(body) / 2**20:.1f} MiB, {properties:,} unknown properties "
+                       "each", proxy.rss_mb()))
+        client.request("POST", "/api/v1/hubs", unknown_properties(1_150_000), TOKEN)
+        stages.append(("proxy + a body of 16 MiB", proxy.rss_mb()))
+        status, listed = client.request("GET", "/__mockhub/violations")
+        if status != 200:
+            raise RuntimeError(f"GET /__mockhub/violations answered {status}")
+        stages.append((f"proxy after GET /__mockhub/violations ({len(listed):,} bytes)", proxy.rss_mb()))
+        return stages, len(listed)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.worst", description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=100, help="session slots to fill (default 100, the "
@@ -117,6 +173,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--journal-total-bytes", type=int, default=JOURNAL_TOTAL,
                         help=f"the server's journal budget (default {JOURNAL_TOTAL}, its own default); less for a "
                         "quick look")
+    parser.add_argument("--readers", type=int, default=3, help="clients that ask for the journal and never read "
+                        "the answer (default 3)")
+    parser.add_argument("--proxy-bodies", type=int, default=8, help="bodies with many unknown properties sent "
+                        "through the proxy (default 8)")
+    parser.add_argument("--proxy-properties", type=int, default=300_000, help="unknown properties in each "
+                        "(default 300000: under the 4 MiB the proxy checks)")
     args = parser.parse_args(argv)
     server_cpu, _ = cores()
     options = ("--journal-total-bytes", str(args.journal_total_bytes))
@@ -130,11 +192,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         sent = fill_journals(client, names, args.journal_total_bytes)
         stages.append((f"+ journals full ({sent:,} requests of 64 headers of 1 KiB and a 64 KiB body)",
                        server.rss_mb()))
+        fill_with_control_bytes(client, 20)  # the journal the readers ask for (a body now would be past the budget)
         held = hold_bodies(server.url, args.connections, 1024 * 1024)
         stages.append((f"+ {len(held)} connections each sending a 1 MiB body", server.rss_mb()))
+        readers = read_without_reading(server.url, args.readers)
+        stages.append((f"+ {args.readers} clients reading a journal of 0x01 bodies without reading the answers",
+                       server.rss_mb()))
         ok = report(server, client, stages, names[-1])
-        for sock in held:
+        for sock in [*held, *readers]:
             sock.close()
+        proxy_stages, _ = fill_violations(server.url, server_cpu, args.proxy_bodies, args.proxy_properties)
+        ok = print_stages(proxy_stages, "proxy") and ok
     return 0 if ok else 1
 
 
@@ -142,15 +210,20 @@ def report(server: Server, client: Client, stages: list[tuple[str, float]], last
     """Print the stages and check the server still answers; whether it stayed under 1 GiB and answered."""
     health, _ = client.request("GET", "/__mockhub/health")
     dumped, _ = client.request("GET", "/__mockhub/state", headers=session(last))
+    under = print_stages(stages, "server")
+    print(f"health {health}; state dump {dumped}; server {'running' if server.process.poll() is None else 'GONE'}")
+    return under and health == 200 and dumped == 200
+
+
+def print_stages(stages: list[tuple[str, float]], what: str) -> bool:
+    """Print each stage's RSS and the peak; whether the peak stayed under 1 GiB."""
     width = max(len(stage) for stage, _ in stages)
     print(f"{'stage':<{width}}  RSS MiB")
     for stage, rss in stages:
         print(f"{stage:<{width}}  {rss:7.1f}")
     peak = max(rss for _, rss in stages)
-    ok = peak < GIB and health == 200 and dumped == 200
-    print(f"peak {peak:.0f} MiB ({'under' if peak < GIB else 'OVER'} 1 GiB); health {health}; state dump {dumped}; "
-          f"server {'running' if server.process.poll() is None else 'GONE'}")
-    return ok
+    print(f"{what} peak {peak:.0f} MiB ({'under' if peak < GIB else 'OVER'} 1 GiB)")
+    return peak < GIB
 
 
 if __name__ == "__main__":

@@ -77,12 +77,14 @@ class Wrk:
     binary: str
     cpu: int
     connections: int = 16
+    script: Path = SCRIPT
+    """The script of :meth:`run`: ``bench.lua``, or one that sends the same loads another way."""
 
-    def command(self, base_url: str, load: Load, seconds: float, script: Path = SCRIPT) -> list[str]:
+    def command(self, base_url: str, load: Load, seconds: float, script: Path | None = None) -> list[str]:
         """wrk's command line: one thread on its core, running ``script`` (sending ``load``) for ``seconds``."""
         return [
             "taskset", "-c", str(self.cpu), self.binary, "-t", "1", "-c", str(self.connections),
-            "-d", f"{max(1, round(seconds))}s", "-s", str(script), base_url,
+            "-d", f"{max(1, round(seconds))}s", "-s", str(script or self.script), base_url,
             "--", load.method, load.path, load.body, *load.headers,
         ]
 

@@ -24,15 +24,7 @@ from yarl import URL
 from mockhub import __version__
 from mockhub.engine import jsonio
 from mockhub.proxy.settings import ProxySettings
-from mockhub.settings import (
-    APIS,
-    DEFAULT_CLIENT_ID,
-    DEFAULT_CLIENT_SECRET,
-    DEFAULT_HOST,
-    DEFAULT_PORT,
-    DEFAULT_TOKEN,
-    Settings,
-)
+from mockhub.settings import APIS, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN, Settings
 
 TRUE = ("1", "true", "yes", "on")
 
@@ -73,12 +65,15 @@ def _seconds_or_zero(text: str) -> float:
 
 @dataclass(frozen=True)
 class Option:
-    """One ``serve`` option: its flag, its environment variable, how it parses, what it means."""
+    """One ``serve`` or ``proxy`` option: its flag, its environment variable, how it parses, what it means."""
 
     flag: str
     help: str
+    """What it does; ``{default}`` stands for its default."""
     type: Callable[[str], Any] | None = str
     default: Any = None
+    """Read from the command's settings (:class:`~mockhub.settings.Settings`, ``ProxySettings``), where every
+    default is written."""
     kind: str = "value"  # "value", "flag" (on/off) or "list" (repeatable; comma-separated in the env)
     metavar: str | None = None
 
@@ -92,71 +87,84 @@ class Option:
 
 
 ALLOWED_HOST = Option("--allowed-host", "let the control API (/__mockhub/) answer this Host name too; it answers "
-                      "localhost, *.localhost and IP addresses (repeatable; * allows any name)", str, (), "list",
-                      "NAME")
-"""The same on ``serve`` and ``proxy``: their control APIs keep to one rule."""
+                      "localhost, *.localhost and IP addresses (repeatable; * allows any name)", str,
+                      Settings.allowed_hosts, "list", "NAME")
+"""The same on ``serve`` and ``proxy`` (``ProxySettings`` has the same default): their control APIs keep to one
+rule."""
 
 SERVE_OPTIONS = (
-    Option("--host", f"address to bind (default {DEFAULT_HOST}; 0.0.0.0 for every interface)", default=DEFAULT_HOST),
-    Option("--port", f"port to listen on (default {DEFAULT_PORT}; 0 picks a free port)", _port, DEFAULT_PORT),
-    Option("--seed", "seed of the one random source behind every generated value (default 0)", int, 0),
-    Option("--fixtures", "load this fixture file instead of the built-in dataset (repeatable)", Path, (),
+    Option("--host", "address to bind (default {default}; 0.0.0.0 for every interface)", str, Settings.host),
+    Option("--port", "port to listen on (default {default}; 0 picks a free port)", _port, Settings.port),
+    Option("--seed", "seed of the one random source behind every generated value (default {default})", int,
+           Settings.seed),
+    Option("--fixtures", "load this fixture file instead of the built-in dataset (repeatable)", Path, Settings.fixtures,
            "list", "FILE"),
-    Option("--empty", "start with no data at all", None, False, "flag"),
+    Option("--empty", "start with no data at all", None, Settings.empty, "flag"),
     Option("--fake", "add Faker-made data to what is loaded: hubs=N (for the default tenant), integrations=N "
-           "(in each hub), points=N, tenants=N (each with a static token and a Portal and an Engine client with a "
-           "secret); e.g. hubs=50,integrations=5,points=200", default="", metavar="SPEC"),
+           "and commands=N (in each hub), points=N, tenants=N (each with a static token and a Portal and an Engine "
+           "client with a secret); e.g. hubs=50,integrations=5,commands=4,points=200", str, Settings.fake,
+           metavar="SPEC"),
     Option("--clock", "pin the clock to an instant (2021-01-01T00:00:00Z); it then moves one second per write",
-           metavar="ISO"),
+           str, Settings.clock, metavar="ISO"),
     Option("--token-lifetime", "seconds an access token from POST /connect/token is valid: its expires_in "
-           "(default 2592000, 30 days, as documented)", _positive, 2_592_000, metavar="SECONDS"),
+           "(default {default}, 30 days, as documented)", _positive, Settings.token_lifetime, metavar="SECONDS"),
     Option("--faults", "fault rules in force from start-up and after every reset (a JSON list)", Path,
            metavar="FILE"),
     Option("--overrides", "overrides (answers on demand, checked against the contract) in force from start-up "
            "and after every reset (a JSON list)", Path, metavar="FILE"),
     Option("--cors-origin", "allow only this browser origin (repeatable; default: any origin, echoed); it may call "
-           "the control API too, which otherwise answers pages on this machine only", str, (), "list", "ORIGIN"),
-    Option("--journal-size", "how many requests each session's journal keeps (default 1000)", _positive, 1000),
-    Option("--journal-headers", "headers a journal entry keeps; the rest are cut (default 64)", _positive, 64),
-    Option("--journal-header-bytes", "characters a journal entry keeps of each header name and value (default 1024)",
-           _positive, 1024),
-    Option("--journal-body-bytes", "bytes a journal entry keeps of the body (default 65536)", _positive, 65536),
+           "the control API too, which otherwise answers pages on this machine only", str, Settings.cors_origins,
+           "list", "ORIGIN"),
+    Option("--journal-size", "how many requests each session's journal keeps (default {default})", _positive,
+           Settings.journal_size),
+    Option("--journal-headers", "headers a journal entry keeps; the rest are cut (default {default})", _positive,
+           Settings.journal_headers),
+    Option("--journal-header-bytes", "characters a journal entry keeps of each header name and value "
+           "(default {default})", _positive, Settings.journal_header_bytes),
+    Option("--journal-body-bytes", "bytes a journal entry keeps of the body (default {default})", _positive,
+           Settings.journal_body_bytes),
     Option("--journal-total-bytes", "bytes all sessions' journals hold together; past it the oldest entries go "
-           "first (default 67108864)", _positive, 64 * 1024 * 1024),
+           "first (default {default})", _positive, Settings.journal_total_bytes),
+    Option("--journal-page-bytes", "bytes one read of a journal (GET /__mockhub/requests) renders at most; the "
+           "rest is on the next page (default {default})", _positive, Settings.journal_page_bytes),
     Option("--max-sessions", "most sessions (X-Mockhub-Session) at once, the default one included; the least "
-           "recently used is dropped (default 100)", _positive, 100),
-    Option("--session-idle", "seconds after which an unused session is dropped (default 3600)", _seconds, 3600.0,
-           metavar="SECONDS"),
+           "recently used is dropped (default {default})", _positive, Settings.max_sessions),
+    Option("--session-idle", "seconds after which an unused session is dropped (default {default})", _seconds,
+           Settings.session_idle_seconds, metavar="SECONDS"),
     Option("--session-busy", "a session used this many seconds ago or less is never dropped to make room; a new "
-           "session is refused with 503 instead (default 60)", _seconds_or_zero, 60.0, metavar="SECONDS"),
-    Option("--max-fault-rules", "most fault rules one session holds (default 100)", _positive, 100),
+           "session is refused with 503 instead (default {default})", _seconds_or_zero, Settings.session_busy_seconds,
+           metavar="SECONDS"),
+    Option("--max-fault-rules", "most fault rules one session holds (default {default})", _positive,
+           Settings.max_fault_rules),
     Option("--max-fault-bytes", "bytes in memory (estimated) one session's fault rules hold together, "
-           "rate-limit windows counted full (default 1048576)", _positive, 1024 * 1024),
+           "rate-limit windows counted full (default {default})", _positive, Settings.max_fault_bytes),
     Option("--max-override-bytes", "bytes in memory (estimated) one session's overrides hold together "
-           "(default 1048576)", _positive, 1024 * 1024),
+           "(default {default})", _positive, Settings.max_override_bytes),
     Option("--max-session-records", "records one session holds of its own: those it created or changed "
-           "(default 10000)", _positive, 10_000),
-    Option("--max-session-bytes", "bytes in memory one session's own records take together (default 4194304)",
-           _positive, 4 * 1024 * 1024),
-    Option("--max-json-depth", "deepest nesting of arrays and objects a request body may have (default 64)",
-           _positive, 64),
-    Option("--max-body-bytes", "largest request body; larger is 413 (default 1048576)", _positive, 1024 * 1024),
+           "(default {default})", _positive, Settings.max_session_records),
+    Option("--max-session-bytes", "bytes in memory one session's own records take together (default {default})",
+           _positive, Settings.max_session_bytes),
+    Option("--max-json-depth", "deepest nesting of arrays and objects a request body may have (default {default})",
+           _positive, Settings.max_json_depth),
+    Option("--max-body-bytes", "largest request body; larger is 413 (default {default})", _positive,
+           Settings.max_body_bytes),
     Option("--max-pending-body-bytes", "bytes the request bodies being received hold together, every connection "
-           "counted; a body past it is 503 with Retry-After (default 33554432)", _positive, 32 * 1024 * 1024),
+           "counted; a body past it is 503 with Retry-After (default {default})", _positive,
+           Settings.max_pending_body_bytes),
     Option("--admin-token", "require the header X-Mockhub-Admin-Token with this value on every /__mockhub/ "
-           "call but health", _token, metavar="TOKEN"),
+           "call but health", _token, Settings.admin_token, metavar="TOKEN"),
     ALLOWED_HOST,
-    Option("--head-timeout", "seconds a connection has to send a whole request head (default 10; 0: no limit)",
-           _seconds_or_zero, 10.0, metavar="SECONDS"),
+    Option("--head-timeout", "seconds a connection has to send a whole request head (default {default}; 0: no "
+           "limit)", _seconds_or_zero, Settings.head_timeout, metavar="SECONDS"),
     Option("--body-timeout", "seconds a request body has to arrive whole once its head has come; time the server "
-           "itself is not reading is not counted (default 30; 0: no limit)", _seconds_or_zero, 30.0,
-           metavar="SECONDS"),
-    Option("--keep-alive", "seconds an idle keep-alive connection stays open (default 15)", _seconds, 15.0,
-           metavar="SECONDS"),
+           "itself is not reading is not counted (default {default}; 0: no limit)", _seconds_or_zero,
+           Settings.body_timeout, metavar="SECONDS"),
+    Option("--keep-alive", "seconds an idle keep-alive connection stays open (default {default})", _seconds,
+           Settings.keep_alive, metavar="SECONDS"),
     Option("--max-connections", "open connections at most; past it the one that has waited longest on its client "
            "(silent, sending a body slowly, not reading its answers) is closed to make room, or else a new one is "
-           "answered 503 (health as usual) and closed (default 1000, "
-           "lowered to fit the open-file limit)", _positive, 1000, metavar="N"),
+           "answered 503 (health as usual) and closed (default {default}, lowered to fit the open-file limit)",
+           _positive, Settings.max_connections, metavar="N"),
     Option("--quiet", "no access log line per request", None, False, "flag"),
 )
 
@@ -184,13 +192,13 @@ def add_options(parser: argparse.ArgumentParser, options: Sequence[Option], envi
     """Add ``options`` to a command, each defaulting to its environment variable."""
     for option in options:
         given = environ.get(option.env)
-        help_text = f"{option.help} [env {option.env}]"
+        help_text = f"{option.help.format(default=_shown(option.default))} [env {option.env}]"
         if option.kind == "flag":
             default = given.strip().lower() in TRUE if given is not None else option.default
             parser.add_argument(option.flag, action="store_true", default=default, help=help_text)
         elif option.kind == "list":
             assert option.type is not None
-            from_env = [option.type(v.strip()) for v in given.split(",") if v.strip()] if given else []
+            from_env = [option.type(v.strip()) for v in given.split(",") if v.strip()] if given else option.default
             parser.add_argument(option.flag, type=option.type, action="append", default=None,
                                 metavar=option.metavar, help=help_text)
             parser.set_defaults(**{f"{option.dest}_env": tuple(from_env)})
@@ -199,6 +207,11 @@ def add_options(parser: argparse.ArgumentParser, options: Sequence[Option], envi
             parser.add_argument(option.flag, type=_naming(option.type, option.env),
                                 default=_FromEnvironment(given) if given is not None else option.default,
                                 metavar=option.metavar, help=help_text)
+
+
+def _shown(value: Any) -> str:
+    """A default as the help says it: 3600.0 as 3600."""
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
 class _FromEnvironment(str):
@@ -270,23 +283,30 @@ def add_verify_command(commands: Any, environ: Mapping[str, str]) -> None:
 PROXY_OPTIONS = (
     Option("--target", "the server to forward to, e.g. https://portal.example.com (required)", _base_url,
            metavar="URL"),
-    Option("--host", f"address to bind (default {DEFAULT_HOST}; 0.0.0.0 for every interface)", default=DEFAULT_HOST),
-    Option("--port", f"port to listen on (default {DEFAULT_PORT}; 0 picks a free port)", _port, DEFAULT_PORT),
-    Option("--record", "write the hubs, integrations and integration points seen in answers to this fixture file "
-           "at shutdown (and on POST /__mockhub/record); secrets are replaced", _output_file, metavar="FILE"),
+    Option("--host", "address to bind (default {default}; 0.0.0.0 for every interface)", str, ProxySettings.host),
+    Option("--port", "port to listen on (default {default}; 0 picks a free port)", _port, ProxySettings.port),
+    Option("--record", "write the hubs, integrations, commands and integration points seen in answers to this "
+           "fixture file at shutdown (and on POST /__mockhub/record); secrets are replaced", _output_file,
+           metavar="FILE"),
     Option("--junit", "write JUnit XML at shutdown: one testcase per operation seen, failed when any of its "
            "exchanges broke the contract", _output_file, metavar="FILE"),
-    Option("--connect-timeout", "seconds to wait for a connection to the target before answering 504 (default 5)",
-           _seconds, 5.0, metavar="SECONDS"),
-    Option("--read-timeout", "seconds to wait for the target's next bytes before answering 504 (default 30)",
-           _seconds, 30.0, metavar="SECONDS"),
-    Option("--seed", "seed of the random source behind the tokens and secrets --record writes (default 0)", int, 0),
-    Option("--journal-size", "how many requests the journal keeps (default 1000)", _positive, 1000),
+    Option("--connect-timeout", "seconds to wait for a connection to the target before answering 504 "
+           "(default {default})", _seconds, ProxySettings.connect_timeout, metavar="SECONDS"),
+    Option("--read-timeout", "seconds to wait for the target's next bytes before answering 504 (default {default})",
+           _seconds, ProxySettings.read_timeout, metavar="SECONDS"),
+    Option("--seed", "seed of the random source behind the tokens and secrets --record writes (default {default})",
+           int, ProxySettings.seed),
+    Option("--journal-size", "how many requests the journal keeps (default {default})", _positive,
+           ProxySettings.journal_size),
+    Option("--violation-problems", "problems each violation keeps; the rest are counted (default {default})",
+           _positive, ProxySettings.violation_problems),
+    Option("--violations-total-bytes", "bytes the violations kept for GET /__mockhub/violations hold together; "
+           "past it the oldest go first (default {default})", _positive, ProxySettings.violations_total_bytes),
     Option("--cors-origin", "let pages of this browser origin call the control API too; it answers pages on "
-           "this machine only (repeatable); forwarded answers keep the target's CORS headers", str, (), "list",
-           "ORIGIN"),
+           "this machine only (repeatable); forwarded answers keep the target's CORS headers", str,
+           ProxySettings.cors_origins, "list", "ORIGIN"),
     Option("--admin-token", "require the header X-Mockhub-Admin-Token with this value on every /__mockhub/ "
-           "call but health", _token, metavar="TOKEN"),
+           "call but health", _token, ProxySettings.admin_token, metavar="TOKEN"),
     ALLOWED_HOST,
     Option("--quiet", "no access log line per request (violations are still logged)", None, False, "flag"),
 )
@@ -315,7 +335,8 @@ def proxy_settings_from(args: argparse.Namespace) -> ProxySettings:
         raise ValueError("give the server to forward to: --target URL (or MOCKHUB_TARGET)")
     return ProxySettings(target=args.target, host=args.host, port=args.port, record=args.record, junit=args.junit,
                          connect_timeout=args.connect_timeout, read_timeout=args.read_timeout, seed=args.seed,
-                         journal_size=args.journal_size, cors_origins=listed(args, "cors_origin"),
+                         journal_size=args.journal_size, violation_problems=args.violation_problems,
+                         violations_total_bytes=args.violations_total_bytes, cors_origins=listed(args, "cors_origin"),
                          admin_token=args.admin_token, allowed_hosts=listed(args, "allowed_host"),
                          access_log=not args.quiet)
 
@@ -341,10 +362,11 @@ def run_proxy(args: argparse.Namespace) -> int:
 
 def run_server(app: Any, host: str, port: int, ready: Callable[[str], None]) -> int:
     """Serve ``app`` until SIGINT or SIGTERM (``ready`` gets the URL once it listens); returns the exit status."""
-    from mockhub.web.server import serve_forever
+    from mockhub.web.server import new_event_loop, serve_forever
 
     try:
-        asyncio.run(serve_forever(app, host, port, ready))
+        with asyncio.Runner(loop_factory=new_event_loop) as runner:
+            runner.run(serve_forever(app, host, port, ready))
     except OSError as exc:
         # asyncio's strerror repeats the address; a name that does not resolve has a resolver's code, not errno's
         reason = os.strerror(exc.errno) if exc.errno and not isinstance(exc, socket.gaierror) else exc.strerror
@@ -391,6 +413,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
                     cors_origins=listed(args, "cors_origin"), journal_size=args.journal_size,
                     journal_headers=args.journal_headers, journal_header_bytes=args.journal_header_bytes,
                     journal_body_bytes=args.journal_body_bytes, journal_total_bytes=args.journal_total_bytes,
+                    journal_page_bytes=args.journal_page_bytes,
                     max_sessions=args.max_sessions, session_idle_seconds=args.session_idle,
                     session_busy_seconds=args.session_busy, max_fault_rules=args.max_fault_rules,
                     max_json_depth=args.max_json_depth, max_override_bytes=args.max_override_bytes,

@@ -40,7 +40,7 @@ def __getattr__(name: str) -> object:
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mockhub")
     group.addoption("--mockhub-seed", type=int, default=None,
-                    help="default seed of the mockhub fixture's random source (default 0)")
+                    help=f"default seed of the mockhub fixture's random source (default {Settings.seed})")
     group.addoption("--mockhub-fixtures", action="append", default=[], metavar="FILE",
                     help="default fixture files of the mockhub fixture (repeatable; default: the built-in dataset)")
 

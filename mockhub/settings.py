@@ -1,11 +1,20 @@
-"""Every option of a mockhub server, shared by the CLI, the pytest plugin and docker."""
+"""Every option of a mockhub server, shared by the CLI, the pytest plugin and docker.
+
+:class:`Settings` is the one place each default is written: the command line's defaults and help
+and the README's Limits table are read from it (a test holds them equal), and the parts of a
+server get their bounds from it (:meth:`Settings.session_limits`), with no defaults of their own.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # loaded when a method is called: importing the settings loads nothing else
+    from mockhub.engine.journal import JournalLimits
+    from mockhub.engine.sessions import SessionLimits
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -29,7 +38,8 @@ class Settings:
     empty: bool = False
     """Start with no data at all (no tenants, so no Portal token is accepted)."""
     fake: str = ""
-    """Bulk fake data added to the loaded fixtures: ``hubs=50,integrations=5,points=200`` (decisions.md, Data)."""
+    """Bulk fake data added to the loaded fixtures: ``hubs=50,integrations=5,commands=4,points=200`` (decisions.md,
+    Data)."""
     clock: str | None = None
     """ISO instant that pins the clock; ``None`` uses real time."""
     token_lifetime: int = 2_592_000
@@ -48,6 +58,8 @@ class Settings:
     """Bytes a journal entry keeps of the request body."""
     journal_total_bytes: int = 64 * 1024 * 1024
     """Bytes every session's journal together may hold; past it the oldest entries of any session go first."""
+    journal_page_bytes: int = 1024 * 1024
+    """Bytes one read of a journal (``GET /__mockhub/requests``) renders at most; the rest is on the next page."""
     max_sessions: int = 100
     """Most sessions at once, the default one included (at least 2); the least recently used goes first."""
     session_idle_seconds: float = 3600.0
@@ -92,3 +104,23 @@ class Settings:
     closed."""
     shutdown_grace: float = 5.0
     """Seconds a stop waits for the requests received to be answered (a body still arriving, say)."""
+
+    def journal_limits(self) -> JournalLimits:
+        """What a journal keeps of each request, and all journals together."""
+        from mockhub.engine.journal import JournalLimits
+
+        return JournalLimits(self.journal_size, self.journal_headers, self.journal_header_bytes,
+                             self.journal_body_bytes, self.journal_total_bytes, self.journal_page_bytes)
+
+    def session_limits(self) -> SessionLimits:
+        """Every bound of the server's sessions: how many, how long, and what each may hold."""
+        from mockhub.engine.overrides import MAX_OVERRIDES
+        from mockhub.engine.rulesets import RuleLimits
+        from mockhub.engine.sessions import SessionLimits
+
+        return SessionLimits(
+            max_sessions=self.max_sessions, idle_seconds=self.session_idle_seconds,
+            busy_seconds=self.session_busy_seconds, journal=self.journal_limits(),
+            faults=RuleLimits(self.max_fault_rules, self.max_fault_bytes),
+            overrides=RuleLimits(MAX_OVERRIDES, self.max_override_bytes),
+            max_records=self.max_session_records, max_record_bytes=self.max_session_bytes)

@@ -67,8 +67,8 @@ class Mockhub:
     """What a test gets as ``mockhub``: the server's URL and token, and its state to arrange and inspect.
 
     It works on the server's default session. Raises
-    :class:`~mockhub.engine.errors.ValidationFailed` for a bad fault rule or override (also when
-    ``faults`` or ``overrides``, the marker's, are bad) and :class:`~mockhub.dataset.fixtures.FixtureError`
+    :class:`mockhub.ValidationFailed` for a bad fault rule or override (also when
+    ``faults`` or ``overrides``, the marker's, are bad) and :class:`mockhub.FixtureError`
     for bad data.
     """
 
@@ -144,7 +144,7 @@ class Mockhub:
         """Add an override, an answer on demand (its shape is ``Override`` in the control API's contract),
         checked against the APIs' contract; returns it with its id and counters.
 
-        Raises :class:`~mockhub.engine.errors.ValidationFailed` listing every problem, each with its JSON path.
+        Raises :class:`mockhub.ValidationFailed` listing every problem, each with its JSON path.
         """
         given = _one_rule(rule, "override")
         return self._server.call(lambda: self._control.add_overrides(self._session, [given], listed=False)[0])

@@ -6,13 +6,16 @@
 # the Python base image is made with debootstrap from Debian packages, and the image's own
 # command runs chrooted into the mounted image, as its user, with its environment, on the
 # host network. Needs root. Usage: scripts/container-smoke.sh [--keep]
+#
+# Runs at once do not meet: each has its own work folder (mktemp), image tag and free port,
+# and removes them on exit (--keep keeps the folder and the image); the Debian base image,
+# shared, is built by one run at a time.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
-work=${MOCKHUB_SMOKE_DIR:-/var/tmp/mockhub-smoke}
-image=localhost/mockhub:smoke
 base=localhost/mockhub-base:bookworm
-port=${MOCKHUB_SMOKE_PORT:-18080}
+base_lock=/var/tmp/mockhub-smoke-base.lock
+port=${MOCKHUB_SMOKE_PORT:-0}
 keep=${1:-}
 
 say() { printf '\n== %s\n' "$*"; }
@@ -20,28 +23,47 @@ fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || fail "run as root (podman build and chroot need it)"
 
+work=$(mktemp -d "${TMPDIR:-/var/tmp}/mockhub-smoke.XXXXXX")
+image=localhost/mockhub:smoke-$$-$RANDOM
+pid=
+mnt=
+cleanup() {
+  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; fi
+  if [ -n "$mnt" ]; then
+    mountpoint -q "$mnt/dev" && umount "$mnt/dev"
+    mountpoint -q "$mnt/proc" && umount "$mnt/proc"
+    podman image unmount "$image" >/dev/null 2>&1 || true
+  fi
+  if [ "$keep" = --keep ]; then
+    echo "kept: image $image, work folder $work"
+  else
+    podman rmi -f "$image" >/dev/null 2>&1 || true
+    rm -rf "$work"
+  fi
+}
+trap cleanup EXIT
+
 say "tools"
 if ! command -v podman >/dev/null || ! command -v debootstrap >/dev/null; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman debootstrap >/dev/null
 fi
 podman --version
-mkdir -p "$work"
 # crun cannot set rlimits in this sandbox: build with no default ulimits.
 printf '[containers]\ndefault_ulimits = []\n' > "$work/containers.conf"
 export CONTAINERS_CONF="$work/containers.conf"
 
 say "base image ($base)"
+exec 9>"$base_lock"
+flock 9  # another run building it: wait, then use it
 if ! podman image exists "$base"; then
   mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)
   mirror=${mirror:-http://deb.debian.org/debian}
   root="$work/rootfs"
-  if [ ! -x "$root/usr/bin/python3" ]; then
-    rm -rf "$root"
-    debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates bookworm "$root" "$mirror" \
-      > "$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log"; fail "debootstrap"; }
-  fi
+  debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates bookworm "$root" "$mirror" \
+    > "$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log"; fail "debootstrap"; }
   tar -C "$root" -c . | podman import - "$base-raw" >/dev/null
+  rm -rf "$root"
   # This machine reaches PyPI through an intercepting proxy: its CA goes into the local base
   # image only. The project's Dockerfile stays as it must be for a normal python:*-slim base.
   cp /etc/ssl/certs/ca-certificates.crt "$work/host-ca.crt"
@@ -49,6 +71,7 @@ if ! podman image exists "$base"; then
     "$base-raw" > "$work/Containerfile.base"
   podman build --isolation chroot -q -t "$base" -f "$work/Containerfile.base" "$work" >/dev/null
 fi
+exec 9>&-  # the lock goes with its file descriptor
 podman image inspect --format '{{.Id}}' "$base" | cut -c1-12
 
 say "build $image from the project's Dockerfile"
@@ -68,28 +91,22 @@ case "$healthcheck" in *__mockhub/health*) ;; *) fail "no HEALTHCHECK on /__mock
 
 say "run the image's command (chroot into the mounted image, as $user)"
 mnt=$(podman image mount "$image")
-cleanup() {
-  [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-  mountpoint -q "$mnt/dev" && umount "$mnt/dev"
-  mountpoint -q "$mnt/proc" && umount "$mnt/proc"
-  podman image unmount "$image" >/dev/null 2>&1 || true
-  [ "$keep" = --keep ] || podman rmi -f "$image" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
 mount --bind /dev "$mnt/dev"
 mount -t proc proc "$mnt/proc"
-# The image's environment, with the smoke port.
+# The image's environment, with the smoke port (0: a free one, which the banner names).
 mapfile -t env_lines < <(read_config "'\n'.join(c.get('Env') or [])")
 env -i "${env_lines[@]}" MOCKHUB_PORT="$port" \
   chroot --userspec="$user" "$mnt" $entrypoint > "$work/serve.log" 2>&1 &
 pid=$!
 
-url="http://127.0.0.1:$port"
+url=
 for _ in $(seq 1 100); do
-  curl -fsS "$url/__mockhub/health" >/dev/null 2>&1 && break
+  url=$(sed -n 's/^mockhub .* listening on \(http:[^ ]*\)$/\1/p' "$work/serve.log")
+  [ -n "$url" ] && curl -fsS "$url/__mockhub/health" >/dev/null 2>&1 && break
   kill -0 "$pid" 2>/dev/null || { cat "$work/serve.log"; fail "the server exited"; }
   sleep 0.1
 done
+[ -n "$url" ] || { cat "$work/serve.log"; fail "the server printed no URL"; }
 head -n 5 "$work/serve.log"
 
 say "checks from outside"

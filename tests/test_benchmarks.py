@@ -7,12 +7,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-from benchmarks import bulk, fixture_overhead, startup
+import pytest
+
+from benchmarks import balancer, bulk, fixture_overhead, startup
 from benchmarks.baseline import create_app as baseline_app
 from benchmarks.figures import Figure, Goal, table
+from benchmarks.plan import Run
 from benchmarks.profile import Profile
 from benchmarks.servers import Client, baseline_command, start
-from benchmarks.wrk import Load, Wrk
+from benchmarks.wrk import Load, Wrk, WrkResult
 from tests.conftest import POINTS, MakeApi
 
 
@@ -118,6 +121,18 @@ def test_wrk_runs_pinned_to_the_load_core_with_the_request_shape_after_its_optio
     assert shape == ["POST", "/api/v1/hubs", '{"name": "n{n}"}', "Authorization: Bearer t"]
 
 
+def test_the_balancer_figure_on_paper_adds_haproxys_cpu_a_request_to_one_process_alone() -> None:
+    def run(requests: int, cpu_seconds: float) -> Run:
+        return Run(WrkResult(requests, 4_000_000, 0, 0, 1.0, 1, 1, 1), cpu_seconds)
+
+    alone = [run(10_000, 1.0), run(20_000, 2.0), run(10_000, 1.0)]  # 100 us a request
+    balanced = [run(10_000, 1.5), run(10_000, 1.5), run(20_000, 3.0)]
+    figure = balancer.on_paper("GET a hub", alone, balanced, [0.25, 0.3, 0.5])  # HAProxy: 25, 30, 25 us a request
+    assert figure.value == pytest.approx(8_000)  # 1 / (100 us + 25 us)
+    assert (figure.reference, figure.ratio) == (pytest.approx(10_000), pytest.approx(0.8))
+    assert "HAProxy 25.0 us of CPU a request" in figure.note and "about 4 processes" in figure.note
+
+
 def test_the_soak_calls_memory_flat_only_when_the_last_third_stops_growing() -> None:
     from benchmarks.soak import Slice, flat
 
@@ -132,8 +147,12 @@ def test_the_soak_calls_memory_flat_only_when_the_last_third_stops_growing() -> 
 def test_the_worst_case_run_reaches_every_bound_and_the_server_still_answers(capsys: Any) -> None:
     from benchmarks import worst
 
-    assert worst.main(["--sessions", "2", "--connections", "20", "--journal-total-bytes", "1000000"]) == 0
+    assert worst.main(["--sessions", "2", "--connections", "20", "--journal-total-bytes", "1000000",
+                       "--readers", "2", "--proxy-bodies", "2", "--proxy-properties", "2000"]) == 0
     printed = capsys.readouterr().out
     # Each session was filled until its own limit refused more (the run stops on anything else).
     assert "2 sessions: " in printed and "+ 20 connections each sending a 1 MiB body" in printed
+    assert "+ 2 clients reading a journal of 0x01 bodies without reading the answers" in printed
     assert "health 200; state dump 200; server running" in printed
+    assert "proxy + 2 bodies of 0.0 MiB, 2,000 unknown properties each" in printed
+    assert "proxy + a body of 16 MiB" in printed and "proxy peak" in printed

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import tracemalloc
+from typing import Any
+from urllib.parse import urlencode
 
 from mockhub.web.keys import CONTROL, SESSIONS
-from tests.conftest import Api, MakeApi
+from tests.conftest import Api, MakeApi, Reply
 
 HUBS = "/api/v1/hubs"
 POINTS = "/rest/v1/service/integration_points"
@@ -199,3 +202,79 @@ async def test_a_reset_after_many_writes_leaves_every_session_whole(make_api: Ma
     dump = (await api.get("/__mockhub/state", token=None, headers=named("other"))).json()
     assert (await api.put("/__mockhub/state", dump, token=None, headers=named("again"))).status == 200
     await assert_well(api)
+
+
+async def test_text_above_u_ffff_counts_as_the_four_bytes_a_character_it_takes(make_api: MakeApi) -> None:
+    """One character above U+FFFF makes Python keep every character of its string in four bytes: headers
+    counted a byte a character held four times the journal budget."""
+    budget = 2_000_000
+    api = await make_api(journal_total_bytes=budget)
+    wide = {f"X-Wide-{i}": "w" * 1000 + "\U0001f600" for i in range(60)}
+    await api.get(HUBS, headers=wide)
+    tracemalloc.start()
+    try:
+        ready = server_side(tracemalloc.take_snapshot())
+        for _ in range(60):
+            assert (await api.get(HUBS, headers=wide)).status == 200
+        grown = server_side(tracemalloc.take_snapshot()) - ready
+    finally:
+        tracemalloc.stop()
+    assert grown < 1.5 * budget, grown
+    [entry, *_] = (await api.get("/__mockhub/requests", token=None, params={"limit": 1})).json()
+    assert entry["headers"]["X-Wide-0"] == "w" * 1000 + "\U0001f600"
+    await assert_well(api)
+
+
+async def read_journal(api: Api, **params: Any) -> tuple[list[dict[str, Any]], list[Reply]]:
+    """Every entry of the journal, a page at a time following each ``Link: rel="next"``; and the pages."""
+    entries: list[dict[str, Any]] = []
+    pages: list[Reply] = []
+    target: str | None = "/__mockhub/requests?" + urlencode(params)
+    while target is not None:
+        page = await api.get(target, token=None)
+        assert page.status == 200
+        pages.append(page)
+        entries += page.json()
+        link = page.headers.get("Link")
+        if link is None:
+            target = None
+        else:
+            found = re.fullmatch(r'<([^>]+)>; rel="next"', link)
+            assert found is not None, link
+            target = found.group(1)
+    return entries, pages
+
+
+async def test_the_journal_is_read_a_bounded_page_at_a_time(make_api: MakeApi) -> None:
+    """A journal read rendered it whole: a body of 64 KiB of byte 0x01 is 384 KiB as JSON (each byte is
+    ``\\u0001``), so a 64 MiB journal was a 393 MB answer, held whole for a client that did not read it."""
+    budget, page_bytes = 3_000_000, 400_000
+    api = await make_api(journal_total_bytes=budget, journal_page_bytes=page_bytes)
+    control = b"\x01" * 65536
+    for i in range(40):
+        reply = await api.request("POST", HUBS, data=control, headers={"Content-Type": "application/json",
+                                                                       "X-Request": str(i)})
+        assert reply.status == 400
+    entries, pages = await read_journal(api)
+    # what the journal holds, as rendered, is within its budget; each answer within its page's bytes
+    assert sum(len(page.body) for page in pages) < budget
+    assert len(pages) > 1 and all(len(page.body) <= page_bytes for page in pages)
+    assert [entry["seq"] for entry in entries] == list(range(entries[0]["seq"], 41))
+    assert entries[-1]["body"] == control.decode()
+    # limit and after choose the page; the last page has no Link
+    two = await api.get("/__mockhub/requests", token=None, params={"limit": 1, "after": 38})
+    assert [entry["seq"] for entry in two.json()] == [39]
+    assert two.headers["Link"] == '</__mockhub/requests?limit=1&after=39>; rel="next"'
+    last = await api.get("/__mockhub/requests", token=None, params={"after": 39})
+    assert [entry["seq"] for entry in last.json()] == [40] and "Link" not in last.headers
+    assert (await api.get("/__mockhub/requests", token=None, params={"after": 40})).json() == []
+    refused = await api.get("/__mockhub/requests", token=None, params={"limit": 0})
+    assert refused.status == 400 and "'limit'" in refused.json()["error"]
+    await assert_well(api)
+
+
+async def test_a_small_journal_is_read_whole_in_one_answer(api: Api) -> None:
+    for _ in range(30):
+        await api.get(HUBS)
+    reply = await api.get("/__mockhub/requests", token=None)
+    assert len(reply.json()) == 30 and "Link" not in reply.headers

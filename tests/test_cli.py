@@ -140,6 +140,7 @@ LIMITS = {
     "--max-session-bytes": ("max_session_bytes", "20"),
     "--max-fault-bytes": ("max_fault_bytes", "21"),
     "--max-pending-body-bytes": ("max_pending_body_bytes", "22"),
+    "--journal-page-bytes": ("journal_page_bytes", "23"),
 }
 
 
@@ -156,6 +157,28 @@ def test_every_limit_is_an_option_an_environment_variable_and_in_the_readme() ->
         assert getattr(from_flags, field) == float(value) + 100, flag
         env = "MOCKHUB_" + flag[2:].replace("-", "_").upper()
         assert f"| `{flag}` (`{env}`) |" in readme, flag
+
+
+PROXY_LIMITS = {
+    "--violation-problems": ("violation_problems", "7"),
+    "--violations-total-bytes": ("violations_total_bytes", "8"),
+}
+
+
+def test_every_limit_of_the_proxy_is_an_option_an_environment_variable_and_in_the_readme() -> None:
+    from mockhub.cli import build_parser, proxy_settings_from
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    target = ["proxy", "--target", "http://127.0.0.1:9"]
+    environ = {"MOCKHUB_" + flag[2:].replace("-", "_").upper(): value for flag, (_, value) in PROXY_LIMITS.items()}
+    from_env = proxy_settings_from(build_parser(environ).parse_args(target))
+    flags = [part for flag, (_, value) in PROXY_LIMITS.items() for part in (flag, str(int(value) + 100))]
+    from_flags = proxy_settings_from(build_parser(environ).parse_args([*target, *flags]))
+    for flag, (field, value) in PROXY_LIMITS.items():
+        assert getattr(from_env, field) == int(value), flag
+        assert getattr(from_flags, field) == int(value) + 100, flag
+        env = "MOCKHUB_" + flag[2:].replace("-", "_").upper()
+        assert f"| `{flag}` (`{env}`), `mockhub proxy` |" in readme, flag
 
 
 @pytest.mark.parametrize("args", [

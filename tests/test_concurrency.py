@@ -45,6 +45,7 @@ def consistent(state: dict[str, Any]) -> None:
     hubs = {h["hubId"] for h in state["hubs"]}
     assert all(h["tenantId"] in tenants for h in state["hubs"])
     assert all(i["hubId"] in hubs for i in state["integrations"])
+    assert all(c["hubId"] in hubs for c in state["transferCommands"] + state["responseCommands"])
     assert len({p["code"] for p in state["integrationPoints"]}) == len(state["integrationPoints"])
 
 
@@ -139,7 +140,8 @@ def _without_tenant_a(state: dict[str, Any]) -> dict[str, Any]:
     hubs = [h for h in state["hubs"] if h["tenantId"] != TENANT_A]
     kept = {h["hubId"] for h in hubs}
     return {**state, "tenants": [t for t in state["tenants"] if t["tenantId"] != TENANT_A], "hubs": hubs,
-            "integrations": [i for i in state["integrations"] if i["hubId"] in kept]}
+            **{section: [r for r in state[section] if r["hubId"] in kept]
+               for section in ("integrations", "transferCommands", "responseCommands")}}
 
 
 async def _slow_post(api: Api, path: str, body: dict[str, Any], gate: asyncio.Event) -> int:

@@ -14,9 +14,9 @@ import pytest
 from mockhub.dataset.fixtures import FixtureError
 from mockhub.settings import Settings
 from mockhub.web.app import create_app
-from tests.conftest import BUILT_IN_INTEGRATIONS, HUB_A, Api, MakeApi
+from tests.conftest import BUILT_IN_COMMANDS, BUILT_IN_INTEGRATIONS, HUB_A, Api, MakeApi
 
-FAKE = "hubs=4,integrations=6,points=5"
+FAKE = "hubs=4,integrations=6,commands=3,points=5"
 POINTS = "/rest/v1/service/integration_points"
 
 
@@ -33,9 +33,11 @@ async def writes(api: Api, name: str = "Seeded") -> list[bytes]:
         await api.post(f"/api/v1/integrations/hubs/{HUB_A}", {
             "channelId": "Direct", "name": f"{name} direct", "configuration": {"integrationType": "Agent"}}),
         await api.post(POINTS, {"code": name.upper(), "type": "public"}),
+        await api.post(f"/api/v1/commands/transfers/{HUB_A}", {
+            "name": name, "url": "https://shop.example", "linkDescription": "Shop"}),
         await api.put(f"/api/v1/hubs/{HUB_A}", {"statusId": 2002}),
     ]
-    assert [a.status for a in answers] == [200, 200, 200, 200]
+    assert [a.status for a in answers] == [200, 200, 200, 200, 200]
     return [a.body for a in answers]
 
 
@@ -86,8 +88,30 @@ async def test_fake_integrations_alone_go_into_the_default_tenants_hubs(make_api
     assert len(data["integrations"]) == BUILT_IN_INTEGRATIONS + 3 * 2
 
 
+async def test_fake_commands_alternate_kinds_in_each_new_hub_and_are_served(make_api: MakeApi) -> None:
+    api = await make_api(fake="hubs=2,commands=3")
+    data = json.loads(await state(api))
+    transfers = data["transferCommands"][BUILT_IN_COMMANDS:]
+    responses = data["responseCommands"][BUILT_IN_COMMANDS:]
+    fake_hubs = [h["hubId"] for h in data["hubs"][4:]]
+    assert [c["hubId"] for c in transfers] == [fake_hubs[0]] * 2 + [fake_hubs[1]] * 2
+    assert [c["hubId"] for c in responses] == fake_hubs
+    assert all(re.fullmatch(r"https?://\S+", c["url"]) for c in transfers)
+    assert {c["type"] for c in responses} <= {"message", "event"}
+    for command in responses:  # each kind as the documentation shows it
+        kinds = {r["type"] for r in command["responses"]}
+        assert kinds == ({"text", "contact"} if command["type"] == "message" else {"payload"})
+    served = await api.get(f"/api/v1/commands/responses/hub/{fake_hubs[1]}")
+    assert served.json() == [responses[1]]
+
+
+async def test_fake_commands_alone_go_into_the_default_tenants_hubs(make_api: MakeApi) -> None:
+    data = json.loads(await state(await make_api(fake="commands=2")))
+    assert len(data["transferCommands"]) == len(data["responseCommands"]) == BUILT_IN_COMMANDS + 3
+
+
 @pytest.mark.parametrize(("spec", "message"), [
-    ("hubs=x", "--fake takes hubs=N,integrations=N,points=N"),
+    ("hubs=x", "--fake takes hubs=N,integrations=N,commands=N,points=N"),
     ("users=3", "not 'users=3'"),
     ("hubs", "not 'hubs'"),
 ])
@@ -110,7 +134,8 @@ async def test_state_dump_and_load_round_trip(make_api: MakeApi) -> None:
                                  headers={"Content-Type": "application/json"})
     assert reply.status == 200
     assert reply.json()["counts"] == {"tenants": 2, "hubs": 9, "integrations": BUILT_IN_INTEGRATIONS + 25,
-                                      "integrationPoints": 8}
+                                      "transferCommands": BUILT_IN_COMMANDS + 4 * 2 + 1,
+                                      "responseCommands": BUILT_IN_COMMANDS + 4, "integrationPoints": 8}
     assert await state(target) == dumped
     # and the loaded data is served: the tokens of the dump work
     assert (await target.get("/api/v1/hubs")).json()["total"] == 8
@@ -230,11 +255,24 @@ BAD_FIXTURES: list[tuple[str, Any, str]] = [
      "The client already has a secret named 'same'."),
     ("an expiration that is no date", {"tenants": [{**TENANT, "clients": {"portal": {"secrets": [
         {"name": "s", "expiration": "2030-02-31T00:00:00"}]}}}]},
-     "Value '2030-02-31T00:00:00' of 'clients.portal.secrets.0.expiration' is not valid."),
+     "Value '2030-02-31T00:00:00' of 'clients.portal.secrets[0].expiration' is not valid."),
     ("a secret with a space", {"tenants": [{**TENANT, "clients": {"portal": {"secrets": [
         {"name": "s", "token": "a b"}]}}}]},
-     "tenants[0] (tenantId '22222222-2222-2222-2222-222222222222'): Value 'a b' of 'clients.portal.secrets.0.token' "
+     "tenants[0] (tenantId '22222222-2222-2222-2222-222222222222'): Value 'a b' of 'clients.portal.secrets[0].token' "
      "is not valid."),
+    ("dangling command", {"transferCommands": [{"hubId": HUB["hubId"], "name": "T", "url": "https://a.example",
+                                                "linkDescription": "l"}]},
+     "transferCommands[0] (name 'T'): hub 33333333-3333-3333-3333-333333333333 is not defined"),
+    ("duplicate command name", {"tenants": [TENANT], "hubs": [HUB], "transferCommands": [
+        {"hubId": HUB["hubId"], "name": "T", "url": "https://a.example", "linkDescription": "l"},
+        {"hubId": HUB["hubId"], "name": "t", "url": "https://b.example", "linkDescription": "l"}]},
+     "transferCommands[1] (name 't'): The hub already has a transfer command named 't'."),
+    ("responses of the other kind", {"tenants": [TENANT], "hubs": [HUB], "responseCommands": [
+        {"hubId": HUB["hubId"], "name": "R", "integrationTypeId": "agent", "type": "event",
+         "responses": [{"type": "text", "text": "hi"}]}]},
+     "responseCommands[0] (name 'R'): Value 'text' of 'responses[0].type' is not valid; expected one of: seen"),
+    ("a command without its url", {"transferCommands": [{"hubId": HUB["hubId"], "name": "T", "linkDescription": "l"}]},
+     "transferCommands[0] (name 'T'): Property 'url' is required."),
     # U+001C is white space to Python's regular expressions, not to Rust's (the compiled check's)
     ("white space in a URL", {"tenants": [TENANT], "hubs": [HUB], "integrations": [
         {"hubId": HUB["hubId"], "channelId": "Direct", "name": "D",
@@ -275,7 +313,8 @@ def test_serve_with_fake_data_reports_it_in_the_banner() -> None:
     finally:
         process.terminate()
         process.wait(10)
-    assert "the built-in dataset + fake hubs=2,points=3: 6 hubs, 7 integrations, 5 integrationPoints" in data_line
+    assert ("the built-in dataset + fake hubs=2,points=3: 6 hubs, 7 integrations, 3 transferCommands, "
+            "3 responseCommands, 5 integrationPoints") in data_line
 
 
 async def test_the_readme_fixture_example_loads_and_serves(make_api: MakeApi, tmp_path: Path) -> None:
@@ -288,6 +327,11 @@ async def test_the_readme_fixture_example_loads_and_serves(make_api: MakeApi, tm
     page = (await api.get("/api/v1/integrations", token="acme-token")).json()
     assert [i["name"] for i in page["results"]] == ["Site chat"]
     assert page["results"][0]["configuration"]["echo"] is True
+    hub = "/hub/33333333-3333-3333-3333-333333333333"
+    [shop] = (await api.get(f"/api/v1/commands/transfers{hub}", token="acme-token")).json()
+    assert (shop["name"], shop["mountDelay"], shop["description"]) == ("shop", 0, "")
+    [hello] = (await api.get(f"/api/v1/commands/responses{hub}", token="acme-token")).json()
+    assert hello["responses"] == [{"type": "text", "text": "Hello from Acme!"}]
 
 
 # -- clients and their secrets ---------------------------------------------------------------------

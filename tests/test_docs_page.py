@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from html import unescape
+from html import escape, unescape
 from typing import Any
 
 from mockhub.contract.contracts import Contract, operations_of
@@ -34,6 +34,11 @@ async def test_the_page_lists_every_id_of_the_loaded_data_per_tenant(api: Api) -
     for integration in data["integrations"]:
         owner = tenant_b if integration["integrationId"] == INTEGRATION_B else tenant_a
         assert f"<code>{integration['integrationId']}</code>" in owner.split("<h3>Integration points")[0]
+    commands = data["transferCommands"] + data["responseCommands"]
+    assert commands
+    for command in commands:  # all tenant A's in the built-in data
+        assert f"<td><code>{command['commandId']}</code></td>" in tenant_a.split("<h3>Integration points")[0]
+        assert command["name"] in tenant_a
     for point in data["integrationPoints"]:
         assert point["id"] in html and point["token_local"] in html
 
@@ -56,13 +61,29 @@ async def test_the_browser_section_shows_the_headers_cookie_and_cors(make_api: M
 
 
 async def test_the_worked_429_is_what_the_mock_answers(api: Api) -> None:
+    """Status, headers and body of the page's sample 429 are those of a real one (it said
+    ``Content-Type: application/json`` where the mock sends ``application/json; charset=utf-8``)."""
     html = section(await page(api), "browser")
-    shown = re.search(r"HTTP/1.1 429 Too Many Requests\nRetry-After: 1\n.*?\n\n(.*?)</pre>", html, flags=re.S)
+    shown = re.search(r"<pre>(HTTP/1.1 429 [^\n]*)\n(.*?)\n\n(.*?)</pre>", html, flags=re.S)
     assert shown is not None
+    status_line, head, body = (unescape(part) for part in shown.groups())
+    headers = dict(line.split(": ", 1) for line in head.split("\n"))
     reply = await api.get("/api/v1/hubs", headers={"X-Mockhub-Fault": "429"})
-    assert (reply.status, reply.headers["Retry-After"]) == (429, "1")
-    assert json.loads(unescape(shown.group(1))) == reply.json()
+    assert status_line == f"HTTP/1.1 {reply.status} Too Many Requests"
+    assert {"Content-Type", "Retry-After"} <= set(headers)
+    assert headers == {name: reply.headers[name] for name in headers}
+    assert json.loads(body) == reply.json()
     assert reply.error_codes() == [111]
+
+
+async def test_the_contracts_inline_code_is_set_as_code(api: Api) -> None:
+    """The contracts' descriptions write code Markdown's way (`pageNumber`): the page shows it as code,
+    never its backticks."""
+    html = await page(api)
+    prose = re.sub(r"<pre>.*?</pre>", "", html, flags=re.S)
+    assert "`" not in prose
+    assert "<code>X-HTTP-Method-Override: LOOKUP</code>" in operation_html(
+        html, "POST", "/rest/v1/service/integration_points")
 
 
 def operation_html(html: str, method: str, path: str) -> str:
@@ -167,3 +188,22 @@ async def test_the_clock_control_is_listed_with_what_it_does_to_tokens(api: Api)
     block = operation_html(control, "POST", "/__mockhub/clock")
     assert "Access tokens expire by the session&#x27;s clock" in block
     assert "/__mockhub/clock" in section(await page(api), "data")  # where the tokens are, how to expire one
+
+
+async def test_the_activity_types_are_listed_field_by_field(api: Api, contract: Contract) -> None:
+    html = section(await page(api), "activity-types")
+    schemas = contract.document["components"]["schemas"]
+    for kind in ("text", "youtube", "vimeo", "video", "audio", "image", "attachment", "location", "contact", "card",
+                 "carousel", "list"):
+        name = f"{kind.capitalize()}Message"
+        block = html.split(f"<h3 id='{name.lower()}'>{name}</h3>", 1)[1].split("<h3 ", 1)[0]
+        shown = re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(schemas[name]["description"]))  # inline code as code
+        assert f"<p>{shown}</p>" in block
+        for field in schemas[name]["properties"]:
+            required = "yes" if field in schemas[name]["required"] else ""
+            assert re.search(rf"<tr><td><code>{field}</code></td><td><code>[^<]*</code></td><td>{required}</td>",
+                             block), (name, field)
+    for name in ("PayloadEvent", "BasicEvent", "MediaItem", "CarouselItem", "MessageAction", "ContactProperty"):
+        assert f"<h3 id='{name.lower()}'>{name}</h3>" in html
+    assert "Decision: the address is <code>address</code>" in html
+

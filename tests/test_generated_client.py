@@ -95,11 +95,17 @@ def test_the_client_has_every_operation_and_model(generated: ModuleType) -> None
         "create_integration_point", "list_integration_points", "get_integration_point",
         "patch_integration_point", "delete_integration_point",
         "get_client", "add_client_token", "delete_client_token",
+        *(f"{verb}_{kind}_command" for verb in ("create", "get", "update", "delete")
+          for kind in ("transfer", "response")),
+        "list_transfer_commands", "list_response_commands",
     }
     models = module(generated, "models")
     for name in ("TokenRequest", "TokenResponse", "IdentityError", "Client", "ClientToken", "ClientTokenCreate",
                  "Hub", "HubPage", "Integration", "IntegrationPage", "PortalError", "EraError", "IntegrationPoint",
-                 "IntegrationPointCreate", "IntegrationPointPatch", "IntegrationPointView", "IntegrationPointOpts"):
+                 "IntegrationPointCreate", "IntegrationPointPatch", "IntegrationPointView", "IntegrationPointOpts",
+                 "TransferCommand", "TransferCommandCreate", "TransferCommandUpdate", "ResponseCommand",
+                 "ResponseCommandCreate", "ResponseCommandUpdate", "ActivityMessage", "ActivityEvent", "TextMessage",
+                 "PayloadEvent"):
         assert hasattr(models, name), name
 
 
@@ -171,6 +177,48 @@ def test_every_tenants_operation(generated: ModuleType, mockhub: Mockhub) -> Non
         assert gone.token.endswith("...")
         error = call(generated, "tenants.get_client", 404, "PortalError", client=client, client_id="nobody")
         assert error.status == 404
+
+
+def test_every_command_operation(generated: ModuleType, mockhub: Mockhub) -> None:
+    models = module(generated, "models")
+    client = generated.AuthenticatedClient(base_url=mockhub.url, token=mockhub.token, raise_on_unexpected_status=True)
+    with client:
+        hub = call(generated, "hubs.create_hub", 200, "Hub", client=client,
+                   body=models.HubCreate(name="Commands", description="made by a generated client"))
+        transfer = call(generated, "transfer_commands.create_transfer_command", 200, "TransferCommand", client=client,
+                        id=hub.hub_id, body=models.TransferCommandCreate(
+                            name="shop", url="https://shop.example", link_description="Go shopping"))
+        assert transfer.mount_delay == 0
+        change = models.TransferCommandUpdate(link_description="Shop", mount_delay=-1)
+        changed = call(generated, "transfer_commands.update_transfer_command", 200, "TransferCommand", client=client,
+                       id=transfer.command_id, body=change)
+        assert (changed.link_description, changed.mount_delay, changed.name) == ("Shop", -1, "shop")
+        call(generated, "transfer_commands.get_transfer_command", 200, "TransferCommand", client=client,
+             id=transfer.command_id)
+        call(generated, "transfer_commands.list_transfer_commands", 200, "list[TransferCommand]", client=client,
+             hub_id=hub.hub_id)
+        call(generated, "transfer_commands.delete_transfer_command", 200, "TransferCommand", client=client,
+             id=transfer.command_id)
+
+        text = models.ResponseCommandCreateResponsesItem.from_dict({"type": "text", "text": "Hello"})
+        response = call(generated, "response_commands.create_response_command", 200, "ResponseCommand",
+                        client=client, id=hub.hub_id, body=models.ResponseCommandCreate(
+                            name="hello", integration_type_id=models.ResponseCommandCreateIntegrationTypeId.AGENT,
+                            type_=models.ResponseCommandCreateType.MESSAGE, responses=[text]))
+        assert response.responses[0].to_dict() == {"type": "text", "text": "Hello"}
+        seen = models.ResponseCommandUpdateResponsesItem.from_dict({"type": "seen"})
+        changed = call(generated, "response_commands.update_response_command", 200, "ResponseCommand", client=client,
+                       id=response.command_id, body=models.ResponseCommandUpdate(
+                           type_=models.ResponseCommandUpdateType.EVENT, responses=[seen]))
+        assert changed.type_ == "event" and changed.category == ""
+        call(generated, "response_commands.get_response_command", 200, "ResponseCommand", client=client,
+             id=response.command_id)
+        call(generated, "response_commands.list_response_commands", 200, "list[ResponseCommand]", client=client,
+             hub_id=hub.hub_id)
+        call(generated, "hubs.delete_hub", 200, "Hub", client=client, hub_id=hub.hub_id)
+        error = call(generated, "response_commands.get_response_command", 404, "PortalError", client=client,
+                     id=response.command_id)
+        assert error.errors[0].code == 105
 
 
 def test_every_era_operation(generated: ModuleType, mockhub: Mockhub) -> None:

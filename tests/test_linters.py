@@ -2,8 +2,9 @@
 
 The rulesets are the committed ``.spectral.yaml`` (``spectral:oas``) and ``redocly.yaml``
 (``recommended``, with each change and its reason). The linters are npm packages, pinned in
-``.ci/package-lock.json`` and installed by ``.ci/run`` (``npm ci --prefix .ci``). Without Node.js
-(no ``npx``) these tests skip and say why; CI installs Node.js's packages and always runs them.
+``.ci/package-lock.json`` and installed by ``.ci/run`` (``npm ci --prefix .ci``). Where they are not
+installed these tests skip and say how to install them, unless the ``CI`` environment variable is set
+(as CI services set it): then a missing linter fails the test.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +25,21 @@ QUIET = {"REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true", "
 """Redocly sends no usage data and checks for no update."""
 
 
+def in_ci() -> bool:
+    """Whether the ``CI`` environment variable asks for every check (set, and not ``0`` or ``false``)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false")
+
+
 def run_linter(name: str, *args: str) -> str:
     """Run a linter installed by ``npm ci --prefix .ci`` from the repository root; its standard output."""
     tool = BIN / name
     if not tool.exists():
-        if shutil.which("npx") is None and not os.environ.get("CI"):
-            pytest.skip(f"{name} not run: npx is missing (install Node.js 20.19+, then `npm ci --prefix .ci`)")
-        pytest.fail(f"{name} is not installed: run `npm ci --prefix .ci` (as .ci/run does)")
+        install = ("`npm ci --prefix .ci`" if shutil.which("npm") else
+                   "Node.js 20.19 or later, then `npm ci --prefix .ci`")
+        message = f"{name} is not installed: install {install} from the repository root"
+        if in_ci():
+            pytest.fail(f"{message} (CI is set, so the linters must run)")
+        pytest.skip(message)
     done = subprocess.run([str(tool), *args], cwd=ROOT, capture_output=True, text=True, timeout=300,
                           env={**os.environ, **QUIET}, check=False)
     assert done.returncode == 0 or done.stdout.strip(), done.stderr  # findings are reported, not a crash
@@ -62,3 +72,24 @@ def test_redocly_finds_nothing_in_either_form() -> None:
     for report in reports:
         problems = [f"{p['ruleId']} {p['location'][0]['pointer']}: {p['message']}" for p in report["problems"]]
         assert report["totals"] == {"errors": 0, "warnings": 0, "ignored": 0}, "\n".join(problems)
+
+
+@pytest.mark.parametrize("ci", [None, "true"])
+def test_where_the_linters_are_not_installed_their_tests_skip_unless_ci_is_set(tmp_path: Path,
+                                                                              ci: str | None) -> None:
+    """This file run from a checkout without ``.ci/node_modules`` (a machine that has Node.js but has not
+    run ``npm ci``): the linters' tests skip, saying what to install; under ``CI`` they fail, saying it too."""
+    (tmp_path / "tests").mkdir()
+    copy = tmp_path / "tests" / "test_linters.py"
+    copy.write_text(Path(__file__).read_text())
+    env = {name: value for name, value in os.environ.items() if name != "CI"}
+    if ci is not None:
+        env["CI"] = ci
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:xdist", "-p", "no:cacheprovider", "-rsf",
+                           "-k", "finds_nothing", str(copy)], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    outcome = "2 failed" if ci else "2 skipped"
+    assert outcome in done.stdout, done.stdout + done.stderr
+    for name in ("spectral", "redocly"):
+        assert f"{name} is not installed: install " in done.stdout
+    assert "npm ci --prefix .ci" in done.stdout

@@ -8,6 +8,7 @@ import pytest
 
 from mockhub.settings import Settings
 from mockhub.web.app import create_app
+from mockhub.web.keys import CONTROL
 from tests.conftest import HUB_A, POINTS, Api, MakeApi, Reply
 
 HUBS = "/api/v1/hubs"
@@ -91,6 +92,60 @@ async def test_a_merge_changes_the_stateful_answer_and_keeps_the_rest(api: Api) 
     assert after == {**before, "statusId": 2002}
     await api.put(f"{HUBS}/{HUB_A}", {"name": "Renamed"})  # the state goes on underneath
     assert (await api.get(f"{HUBS}/{HUB_A}")).json()["name"] == "Renamed"
+
+
+WEBCHAT = "/api/v1/integrations/00000000-0000-0000-0000-0000000000b3"
+"""Tenant A's WebChat integration."""
+
+
+async def test_a_merge_that_would_break_the_contract_whatever_it_merges_into_is_refused(api: Api) -> None:
+    """Every required property was dropped at every depth: an array (which replaces) of hubs without ids
+    was accepted, and the page answered hubs without hubId."""
+    reply = await api.post(OVERRIDES, {"method": "GET", "path": HUBS,
+                                       "response": {"merge": {"results": [{}, {"name": "only a name"}]}}}, token=None)
+    assert reply.status == 400
+    said = reply.json()["error"]
+    assert "Property 'response.merge.results[0].hubId' is required." in said
+    assert "Property 'response.merge.results[1].hubId' is required." in said
+    assert "results[1].name' is required" not in said
+    assert (await api.get(OVERRIDES, token=None)).json() == []
+
+
+async def test_a_merge_into_an_object_gives_only_what_it_changes(api: Api) -> None:
+    """A WebChat configuration merged in was refused: with every required dropped, every channel's
+    configuration rule applied to it at once."""
+    before = (await api.get(WEBCHAT)).json()
+    await add(api, {"method": "GET", "path": WEBCHAT,
+                    "response": {"merge": {"configuration": {"allowedOrigins": ["app.example"]}}}})
+    after = (await api.get(WEBCHAT)).json()  # checked against the contract by the client
+    assert after["configuration"] == {**before["configuration"], "allowedOrigins": ["app.example"]}
+
+
+async def test_a_merge_whose_answer_breaks_the_contract_is_a_500_naming_it(make_api: MakeApi) -> None:
+    """A WebChat integration merged into a Slack one was answered as it came: the contract says what a Slack
+    configuration holds, which a merge of channelId alone cannot tell when it is added."""
+    api = await make_api()
+    await add(api, {"id": "to-slack", "method": "GET", "path": WEBCHAT[:-1] + "?",  # tenant A's, b1 to b6
+                    "response": {"merge": {"channelId": "Slack"}}})
+    slack = await api.get(WEBCHAT[:-1] + "6")
+    assert slack.status == 200 and slack.json()["channelId"] == "Slack"  # a Slack one stays on the contract
+    reply = await api.get(WEBCHAT)  # checked against the contract: a 500 in the Portal's format
+    assert reply.status == 500
+    [error] = reply.json()["errors"]
+    assert error["code"] == 100
+    assert error["description"].startswith("Override 'to-slack' merged an answer the contract does not allow: ")
+    assert "configuration" in error["description"]
+    assert (await journal(api))[-1]["override"] == "to-slack"
+    assert api.client is not None
+    [recorded] = api.client.server.app[CONTROL].server_errors(clear=True)  # the pytest fixture fails the test
+    assert recorded.startswith("Override 'to-slack' merged an answer")
+    # off_contract lets the same merge through, flagged
+    await api.delete(OVERRIDES, token=None)
+    await add(api, {"id": "on-purpose", "method": "GET", "path": WEBCHAT, "off_contract": True,
+                    "response": {"merge": {"channelId": "Slack"}}})
+    flagged = await raw(api, "GET", WEBCHAT)
+    assert (flagged.status, flagged.json()["channelId"]) == (200, "Slack")
+    assert (await journal(api))[-1]["off_contract"] is True
 
 
 async def test_a_merge_leaves_an_error_answer_alone_and_does_not_count_it(api: Api) -> None:

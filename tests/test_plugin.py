@@ -150,8 +150,7 @@ def test_add_fault_load_and_assert_called(pytester: pytest.Pytester) -> None:
             mockhub.assert_called("GET", "/api/v1/hubs/*")
 
         def test_bad_rules_and_data_are_refused(mockhub):
-            from mockhub.engine.errors import ValidationFailed
-            from mockhub.dataset.fixtures import FixtureError
+            from mockhub import FixtureError, ValidationFailed
             with pytest.raises(ValidationFailed, match="status"):
                 mockhub.add_fault({"status": 200})
             with pytest.raises(FixtureError, match="hubs\\\\[0\\\\]"):
@@ -202,6 +201,7 @@ def test_a_failing_assert_called_says_when_the_journal_cut_what_it_compared(pyte
 def test_a_server_side_exception_fails_the_test_with_its_traceback(pytester: pytest.Pytester) -> None:
     result = run(pytester, """
         import urllib.request, urllib.error, pytest
+        from mockhub import MockhubServerError
         from mockhub.web.keys import SESSIONS
 
         def test_server_breaks(mockhub):
@@ -211,6 +211,8 @@ def test_a_server_side_exception_fails_the_test_with_its_traceback(pytester: pyt
             with pytest.raises(urllib.error.HTTPError) as failed:
                 urllib.request.urlopen(urllib.request.Request(mockhub.url + "/api/v1/hubs", headers=mockhub.headers))
             assert failed.value.code == 500
+            with pytest.raises(MockhubServerError, match="AttributeError"):  # what fails the test at its end
+                mockhub.raise_server_errors()
 
         def test_next_test_is_clean(mockhub):
             urllib.request.urlopen(urllib.request.Request(mockhub.url + "/api/v1/hubs", headers=mockhub.headers))
@@ -313,7 +315,7 @@ def test_marker_faults_are_checked_like_any_rule(pytester: pytest.Pytester) -> N
 def test_overrides_through_the_fixture_and_the_marker(pytester: pytest.Pytester) -> None:
     result = run(pytester, """
         import json, urllib.request, urllib.error, pytest
-        from mockhub.engine.errors import ValidationFailed
+        from mockhub import ValidationFailed
 
         HUB = "/api/v1/hubs/3bc1e69f-c520-446f-ab2c-01751fd66a31"
 

@@ -32,7 +32,21 @@ from mockhub.proxy import ProxySettings, create_proxy_app
 from mockhub.settings import Settings
 from mockhub.testing import MockhubTestServer
 from mockhub.web.app import create_app
-from tests.conftest import CLOCK, HUB_A, HUB_B, OTHER_TOKEN, POINT_ABCDE, POINTS, TOKEN, Api, Reply, raw_exchange
+from tests.conftest import (
+    CLOCK,
+    HUB_A,
+    HUB_A3,
+    HUB_B,
+    OTHER_TOKEN,
+    POINT_ABCDE,
+    POINTS,
+    RESPONSE_A,
+    TOKEN,
+    TRANSFER_A,
+    Api,
+    Reply,
+    raw_exchange,
+)
 from tests.test_cli import get_json, serving
 
 Serve = Callable[..., Awaitable[TestClient]]
@@ -370,6 +384,32 @@ async def test_a_token_request_passes_unchanged_and_its_secret_is_in_no_journal(
         assert "mockhub-dev-portal-secret" not in json.dumps(journal)
 
 
+async def test_what_a_client_makes_the_proxy_find_is_bounded(serve: Serve, contract: Contract, make_proxy: MakeProxy,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    """A body with 300,000 unknown properties was a violation of 300,000 problems: four such requests took the
+    proxy from 51 to 446 MiB, GET /__mockhub/violations answered 98 MB and each log line held every problem."""
+    proxy = await make_proxy(url_of(await mock(serve, contract)), violations_total_bytes=60_000)
+    assert proxy.client is not None
+    unknown = {"name": "n", "description": "d", **{f"unknown-{i}": 0 for i in range(5000)}}
+    for _ in range(4):
+        await raw(proxy.client, "POST", "/api/v1/hubs", json=unknown, headers={"Authorization": f"Bearer {TOKEN}"})
+    listed = await proxy.get("/__mockhub/violations", token=None)
+    assert 0 < len(listed.body) <= 60_000
+    kept = listed.json()
+    assert 1 <= len(kept) < 4  # the latest that fit
+    for entry in kept:
+        assert len(entry["problems"]) == 100 and entry["more_problems"] == 4900
+        assert entry["problems"][0] == {"in": "body", "at": "$", "message": "Property 'unknown-0' is not supported."}
+    lines = [r.getMessage() for r in caplog.records if r.name == "mockhub.proxy"]
+    assert len(lines) == 4 and all(len(line) <= 2048 and line.endswith(" more") for line in lines)
+    # a name of 100,000 characters is quoted cut, and a check stops counting at 10,000 problems
+    long = {"name": "n", "description": "d", "a" * 100_000: 0, **{f"u{i}": 0 for i in range(20_000)}}
+    await raw(proxy.client, "POST", "/api/v1/hubs", json=long, headers={"Authorization": f"Bearer {TOKEN}"})
+    latest = (await proxy.get("/__mockhub/violations", token=None)).json()[-1]
+    assert latest["more_problems"] == 9900
+    assert max(len(problem["message"]) for problem in latest["problems"]) == 1024
+
+
 async def test_a_body_larger_than_the_proxy_forwards_is_413_in_the_apis_format(
         serve: Serve, contract: Contract, make_proxy: MakeProxy) -> None:
     behind = await mock(serve, contract)
@@ -496,6 +536,19 @@ async def test_the_control_api_answers_as_on_serve(serve: Serve, contract: Contr
     assert (await proxy.post("/__mockhub/record", None, token=None)).status == 409  # no --record
     allowed = await proxy.get("/__mockhub/health", token=None, headers={"Origin": "http://app.example"})
     assert allowed.headers["Access-Control-Allow-Origin"] == "http://app.example"
+
+
+async def test_the_proxys_journal_is_read_a_page_at_a_time_as_on_serve(serve: Serve, contract: Contract,
+                                                                      make_proxy: MakeProxy) -> None:
+    proxy = await make_proxy(url_of(await mock(serve, contract)))
+    for _ in range(3):
+        await proxy.get("/api/v1/hubs")
+    first = await proxy.get("/__mockhub/requests", token=None, params={"limit": 2})
+    assert [entry["seq"] for entry in first.json()] == [1, 2]
+    assert first.headers["Link"] == '</__mockhub/requests?limit=2&after=2>; rel="next"'
+    rest = await proxy.get("/__mockhub/requests?limit=2&after=2", token=None)
+    assert [entry["seq"] for entry in rest.json()] == [3] and "Link" not in rest.headers
+    assert (await proxy.get("/__mockhub/requests", token=None, params={"after": -1})).status == 400
 
 
 async def test_the_admin_token_guards_the_control_api_but_not_the_traffic(
@@ -698,6 +751,8 @@ READS = [
     "/api/v1/hubs", f"/api/v1/hubs/{HUB_A}", "/api/v1/integrations?pageSize=100",
     *(f"/api/v1/integrations/hubs/{HUB_A}/{channel}" for channel in ("TwilioSMS", "WebChat", "Slack")),
     "/api/v1/integrations/00000000-0000-0000-0000-0000000000b1", POINTS, f"{POINTS}/{POINT_ABCDE}",
+    f"/api/v1/commands/transfers/hub/{HUB_A3}", f"/api/v1/commands/responses/hub/{HUB_A3}",
+    f"/api/v1/commands/responses/{RESPONSE_A}", "/api/v1/commands/responses/00000000-0000-0000-0000-0000000000e3",
 ]
 SHAPES = {  # secret: the shape its fake keeps
     "authToken": r"^[0-9a-f]{32}$", "pageAccessToken": r"^\w+$", "botAccessToken": r"^xoxb-\d+-\d+-\w+$",
@@ -739,7 +794,8 @@ async def test_what_was_recorded_serves_the_same_gets_with_secrets_replaced(
     seen = {path: (await proxy.get(path)).json() for path in READS}
     await proxy.get("/api/v1/hubs", token=OTHER_TOKEN)
     summary = (await proxy.post("/__mockhub/record", None, token=None)).json()
-    assert summary["counts"] == {"tenants": 2, "hubs": 4, "integrations": 6, "integrationPoints": 2}
+    assert summary["counts"] == {"tenants": 2, "hubs": 4, "integrations": 6, "transferCommands": 1,
+                                 "responseCommands": 3, "integrationPoints": 2}
     text = record.read_text()
     originals = {secret for body in seen.values() for secret in secrets_in(body).values()}
     assert len(originals) >= 6
@@ -862,6 +918,79 @@ async def test_a_recording_keeps_the_order_the_lists_showed(serve: Serve, contra
     assert [p["id"] for p in (await replay.get(f"{POINTS}?limit=1000", token=None)).json()] == [p["id"] for p in points]
 
 
+async def test_a_recording_follows_the_commands_made_changed_and_deleted(
+        serve: Serve, contract: Contract, make_proxy: MakeProxy, tmp_path: Path) -> None:
+    record = tmp_path / "recorded.json"
+    proxy = await make_proxy(url_of(await mock(serve, contract)), record=record)
+    assert [h["hubId"] for h in (await proxy.get("/api/v1/hubs?pageSize=1")).json()["results"]] == [HUB_A]
+    hub = (await proxy.post("/api/v1/hubs", {"name": "Shop", "description": ""})).json()["hubId"]
+    made = [(await proxy.post(f"/api/v1/commands/transfers/{hub}", {
+        "name": f"t{i}", "url": "https://shop.example", "linkDescription": "Shop"})).json() for i in range(3)]
+    secret = (await proxy.post(f"/api/v1/commands/responses/{hub}", {
+        "name": "login", "integrationTypeId": "agent", "type": "message", "responses": [
+            {"type": "image", "url": "https://bob:s3cret@images.example/a.png"}]})).json()
+    await proxy.put(f"/api/v1/commands/transfers/{made[0]['commandId']}", {"linkDescription": "Changed"})
+    await proxy.delete(f"/api/v1/commands/transfers/{made[1]['commandId']}")
+    seen = (await proxy.get(f"/api/v1/commands/transfers/hub/{hub}")).json()
+    await proxy.get(f"/api/v1/commands/transfers/{TRANSFER_A}")  # its hub's answer was never seen
+    doomed = (await proxy.post(f"/api/v1/commands/responses/{HUB_A}", {
+        "name": "gone", "integrationTypeId": "agent", "type": "event", "responses": [{"type": "seen"}]})).json()
+    await proxy.delete(f"/api/v1/hubs/{HUB_A}")  # takes its commands along
+    summary = (await proxy.post("/__mockhub/record", None, token=None)).json()
+    assert summary["leftOut"] == [f"transfer command {TRANSFER_A}: its hub was not seen"]
+    data = json.loads(record.read_text())
+    assert data["transferCommands"] == seen == [{**made[0], "linkDescription": "Changed"}, made[2]]
+    assert doomed["commandId"] not in record.read_text() and "s3cret" not in record.read_text()
+    [kept] = data["responseCommands"]
+    assert kept["commandId"] == secret["commandId"]
+    assert re.fullmatch(r"https://[a-z]{3}:[a-z]\d[a-z]{4}@images\.example/a\.png", kept["responses"][0]["url"])
+    tenant = next(t for t in data["tenants"] if t["tenantId"] == HUB["tenantId"])
+    replay = Api(await mock(serve, contract, fixtures=(record,)), proxy.checker)
+    assert (await replay.get(f"/api/v1/commands/transfers/hub/{hub}", token=tenant["tokens"][0])).json() == seen
+
+
+async def command_drifting(request: web.Request) -> web.StreamResponse:
+    """A server whose command answers each break the contract in one way."""
+    if request.path.startswith("/api/v1/commands/transfers/"):
+        command = {"commandId": TRANSFER_A, "hubId": HUB_A3, "name": "n", "description": "", "url": "https://a.example",
+                   "linkDescription": "l"}  # no mountDelay
+        return web.json_response(command)
+    wrong_kind = {"commandId": RESPONSE_A, "hubId": HUB_A3, "name": "n", "category": "", "description": "",
+                  "integrationTypeId": "agent", "type": "event", "responses": [{"type": "text", "text": "hi"}]}
+    return web.json_response([wrong_kind])
+
+
+async def test_the_proxy_checks_command_answers_and_requests(
+        aiohttp_server: Any, serve: Serve, contract: Contract, make_proxy: MakeProxy) -> None:
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", command_drifting)
+    drifter = await make_proxy(str((await aiohttp_server(app)).make_url("")).rstrip("/"))
+    assert drifter.client is not None
+    for path in (f"/api/v1/commands/transfers/{TRANSFER_A}", f"/api/v1/commands/responses/hub/{HUB_A3}"):
+        assert (await raw(drifter.client, "GET", path, headers={"Authorization": f"Bearer {TOKEN}"})).status == 200
+    found = [(v["operation"], v["side"], [(p["in"], p["at"]) for p in v["problems"]], v["problems"][0]["message"])
+             for v in await violations(drifter)]
+    assert found == [
+        ("getTransferCommand", "response", [("body", "$")], "'mountDelay' is a required property"),
+        ("listResponseCommands", "response", [("body", "$[0].responses[0].type")],
+         "'text' is not one of ['seen', 'typing_on', 'typing_off', 'payload']"),
+    ]
+    proxy = await make_proxy(url_of(await mock(serve, contract)))
+    reply = await proxy.post(f"/api/v1/commands/responses/{HUB_A}", {
+        "name": "empty", "integrationTypeId": "agent", "type": "message", "responses": [{"type": "text"}]})
+    assert reply.error_codes() == [307]
+    reply = await proxy.put(f"/api/v1/commands/responses/{RESPONSE_A}", {"type": "dialog"})
+    assert reply.error_codes() == [206]
+    found = [(v["operation"], v["side"], [(p["in"], p["at"], p["message"]) for p in v["problems"]])
+             for v in await violations(proxy)]
+    assert found == [
+        ("createResponseCommand", "request", [("body", "$.responses[0]", "Message 'responses[0]' is empty: give at "
+                                                                         "least one of text, items and actions.")]),
+        ("updateResponseCommand", "request", [("body", "$.type", "Value 'dialog' of 'type' is not valid; expected "
+                                                                 "one of: message, event.")]),
+    ]
+
+
 def test_the_proxy_on_a_port_in_use_says_so_in_one_line() -> None:
     with serving() as (_, url):
         port = url.rsplit(":", 1)[1]
@@ -870,3 +999,32 @@ def test_the_proxy_on_a_port_in_use_says_so_in_one_line() -> None:
     assert result.returncode == 1
     assert result.stderr.strip() == f"mockhub: cannot listen on 127.0.0.1:{port}: Address already in use; " \
         "--port 0 picks a free port"  # (no "Unclosed client session" after it)
+
+
+async def test_requests_no_route_takes_are_answered_in_the_apis_format_and_absolute_targets_are_forwarded(
+        serve: Serve, contract: Contract, make_proxy: MakeProxy) -> None:
+    """``OPTIONS *`` was a plain-text 404 through the proxy, and an absolute-form target (which a server must
+    accept) was forwarded as the target's path: a 502."""
+    behind = await mock(serve, contract)
+    proxy = await make_proxy(url_of(behind))
+    assert proxy.client is not None
+    port = int(proxy.client.server.port)  # type: ignore[arg-type]
+
+    def exchange(request: bytes) -> tuple[int, str, Any]:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(request)
+            data = b""
+            while chunk := sock.recv(65536):
+                data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        content_type = next(line.split(b":", 1)[1].strip() for line in head.split(b"\r\n")
+                            if line.lower().startswith(b"content-type:"))
+        return int(head.split()[1]), content_type.decode(), json.loads(body)
+
+    status, content_type, body = await asyncio.to_thread(
+        exchange, b"OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert (status, content_type, body["status"]) == (404, "application/json; charset=utf-8", 404)
+    status, _, body = await asyncio.to_thread(
+        exchange, f"GET http://elsewhere.example/api/v1/hubs/{HUB_A} HTTP/1.1\r\nHost: x\r\n"
+                  f"Authorization: Bearer {TOKEN}\r\nConnection: close\r\n\r\n".encode())
+    assert (status, body["hubId"]) == (200, HUB_A)

@@ -8,6 +8,7 @@ block is either run here or named in ``NOT_RUN`` with the reason, so a new block
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shlex
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import Api
 from tests.test_cli import serving
 from tests.test_plugin import run_user_tests
 
@@ -226,4 +228,20 @@ def test_the_python_examples_pass_in_a_fresh_project(pytester: pytest.Pytester) 
     for index, example in enumerate(examples):
         pytester.makepyfile(**{f"test_readme_{index}": example})
     result = run_user_tests(pytester, "--strict-markers")
-    result.assert_outcomes(passed=7)
+    result.assert_outcomes(passed=8)
+
+
+async def test_the_empty_list_override_empties_a_plain_list(api: Api) -> None:
+    """The README's "empty list" override, as a user copies it, empties ``GET /api/v1/hubs`` without a
+    query (one that matched only ``?pageNumber=0`` left the app's plain list full)."""
+    [block] = [b for b in blocks() if b.section == "Answers on demand: overrides" and '"results": []' in b.text]
+    steps = commands(block.text)
+    [added] = [c for c in steps if '"results": []' in c.text]
+    body = re.search(r"-d '(.*)'", added.text, flags=re.S)
+    assert body is not None
+    override = json.loads(body.group(1))
+    plain_get = [c.expected for c in steps[steps.index(added):] if re.search(r" \S+/api/v1/hubs ", c.text)]
+    assert plain_get and plain_get[0] is not None and json.loads(plain_get[0])["results"] == []  # what it shows
+    assert (await api.post("/__mockhub/overrides", override, token=None)).status == 201
+    listed = (await api.get("/api/v1/hubs")).json()
+    assert (listed["total"], listed["results"]) == (0, [])

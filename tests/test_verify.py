@@ -144,11 +144,8 @@ async def test_every_documented_operation_is_exercised(mock_url: str, contract: 
 async def test_without_another_tenants_token_the_403_checks_are_skipped_not_failed(mock_url: str) -> None:
     report = await verify(mock_url, run_id=RUN)
     skipped = {c.name: c.skipped for c in report.checks if c.outcome == "skipped"}
-    assert skipped == {
-        "another tenant's hub is 403": "give --other-token (a token of another tenant) to check 403",
-        "another tenant's integration is 403": "give --other-token (a token of another tenant) to check 403",
-        "another tenant's client is 403": "give --other-token (a token of another tenant) to check 403",
-    }
+    assert skipped == {f"another tenant's {what} is 403": "give --other-token (a token of another tenant) to check 403"
+                       for what in ("hub", "integration", "transfer command", "response command", "client")}
     assert report.exit_status == 0
 
 
@@ -208,6 +205,11 @@ def on(method: str, path_start: str, status: int, change: Drift) -> Drift:
 
 def drop(field: str) -> Drift:
     return lambda ex: ex.with_json({k: v for k, v in ex.json().items() if k != field})
+
+
+def drop_from_one(field: str) -> Drift:
+    """``drop``, in an answer that is one object (not a list of them)."""
+    return lambda ex: drop(field)(ex) if isinstance(ex.json(), dict) else ex
 
 
 DRIFTS: dict[str, tuple[Drift, dict[str, str]]] = {
@@ -271,6 +273,14 @@ DRIFTS: dict[str, tuple[Drift, dict[str, str]]] = {
         {"a token for the client's id and secret in the form": "at '(body)': 'scope' is a required property",
          "a token with HTTP Basic client authentication": "at '(body)': 'scope' is a required property",
          "the new secret gets a token": "at '(body)': 'scope' is a required property"}),
+    "a command answer missing a field": (
+        on("GET", "/api/v1/commands/transfers/", 200, drop_from_one("mountDelay")),
+        {"read the transfer command": "at '(body)': 'mountDelay' is a required property"}),
+    "a command answered with a wrong status": (
+        on("POST", "/api/v1/commands/responses/", 200, lambda ex: replace(ex, status=201)),
+        {"create a response command": "status 201 is not documented for createResponseCommand (documented: 200, "
+                                      "400, 401, 403, 404, 408, 413, 415, 429, 500, 502, 503, 504)",
+         "create a response command with the defaults, for the hub to take along": "status 201, expected 200"}),
     "a LOOKUP miss with another message": (
         on("LOOKUP", POINTS, 404, lambda ex: ex.with_json({"error_code": 1404, "error_message": "Not found"})),
         {"LOOKUP of a key nothing has is 404 Lookup failed":
@@ -364,20 +374,21 @@ async def test_junit_has_one_testcase_per_check_with_failures_and_skips(serve: S
     report = await verify(proxy, run_id=RUN)
     root = ET.fromstring(report.junit())
     assert root.tag == "testsuites"
-    assert (root.get("tests"), root.get("failures"), root.get("skipped")) == (str(len(STEPS)), "1", "3")
+    assert (root.get("tests"), root.get("failures"), root.get("skipped")) == (str(len(STEPS)), "1", "5")
     cases = root.findall("testsuite/testcase")
     assert [c.get("name") for c in cases if c.get("classname") == "mockhub.verify.hubs"][:2] == [
         "create a hub", "a taken name, in another case, is 400"]
     assert len(cases) == len(STEPS)
     assert {s.get("name") for s in root.findall("testsuite")} == {"identity", "portal", "hubs", "integrations",
-                                                                  "tenants", "integration points"}
+                                                                  "transfer commands", "response commands", "tenants",
+                                                                  "integration points"}
     failure = next(c for c in cases if c.get("name") == "read the hub").find("failure")
     assert failure is not None
     assert "'created' is a required property" in (failure.get("message") or "")
     assert "expected: 200 application/json Hub" in (failure.text or "")
     skipped = [c.get("name") for c in cases if c.find("skipped") is not None]
-    assert skipped == ["another tenant's hub is 403", "another tenant's integration is 403",
-                       "another tenant's client is 403"]
+    assert skipped == [f"another tenant's {what} is 403"
+                       for what in ("hub", "integration", "transfer command", "response command", "client")]
     for suite in root.findall("testsuite"):
         assert suite.get("tests") == str(len(suite.findall("testcase")))
 

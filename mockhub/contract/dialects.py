@@ -31,6 +31,9 @@ class Dialect(enum.Enum):
 ERA_PREFIX = "/rest/"
 IDENTITY_PREFIX = "/connect/"
 ADMIN_PREFIX = "/__mockhub/"
+HEALTH_PATH = f"{ADMIN_PREFIX}health"
+"""The control call open without the admin token, a local Host or a local page (for docker's HEALTHCHECK),
+and answered even by a server at its connection limit."""
 
 
 def dialect_of_path(path: str) -> Dialect:

@@ -1,8 +1,13 @@
 """Checking an override against the APIs' contract, so an override cannot answer what the API never would.
 
 The method and path must name an operation (a glob path: every operation it covers), the
-status must be one the operation declares, a body must fit that status's response schema
-and a merge the schema of the operation's successful answer with every property optional.
+status must be one the operation declares, and a body must fit that status's response schema.
+A merge is checked as it will merge into the operation's successful answer (which fits its
+schema): an object merges key by key into an object, so what it leaves out stays and need not
+be given; any other value (an array, a string, ``null``) replaces what was there, so it must fit
+whole. What that decides is refused when the override is added; what depends on the answer it
+merges into (``channelId`` decides what an integration's ``configuration`` holds) is checked on
+each merged answer (:meth:`OverrideChecker.merged_problems`).
 Each problem names its JSON path in the override (``response.body.description``).
 """
 
@@ -20,7 +25,7 @@ from mockhub.contract.contracts import Contract, operations_of
 from mockhub.contract.problems import collect_problems
 from mockhub.engine.errors import Problem, ValidationFailed
 from mockhub.engine.matching import is_glob
-from mockhub.engine.overrides import Override
+from mockhub.engine.overrides import OverrideEngine
 
 _GLOB_PART = re.compile(r"\[[^]]*\]|[*?]")
 
@@ -55,7 +60,7 @@ class OverrideChecker:
                 self._operations.append(_Operation(method.upper(), template, pattern, spec["responses"]))
         # Literal segments win over parameters, as in the router.
         self._operations.sort(key=lambda op: (-op.template.count("/"), op.template.count("{")))
-        self._optional: dict[str, Draft202012Validator] = {}
+        self._merging: dict[str, Draft202012Validator] = {}
 
     def problems(self, override: Mapping[str, Any], where: str = "") -> list[Problem]:
         """Every way an override (already fitting the Override schema) breaks the contract; empty if none.
@@ -116,27 +121,70 @@ class OverrideChecker:
             return [Problem(303, f"Property '{where}response.merge' is not supported: {op.label} has no JSON "
                                  "answer to merge into.")]
         key = f"{op.label} {success}"
-        validator = self._optional.get(key)
+        validator = self._merging.get(key)
         if validator is None:
             content = self._contract.resolve(op.responses[success])["content"]["application/json"]
-            validator = self._optional[key] = Draft202012Validator(
-                self._all_optional(content["schema"], ()), registry=self._contract.registry)
+            validator = self._merging[key] = self._contract.validator(self._merged_into(content["schema"], ()))
         return collect_problems(validator, merge, "body", f"{where}response.merge")
 
-    def _all_optional(self, schema: Any, seen: tuple[str, ...]) -> Any:
-        """The schema with its local references inlined and every ``required`` dropped."""
+    def merged_problems(self, method: str, path: str, status: int, answer: Any) -> list[Problem]:
+        """How an answer an override's merge made breaks the schema of its operation's ``status`` (none if it
+        fits): what depends on the answer merged into, which no check of the merge alone decides."""
+        op = next((op for op in self._operations if op.method == method and op.covers(path)), None)
+        declared = op.responses.get(str(status)) if op is not None else None
+        schema = (self._contract.resolve(declared).get("content", {}).get("application/json", {}).get("schema")
+                  if declared is not None else None)
+        return [] if schema is None else collect_problems(self._contract.validator(schema), answer, "body")
+
+    def _merged_into(self, schema: Any, seen: tuple[str, ...]) -> Any:
+        """What a merge value must fit to merge into a value that fits ``schema``: an object merges key by key
+        (:meth:`_object_merged_into`); anything else replaces the value, so must fit ``schema`` itself."""
+        return {"if": {"type": "object"}, "then": self._object_merged_into(schema, seen), "else": schema}
+
+    def _object_merged_into(self, schema: Any, seen: tuple[str, ...]) -> Any:
+        """What an object must fit for what it merges into a value fitting ``schema`` to fit ``schema`` too, when
+        that can be told without the value: no ``required`` (the value keeps what the object leaves out), each
+        property given as :meth:`_merged_into` its own schema, and of each rule that depends on the merged
+        whole (``if``/``then``, ``oneOf``, ``not``) only what holds whichever way it goes. Local references
+        are inlined (a recursive one accepts anything below its second visit)."""
         if isinstance(schema, list):
-            return [self._all_optional(item, seen) for item in schema]
+            return [self._object_merged_into(item, seen) for item in schema]
         if not isinstance(schema, dict):
             return schema
         ref = schema.get("$ref")
         if isinstance(ref, str) and ref.startswith("#/"):
-            if ref in seen:  # a recursive schema: accept anything below the second visit
+            if ref in seen:
                 return {}
             rest = {k: v for k, v in schema.items() if k != "$ref"}
-            target = self._all_optional(dict(self._contract.resolve(schema)), (*seen, ref))
-            return {"allOf": [target, self._all_optional(rest, seen)]} if rest else target
-        return {key: self._all_optional(value, seen) for key, value in schema.items() if key != "required"}
+            target = self._object_merged_into(dict(self._contract.resolve(schema)), (*seen, ref))
+            return {"allOf": [target, self._object_merged_into(rest, seen)]} if rest else target
+        out: dict[str, Any] = {}
+        for key, value in schema.items():
+            if key in _DECIDED_BY_THE_WHOLE or (key in ("enum", "const") and _holds_an_object(value)):
+                continue
+            if key in ("properties", "patternProperties"):
+                out[key] = {name: self._merged_into(sub, seen) for name, sub in value.items()}
+            elif key == "additionalProperties" and not isinstance(value, bool):
+                out[key] = self._merged_into(value, seen)
+            elif key == "allOf":
+                out.setdefault("allOf", []).extend(self._object_merged_into(value, seen))
+            elif key in ("anyOf", "oneOf"):  # the whole fits one branch (or just one): the object fits its part
+                out.setdefault("allOf", []).append({"anyOf": self._object_merged_into(value, seen)})
+            else:
+                out[key] = value
+        if "then" in schema and "else" in schema:  # whichever way the whole goes, one of them holds
+            branches = [self._object_merged_into(schema[key], seen) for key in ("then", "else")]
+            out.setdefault("allOf", []).append({"anyOf": branches})
+        return out
+
+
+_DECIDED_BY_THE_WHOLE = frozenset({"required", "minProperties", "dependentRequired", "dependentSchemas", "not",
+                                   "if", "then", "else", "unevaluatedProperties"})
+"""Keywords of an object's schema that a merged object's own keys cannot decide (what the answer keeps counts)."""
+
+
+def _holds_an_object(value: Any) -> bool:
+    return isinstance(value, dict) or (isinstance(value, list) and any(isinstance(item, dict) for item in value))
 
 
 def check_overrides(admin_contract: Contract, checker: OverrideChecker, values: Sequence[Mapping[str, Any]],
@@ -147,9 +195,7 @@ def check_overrides(admin_contract: Contract, checker: OverrideChecker, values: 
     for each one not marked ``off_contract``, the APIs' contract. ``listed`` says the values
     came as a list, so each problem's path starts with the override's index (``[1].response.body``).
     """
-    for value in values:
-        admin_contract.check("Override", value)
-        Override.from_json(value, "checked")
+    OverrideEngine.check(values, admin_contract.check)
     problems = [problem for index, value in enumerate(values) if not value.get("off_contract")
                 for problem in checker.problems(value, f"[{index}]." if listed else "")]
     if problems:

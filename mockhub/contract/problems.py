@@ -44,7 +44,8 @@ def problems_for(error: ValidationError, where: str, root: str = "") -> list[Pro
     Body problems use the PRT00030x codes (301 required, 302 type, 303 not supported,
     305 GUID, 306 empty collection); segment and query ones the PRT00020x codes (203
     GUID, 206 not valid, 209 must be >= 0). A subschema may name its own sentence in
-    ``x-mockhub-message``. ``root`` names the value itself (a parameter's name).
+    ``x-mockhub-message`` (``{value}`` and ``{field}`` filled in), and its PRT number in
+    ``x-mockhub-code`` (206 without). ``root`` names the value itself (a parameter's name).
     """
     if _left_to_handler(error):
         return []
@@ -60,13 +61,20 @@ def problems_for(error: ValidationError, where: str, root: str = "") -> list[Pro
         present = value if isinstance(value, Mapping) else {}
         return [Problem(301, f"Property '{f'{path}.{name}' if path else name}' is required.")
                 for name in error.validator_value if name not in present]
+    if keyword == "dependentRequired":
+        # As for required: every missing name of every given property's list, repeats dropped by the caller.
+        present = value if isinstance(value, Mapping) else {}
+        return [Problem(301, f"Property '{f'{path}.{name}' if path else name}' is required when "
+                             f"'{f'{path}.{given}' if path else given}' is given.")
+                for given, names in error.validator_value.items() if given in present
+                for name in names if name not in present]
     if keyword == "additionalProperties":
         allowed = set(schema.get("properties", {}))
         extras = sorted(k for k in value if k not in allowed) if isinstance(value, dict) else []
         return [Problem(303, f"Property '{f'{path}.{k}' if path else k}' is not supported.") for k in extras]
     custom = schema.get("x-mockhub-message")
     if custom and keyword != "type":  # a wrong type keeps its own code (302) and sentence
-        return [Problem(206, str(custom).format(value=shown(value), field=path))]
+        return [Problem(int(schema.get("x-mockhub-code", 206)), str(custom).format(value=shown(value), field=path))]
     if keyword in ("anyOf", "oneOf") and error.context:
         branch = _fitting_branch(error.context)
         if branch is not None:

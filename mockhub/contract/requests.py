@@ -188,17 +188,27 @@ class Operation:
             if not self.body_checked_by_handler:
                 self.check(values)
             return values
-        if content_type and not _is_json_type(content_type):
-            raise UnsupportedMediaType(f"Content-Type '{shown(content_type)}' is not supported; send application/json.")
-        try:
-            body = jsonio.loads(raw, max_depth)
-        except jsonio.JsonError as exc:
-            raise MalformedJson(f"The request body is not valid JSON: {exc}.") from None
-        if not self.body_checked_by_handler and not (self.body_accepts is not None and self.body_accepts(body, raw)):
+        body = self.read_json(raw, content_type, max_depth)
+        if not self.body_checked_by_handler and not self.accepts_body(body, raw):
             self.check(body)
         for path in self.integer_paths:
             _make_whole(body, path)
         return body
+
+    @staticmethod
+    def read_json(raw: bytes, content_type: str | None, max_depth: int = jsonio.MAX_DEPTH) -> Any:
+        """A body that is not empty, parsed but not checked against the schema: 415 for a type other than
+        JSON, 400 for text that is not strict JSON or nests deeper than ``max_depth``."""
+        if content_type and not _is_json_type(content_type):
+            raise UnsupportedMediaType(f"Content-Type '{shown(content_type)}' is not supported; send application/json.")
+        try:
+            return jsonio.loads(raw, max_depth)
+        except jsonio.JsonError as exc:
+            raise MalformedJson(f"The request body is not valid JSON: {exc}.") from None
+
+    def accepts_body(self, body: Any, raw: bytes) -> bool:
+        """The compiled schema's fast yes for a parsed body (a no says nothing: jsonschema lists the problems)."""
+        return self.body_accepts is not None and self.body_accepts(body, raw)
 
     def check(self, body: Any) -> None:
         """Raise :class:`ValidationFailed` unless ``body`` fits the operation's body schema."""

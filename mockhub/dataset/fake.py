@@ -1,4 +1,4 @@
-"""Bulk fake data on demand (decisions.md, Data): ``--fake hubs=50,integrations=5,points=200,tenants=3``.
+"""Bulk fake data on demand (decisions.md, Data): ``--fake hubs=50,integrations=5,commands=4,points=200,tenants=3``.
 
 Faker draws from the store's one seeded random source, so the same seed and fixtures
 give the same data, byte for byte. Records are built in the fixture format and enter
@@ -24,17 +24,18 @@ EVENTS = ("message", "message:customer", "message:agent", "message:bot")
 
 @dataclass(frozen=True)
 class FakeSpec:
-    """How many records to make: hubs for the default tenant, integrations in each, integration points, and
-    tenants (each with a static token and its Portal and Engine clients, a secret each)."""
+    """How many records to make: hubs for the default tenant, integrations and commands in each, integration
+    points, and tenants (each with a static token and its Portal and Engine clients, a secret each)."""
 
     hubs: int = 0
     integrations: int = 0
+    commands: int = 0
     points: int = 0
     tenants: int = 0
 
     @classmethod
     def parse(cls, text: str) -> FakeSpec:
-        """``hubs=50,integrations=5,points=200``; any subset, in any order."""
+        """``hubs=50,integrations=5,commands=4,points=200``; any subset, in any order."""
         names = [f.name for f in fields(cls)]
         counts: dict[str, int] = {}
         for part in filter(None, (p.strip() for p in text.split(","))):
@@ -45,13 +46,14 @@ class FakeSpec:
         return cls(**counts)
 
     def __bool__(self) -> bool:
-        return bool(self.hubs or self.integrations or self.points or self.tenants)
+        return bool(self.hubs or self.integrations or self.commands or self.points or self.tenants)
 
 
 def add_fake_data(store: Store, spec: FakeSpec) -> None:
     """Add ``spec``'s records to ``store``: tenants after those loaded, hubs for the default tenant (the first),
-    ``integrations`` in each (each new hub, or each hub of the default tenant when no hubs are asked for), then
-    points."""
+    ``integrations`` and ``commands`` in each (each new hub, or each hub of the default tenant when no hubs are
+    asked for), then points. The commands of a hub alternate between transfer and response commands, a transfer
+    command first."""
     from faker import Faker  # loaded only when fake data is asked for: it is slow to import
 
     fake = Faker("en_US")
@@ -61,14 +63,16 @@ def add_fake_data(store: Store, spec: FakeSpec) -> None:
     for _ in range(spec.tenants):
         _tenant(store, fake)
     tenants = list(store.tenants.by_id)
-    if (spec.hubs or spec.integrations) and not tenants:
-        raise ValueError("--fake hubs/integrations need a tenant: load fixtures that define one")
+    if (spec.hubs or spec.integrations or spec.commands) and not tenants:
+        raise ValueError("--fake hubs/integrations/commands need a tenant: load fixtures that define one")
     hub_ids = [_hub(store, fake, tenants[0], i)["hubId"] for i in range(spec.hubs)]
-    if not hub_ids and spec.integrations:
+    if not hub_ids and (spec.integrations or spec.commands):
         hub_ids = [h["hubId"] for h in store.hubs.by_id.values() if h["tenantId"] == tenants[0]]
     for hub_id in hub_ids:
         for index in range(spec.integrations):
             _integration(store, fake, hub_id, index)
+        for index in range(spec.commands):
+            (_response_command if index % 2 else _transfer_command)(store, fake, hub_id, index)
     for _ in range(spec.points):
         _point(store, fake)
 
@@ -129,6 +133,36 @@ def _configuration(channel: str, fake: Faker) -> dict[str, Any]:
     # Slack: an OAuth code and its state (UNIX time plus client secret, Portal docs, Integrations > Create)
     return {"code": f"{fake.numerify('#' * 12)}.{fake.numerify('#' * 13)}.{fake.hexify('^' * 64)}",
             "state": f"{fake.unix_time():.0f}{fake.hexify('^' * 16)}"}
+
+
+def _transfer_command(store: Store, fake: Faker, hub_id: str, index: int) -> Record:
+    return store.transfer_commands.load({
+        "hubId": hub_id,
+        "name": f"{fake.word()}-{index + 1}",
+        "description": fake.sentence(),
+        "url": fake.url(),
+        "linkDescription": f"Continue on {fake.domain_name()}",
+        "mountDelay": fake.random_element((0, 0, 500, 1000, 3000, -1)),
+    })
+
+
+def _response_command(store: Store, fake: Faker, hub_id: str, index: int) -> Record:
+    """A response command as the documentation shows them: a customer's contact card, or an agent's payload event."""
+    body: dict[str, Any] = {"hubId": hub_id, "name": f"{fake.word()}-{index + 1}", "category": fake.word(),
+                            "description": fake.sentence()}
+    if fake.boolean():
+        name = fake.name()
+        contact = {"type": "contact", "title": name, "subtitle": fake.company(), "properties": [
+            {"key": "Address", "value": fake.address().replace("\n", ", "), "type": "address;work"},
+            {"key": "Cell", "value": fake.phone_number(), "type": "phone;cell"},
+            {"key": "Email", "value": fake.company_email(), "type": "email"}]}
+        body.update(integrationTypeId="customer", type="message",
+                    responses=[{"type": "text", "text": f"Below is {name}'s contact info"}, contact])
+    else:
+        payload = {"type": "payload", "payloadType": f"{fake.word()}.{fake.word()}",
+                   "payload": {"message": fake.sentence()}}
+        body.update(integrationTypeId="agent", type="event", responses=[payload])
+    return store.response_commands.load(body)
 
 
 def _point(store: Store, fake: Faker) -> Record:

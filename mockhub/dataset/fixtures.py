@@ -24,7 +24,7 @@ from referencing import Resource
 from referencing.jsonschema import DRAFT202012
 
 from mockhub.contract.contracts import CONTRACT_URI, Contract
-from mockhub.contract.problems import collect_problems
+from mockhub.contract.problems import collect_problems, field_path
 from mockhub.engine import jsonio
 from mockhub.engine.clock import Clock
 from mockhub.engine.errors import ApiError
@@ -70,7 +70,8 @@ class FixtureSource:
 def _label(section: str, index: int, record: Any) -> str:
     label = f"{section}[{index}]"
     if isinstance(record, dict):
-        keys = {"integrations": ("integrationId", "name"), "integrationPoints": ("code", "id")}.get(
+        keys = {"integrations": ("integrationId", "name"), "transferCommands": ("commandId", "name"),
+                "responseCommands": ("commandId", "name"), "integrationPoints": ("code", "id")}.get(
             section, ("hubId", "name", "tenantId"))
         for key in keys:
             if isinstance(record.get(key), str):
@@ -89,7 +90,7 @@ def validate(validator: Draft202012Validator, source: FixtureSource) -> None:
             section, index = str(path[0]), path[1]
             record = data[section][index]
             problems = collect_problems(validator.evolve(schema=error.schema), error.instance, "body",
-                                        ".".join(map(str, path[2:])))
+                                        field_path(path[2:]))
             detail = problems[0].message if problems else error.message
             raise FixtureError(f"{source.origin}: {_label(section, index, record)}: {detail}")
         where = ".".join(map(str, path)) or "top level"
@@ -238,6 +239,8 @@ LOADERS: dict[str, Callable[[Store, Record], object]] = {
     "tenants": lambda store, record: store.add_tenant(record),
     "hubs": lambda store, record: store.load_hub(record),
     "integrations": lambda store, record: store.integrations.load(record),
+    "transferCommands": lambda store, record: store.transfer_commands.load(record),
+    "responseCommands": lambda store, record: store.response_commands.load(record),
     "integrationPoints": lambda store, record: store.points.load(record),
 }
 """How each section's records enter a store, in load order: a record may refer only to earlier sections."""
@@ -258,5 +261,7 @@ def dump(store: Store) -> dict[str, Any]:
                     for tenant in store.tenants.by_id.values()],
         "hubs": list(store.hubs.by_id.values()),
         "integrations": list(store.integrations.by_id.values()),
+        "transferCommands": list(store.transfer_commands),
+        "responseCommands": list(store.response_commands),
         "integrationPoints": list(store.points),
     }

@@ -25,7 +25,7 @@ from mockhub.contract.override_check import OverrideChecker, check_overrides
 from mockhub.dataset.fixtures import FixtureError, FixtureLoader, FixtureSource, dump
 from mockhub.engine.clock import parse_duration, parse_instant, portal_time
 from mockhub.engine.errors import NotFound, ValidationFailed
-from mockhub.engine.faults import FaultRule
+from mockhub.engine.faults import FaultEngine
 from mockhub.engine.journal import Entry
 from mockhub.engine.matching import Matcher
 from mockhub.engine.sessions import Session, Sessions
@@ -35,14 +35,12 @@ MAX_SERVER_ERRORS = 100
 
 
 def check_fault_rules(admin_contract: Contract, rules: Sequence[Mapping[str, Any]]) -> None:
-    """Check rules as the control API does (the FaultRule schema, then the combinations).
+    """Check rules as the control API does (the FaultRule schema, then the combinations: the rule sets'
+    one shape check, :meth:`~mockhub.engine.rulesets.RuleSet.check`).
 
-    For rules that arrive other than as a control API body: ``--faults``, the pytest marker
-    and the fixture's ``add_fault``. Raises :class:`~mockhub.engine.errors.ValidationFailed`.
+    Raises :class:`~mockhub.engine.errors.ValidationFailed`.
     """
-    for rule in rules:
-        admin_contract.check("FaultRule", rule)
-        FaultRule.from_json(rule, "checked")
+    FaultEngine.check(rules, admin_contract.check)
 
 
 class Control:
@@ -168,8 +166,7 @@ class Control:
 
     def add_faults(self, session: Session, rules: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Add rules, all or none (400 naming the problem); returns them with their ids and counters."""
-        for rule in rules:
-            self._admin_contract.check("FaultRule", rule)
+        self.check_faults(rules)
         return session.faults.add(rules)
 
     def remove_fault(self, session: Session, rule_id: str) -> None:
@@ -208,8 +205,13 @@ class Control:
     # --- the request journal
 
     def requests(self, session: Session) -> list[dict[str, Any]]:
-        """The session's request journal, oldest first."""
+        """The session's whole request journal, oldest first."""
         return [entry.to_json() for entry in session.journal.entries()]
+
+    def requests_page(self, session: Session, after: int, limit: int) -> tuple[list[dict[str, Any]], int | None]:
+        """One page of the session's journal: up to ``limit`` entries numbered after ``after`` within the page's
+        bytes; and the number to read on from (``None``: that was the last)."""
+        return session.journal.page(after, limit)
 
     def search_requests(self, session: Session, matcher: Matcher) -> tuple[list[Entry], list[tuple[Entry, list[str]]]]:
         """The journal entries ``matcher`` matches, and the closest others with what differed (closest first)."""

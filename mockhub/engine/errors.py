@@ -66,6 +66,12 @@ class IntegrationNameTaken(ValidationFailed):
     code = 700
 
 
+class CommandNameTaken(ValidationFailed):
+    """400 PRT000600 ("Name already exists"): the hub has a command of that kind and name (decisions.md, Commands)."""
+
+    code = 600
+
+
 class Unauthorized(ApiError):
     status, code, message = 401, 102, "The access token is missing, malformed or unknown."
     headers = {"WWW-Authenticate": 'Bearer realm="mockhub"'}
@@ -131,6 +137,12 @@ class ClientNotFound(NotFound):
 
 class SecretNotFound(NotFound):
     """404 PRT000105: the client has no secret of the id."""
+
+
+class CommandNotFound(NotFound):
+    """404 PRT000105: no command of the kind has the id (no code of its own is documented)."""
+
+    message = "Command not found."
 
 
 class LookupFailed(NotFound):

@@ -2,9 +2,9 @@
 
 A :class:`FaultRule` is one JSON object (its shape is ``FaultRule`` in contracts/admin.json)
 whose request part is a :class:`~mockhub.engine.matching.Matcher`. Each session has a
-:class:`FaultEngine` holding its rules and their counters. Probabilities draw from the
-session's seeded random source, so after a reset the same requests meet the same faults:
-a flaky test can be replayed.
+:class:`FaultEngine` (a :class:`~mockhub.engine.rulesets.RuleSet`) holding its rules and their
+counters. Probabilities draw from the session's seeded random source, so after a reset the
+same requests meet the same faults: a flaky test can be replayed.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import heapq
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -21,7 +21,7 @@ from mockhub.engine.errors import ApiError, Problem, ValidationFailed
 from mockhub.engine.jsonio import footprint, small_integer
 from mockhub.engine.matching import Matcher, RequestFacts, is_glob
 from mockhub.engine.randomness import SeededRandom
-from mockhub.engine.ruleids import RuleIds
+from mockhub.engine.rulesets import Held, RuleLimits, RuleSet
 
 ERROR_STATUSES = range(400, 600)
 """The statuses a fault may answer with: every 4xx and 5xx."""
@@ -35,9 +35,6 @@ DELAY_HEADER = "X-Mockhub-Delay"
 MAX_DELAY_MS = 60_000
 MAX_GLOB_LENGTH = 256
 """Longest glob ``path`` of a rule: a long one costs milliseconds to compile and to match."""
-DEFAULT_MAX_RULES = 100
-DEFAULT_MAX_BYTES = 1024 * 1024
-"""Bytes in memory (estimated) a session's fault rules may hold together (``--max-fault-bytes``)."""
 WINDOW_ENTRY_BYTES = 32
 """Bytes one request counted in a ``rate_limit`` window holds (a time in a deque)."""
 
@@ -183,17 +180,14 @@ class Decision:
         return self
 
 
-@dataclass
-class _Active:
+@dataclass(eq=False)
+class _Active(Held[FaultRule]):
     """A rule with its counters and its place in the order rules apply."""
 
-    rule: FaultRule
     order: int = 0
     matched: int = 0
     fired: int = 0
     window: deque[float] = field(default_factory=deque)
-    size: int = 0
-    """Bytes counted against the session's ``--max-fault-bytes``."""
 
     @property
     def expired(self) -> bool:
@@ -209,28 +203,41 @@ class _Active:
         return {**self.rule.to_json(), **counters, "ended": self.expired}
 
 
-class FaultEngine:
-    """The fault rules of one session (at most ``max_rules``), applied in the order they were added.
+class FaultEngine(RuleSet[FaultRule, _Active]):
+    """The fault rules of one session, applied in the order they were added.
 
     Rules for one exact path are indexed by it, so a request only looks at the rules that
     name its path and the ones with a glob or no path: the cost does not grow with the
     number of exact-path rules for other paths.
     """
 
-    def __init__(self, rules: Iterable[FaultRule] = (), monotonic: Callable[[], float] = time.monotonic,
-                 max_rules: int = DEFAULT_MAX_RULES, max_bytes: int | None = DEFAULT_MAX_BYTES) -> None:
-        """``max_bytes`` bounds the rules added later (``None``: no bound), not ``rules``."""
-        self._rules = [_Active(rule, order) for order, rule in enumerate(rules)]
-        self._monotonic = monotonic
-        self._max_rules = max_rules
-        self._max_bytes = max_bytes
-        self._ids = RuleIds("rule", len(self._rules) + 1)
-        self._index()
+    SCHEMA = "FaultRule"
+    ID_PREFIX = "rule"
+    TOO_MANY = ("A session holds at most {max} fault rules (--max-fault-rules); it has {held} and {sent} more were "
+                "sent. Remove some first.")
+    TOO_BIG = ("A session's fault rules hold at most {max} bytes in memory (--max-fault-bytes), a rate_limit's window "
+               "counted full; it holds {held} and {sent} more were sent.")
 
-    def _index(self) -> None:
+    def __init__(self, rules: Iterable[FaultRule], limits: RuleLimits,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        """``monotonic`` times the rate-limit windows."""
+        self._monotonic = monotonic
+        super().__init__(rules, limits)
+
+    @classmethod
+    def read(cls, value: Mapping[str, Any]) -> FaultRule:
+        return FaultRule.from_json(value, "")
+
+    def _size(self, value: Mapping[str, Any]) -> int:
+        return rule_bytes(value)
+
+    def _hold(self, rule: FaultRule, rule_id: str, size: int, position: int) -> _Active:
+        return _Active(rule if rule.id == rule_id else replace(rule, id=rule_id), size, order=position)
+
+    def _changed(self) -> None:
         self._by_path: dict[str, list[_Active]] = {}
         self._general: list[_Active] = []
-        for active in self._rules:
+        for active in self._held:
             matcher = active.rule.matcher
             if matcher.path is None or matcher.glob:
                 self._general.append(active)
@@ -246,52 +253,6 @@ class FaultEngine:
             return exact
         merged: Iterator[_Active] = heapq.merge(exact, self._general, key=lambda a: a.order)
         return merged
-
-    def __bool__(self) -> bool:
-        return bool(self._rules)
-
-    @property
-    def needs_body(self) -> bool:
-        """Whether a rule matches on the request body (which must then be read before deciding)."""
-        return any(a.rule.matcher.needs_body for a in self._rules)
-
-    @property
-    def rules(self) -> tuple[FaultRule, ...]:
-        return tuple(a.rule for a in self._rules)
-
-    def add(self, values: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """Add rules from (schema-checked) JSON, all or none; returns them with ids and counters."""
-        if len(self._rules) + len(values) > self._max_rules:
-            raise ValidationFailed(problems=(Problem(206, (
-                f"A session holds at most {self._max_rules} fault rules (--max-fault-rules); it has "
-                f"{len(self._rules)} and {len(values)} more were sent. Remove some first."),),))
-        rules = [FaultRule.from_json(value, "") for value in values]  # every rule valid before ids are taken
-        sizes = [rule_bytes(value) for value in values]
-        held = sum(a.size for a in self._rules)
-        if self._max_bytes is not None and held + sum(sizes) > self._max_bytes:
-            raise ValidationFailed(problems=(Problem(206, (
-                f"A session's fault rules hold at most {self._max_bytes} bytes in memory (--max-fault-bytes), "
-                f"a rate_limit's window counted full; it holds {held} and {sum(sizes)} more were sent."),),))
-        ids = self._ids.assign(values, (a.rule.id for a in self._rules), "rule")
-        first = self._rules[-1].order + 1 if self._rules else 0
-        added = [_Active(replace(rule, id=rule_id), first + n, size=size)
-                 for n, (rule, rule_id, size) in enumerate(zip(rules, ids, sizes, strict=True))]
-        self._rules.extend(added)
-        self._index()
-        return [a.to_json() for a in added]
-
-    def remove(self, rule_id: str) -> bool:
-        before = len(self._rules)
-        self._rules = [a for a in self._rules if a.rule.id != rule_id]
-        self._index()
-        return len(self._rules) != before
-
-    def clear(self) -> None:
-        self._rules.clear()
-        self._index()
-
-    def to_json(self) -> list[dict[str, Any]]:
-        return [a.to_json() for a in self._rules]
 
     def decide(self, request: RequestFacts, random: SeededRandom) -> Decision | None:
         """Apply the rules to a request in order; ``None`` when nothing happens to it.

@@ -4,47 +4,57 @@ Each entry is cut as it is recorded: at most ``headers`` headers, each at most
 ``header_bytes`` long, and the first ``body_bytes`` of the body; an entry that lost
 anything says what in ``cut``. Each session's journal keeps its last ``size`` entries,
 and every journal of a server draws on one :class:`JournalBudget` of bytes: past it, the
-oldest entries of any session go first.
+oldest entries of any session go first. An entry counts the larger of what it takes in
+memory and what it takes rendered as JSON (a byte 0x01 of a body is six, ``\u0001``), so
+the budget bounds both; a read renders one page of at most ``page_bytes``.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
+from operator import attrgetter
 from typing import Any
 
 from mockhub.engine.clock import portal_time
+from mockhub.engine.jsonio import rendered_bytes, stored_bytes
 from mockhub.engine.matching import Matcher, RequestFacts
 
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-mockhub-admin-token"})
 _FORM_SECRET = re.compile(rb"(^|&)(client(?:_|%5[Ff])secret=)[^&]*")
 """A client secret in a form body (a token request): its value is never shown."""
 ENTRY_OVERHEAD = 400
-"""Bytes an entry costs besides its headers, body, path and query (objects, numbers, strings)."""
+"""Bytes an entry costs besides its headers, body, path and query (objects, numbers, strings), in memory
+and rendered (its other fields, the session's name of 64 characters at most included)."""
 HEADER_OVERHEAD = 160
 """Bytes a kept header costs besides its characters (counted twice for the name, which a request's headers
 also keep in lower case): the string objects and a slot in the mapping."""
+_SEQ = attrgetter("seq")
 
 
 @dataclass(frozen=True)
 class JournalLimits:
-    """How much of each request an entry keeps, and how many bytes all journals together may hold."""
+    """How much of each request an entry keeps, and how many bytes all journals together may hold (a server's
+    are its settings': :meth:`~mockhub.settings.Settings.journal_limits`)."""
 
-    size: int = 1000
+    size: int
     """Entries per session (the oldest go first)."""
-    headers: int = 64
+    headers: int
     """Headers kept per entry; the rest are cut."""
-    header_bytes: int = 1024
+    header_bytes: int
     """Characters kept of each header name and value."""
-    body_bytes: int = 64 * 1024
+    body_bytes: int
     """Bytes kept of each body."""
-    total_bytes: int = 64 * 1024 * 1024
+    total_bytes: int
     """Bytes all sessions' journals may hold together; past it, the oldest entries of any session go first."""
+    page_bytes: int
+    """Bytes one read of a journal renders at most (at least one entry); the rest is on the next page."""
 
 
 def mask_secret(value: str) -> str:
@@ -161,17 +171,33 @@ class JournalBudget:
             order.popleft()
 
 
+def _headers_size(headers: Mapping[str, str]) -> int:
+    """What headers cost in memory (names twice: a request's headers keep them in lower case too) or
+    rendered, whichever is more."""
+    names, values = "".join(headers.keys()), "".join(headers.values())  # no Python loop: every request
+    rendered = rendered_bytes(names) + rendered_bytes(values)
+    if names.isascii() and values.isascii():
+        stored = 2 * len(names) + len(values)
+    else:  # each string is as wide as its own widest character
+        stored = 2 * sum(map(stored_bytes, headers.keys())) + sum(map(stored_bytes, headers.values()))
+    return max(stored, rendered) + HEADER_OVERHEAD * len(headers)
+
+
 def _cut_headers(headers: Mapping[str, str], limits: JournalLimits) -> tuple[Mapping[str, str], int, bool]:
     """The headers as kept (the request's own when nothing is cut), their size, and whether any was cut."""
-    size = 2 * sum(map(len, headers.keys())) + sum(map(len, headers.values()))  # no Python loop: every request
-    count = len(headers)
     cut = limits.header_bytes
     # every request passes here: when all headers together are shorter than the cut, none is longer
-    if count <= limits.headers and (size <= cut or all(len(n) <= cut and len(v) <= cut for n, v in headers.items())):
-        return headers, size + HEADER_OVERHEAD * count, False
+    if len(headers) <= limits.headers and (sum(map(len, headers.keys())) + sum(map(len, headers.values())) <= cut
+                                           or all(len(n) <= cut and len(v) <= cut for n, v in headers.items())):
+        return headers, _headers_size(headers), False
     # secrets masked by their whole names now: cut names would no longer be known as secret when shown
     kept = {name[:cut]: _masked(name, value)[:cut] for name, value in islice(headers.items(), limits.headers)}
-    return kept, sum(2 * len(name) + len(value) + HEADER_OVERHEAD for name, value in kept.items()), True
+    return kept, _headers_size(kept), True
+
+
+def _body_size(body: bytes) -> int:
+    """What a body costs in memory (its bytes) or rendered (as text, invalid UTF-8 replaced), whichever is more."""
+    return max(len(body), rendered_bytes(body.decode("utf-8", "replace"))) if body else 0
 
 
 class Journal:
@@ -201,7 +227,9 @@ class Journal:
             body, cut = body[:limits.body_bytes], (*cut, "body")
         entry = Entry(self._seq, self._session, time, method, path, query, kept, body, status, duration_ms,
                       fault, override, off_contract, cut)
-        entry.size = ENTRY_OVERHEAD + headers_size + len(body) + len(path) + len(query)
+        target = path + query
+        entry.size = (ENTRY_OVERHEAD + headers_size + _body_size(body)
+                      + max(stored_bytes(target), rendered_bytes(target)))
         entries = self._entries
         entries.append(entry)
         if len(entries) > limits.size:
@@ -214,6 +242,19 @@ class Journal:
 
     def entries(self) -> list[Entry]:
         return list(self._entries)
+
+    def page(self, after: int, limit: int) -> tuple[list[dict[str, Any]], int | None]:
+        """Up to ``limit`` entries numbered after ``after``, oldest first, rendered, as many as fit in
+        ``page_bytes`` (one at least); and the number to read on from, ``None`` when none is left."""
+        entries = self._entries
+        page: list[Entry] = []
+        room = self._limits.page_bytes
+        for entry in islice(entries, bisect_right(entries, after, key=_SEQ), None):
+            if len(page) == limit or (page and entry.size > room):
+                return [kept.to_json() for kept in page], page[-1].seq
+            page.append(entry)
+            room -= entry.size
+        return [kept.to_json() for kept in page], None
 
     def search(self, matcher: Matcher, closest: int = 20) -> tuple[list[Entry], list[tuple[Entry, list[str]]]]:
         """The entries ``matcher`` matches, and up to ``closest`` others, closest first, each with what differed.

@@ -186,6 +186,20 @@ def footprint(value: Any) -> int:
 _CONTAINERS = frozenset({dict, list})
 
 
+def stored_bytes(text: str) -> int:
+    """Bytes the characters of ``text`` take in memory: 1, 2 or 4 each, by its widest (CPython's compact
+    strings: one character above U+FFFF makes every character of the string take 4)."""
+    if text.isascii():  # a flag of the string: no scan
+        return len(text)
+    widest = ord(max(text))
+    return len(text) * (1 if widest < 0x100 else 2 if widest < 0x10000 else 4)
+
+
+def rendered_bytes(text: str) -> int:
+    """Bytes of ``text`` inside a JSON string: UTF-8, with its escapes (a control character is six)."""
+    return len(dumps(text)) - 2
+
+
 def dumps(value: Any) -> bytes:
     """Serialise compactly as UTF-8 (orjson: some 20 times faster than the standard library on a page)."""
     try:

@@ -8,26 +8,24 @@ replaces). A merge changes only a successful JSON answer: an error answer goes o
 is and does not count. ``times`` limits how many requests an override answers; the first
 matching override in the order they were added answers.
 
-:class:`OverrideEngine` holds a session's overrides and their counters. Checking an
-override against the API's contract is :mod:`mockhub.contract.override_check`'s job.
+:class:`OverrideEngine` (a :class:`~mockhub.engine.rulesets.RuleSet`) holds a session's overrides and their
+counters. Checking an override against the API's contract is :mod:`mockhub.contract.override_check`'s job.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mockhub.engine import jsonio
 from mockhub.engine.errors import Problem, ValidationFailed
 from mockhub.engine.matching import Matcher, RequestFacts
-from mockhub.engine.ruleids import RuleIds
+from mockhub.engine.rulesets import Held, RuleSet
 
 NO_BODY: Any = object()
 """An answer without a body (a 204); ``None`` is the JSON body ``null``."""
 MAX_OVERRIDES = 1000
-DEFAULT_MAX_BYTES = 1024 * 1024
-"""Bytes in memory (estimated) a session's overrides may hold together (``--max-override-bytes``)."""
 """Most overrides a session holds at once."""
 
 
@@ -100,13 +98,10 @@ def merged(base: Any, merge: Any) -> Any:
     return out
 
 
-@dataclass
-class _Active:
+@dataclass(eq=False)
+class _Active(Held[Override]):
     """An override with its counter."""
 
-    rule: Override
-    size: int = 0
-    """Bytes in memory (estimated) of the override as it was given."""
     served: int = 0
 
     @property
@@ -120,59 +115,28 @@ class _Active:
         return {**self.rule.to_json(), "state": state}
 
 
-class OverrideEngine:
-    """The overrides of one session, tried in the order they were added."""
+class OverrideEngine(RuleSet[Override, _Active]):
+    """The overrides of one session (at most :data:`MAX_OVERRIDES`), tried in the order they were added."""
 
-    def __init__(self, rules: Iterable[Override] = (), max_bytes: int = DEFAULT_MAX_BYTES) -> None:
-        self._rules = [_Active(rule) for rule in rules]
-        self._ids = RuleIds("override", len(self._rules) + 1)
-        self._max_bytes = max_bytes
+    SCHEMA = "Override"
+    ID_PREFIX = "override"
+    TOO_MANY = "A session holds at most {max} overrides; it has {held}."
+    TOO_BIG = ("A session's overrides hold at most {max} bytes in memory (--max-override-bytes); it holds {held} "
+               "and {sent} more were sent.")
 
-    def __bool__(self) -> bool:
-        """Whether any override is set: the one check a request pays when none is."""
-        return bool(self._rules)
+    @classmethod
+    def read(cls, value: Mapping[str, Any]) -> Override:
+        return Override.from_json(value, "")
 
-    @property
-    def rules(self) -> tuple[Override, ...]:
-        return tuple(a.rule for a in self._rules)
+    def _size(self, value: Mapping[str, Any]) -> int:
+        return jsonio.footprint(value)
 
-    @property
-    def needs_body(self) -> bool:
-        """Whether an override matches on the request body (which must then be read before choosing)."""
-        return any(a.rule.matcher.needs_body for a in self._rules)
-
-    def add(self, values: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """Add overrides from (schema- and contract-checked) JSON, all or none; returns them with their counters."""
-        if len(self._rules) + len(values) > MAX_OVERRIDES:
-            raise ValidationFailed(problems=(Problem(206, f"A session holds at most {MAX_OVERRIDES} overrides; "
-                                                          f"it has {len(self._rules)}."),))
-        sizes = [jsonio.footprint(value) for value in values]
-        held = sum(a.size for a in self._rules)
-        if held + sum(sizes) > self._max_bytes:
-            raise ValidationFailed(problems=(Problem(206, (
-                f"A session's overrides hold at most {self._max_bytes} bytes in memory (--max-override-bytes); "
-                f"it holds {held} and {sum(sizes)} more were sent."),),))
-        rules = [Override.from_json(value, "") for value in values]
-        ids = self._ids.assign(values, (a.rule.id for a in self._rules), "override")
-        added = [_Active(replace(rule, id=rule_id), size)
-                 for rule, rule_id, size in zip(rules, ids, sizes, strict=True)]
-        self._rules.extend(added)
-        return [a.to_json() for a in added]
-
-    def remove(self, rule_id: str) -> bool:
-        before = len(self._rules)
-        self._rules = [a for a in self._rules if a.rule.id != rule_id]
-        return len(self._rules) != before
-
-    def clear(self) -> None:
-        self._rules.clear()
-
-    def to_json(self) -> list[dict[str, Any]]:
-        return [a.to_json() for a in self._rules]
+    def _hold(self, rule: Override, rule_id: str, size: int, position: int) -> _Active:
+        return _Active(rule if rule.id == rule_id else replace(rule, id=rule_id), size)
 
     def take(self, request: RequestFacts) -> Override | None:
         """The first live override matching the request, counted as serving it; ``None`` if none matches."""
-        for active in self._rules:
+        for active in self._held:
             if not active.expired and active.rule.matcher.matches(request):
                 active.served += 1
                 return active.rule
@@ -180,7 +144,7 @@ class OverrideEngine:
 
     def give_back(self, rule: Override) -> None:
         """Uncount a request :meth:`take` counted that the override did not answer (a merge into an error)."""
-        for active in self._rules:
+        for active in self._held:
             if active.rule is rule:
                 active.served -= 1
                 return

@@ -3,10 +3,10 @@
 ``X-Mockhub-Session: NAME`` (or the ``mockhub_session`` cookie, which a browser app sets
 once) selects a session; no header means the default session, which is just a session.
 Each starts as a copy of the start-up state, so every session starts identical. They are
-bounded: at most ``max_sessions`` and none idle longer than ``idle_seconds``. To make room
-for a new one the least recently used is evicted, but never one used within the last
-``busy_seconds``: then the new session is refused (503) rather than another client's data
-lost mid-test. The default session is never evicted.
+bounded (:class:`SessionLimits`): at most ``max_sessions`` and none idle longer than
+``idle_seconds``. To make room for a new one the least recently used is evicted, but never
+one used within the last ``busy_seconds``: then the new session is refused (503) rather
+than another client's data lost mid-test. The default session is never evicted.
 """
 
 from __future__ import annotations
@@ -18,16 +18,16 @@ import re
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mockhub.engine.errors import Problem, TooManySessions, ValidationFailed
-from mockhub.engine.faults import DEFAULT_MAX_BYTES as DEFAULT_MAX_FAULT_BYTES
-from mockhub.engine.faults import DEFAULT_MAX_RULES, FaultEngine, FaultRule
+from mockhub.engine.faults import FaultEngine, FaultRule
 from mockhub.engine.journal import Journal, JournalBudget, JournalLimits
-from mockhub.engine.overrides import DEFAULT_MAX_BYTES, Override, OverrideEngine
+from mockhub.engine.overrides import Override, OverrideEngine
+from mockhub.engine.rulesets import RuleLimits
 from mockhub.store import Store
-from mockhub.store.quota import DEFAULT_MAX_BYTES as DEFAULT_MAX_RECORD_BYTES
-from mockhub.store.quota import DEFAULT_MAX_RECORDS, Quota
+from mockhub.store.quota import Quota
 
 DEFAULT_SESSION = "default"
 SESSION_HEADER = "X-Mockhub-Session"
@@ -74,6 +74,27 @@ class Disposal:
             loop.call_soon(self._step, loop)
 
 
+@dataclass(frozen=True)
+class SessionLimits:
+    """Every bound of a server's sessions, in one place (a server's are its settings':
+    :meth:`~mockhub.settings.Settings.session_limits`)."""
+
+    max_sessions: int
+    """Sessions at once, the default one included (at least 2 are allowed)."""
+    idle_seconds: float
+    """A named session unused this long is dropped."""
+    busy_seconds: float
+    """A session used this recently is never evicted to make room."""
+    journal: JournalLimits
+    faults: RuleLimits
+    """Fault rules one session holds (the start-up ones always fit)."""
+    overrides: RuleLimits
+    max_records: int
+    """Records a session holds of its own (created, or start-up ones it changed)."""
+    max_record_bytes: int
+    """Bytes in memory (estimated) a session's own records take together."""
+
+
 class Session:
     """One isolated world: its own state, fault rules, overrides and request journal."""
 
@@ -96,30 +117,26 @@ class Session:
 class Sessions:
     """Every session of a server, each started from the same start-up state."""
 
-    def __init__(self, startup: Store, journal: JournalLimits | None = None,
-                 startup_faults: tuple[FaultRule, ...] = (), *, max_sessions: int = 100,
-                 idle_seconds: float = 3600.0, busy_seconds: float = 60.0, max_fault_rules: int = DEFAULT_MAX_RULES,
-                 monotonic: Callable[[], float] = time.monotonic, startup_overrides: tuple[Override, ...] = (),
-                 max_override_bytes: int = DEFAULT_MAX_BYTES, quota: Quota | None = None,
-                 max_fault_bytes: int = DEFAULT_MAX_FAULT_BYTES) -> None:
+    def __init__(self, startup: Store, limits: SessionLimits, *, startup_faults: tuple[FaultRule, ...] = (),
+                 startup_overrides: tuple[Override, ...] = (),
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        """``startup_faults`` and ``startup_overrides`` (checked already) are every session's from its start."""
         self._startup = startup
-        self._quota = quota or Quota(DEFAULT_MAX_RECORDS, DEFAULT_MAX_RECORD_BYTES)
+        self._limits = limits
+        self._quota = Quota(limits.max_records, limits.max_record_bytes)
         """The bounds of each session's own records."""
         self._startup_faults = startup_faults
+        self._fault_limits = replace(limits.faults, max_rules=max(limits.faults.max_rules, len(startup_faults)))
         self._startup_overrides = startup_overrides
-        self._max_override_bytes = max_override_bytes
-        self._journal = journal or JournalLimits()
-        self.journal_budget = JournalBudget(self._journal.total_bytes)
+        self.journal_budget = JournalBudget(limits.journal.total_bytes)
         """The bytes every session's journal draws on."""
-        self._max = max(max_sessions, 2)  # the default and at least one named session
-        self._idle = idle_seconds
-        self._busy = busy_seconds
-        self._max_rules = max_fault_rules
-        self._max_fault_bytes = max_fault_bytes
+        self._max = max(limits.max_sessions, 2)  # the default and at least one named session
+        self._idle = limits.idle_seconds
+        self._busy = limits.busy_seconds
         self._monotonic = monotonic
         self._named: OrderedDict[str, Session] = OrderedDict()
         """Sessions other than the default, least recently used first."""
-        self._sweep_every = min(SWEEP_INTERVAL, idle_seconds / 2)
+        self._sweep_every = min(SWEEP_INTERVAL, self._idle / 2)
         self._next_sweep = monotonic() + self._sweep_every
         self._disposal = Disposal()
         self.default = self._new(DEFAULT_SESSION)
@@ -195,14 +212,13 @@ class Sessions:
 
     def _new(self, name: str) -> Session:
         return Session(name, self._startup.session_copy(self._quota), self._faults(), self._overrides(),
-                       Journal(self._journal, self.journal_budget, name), self._monotonic())
+                       Journal(self._limits.journal, self.journal_budget, name), self._monotonic())
 
     def _faults(self) -> FaultEngine:
-        return FaultEngine(self._startup_faults, self._monotonic,
-                           max_rules=max(self._max_rules, len(self._startup_faults)), max_bytes=self._max_fault_bytes)
+        return FaultEngine(self._startup_faults, self._fault_limits, self._monotonic)
 
     def _overrides(self) -> OverrideEngine:
-        return OverrideEngine(self._startup_overrides, self._max_override_bytes)
+        return OverrideEngine(self._startup_overrides, self._limits.overrides)
 
     def _make_room(self, now: float) -> None:
         """Evict the least recently used session, unless even it was used within ``busy_seconds``: then 503."""

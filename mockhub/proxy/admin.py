@@ -10,7 +10,7 @@ from mockhub import __version__
 from mockhub.engine.errors import ApiError, ValidationFailed
 from mockhub.engine.text import shown
 from mockhub.proxy.state import PROXY
-from mockhub.web.rendering import json_response
+from mockhub.web.rendering import json_response, page_response
 
 
 class NotRecording(ApiError):
@@ -34,8 +34,10 @@ async def openapi(request: web.Request) -> web.Response:
 
 
 async def list_requests(request: web.Request) -> web.Response:
-    """The journal of forwarded requests, oldest first (tokens masked)."""
-    return json_response([entry.to_json() for entry in request.app[PROXY].journal.entries()])
+    """The journal of forwarded requests, oldest first (tokens masked), a page at a time as on ``serve``."""
+    proxy = request.app[PROXY]
+    query = proxy.admin_contract.operations["adminListRequests"].parse_query(request.query)
+    return page_response(*proxy.journal.page(query["after"], query["limit"]), request.rel_url)
 
 
 async def clear_requests(request: web.Request) -> web.Response:

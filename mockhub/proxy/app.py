@@ -22,7 +22,7 @@ from mockhub.proxy import admin
 from mockhub.proxy.forward import Answer, AnswerBroken, UpstreamTimeout, UpstreamUnreachable
 from mockhub.proxy.settings import ProxySettings
 from mockhub.proxy.state import PROXY, Proxy
-from mockhub.proxy.violations import Violation
+from mockhub.proxy.violations import Findings, Violation
 from mockhub.resources import admin_contract_path
 from mockhub.web.bodies import Bodies, BodiesPending
 from mockhub.web.cors import is_preflight
@@ -42,7 +42,7 @@ def create_proxy_app(settings: ProxySettings, *, contract: Contract | None = Non
     admin_contract = admin_contract or Contract.load(admin_contract_path())
     app = web.Application(middlewares=[control_middleware], client_max_size=settings.max_body_bytes)
     app[READS_CUSTOM_VERBS] = True  # control_middleware reads them
-    app[PROXY] = Proxy.build(settings, contract)
+    app[PROXY] = Proxy.build(settings, contract, admin_contract)
     app[BODIES] = Bodies(settings.max_body_bytes, settings.max_pending_body_bytes)
     app[CONTROL_METHODS] = {}
     for op_id, handler in admin.HANDLERS.items():
@@ -86,6 +86,9 @@ async def _controlled(request: web.Request, handler: Any) -> web.StreamResponse:
     if not request.path.startswith(ADMIN_PREFIX):
         try:
             response: web.StreamResponse = await handler(request)
+        except web.HTTPException as exc:  # no route (OPTIONS *, a target without a path): the API's format
+            response = error_response(http_error(exc, request.method, request.app[PROXY].settings.max_body_bytes),
+                                      dialect_of_path(request.path))
         finally:  # the exchange is over: its body no longer counts
             request.app[BODIES].release(request)
         return response
@@ -166,15 +169,14 @@ def _settle(proxy: Proxy, request: web.Request, body: bytes | None, status: int,
     # A browser's CORS preflight asks about a call, it is not one; the answer to HEAD has no body to check.
     preflight = is_preflight(request)
     asked = checker.request_problems(route, request.query, request.headers, body) if (
-        body is not None and not preflight) else []
-    if asked:
-        violations.append(Violation(now, request.method, request.path, status, "request", operation, tuple(asked)))
+        body is not None and not preflight) else Findings()
+    if asked.problems:
+        violations.append(Violation.of(now, request.method, request.path, status, "request", operation, asked))
     if answer is not None and answer.complete and not preflight and request.method != "HEAD":
         answered = answer.decoded_body()
         found = checker.answer_problems(route, request.path, answer.status, answer.headers, answered)
-        if found:
-            violations.append(Violation(now, request.method, request.path, status, "response", operation,
-                                        tuple(found)))
+        if found.problems:
+            violations.append(Violation.of(now, request.method, request.path, status, "response", operation, found))
         elif proxy.recorder is not None and operation is not None:
             proxy.recorder.observe(operation, route.segments, request.query, request.headers.get("Authorization"),
                                    answer.status, _json_or_none(answered))

@@ -9,8 +9,9 @@ and ``mockhub verify``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import chain, groupby
 from typing import Any
 
 from jsonschema import ValidationError
@@ -19,10 +20,9 @@ from multidict import MultiDict, MultiMapping
 from mockhub.contract.conformance import ResponseChecker, json_path
 from mockhub.contract.contracts import Contract
 from mockhub.contract.problems import collect_problems, problems_for
-from mockhub.contract.requests import METHOD_OVERRIDE, Operation, QueryParam
-from mockhub.engine import jsonio
-from mockhub.engine.errors import ApiError, UnsupportedMediaType, ValidationFailed
-from mockhub.proxy.violations import Problem
+from mockhub.contract.requests import METHOD_OVERRIDE, Operation, QueryParam, parse_form
+from mockhub.engine.errors import ApiError, BodyMissing, UnsupportedMediaType, ValidationFailed
+from mockhub.proxy.violations import Findings, Problem
 
 
 @dataclass(frozen=True)
@@ -38,19 +38,25 @@ class Route:
     """The ``X-HTTP-Method-Override`` header the request gave an operation that takes one, as the contract has it."""
 
 
+MAX_CHECKED_BYTES = 4 * 1024 * 1024
+"""The longest body, a request's or an answer's, whose JSON is checked; a longer one is passed on unchecked
+(parsing a body takes some twenty times its size: 16 MiB of JSON was over half a GiB and seconds)."""
 CACHED_ANSWERS = 1024
 """How many answers' verdicts are remembered: polling clients get the same answer again and again."""
 CACHED_BODY_BYTES = 64 * 1024
 """Answers with a longer body are checked every time, not remembered."""
+CACHED_PROBLEMS = 8
+"""Verdicts of more problems are not remembered either (each problem may hold a kilobyte or two)."""
 
 
 class ExchangeChecker:
-    """Checks both sides of exchanges against one contract."""
+    """Checks both sides of exchanges against one contract, keeping the first ``max_problems`` problems of each."""
 
-    def __init__(self, contract: Contract) -> None:
+    def __init__(self, contract: Contract, max_problems: int) -> None:
         self.contract = contract
         self.answers = ResponseChecker(contract)
-        self._verdicts: dict[tuple[Any, ...], list[Problem]] = {}
+        self.max_problems = max_problems
+        self._verdicts: dict[tuple[Any, ...], Findings] = {}
         self._read_headers = ("Content-Type", "Allow", *sorted(_declared_headers(contract.document)))
         """Every header an answer's check reads: a verdict holds for an answer with the same ones."""
         self._by_route = {(op.path, op.method): op for op in contract.operations.values()}
@@ -74,8 +80,12 @@ class ExchangeChecker:
         return Route(method.upper(), template, op, segments)
 
     def request_problems(self, route: Route, query: MultiMapping[str], headers: Mapping[str, str],
-                         body: bytes) -> list[Problem]:
-        """Every way the request breaks its operation (or that it has none)."""
+                         body: bytes) -> Findings:
+        """The ways the request breaks its operation (or that it has none)."""
+        return Findings.of(self._request_problems(route, query, headers, body), self.max_problems)
+
+    def _request_problems(self, route: Route, query: MultiMapping[str], headers: Mapping[str, str],
+                          body: bytes) -> Iterable[Problem]:
         op = route.operation
         if route.template is None:
             return [Problem("route", "", "no operation of the contract has this path")]
@@ -102,35 +112,45 @@ class ExchangeChecker:
                     op.parse_query(MultiDict((name, value) for value in query.getall(name, ())))
                 except ApiError as exc:
                     problems += [Problem("query", name, p.message) for p in exc.problems]
-        return problems + self._body_problems(op, body, headers.get("Content-Type"))
+        return chain(problems, self._body_problems(op, body, headers.get("Content-Type")))
 
     @staticmethod
-    def _body_problems(op: Operation, body: bytes, content_type: str | None) -> list[Problem]:
+    def _body_problems(op: Operation, body: bytes, content_type: str | None) -> Iterator[Problem]:
+        """The body's problems as the mock words them, each at its JSON path, found one place at a time: a
+        caller that stops reading stops the check (a body may hold millions of problems)."""
         if op.body_validator is None:
-            return []
+            return
+        if not body.strip():
+            if op.body_required:
+                yield Problem("body", "$", str(BodyMissing()))
+            return
+        if len(body) > MAX_CHECKED_BYTES:
+            return
         try:
-            parsed = op.parse_body(body, content_type)
+            value = parse_form(body, content_type) if op.body_is_form else op.read_json(body, content_type)
         except UnsupportedMediaType as exc:
-            return [Problem("header", "Content-Type", str(exc))]
-        except ValidationFailed as exc:
-            if type(exc) is not ValidationFailed or op.body_is_form:  # no body, not JSON, not a form: nothing more
-                return [Problem("body", "$", str(exc))]
-            parsed = jsonio.loads(body)
-        else:
-            if not op.body_checked_by_handler or not body.strip():
-                return []  # parsed and checked
-        value: Any = parsed
-        errors = _closest(list(op.body_validator.iter_errors(value)))
-        # As the mock answers: a value of the wrong type also fails its enum or bounds; the type is the problem.
-        mistyped = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
-        found = [Problem("body", json_path(e.absolute_path), p.message) for e in errors
-                 if e.validator == "type" or tuple(e.absolute_path) not in mistyped
-                 for p in problems_for(e, "body")]
-        return list(dict.fromkeys(found))  # one required-property error per missing name lists them all
+            yield Problem("header", "Content-Type", str(exc))
+            return
+        except ValidationFailed as exc:  # not JSON, not a form: nothing further to check
+            yield Problem("body", "$", str(exc))
+            return
+        if not op.body_checked_by_handler and op.accepts_body(value, body):
+            return
+        # jsonschema gives the errors of one place together, depth first
+        for _, together in groupby(op.body_validator.iter_errors(value), key=lambda e: tuple(e.absolute_path)):
+            errors = _closest(list(together))
+            # As the mock answers: a value of the wrong type also fails its enum or bounds; the type is the problem.
+            mistyped = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
+            found: dict[Problem, None] = {}  # one required-property error per missing name lists them all
+            for error in errors:
+                if error.validator == "type" or tuple(error.absolute_path) not in mistyped:
+                    at = json_path(error.absolute_path)
+                    found.update((Problem("body", at, p.message), None) for p in problems_for(error, "body"))
+            yield from found
 
     def answer_problems(self, route: Route, path: str, status: int, headers: Mapping[str, str],
-                        body: bytes) -> list[Problem]:
-        """Every way the answer breaks the operation's response for its status (or the 404/405 the
+                        body: bytes) -> Findings:
+        """The ways the answer breaks the operation's response for its status (or the 404/405 the
         contract implies for an undocumented path or method).
 
         The verdict depends on nothing but the method, path, status, the headers the check reads and
@@ -139,9 +159,10 @@ class ExchangeChecker:
         key = (route.method, path, status, *(headers.get(name) for name in self._read_headers), body)
         found = self._verdicts.get(key) if len(body) <= CACHED_BODY_BYTES else None
         if found is None:
-            found = [Problem(m.part, m.at, m.message)
-                     for m in self.answers.mismatches(route.method, path, status, headers, body)]
-            if len(body) <= CACHED_BODY_BYTES:
+            found = Findings.of((Problem(m.part, m.at, m.message)
+                                 for m in self.answers.mismatches(route.method, path, status, headers, body)),
+                                self.max_problems)
+            if len(body) <= CACHED_BODY_BYTES and len(found.problems) <= CACHED_PROBLEMS:
                 if len(self._verdicts) >= CACHED_ANSWERS:
                     del self._verdicts[next(iter(self._verdicts))]  # the oldest
                 self._verdicts[key] = found
@@ -153,7 +174,8 @@ def _closest(errors: list[ValidationError]) -> list[ValidationError]:
     that a body meant as one of them (an integration's create or update) hears what is wrong with it."""
     out: list[ValidationError] = []
     for error in errors:
-        if error.validator not in ("anyOf", "oneOf") or not error.context:
+        worded = isinstance(error.schema, dict) and "x-mockhub-message" in error.schema  # one sentence for all
+        if error.validator not in ("anyOf", "oneOf") or not error.context or worded:
             out.append(error)
             continue
         branches: dict[Any, list[ValidationError]] = {}

@@ -24,6 +24,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from mockhub.engine.errors import ApiError
+from mockhub.proxy.checking import MAX_CHECKED_BYTES
 
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
                         "upgrade"})
@@ -34,8 +35,6 @@ the proxy's own server has answered (100 Continue) before the body was read."""
 AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
 """Fields aiohttp's client would add on its own; the request keeps only what the client sent."""
 VIA = "1.1 mockhub"
-MAX_CHECKED_BYTES = 4 * 1024 * 1024
-"""The proxy keeps a copy of this much of an answer's body to check it; a longer one is passed on, unchecked."""
 
 
 class UpstreamUnreachable(ApiError):
@@ -110,7 +109,8 @@ class Forwarder:
         assert self._session is not None, "open() first"
         headers = end_to_end(request.headers, NOT_FORWARDED)
         headers.add("Via", VIA)
-        url = URL(self.target + request.raw_path, encoded=True)
+        # the path and query as sent (of an absolute-form target too: the target is the proxy's own)
+        url = URL(self.target + request.rel_url.raw_path_qs, encoded=True)
         try:
             upstream = await self._session.request(request.method, url, headers=headers, data=body or None,
                                                    allow_redirects=False)

@@ -1,5 +1,5 @@
-"""``--record``: the hubs, integrations, integration points and API clients seen in the target's answers, as
-fixture data.
+"""``--record``: the hubs, integrations, commands, integration points and API clients seen in the target's
+answers, as fixture data.
 
 ``mockhub serve --fixtures FILE`` then answers the same GETs. Secrets never reach the file: each
 tenant learnt from a bearer token gets a generated token instead (the file names the tenant, not the
@@ -36,12 +36,16 @@ USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/?#\s]+)@")
 PARTIAL_VIEWS = ("mask", "flat")
 """Query parameters that make an integration point answer partial: such answers are not recorded."""
 TOKEN_PREFIX = "mockhub-recorded-"
+COMMAND_KINDS: Mapping[str, str] = {"Transfer": "transferCommands", "Response": "responseCommands"}
+"""Each kind of command as the contract names it (``TransferCommand``), and its section of the fixture format."""
 SHOWN: Mapping[str, tuple[str, str]] = {
     "createHub": ("hub", "one"), "getHub": ("hub", "one"), "updateHub": ("hub", "one"), "listHubs": ("hub", "page"),
     "createOrUpdateIntegration": ("integration", "one"), "getIntegration": ("integration", "one"),
     "listIntegrations": ("integration", "page"), "getIntegrationsByChannel": ("integration", "list"),
     "createIntegrationPoint": ("point", "one"), "getIntegrationPoint": ("point", "one"),
     "patchIntegrationPoint": ("point", "one"), "listIntegrationPoints": ("point", "list"),
+    **{f"{verb}{Kind}Command": (Kind.lower(), "one") for verb in ("create", "get", "update") for Kind in COMMAND_KINDS},
+    **{f"list{Kind}Commands": (Kind.lower(), "list") for Kind in COMMAND_KINDS},
 }
 """The operations whose answers show records: which kind, and as one record, a page (``results``) or a list."""
 CLIENT_SECRET_LENGTH = 40
@@ -49,14 +53,17 @@ CLIENT_SECRET_LENGTH = 40
 DELETED: Mapping[str, tuple[str, str]] = {
     "deleteHub": ("hub", "hubId"), "deleteIntegration": ("integration", "integrationId"),
     "deleteIntegrationPoint": ("point", "id"),
+    **{f"delete{Kind}Command": (Kind.lower(), "id") for Kind in COMMAND_KINDS},
 }
 """The operations that delete a record: its kind, and the path segment that names it."""
 LISTED_FROM: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "listHubs": (("pageNumber", "pageSize"), ()), "listIntegrations": (("pageNumber", "pageSize"), ("hubId",)),
     "listIntegrationPoints": (("offset",), ("order", "filter")),
+    **{f"list{Kind}Commands": ((), ()) for Kind in COMMAND_KINDS},
 }
 """The lists in creation order: the query parameters that place their first item (a page number and size,
-or an offset), and those that make them a selection, whose places say nothing of the whole."""
+an offset, or none: a hub's whole list of commands, which places them among the hub's), and those that make
+them a selection, whose places say nothing of the whole."""
 
 
 def fake_like(value: str, random: SeededRandom) -> str:
@@ -90,13 +97,16 @@ class Recorder:
         self._hubs: dict[str, Record] = {}
         self._integrations: dict[str, Record] = {}
         self._points: dict[str, Record] = {}
+        self._commands: dict[str, dict[str, Record]] = {kind.lower(): {} for kind in COMMAND_KINDS}
+        """Per kind (``transfer``, ``response``): commands by id."""
         self._fakes: dict[str, str] = {}
         self._places: dict[tuple[str, str], int] = {}
         """(kind, id) -> where the record stood in a list in creation order, as last seen."""
         self._clients: dict[str, Record] = {}
         """lower-case client id -> the client as the fixture format holds it, secrets by id, values generated."""
         self._keep: dict[str, Callable[[Any, str | None], str | None]] = {
-            "hub": self._hub, "integration": self._integration, "point": self._point}
+            "hub": self._hub, "integration": self._integration, "point": self._point,
+            **{kind.lower(): self._command(kind) for kind in COMMAND_KINDS}}
         self._client_answers: dict[str, Callable[[Mapping[str, str], Any, str | None], None]] = {
             "getClient": self._client, "addClientToken": self._added_secret, "deleteClientToken": self._deleted_secret}
         """The Tenants API's operations, and what each answer tells of the clients and their secrets."""
@@ -128,7 +138,7 @@ class Recorder:
             return None
         params = self._contract.operations[operation].query_params
         numbers = [int(query.get(name, params[name].default)) for name in LISTED_FROM[operation][0]]
-        return numbers[0] * numbers[1] if len(numbers) == 2 else numbers[0]
+        return numbers[0] * numbers[1] if len(numbers) == 2 else numbers[0] if numbers else 0
 
     def _fits(self, schema: str, value: Any) -> bool:
         return bool(self._contract.schema(schema).is_valid(value))
@@ -143,13 +153,14 @@ class Recorder:
         return key
 
     def _forget(self, kind: str, key: str) -> None:
-        """A deletion: the record goes (a hub's integrations with it)."""
+        """A deletion: the record goes (a hub's integrations and commands with it)."""
         if kind == "hub":
             self._hubs.pop(key, None)
-            for integration_id in [k for k, i in self._integrations.items() if i["hubId"].lower() == key]:
-                del self._integrations[integration_id]
+            for records in (self._integrations, *self._commands.values()):
+                for record_id in [k for k, r in records.items() if r["hubId"].lower() == key]:
+                    del records[record_id]
         else:
-            (self._integrations if kind == "integration" else self._points).pop(key, None)
+            self._commands.get(kind, self._integrations if kind == "integration" else self._points).pop(key, None)
 
     def _integration(self, integration: Any, _token: str | None) -> str | None:
         if not self._fits("Integration", integration):
@@ -163,6 +174,20 @@ class Recorder:
         key: str = record["integrationId"].lower()
         self._integrations[key] = record
         return key
+
+    def _command(self, kind: str) -> Callable[[Any, str | None], str | None]:
+        """What keeps a command of ``kind`` (``Transfer``, ``Response``) that an answer showed: no field of one is
+        a secret, but a URL in it (its url, a message's links) may hold a password."""
+        commands = self._commands[kind.lower()]
+
+        def keep(command: Any, _token: str | None) -> str | None:
+            if not self._fits(f"{kind}Command", command):
+                return None
+            key: str = command["commandId"].lower()
+            commands[key] = self._without_userinfo(command)
+            return key
+
+        return keep
 
     def _point(self, point: Any, _token: str | None) -> str | None:
         if not self._fits("IntegrationPoint", point):
@@ -249,10 +274,18 @@ class Recorder:
                 integrations.append(integration)
             else:
                 left_out.append(f"integration {integration['integrationId']}: its hub was not seen")
+        commands: dict[str, list[Record]] = {}
+        for kind, section in COMMAND_KINDS.items():
+            commands[section] = []
+            for command in self._in_order(kind.lower(), self._commands[kind.lower()]):
+                if command["hubId"].lower() in kept:
+                    commands[section].append(command)
+                else:
+                    left_out.append(f"{kind.lower()} command {command['commandId']}: its hub was not seen")
         tenants = [{"tenantId": tenant_id, "name": f"recorded tenant {n}", "tokens": [token],
                     **({"clients": clients} if (clients := self._clients_of(tenant_id)) else {})}
                    for n, (tenant_id, token) in enumerate(self._tenants.items(), 1)]
-        data = {"tenants": tenants, "hubs": hubs, "integrations": integrations,
+        data = {"tenants": tenants, "hubs": hubs, "integrations": integrations, **commands,
                 "integrationPoints": self._in_order("point", self._points)}
         return data, left_out
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from mockhub.settings import DEFAULT_HOST, DEFAULT_PORT
+from mockhub.proxy.violations import ViolationLimits
+from mockhub.settings import DEFAULT_HOST, DEFAULT_PORT, Settings
 
 
 @dataclass(frozen=True)
@@ -26,9 +27,14 @@ class ProxySettings:
     """Seconds to wait for the target's next bytes before answering 504 (or cutting a started answer)."""
     seed: int = 0
     """Seed of the random source behind the tokens and secrets that replace real ones in ``record``."""
-    journal_size: int = 1000
-    max_violations: int = 1000
+    journal_size: int = Settings.journal_size
+    """How many requests the journal keeps (the oldest go first); as many as a server's session keeps."""
+    max_violations: int = ViolationLimits.count
     """How many violations ``GET /__mockhub/violations`` keeps (the oldest go first); JUnit counts them all."""
+    violation_problems: int = ViolationLimits.problems
+    """Problems each violation keeps; the rest are counted (``more_problems``)."""
+    violations_total_bytes: int = ViolationLimits.total_bytes
+    """Bytes the kept violations hold together (in memory or rendered, whichever is more); the oldest go first."""
     max_body_bytes: int = 16 * 1024 * 1024
     """Largest request body forwarded (it is read whole, to be checked); a larger one is 413."""
     max_pending_body_bytes: int = 64 * 1024 * 1024

@@ -12,12 +12,13 @@ from aiohttp import web
 from mockhub.contract.contracts import Contract
 from mockhub.engine import jsonio
 from mockhub.engine.clock import Clock
-from mockhub.engine.journal import Journal, JournalLimits
+from mockhub.engine.journal import Journal
 from mockhub.proxy.checking import ExchangeChecker
 from mockhub.proxy.forward import Forwarder
 from mockhub.proxy.recording import Recorder
 from mockhub.proxy.settings import ProxySettings
-from mockhub.proxy.violations import ViolationLog
+from mockhub.proxy.violations import ViolationLimits, ViolationLog
+from mockhub.settings import Settings
 from mockhub.web.accesslog import AccessLog
 from mockhub.web.admin_guard import AdminGuard
 from mockhub.web.cors import CorsPolicy
@@ -32,6 +33,8 @@ class Proxy:
 
     settings: ProxySettings
     contract: Contract
+    admin_contract: Contract
+    """The control API's contract, which parses its calls' parameters."""
     forwarder: Forwarder
     checker: ExchangeChecker
     violations: ViolationLog
@@ -44,13 +47,15 @@ class Proxy:
     access_log: AccessLog | None
 
     @classmethod
-    def build(cls, settings: ProxySettings, contract: Contract) -> Proxy:
+    def build(cls, settings: ProxySettings, contract: Contract, admin_contract: Contract) -> Proxy:
         cors = CorsPolicy(settings.cors_origins)
         return cls(
-            settings=settings, contract=contract,
+            settings=settings, contract=contract, admin_contract=admin_contract,
             forwarder=Forwarder(settings.target, settings.connect_timeout, settings.read_timeout),
-            checker=ExchangeChecker(contract), violations=ViolationLog(settings.max_violations),
-            journal=Journal(JournalLimits(settings.journal_size), session="proxy"),
+            checker=ExchangeChecker(contract, settings.violation_problems),
+            violations=ViolationLog(ViolationLimits(settings.max_violations, settings.violation_problems,
+                                                    settings.violations_total_bytes)),
+            journal=Journal(Settings(journal_size=settings.journal_size).journal_limits(), session="proxy"),
             recorder=Recorder(contract, settings.seed) if settings.record is not None else None,
             clock=Clock(), cors=cors, guard=AdminGuard(cors, HostPolicy(settings.allowed_hosts), settings.admin_token),
             access_log=AccessLog() if settings.access_log else None,

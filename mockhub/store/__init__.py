@@ -1,5 +1,5 @@
-"""The in-memory state of one session: tenants and their API clients, hubs, integrations, integration points,
-and their rules."""
+"""The in-memory state of one session: tenants and their API clients, hubs, integrations, commands, integration
+points, and their rules."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from mockhub.engine.clock import Clock
 from mockhub.engine.errors import InvalidToken
 from mockhub.engine.randomness import SeededRandom
+from mockhub.store.commands import RESPONSE, TRANSFER, CommandStore
 from mockhub.store.context import Context
 from mockhub.store.hubs import HubStore, lowered
 from mockhub.store.identity import IdentityStore
@@ -24,7 +25,8 @@ class Store:
     """All state of a session. :meth:`copy` costs the same whatever the data: the copies share every
     container until one changes it (:mod:`mockhub.store.layered`), and records are never changed in place."""
 
-    __slots__ = ("ctx", "tenants", "identity", "hubs", "integrations", "points")
+    __slots__ = ("ctx", "tenants", "identity", "hubs", "integrations", "transfer_commands", "response_commands",
+                 "points")
 
     def __init__(self, random: SeededRandom, clock: Clock, quota: Quota | None = None,
                  tokens: AccessTokens | None = None) -> None:
@@ -33,6 +35,8 @@ class Store:
         self.identity = IdentityStore(self.ctx)
         self.hubs = HubStore(self.ctx)
         self.integrations = IntegrationStore(self.ctx, self.hubs)
+        self.transfer_commands = CommandStore(TRANSFER, self.ctx, self.hubs)
+        self.response_commands = CommandStore(RESPONSE, self.ctx, self.hubs)
         self.points = PointStore(self.ctx)
 
     def copy(self) -> Store:
@@ -43,6 +47,8 @@ class Store:
         clone.identity = self.identity.copy(clone.ctx)
         clone.hubs = self.hubs.copy(clone.ctx)
         clone.integrations = self.integrations.copy(clone.ctx, clone.hubs)
+        clone.transfer_commands = self.transfer_commands.copy(clone.ctx, clone.hubs)
+        clone.response_commands = self.response_commands.copy(clone.ctx, clone.hubs)
         clone.points = self.points.copy(clone.ctx)
         return clone
 
@@ -55,8 +61,9 @@ class Store:
     def release(self, count: int) -> bool:
         """Drop up to ``count`` of the records this store alone holds, for a store nothing uses any more, so
         that freeing a big one is spread over several steps; whether none are left."""
-        return all(records.release(count) for records in (self.points.by_id, self.integrations.by_id, self.hubs.by_id,
-                                                          self.identity.secrets))
+        return all(records.release(count) for records in (
+            self.points.by_id, self.transfer_commands.by_id, self.response_commands.by_id, self.integrations.by_id,
+            self.hubs.by_id, self.identity.secrets))
 
     def add_tenant(self, record: Mapping[str, Any]) -> None:
         """A tenant from a fixture record, with its static tokens and its Portal and Engine clients."""
@@ -103,9 +110,12 @@ class Store:
         return self.ctx.new_id(self.hubs.by_id, self.integrations.by_id)
 
     def delete_hub(self, tenant_id: str, hub_id: str) -> Record:
-        """Delete a hub and everything in it (Portal docs, Hubs > Delete: deleting a hub deletes its integrations)."""
+        """Delete a hub and everything in it (Portal docs, Hubs > Delete: deleting a hub deletes its integrations;
+        decisions.md, Commands: and its commands)."""
         hub = self.hubs.delete(tenant_id, hub_id)
         self.integrations.remove_hub(hub)
+        self.transfer_commands.remove_hub(hub)
+        self.response_commands.remove_hub(hub)
         return hub
 
 

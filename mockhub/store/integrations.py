@@ -18,7 +18,7 @@ from mockhub.engine.errors import Forbidden, HubNotFound, IntegrationNameTaken, 
 from mockhub.engine.randomness import SeededRandom
 from mockhub.store.context import Context
 from mockhub.store.hubs import HubStore
-from mockhub.store.layered import ids_of
+from mockhub.store.layered import IdsByOwner, ids_of
 from mockhub.store.names import UniqueNames
 from mockhub.store.paging import Layered, OrderedIds, Record, paginate
 
@@ -183,7 +183,7 @@ class IntegrationStore:
     (:meth:`remove_hub`), so every stored integration has its hub.
     """
 
-    __slots__ = ("_ctx", "_hubs", "by_id", "_by_tenant", "_by_hub", "_own_hubs", "_names")
+    __slots__ = ("_ctx", "_hubs", "by_id", "_by_tenant", "_by_hub", "_names")
 
     def __init__(self, ctx: Context, hubs: HubStore) -> None:
         self._ctx = ctx
@@ -191,10 +191,8 @@ class IntegrationStore:
         self.by_id: Layered[str, Record] = Layered()
         self._by_tenant: dict[str, OrderedIds[str]] = {}
         """Per tenant (few): copied whole, each tenant's ids copy-on-write."""
-        self._by_hub: Layered[str, OrderedIds[str]] = Layered()
-        """Per hub (many): shared between copies until a copy changes a hub's (see :meth:`_hub_ids`)."""
-        self._own_hubs: set[str] = set()
-        """Hubs whose ids in ``_by_hub`` this copy alone holds, so may change in place."""
+        self._by_hub: IdsByOwner[str, str] = IdsByOwner()
+        """Per hub (many): shared between copies until a copy changes a hub's."""
         self._names = UniqueNames()
 
     def copy(self, ctx: Context, hubs: HubStore) -> IntegrationStore:
@@ -203,18 +201,8 @@ class IntegrationStore:
         clone.by_id = self.by_id.copy()
         clone._by_tenant = {tenant: ids.copy() for tenant, ids in self._by_tenant.items()}
         clone._by_hub = self._by_hub.copy()
-        self._own_hubs = set()  # both copies now share every hub's ids
         clone._names = self._names.copy()
         return clone
-
-    def _hub_ids(self, hub_id: str) -> OrderedIds[str]:
-        """The hub's integration ids, to change: this copy's own (copied on its first change)."""
-        ids = self._by_hub.get(hub_id)
-        if ids is None or hub_id not in self._own_hubs:
-            ids = OrderedIds() if ids is None else ids.copy()
-            self._by_hub[hub_id] = ids
-            self._own_hubs.add(hub_id)
-        return ids
 
     def target(self, tenant_id: str, target_id: str) -> tuple[Literal["hub", "integration"], Record]:
         """What ``POST /integrations/hubs/{id}`` names: a hub (create) or an integration (update).
@@ -291,7 +279,7 @@ class IntegrationStore:
         integration_id, hub_id = integration["integrationId"], integration["hubId"]
         self._ctx.quota.charge(integration, None, False)
         self.by_id[integration_id] = integration
-        self._hub_ids(hub_id).add(integration_id)
+        self._by_hub.changing(hub_id).add(integration_id)
         tenant_id = self._hubs.by_id[hub_id]["tenantId"]
         ids_of(self._by_tenant, tenant_id).add(integration_id)
         self._names.claim(hub_id, integration["name"], integration_id)
@@ -330,15 +318,13 @@ class IntegrationStore:
         integration = self.get(tenant_id, integration_id)
         hub_id = integration["hubId"]
         self._forget(integration, self._hubs.by_id[hub_id]["tenantId"])
-        self._hub_ids(hub_id).remove(integration["integrationId"])
+        self._by_hub.changing(hub_id).remove(integration["integrationId"])
         self._ctx.clock.tick()
         return integration
 
     def remove_hub(self, hub: Record) -> None:
         """Remove every integration of a deleted hub (Portal docs, Hubs > Delete)."""
-        ids = self._by_hub.pop(hub["hubId"], None)
-        self._own_hubs.discard(hub["hubId"])
-        for integration_id in ids or ():
+        for integration_id in self._by_hub.pop(hub["hubId"]) or ():
             self._forget(self.by_id[integration_id], hub["tenantId"])
 
     def by_channel(self, tenant_id: str, hub_id: str, channel_ref: str) -> list[Record]:
@@ -346,7 +332,7 @@ class IntegrationStore:
         hub = self._hubs.get(tenant_id, hub_id)
         name = channel_of(channel_ref).name
         by_id = self.by_id
-        return [by_id[i] for i in self._by_hub.get(hub["hubId"], ()) if by_id[i]["channelId"] == name]
+        return [by_id[i] for i in self._by_hub.get(hub["hubId"]) or () if by_id[i]["channelId"] == name]
 
     def page(self, tenant_id: str, hub_id: str | None, number: int, size: int) -> dict[str, Any]:
         """A page of the tenant's integrations (or of one hub's) in creation order; ``total`` counts them all."""

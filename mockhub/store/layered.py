@@ -264,3 +264,40 @@ def ids_of(index: dict[D, OrderedIds[K]], owner: D) -> OrderedIds[K]:
     if ids is None:
         ids = index[owner] = OrderedIds()
     return ids
+
+
+class IdsByOwner(Generic[D, K]):
+    """Each owner's ids in creation order (a hub's integrations, a hub's commands), for many owners: the owners'
+    lists are shared between copies until a copy changes one (it copies that one first)."""
+
+    __slots__ = ("_ids", "_own")
+
+    def __init__(self) -> None:
+        self._ids: Layered[D, OrderedIds[K]] = Layered()
+        self._own: set[D] = set()
+        """Owners whose ids this copy alone holds, so may change in place."""
+
+    def copy(self) -> IdsByOwner[D, K]:
+        """An independent copy in O(1): from now on both share every owner's ids."""
+        clone: IdsByOwner[D, K] = IdsByOwner()
+        clone._ids = self._ids.copy()
+        self._own = set()
+        return clone
+
+    def get(self, owner: D) -> OrderedIds[K] | None:
+        """The owner's ids, to read; ``None`` when it has none yet."""
+        return self._ids.get(owner)
+
+    def changing(self, owner: D) -> OrderedIds[K]:
+        """The owner's ids, to change: this copy's own (copied on its first change; made on first use)."""
+        ids = self._ids.get(owner)
+        if ids is None or owner not in self._own:
+            ids = OrderedIds() if ids is None else ids.copy()
+            self._ids[owner] = ids
+            self._own.add(owner)
+        return ids
+
+    def pop(self, owner: D) -> OrderedIds[K] | None:
+        """Forget the owner (a deleted hub); its ids, which the caller may still read."""
+        self._own.discard(owner)
+        return self._ids.pop(owner, None)

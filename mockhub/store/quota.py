@@ -13,8 +13,6 @@ from typing import Any
 from mockhub.engine.errors import DataLimitReached
 from mockhub.engine.jsonio import footprint
 
-DEFAULT_MAX_RECORDS = 10_000
-DEFAULT_MAX_BYTES = 4 * 1024 * 1024
 RECORD_OVERHEAD = 400
 """Bytes a record costs besides its value: its slots in the id map, the creation order and the name indexes."""
 RETRY_AFTER = 60

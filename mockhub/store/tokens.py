@@ -22,9 +22,11 @@ from typing import Any
 from mockhub.engine import jsonio
 from mockhub.engine.errors import InvalidToken
 from mockhub.engine.randomness import SeededRandom
+from mockhub.settings import Settings
 
-DEFAULT_LIFETIME = 2_592_000
-"""Seconds a token is valid (30 days): the documented ``expires_in`` (``--token-lifetime`` changes it)."""
+DEFAULT_LIFETIME = Settings.token_lifetime
+"""Seconds a token is valid, the settings' (30 days): the documented ``expires_in`` (``--token-lifetime`` changes
+it)."""
 ISSUER = "mockhub"
 TOKEN_TYPE = "Bearer"
 UNKNOWN = "The access token is unknown: no tenant has it, and this server did not issue it."

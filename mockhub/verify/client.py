@@ -14,6 +14,8 @@ from mockhub.engine import jsonio
 
 HUBS = "/api/v1/hubs"
 INTEGRATIONS = "/api/v1/integrations"
+TRANSFER_COMMANDS = "/api/v1/commands/transfers"
+RESPONSE_COMMANDS = "/api/v1/commands/responses"
 POINTS = "/rest/v1/service/integration_points"
 TOKEN = "/connect/token"
 CLIENTS = "/api/v1/tenants/clients"
@@ -65,14 +67,16 @@ class Client:
             reason = os.strerror(exc.os_error.errno) if exc.os_error.errno else str(exc.os_error)
             raise Unreachable(f"cannot connect to {exc.host}:{exc.port}: {reason}") from None
         if 200 <= answer.status < 300 and method == "POST":
-            self._note_created(answer.json())
+            self._note_created(path, answer.json())
         return answer
 
-    def _note_created(self, value: Any) -> None:
-        """Remember what a POST made (even one that should have failed) so that clean-up deletes it."""
+    def _note_created(self, path: str, value: Any) -> None:
+        """Remember what a POST to ``path`` made (even one that should have failed) so that clean-up deletes it."""
         if not isinstance(value, dict):
             return
-        if "integrationId" in value:
+        if "commandId" in value:  # POST {collection}/{hubId}: the command is {collection}/{commandId}
+            self._created.setdefault(f"{path.rsplit('/', 1)[0]}/{value['commandId']}", True)
+        elif "integrationId" in value:
             self._created.setdefault(f"{INTEGRATIONS}/{value['integrationId']}", True)
         elif "hubId" in value and "tenantId" in value:
             self._created.setdefault(f"{HUBS}/{value['hubId']}", True)

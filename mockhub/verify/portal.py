@@ -1,5 +1,6 @@
 """The scenario's Portal API steps: requests without a resource, then a hub and its integrations made,
-read, listed, changed and deleted, with each client error they can provoke on the way."""
+read, listed, changed and deleted, with each client error they can provoke on the way. The hub's deletion
+(:data:`HUB_DELETION`) comes after the steps of its commands (:mod:`.commands`)."""
 
 from __future__ import annotations
 
@@ -255,9 +256,12 @@ PORTAL: tuple[Step[Any], ...] = (
     DELETE_INTEGRATION,
     Step("integrations", "a deleted integration is 404", read_deleted_integration, needs=(DELETE_INTEGRATION,)),
     SECOND_INTEGRATION,
+)
+"""The Portal API's steps up to the hub's deletion, in the order they run."""
+HUB_DELETION: tuple[Step[Any], ...] = (
     DELETE_HUB,
     Step("hubs", "a deleted hub is 404", read_deleted_hub, needs=(DELETE_HUB,)),
     Step("hubs", "deleting a hub deletes its integrations", deleted_hub_took_its_integrations,
          needs=(DELETE_HUB, SECOND_INTEGRATION)),
 )
-"""The Portal API's steps, in the order they run."""
+"""The hub's deletion and what it takes along."""

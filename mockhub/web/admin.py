@@ -13,7 +13,7 @@ from mockhub import __version__
 from mockhub.web import docs_page
 from mockhub.web.endpoint import Call, Handler
 from mockhub.web.keys import ADMIN_CONTRACT, CONTRACT, SETTINGS
-from mockhub.web.rendering import json_response
+from mockhub.web.rendering import json_response, page_response
 
 
 def health(call: Call) -> web.Response:
@@ -114,8 +114,9 @@ def drop_session(call: Call) -> web.Response:
 
 
 def list_requests(call: Call) -> web.Response:
-    """The request journal, oldest first."""
-    return json_response(call.control.requests(call.session))
+    """The request journal, oldest first, a page at a time (``limit``, ``after``; ``Link`` to the next)."""
+    page, next_after = call.control.requests_page(call.session, call.query["after"], call.query["limit"])
+    return page_response(page, next_after, call.request.rel_url)
 
 
 def clear_requests(call: Call) -> web.Response:

@@ -19,15 +19,13 @@ import hmac
 
 from aiohttp import web
 
-from mockhub.contract.dialects import ADMIN_PREFIX, Dialect
+from mockhub.contract.dialects import HEALTH_PATH, Dialect
 from mockhub.engine.errors import ApiError, Forbidden, Unauthorized
 from mockhub.web.cors import CorsPolicy
 from mockhub.web.hosts import HostPolicy
 from mockhub.web.rendering import error_response
 
 ADMIN_TOKEN_HEADER = "X-Mockhub-Admin-Token"
-HEALTH_PATH = f"{ADMIN_PREFIX}health"
-"""The control call open without the admin token, a local Host or a local page (for docker's HEALTHCHECK)."""
 
 
 class AdminGuard:

@@ -21,18 +21,16 @@ from mockhub.contract.contracts import Contract
 from mockhub.contract.override_check import OverrideChecker, check_overrides
 from mockhub.dataset.fake import FakeSpec, add_fake_data
 from mockhub.dataset.fixtures import FixtureLoader, FixtureSource
-from mockhub.engine import jsonio
 from mockhub.engine.clock import Clock, parse_instant
 from mockhub.engine.control import Control, check_fault_rules
 from mockhub.engine.errors import ValidationFailed
 from mockhub.engine.faults import FaultEngine
-from mockhub.engine.journal import JournalLimits
-from mockhub.engine.overrides import OverrideEngine
+from mockhub.engine.overrides import MAX_OVERRIDES, OverrideEngine
+from mockhub.engine.rulesets import RuleLimits
 from mockhub.engine.sessions import Sessions
 from mockhub.resources import admin_contract_path, default_fixtures_path
 from mockhub.settings import Settings
 from mockhub.store import Store
-from mockhub.store.quota import Quota
 from mockhub.store.tokens import AccessTokens
 from mockhub.web import admin
 from mockhub.web.accesslog import AccessLog
@@ -48,13 +46,14 @@ from mockhub.web.keys import (
     CORS,
     DIALECTS,
     METHOD_OVERRIDES,
+    OVERRIDE_CHECKER,
     SESSIONLESS,
     SESSIONS,
     SETTINGS,
 )
 from mockhub.web.middleware import Pipeline
 from mockhub.web.protocol import READS_CUSTOM_VERBS
-from mockhub.web.routes import hubs, identity, integrations, points, tenants
+from mockhub.web.routes import commands, hubs, identity, integrations, points, tenants
 
 HANDLERS: dict[str, Handler] = {
     "requestToken": identity.request_token,
@@ -71,6 +70,16 @@ HANDLERS: dict[str, Handler] = {
     "getClient": tenants.get_client,
     "addClientToken": tenants.add_client_token,
     "deleteClientToken": tenants.delete_client_token,
+    "createTransferCommand": commands.TRANSFER.create,
+    "getTransferCommand": commands.TRANSFER.get,
+    "updateTransferCommand": commands.TRANSFER.update,
+    "deleteTransferCommand": commands.TRANSFER.delete,
+    "listTransferCommands": commands.TRANSFER.of_hub,
+    "createResponseCommand": commands.RESPONSE.create,
+    "getResponseCommand": commands.RESPONSE.get,
+    "updateResponseCommand": commands.RESPONSE.update,
+    "deleteResponseCommand": commands.RESPONSE.delete,
+    "listResponseCommands": commands.RESPONSE.of_hub,
     "createIntegrationPoint": points.create_point,
     "listIntegrationPoints": points.list_points,
     "lookupIntegrationPoint": points.lookup_points,
@@ -151,22 +160,14 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
     app[ADMIN_CONTRACT] = admin_contract
     loader = FixtureLoader(contract)
     faults = startup_rules(settings.faults, lambda rule: check_fault_rules(admin_contract, [rule]),
-                           FaultEngine(max_rules=len(settings.faults), max_bytes=None), "fault rule")
+                           FaultEngine((), RuleLimits(len(settings.faults), None)), "fault rule")
     checker = OverrideChecker(contract)
     overrides = startup_rules(settings.overrides, lambda one: check_overrides(admin_contract, checker, [one], False),
-                              OverrideEngine(max_bytes=sum(jsonio.footprint(o) for o in settings.overrides)),
-                              "override")
-    journal = JournalLimits(settings.journal_size, settings.journal_headers, settings.journal_header_bytes,
-                            settings.journal_body_bytes, settings.journal_total_bytes)
-    app[SESSIONS] = sessions = Sessions(startup_store(settings, loader), journal, faults,
-                                        max_sessions=settings.max_sessions,
-                                        idle_seconds=settings.session_idle_seconds,
-                                        busy_seconds=settings.session_busy_seconds,
-                                        max_fault_rules=settings.max_fault_rules, startup_overrides=overrides,
-                                        max_override_bytes=settings.max_override_bytes,
-                                        quota=Quota(settings.max_session_records, settings.max_session_bytes),
-                                        max_fault_bytes=settings.max_fault_bytes, monotonic=monotonic)
+                              OverrideEngine((), RuleLimits(MAX_OVERRIDES, None)), "override")
+    app[SESSIONS] = sessions = Sessions(startup_store(settings, loader), settings.session_limits(),
+                                        startup_faults=faults, startup_overrides=overrides, monotonic=monotonic)
     app[CONTROL] = Control(sessions, loader, admin_contract, checker)
+    app[OVERRIDE_CHECKER] = checker
     app[DIALECTS] = dialects = {}
     app[METHOD_OVERRIDES] = method_overrides = {}
     sessionless: set[object] = set()

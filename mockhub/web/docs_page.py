@@ -3,12 +3,14 @@
 It starts with what a developer needs first: the tokens and the ids of the loaded data, and
 what a browser app can ask of the mock (faults, delays, sessions, CORS), with worked
 examples. Then every endpoint by API with its parameters, request body, response example
-and the statuses the contract gives it, in order.
+and the statuses the contract gives it, in order, and the activity message and event types
+field by field.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
@@ -20,11 +22,18 @@ from mockhub.contract.dialects import Dialect
 from mockhub.contract.requests import FORM
 from mockhub.engine.faults import DELAY_HEADER, ERROR_STATUSES, FAULT_HEADER, MAX_DELAY_MS, InjectedFault
 from mockhub.engine.sessions import SESSION_COOKIE, SESSION_HEADER
+from mockhub.settings import Settings
 from mockhub.web.endpoint import SERVERS
 from mockhub.web.rendering import error_response
 
 ROWS = 20
 """Most rows of one table of loaded data; the state dump has the rest."""
+INLINE_CODE = re.compile(r"`([^`]+)`")
+"""Markdown's inline code, as the contracts' descriptions write it."""
+ACTIVITY_TYPES = ("ActivityMessage", "ActivityEvent")
+"""The contract's activity message and event types: the page lists them and every schema they are made of."""
+COMMANDS = (("transferCommands", "transfer"), ("responseCommands", "response"))
+"""The sections of a hub's commands in the fixture format, and the kind each holds."""
 
 STYLE = """
 body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#1b1f24;background:#fafafa}
@@ -42,13 +51,14 @@ pre{background:#f3f3f3;padding:.6em;overflow:auto;font-size:13px;border-radius:4
 
 
 def render(contract: Contract, admin: Contract, data: Mapping[str, Any], base_url: str,
-           cors_origins: Sequence[str] = (), token_lifetime: int = 2_592_000) -> str:
+           cors_origins: Sequence[str] = (), token_lifetime: int = Settings.token_lifetime) -> str:
     """The page as HTML. ``data`` is the start-up state in the fixture format (its first tenant is the
     default one); ``cors_origins`` the browser origins allowed, none meaning any; ``token_lifetime`` the
     ``expires_in`` of access tokens."""
     tags = [t["name"] for t in contract.document.get("tags", [])]
     sections = [("data", "Tokens and data"), ("browser", "Browser apps"),
-                *((_anchor(tag), tag) for tag in tags), ("control", "Control API")]
+                *((_anchor(tag), tag) for tag in tags), ("activity-types", "Activity types"),
+                ("control", "Control API")]
     nav = "".join(f"<a href='#{key}'>{escape(title)}</a>" for key, title in sections)
     parts = [
         "<!doctype html><html lang=en><head><meta charset=utf-8>",
@@ -63,6 +73,7 @@ def render(contract: Contract, admin: Contract, data: Mapping[str, Any], base_ur
     for tag in tags:
         parts.append(f"<h2 id='{_anchor(tag)}'>{escape(tag)}</h2>")
         parts.extend(_operation(contract, m, p, op) for m, p, op in _operations(contract) if tag in op.get("tags", ()))
+    parts.append(_activity_types(contract))
     parts.append("<h2 id=control>Control API (/__mockhub/)</h2>")
     parts.extend(_operation(admin, m, p, op) for m, p, op in _operations(admin)
                  if "serve" in op.get(SERVERS, ("serve",)))  # the proxy's own calls are not this server's
@@ -70,6 +81,11 @@ def render(contract: Contract, admin: Contract, data: Mapping[str, Any], base_ur
                  "<span class=decision>Purple notes</span> mark decisions beyond the API documentation.</p>")
     parts.append("</main></body></html>")
     return "".join(parts)
+
+
+def _prose(text: str) -> str:
+    """A description of the contract as HTML: escaped, its `inline code` set as code."""
+    return INLINE_CODE.sub(r"<code>\1</code>", escape(text))
 
 
 def _anchor(title: str) -> str:
@@ -96,6 +112,8 @@ def _data(data: Mapping[str, Any], base_url: str, token_lifetime: int) -> str:
         tokens = ", ".join(f"<code>{escape(t)}</code>" for t in tenant.get("tokens", ())) or "none"
         own_hubs = [h for h in hubs if h["tenantId"] == tenant_id]
         own_integrations = [i for i in integrations if tenant_of_hub.get(i["hubId"]) == tenant_id]
+        own_commands = [(c["commandId"], kind, c["name"], c["hubId"]) for section, kind in COMMANDS
+                        for c in data.get(section, []) if tenant_of_hub.get(c["hubId"]) == tenant_id]
         cells.append(
             f"<h3>{escape(tenant.get('name') or 'Tenant')}{' (default)' * (index == 0)}</h3>"
             f"<p>tenant <code>{escape(tenant_id)}</code>; token{'s' * (len(tenant.get('tokens', ())) != 1)}: "
@@ -104,7 +122,8 @@ def _data(data: Mapping[str, Any], base_url: str, token_lifetime: int) -> str:
             + _table(("hubId", "name"), [(h["hubId"], h["name"]) for h in own_hubs], "hubs")
             + _table(("integrationId", "channel", "name", "hubId"),
                      [(i["integrationId"], i["channelId"], i["name"], i["hubId"]) for i in own_integrations],
-                     "integrations"))
+                     "integrations")
+            + _table(("commandId", "kind", "name", "hubId"), own_commands, "commands"))
     out.extend(cells)
     points = data.get("integrationPoints", [])
     out.append("<h3>Integration points (Era)</h3>")
@@ -160,9 +179,11 @@ def _default_token(data: Mapping[str, Any]) -> str:
 
 def _browser(base_url: str, cors_origins: Sequence[str], token: str) -> str:
     statuses = f"a status from {ERROR_STATUSES.start} to {ERROR_STATUSES.stop - 1} (429, 503...)"
-    raw = error_response(InjectedFault(429, None), Dialect.PORTAL).body  # the very body the mock sends
-    assert isinstance(raw, bytes)
-    body = json.dumps(json.loads(raw), indent=2)
+    answer = error_response(InjectedFault(429, None), Dialect.PORTAL)  # the very answer the mock sends
+    assert isinstance(answer.body, bytes)
+    shown_429 = "".join([f"HTTP/1.1 {answer.status} {answer.reason}\n",
+                         *(f"{name}: {value}\n" for name, value in answer.headers.items()),
+                         "\n", json.dumps(json.loads(answer.body), indent=2)])
     if cors_origins:
         origins = ", ".join(f"<code>{escape(o)}</code>" for o in cors_origins)
         cors = f"Only these origins may call (<code>--cors-origin</code>): {origins}."
@@ -209,8 +230,7 @@ def _browser(base_url: str, cors_origins: Sequence[str], token: str) -> str:
         f"<table><tr><th>header</th><th>value</th><th>effect</th></tr>{table}</table>"
         "<h3>A usage limit (429), on demand</h3>"
         f"<pre>{escape(fetch_429)}</pre><p>The answer:</p>"
-        f"<pre>HTTP/1.1 429 Too Many Requests\nRetry-After: 1\nContent-Type: application/json\n\n"
-        f"{escape(body)}</pre>"
+        f"<pre>{escape(shown_429)}</pre>"
         "<h3>A session per tab or test worker</h3>"
         f"<pre>{escape(fetch_session)}</pre>"
         "<p>The hub exists in session <code>tab-1</code> only; every other session still has the start-up "
@@ -230,11 +250,11 @@ def _operations(contract: Contract) -> Iterable[tuple[str, str, Mapping[str, Any
 
 def _operation(contract: Contract, method: str, path: str, op: Mapping[str, Any]) -> str:
     out = [f"<details><summary><span class='m {method}'>{method}</span> {escape(path)} "
-           f"&mdash; {escape(op.get('summary', ''))}</summary>"]
+           f"&mdash; {_prose(op.get('summary', ''))}</summary>"]
     if op.get("description"):
-        out.append(f"<p>{escape(op['description'])}</p>")
+        out.append(f"<p>{_prose(op['description'])}</p>")
     if op.get("x-mockhub-decision"):
-        out.append(f"<p class=decision>Decision: {escape(op['x-mockhub-decision'])}</p>")
+        out.append(f"<p class=decision>Decision: {_prose(op['x-mockhub-decision'])}</p>")
     params = [contract.resolve(p) for p in op["_params"]]
     if params:
         out.append("<table><tr><th>parameter</th><th>in</th><th>schema</th><th>description</th></tr>")
@@ -242,7 +262,7 @@ def _operation(contract: Contract, method: str, path: str, op: Mapping[str, Any]
             schema = p["schema"].get("contentSchema", p["schema"])  # a JSON text: the value it holds
             out.append(f"<tr><td><code>{escape(p['name'])}</code></td><td>{escape(p['in'])}</td>"
                        f"<td><code>{escape(_brief(contract, schema))}</code></td>"
-                       f"<td>{escape(p.get('description', ''))}</td></tr>")
+                       f"<td>{_prose(p.get('description', ''))}</td></tr>")
         out.append("</table>")
     body = op.get("requestBody")
     if body:
@@ -266,7 +286,7 @@ def _responses(contract: Contract, responses: Mapping[str, Any]) -> str:
         given = responses[status]
         response = contract.resolve(given)
         description = given.get("description") or response.get("description", "")  # a $ref may override it
-        rows.append(f"<tr><td>{escape(status)}</td><td>{escape(description)}</td></tr>")
+        rows.append(f"<tr><td>{escape(status)}</td><td>{_prose(description)}</td></tr>")
         media = response.get("content", {}).get("application/json", {})
         if status.startswith("2") and "example" in media:
             examples.append(f"<p>Example answer ({escape(status)}):</p>"
@@ -286,12 +306,45 @@ def _properties(contract: Contract, schema: Mapping[str, Any]) -> str:
         rows = "".join(
             f"<tr><td><code>{escape(name)}</code></td><td><code>{escape(_brief(contract, prop))}</code></td>"
             f"<td>{'yes' if name in required else ''}</td>"
-            f"<td>{escape(contract.resolve(prop).get('description', ''))}</td></tr>"
+            f"<td>{_prose(contract.resolve(prop).get('description', ''))}</td></tr>"
             for name, prop in properties.items())
         title = escape(_brief(contract, option))
         tables.append(f"<table><tr><th>{title}</th><th>type</th><th>required</th><th>meaning</th></tr>"
                       f"{rows}</table>")
     return "".join(tables)
+
+
+def _activity_types(contract: Contract) -> str:
+    """Each schema the activity message and event types are made of, with its fields, in the order met."""
+    schemas = contract.document["components"]["schemas"]
+    names = [name for name in ACTIVITY_TYPES if name in schemas]
+    for name in names:  # the list grows as it goes: every schema a listed one refers to, once
+        for found in _referred(schemas[name]):
+            if found not in names:
+                names.append(found)
+    out = ["<h2 id=activity-types>Activity message and event types</h2>",
+           "<p>What an activity's message or event may be (a response command's <code>responses</code> are these): "
+           "<code>type</code> picks the schema; <i>required</i> marks what each must have.</p>"]
+    for name in names:
+        schema = schemas[name]
+        out.append(f"<h3 id='{_anchor(name)}'>{escape(name)}</h3>")
+        if schema.get("description"):
+            out.append(f"<p>{_prose(schema['description'])}</p>")
+        if schema.get("x-mockhub-decision"):
+            out.append(f"<p class=decision>Decision: {_prose(schema['x-mockhub-decision'])}</p>")
+        out.append(_properties(contract, {"$ref": f"#/components/schemas/{name}"}))
+    return "".join(out)
+
+
+def _referred(node: Any) -> list[str]:
+    """The names of the component schemas ``node`` refers to, in order, anywhere in it."""
+    if isinstance(node, list):
+        return [name for item in node for name in _referred(item)]
+    if not isinstance(node, dict):
+        return []
+    ref = node.get("$ref", "")
+    own = [ref.rsplit("/", 1)[-1]] if ref.startswith("#/components/schemas/") else []
+    return own + [name for key, value in node.items() if key != "$ref" for name in _referred(value)]
 
 
 def _brief(contract: Contract, schema: Mapping[str, Any]) -> str:

@@ -254,6 +254,26 @@ class AnswerFramer:
         """Read bytes the server wrote; whether the answer owed ended in them."""
         if not self.waiting:
             return False
+        if self._buffer or self._body is not None or self._head_only:
+            return self._written_on(data)
+        # The usual write: one whole answer, its head with aiohttp's own "Content-Length: N" and its body.
+        found = data.find(b"\r\n\r\n")
+        at = data.find(b"\r\nContent-Length: ", 0, found) if found > 0 else -1
+        if at < 0 or data[9:10] == b"1":
+            return self._written_on(data)
+        length = data[at + 18:data.find(b"\r\n", at + 18)]
+        if not length.isdigit():
+            return self._written_on(data)
+        rest = len(data) - found - 4 - int(length)
+        if rest == 0:
+            return self._done()
+        if rest > 0 or data[9:12] in (b"204", b"304"):
+            return self._written_on(data)
+        self._body = BodyFramer(-rest)  # the rest of the body follows in other writes
+        return False
+
+    def _written_on(self, data: bytes) -> bool:
+        """:meth:`written` for any write: part of a head, a body in pieces, an interim answer, chunks."""
         if self._buffer:
             data, self._buffer = self._buffer + data, b""
         pos, end = 0, len(data)
@@ -275,12 +295,12 @@ class AnswerFramer:
                 continue  # interim: the final answer follows
             if self._head_only or status in (204, 304):
                 return self._done()
-            length = None if _CHUNKED.search(head) else _CONTENT_LENGTH.search(head)
+            chunked = _CHUNKED.search(head) is not None
+            length = None if chunked else _CONTENT_LENGTH.search(head)
             if length is not None and length.group(1) == b"0":
                 return self._done()
             # chunked; a length; or neither: read until the connection closes, never ending here
-            self._body = BodyFramer(-1 if length is None and _CHUNKED.search(head) else
-                                    int(length.group(1)) if length is not None else 1 << 62)
+            self._body = BodyFramer(-1 if chunked else int(length.group(1)) if length is not None else 1 << 62)
         return False
 
     def _done(self) -> bool:

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from mockhub.contract.contracts import Contract
 from mockhub.contract.dialects import Dialect
+from mockhub.contract.override_check import OverrideChecker
 from mockhub.engine.control import Control
 from mockhub.engine.sessions import Session, Sessions
 from mockhub.settings import Settings
@@ -28,6 +29,8 @@ METHOD_OVERRIDES: web.AppKey[dict[object, tuple[str, frozenset[str]]]] = web.App
 """By handler, for the operations that take ``X-HTTP-Method-Override``: the header and the methods it may name."""
 SESSIONLESS: web.AppKey[frozenset[object]] = web.AppKey("mockhub_sessionless")
 """The handlers of the control calls that act on no session (health, docs, the session list...)."""
+OVERRIDE_CHECKER = web.AppKey("mockhub_override_checker", OverrideChecker)
+"""Checks overrides, and the answers their merges make, against the APIs' contract."""
 CONTROL = web.AppKey("mockhub_control", Control)
 """The control plane: every control operation, for the control API and the pytest fixture."""
 BODIES = web.AppKey("mockhub_bodies", Bodies)

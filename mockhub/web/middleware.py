@@ -35,12 +35,13 @@ from mockhub.web.keys import (
     CORS,
     DIALECTS,
     METHOD_OVERRIDES,
+    OVERRIDE_CHECKER,
     SESSION,
     SESSIONLESS,
     SESSIONS,
     SETTINGS,
 )
-from mockhub.web.overriding import facts_of, served
+from mockhub.web.overriding import MergeBrokeContract, facts_of, served
 from mockhub.web.protocol import as_sent, closes_after, route_of
 from mockhub.web.rendering import error_response, http_error
 
@@ -54,7 +55,7 @@ class Pipeline:
     """
 
     __slots__ = ("own_middleware", "app", "cors", "sessions", "dialects", "method_overrides", "sessionless",
-                 "bodies", "access_log", "settings", "control", "guard", "cookie_hosts")
+                 "bodies", "access_log", "settings", "control", "guard", "cookie_hosts", "override_checker")
 
     def __init__(self, app: web.Application) -> None:
         self.own_middleware: Middleware | None = None
@@ -71,6 +72,7 @@ class Pipeline:
         self.control = app[CONTROL]
         self.guard = AdminGuard(self.cors, HostPolicy(self.settings.allowed_hosts), self.settings.admin_token)
         self.cookie_hosts = CookieHostTrap()
+        self.override_checker = app[OVERRIDE_CHECKER]
 
     def middleware(self) -> Middleware:
         """The aiohttp middleware that runs this pipeline."""
@@ -231,8 +233,13 @@ class Pipeline:
             _reset_connection(request)
             return None, None
         if session.overrides:
-            response, override = await served(request, session, lambda: self.respond(request, handler, dialect),
-                                              self.operation_method(request, handler))
+            try:
+                response, override = await served(request, session, lambda: self.respond(request, handler, dialect),
+                                                  self.operation_method(request, handler), self.override_checker)
+            except MergeBrokeContract as exc:  # the mock's error: the pytest fixture fails the test with it
+                self.control.server_error(str(exc))
+                log.error("%s %s: %s", request.method, request.path, exc)
+                response, override = error_response(exc, dialect), exc.override
         else:  # the common case: no override set, nothing more to pay
             response, override = await self.respond(request, handler, dialect), None
         if fault is not None:

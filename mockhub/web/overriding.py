@@ -2,8 +2,10 @@
 
 The session's :class:`~mockhub.engine.overrides.OverrideEngine` picks the override; this module
 turns it into a response: the override's own answer, or its merge into the answer the
-stateful mock gave. The pipeline calls it only when the session has an override, so a
-session without overrides pays one truth test per request.
+stateful mock gave. A merged answer is checked against the contract (unless the override is
+``off_contract``): one that breaks it is :class:`MergeBrokeContract`, a 500 naming the override.
+The pipeline calls it only when the session has an override, so a session without overrides
+pays one truth test per request.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from typing import Any
 
 from aiohttp import web
 
+from mockhub.contract.override_check import OverrideChecker
 from mockhub.engine import jsonio
+from mockhub.engine.errors import InternalError, Problem
 from mockhub.engine.matching import RequestFacts
 from mockhub.engine.overrides import NO_BODY, Override, merged
 from mockhub.engine.sessions import Session
@@ -22,6 +26,20 @@ from mockhub.web.rendering import json_response
 
 Respond = Callable[[], Awaitable[web.StreamResponse]]
 _NOT_MERGEABLE: Any = object()
+LISTED_PROBLEMS = 10
+"""Problems of a merged answer a :class:`MergeBrokeContract` names (a page of hubs may hold hundreds)."""
+
+
+class MergeBrokeContract(InternalError):
+    """500: an override's merge made an answer the contract does not allow (what depends on the answer merged
+    into, which the check when the override was added cannot tell)."""
+
+    def __init__(self, override: Override, problems: list[Problem]) -> None:
+        listed = " ".join(problem.message for problem in problems[:LISTED_PROBLEMS])
+        more = f" ({len(problems) - LISTED_PROBLEMS} more)" if len(problems) > LISTED_PROBLEMS else ""
+        super().__init__(f"Override '{override.id}' merged an answer the contract does not allow: {listed}{more} "
+                         'Give it "off_contract": true to send such answers.')
+        self.override = override
 
 
 async def facts_of(request: web.Request, needs_body: bool, method: str) -> RequestFacts:
@@ -31,10 +49,11 @@ async def facts_of(request: web.Request, needs_body: bool, method: str) -> Reque
     return RequestFacts(method, request.path, request.query, request.headers, body)
 
 
-async def served(request: web.Request, session: Session, respond: Respond,
-                 method: str) -> tuple[web.StreamResponse, Override | None]:
+async def served(request: web.Request, session: Session, respond: Respond, method: str,
+                 checker: OverrideChecker) -> tuple[web.StreamResponse, Override | None]:
     """The answer to an API request of the operation of ``method``: an override's if one takes it, else
-    ``respond()``'s; and the override."""
+    ``respond()``'s; and the override. Raises :class:`MergeBrokeContract` for a merged answer ``checker`` finds
+    off the contract."""
     overrides = session.overrides
     override = overrides.take(await facts_of(request, overrides.needs_body, method))
     if override is None:
@@ -49,9 +68,14 @@ async def served(request: web.Request, session: Session, respond: Respond,
     if answer is _NOT_MERGEABLE:  # an error (or a body that is not JSON) goes out unchanged, and does not count
         overrides.give_back(override)
         return response, None
+    answer = merged(answer, override.merge)
+    if not override.off_contract:
+        broken = checker.merged_problems(method, request.path, response.status, answer)
+        if broken:
+            raise MergeBrokeContract(override, broken)
     replaced = {"content-length", "content-type", *(name.lower() for name in headers)}  # in any case
     kept = {k: v for k, v in response.headers.items() if k.lower() not in replaced}
-    return json_response(merged(answer, override.merge), status=response.status, headers={**kept, **headers}), override
+    return json_response(answer, status=response.status, headers={**kept, **headers}), override
 
 
 def _json_success(response: web.StreamResponse) -> Any:

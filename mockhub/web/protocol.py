@@ -22,13 +22,12 @@ from multidict import CIMultiDict
 
 from mockhub.contract.dialects import dialect_of_path
 from mockhub.engine.errors import ApiError, MalformedRequest
+from mockhub.settings import Settings
 from mockhub.web.framing import MAX_LINE_BYTES, WIRE_METHOD, BadRequest
 from mockhub.web.keys import request_key
 from mockhub.web.rendering import error_response
 from mockhub.web.wire import SPARE_CONNECTIONS, Connections, Wire, WireLimits, WireTransport
 
-SHUTDOWN_GRACE = 5.0
-"""Seconds a stopping server waits for the requests it has received to be answered."""
 _FD_MARGIN = 64
 """Open files kept free of connections for the server's own use (fixture files, the listening socket...)."""
 ROUTE = request_key("mockhub_route", web.UrlMappingMatchInfo)
@@ -37,17 +36,17 @@ ROUTE = request_key("mockhub_route", web.UrlMappingMatchInfo)
 
 @dataclass(frozen=True)
 class ConnectionLimits:
-    """What keeps a client from holding the server's connections."""
+    """What keeps a client from holding the server's connections (the defaults are :class:`Settings`')."""
 
-    head_timeout: float = 10.0
+    head_timeout: float = Settings.head_timeout
     """Seconds a connection has to send a whole request head (0: no limit)."""
-    keep_alive: float = 15.0
+    keep_alive: float = Settings.keep_alive
     """Seconds an idle keep-alive connection stays open."""
-    max_connections: int = 1000
+    max_connections: int = Settings.max_connections
     """Open connections at most (lowered to fit the process's open-file limit)."""
-    shutdown_grace: float = SHUTDOWN_GRACE
+    shutdown_grace: float = Settings.shutdown_grace
     """Seconds a stop waits for the requests received to be answered (a body still arriving, say)."""
-    body_timeout: float = 30.0
+    body_timeout: float = Settings.body_timeout
     """Seconds a request body has to arrive whole once it is being read (0: no limit)."""
 
     def connections_allowed(self) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from yarl import URL
 
 from mockhub.contract.dialects import Dialect
 from mockhub.engine.errors import ApiError, MethodNotAllowed, NotFound, OAuthError, PayloadTooLarge
@@ -27,6 +28,13 @@ def json_response(value: Any, status: int = 200, headers: dict[str, str] | None 
             del sent["Content-Type"]
         sent.update(headers)
     return web.Response(body=dumps(value), status=status, headers=sent)
+
+
+def page_response(items: list[Any], next_after: int | None, url: URL) -> web.Response:
+    """A JSON array that is one page of a longer list read with ``after``: when more follow, a
+    ``Link: <url, after=next_after>; rel="next"`` header (RFC 8288) names the next page."""
+    headers = None if next_after is None else {"Link": f'<{url.update_query(after=next_after)}>; rel="next"'}
+    return json_response(items, headers=headers)
 
 
 def error_response(error: ApiError, dialect: Dialect) -> web.Response:

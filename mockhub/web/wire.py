@@ -30,9 +30,10 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
+from mockhub.contract.dialects import HEALTH_PATH
 from mockhub.web.framing import MAX_HEAD_BYTES, AnswerFramer, BadRequest, BodyFramer, Head, read_head
 
 log = logging.getLogger("mockhub")
@@ -47,7 +48,7 @@ MAX_QUEUED_REQUESTS = 32
 """Requests received and held behind the one being answered before reading pauses (as aiohttp's queue)."""
 MAX_QUEUED_BYTES = 1 << 20
 """Bytes of requests held behind the one being answered before reading pauses."""
-HEALTH_REQUEST_LINE = b"GET /__mockhub/health "
+HEALTH_REQUEST_LINE = f"GET {HEALTH_PATH} ".encode()
 STALL_SECONDS = 1.0
 """Seconds without a byte after which a connection owing the rest of a head or a body counts as stalled."""
 
@@ -56,28 +57,30 @@ STALL_SECONDS = 1.0
 class WireLimits:
     """The time a client may take, and how many connections it may hold."""
 
-    head_timeout: float = 10.0
+    head_timeout: float
     """Seconds a connection has to send a whole request head (0: no limit)."""
-    body_timeout: float = 30.0
+    body_timeout: float
     """Seconds a request body has to arrive whole while it is read (0: no limit)."""
-    max_connections: int = 1000
+    max_connections: int
     """Open connections at most."""
 
 
-@dataclass(slots=True)
 class _Request:
     """A request received on a connection: handed to the server, or held until the one before it is answered."""
 
-    head: Head | None
-    """``None`` for a request refused while framing (``refusal`` is its answer)."""
-    parts: list[bytes] = field(default_factory=list)
-    """Its bytes not handed over yet."""
-    complete: bool = False
-    handed: bool = False
-    answered: bool = False
-    held: bool = False
-    """Its head is held (counted in the connection's held bytes) until it is handed over."""
-    refusal: bytes = b""
+    __slots__ = ("head", "parts", "complete", "handed", "answered", "held", "refusal")
+
+    def __init__(self, head: Head | None, complete: bool, refusal: bytes = b"") -> None:
+        self.head = head
+        """``None`` for a request refused while framing (``refusal`` is its answer)."""
+        self.parts: list[bytes] = []
+        """Its body's bytes not handed over yet."""
+        self.complete = complete
+        self.handed = False
+        self.answered = False
+        self.held = False
+        """Its head is held (counted in the connection's held bytes) until it is handed over."""
+        self.refusal = refusal
 
 
 class WireTransport(asyncio.Transport):
@@ -173,8 +176,7 @@ class Wire(asyncio.Protocol):
     # The socket's side
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        self._transport = transport = cast(asyncio.Transport, transport)  # uvloop's is one, not a subclass
         self.last_active = self._loop.time()
         self._handler = self._factory()
         self._handler.connection_made(WireTransport(self, transport))
@@ -214,6 +216,18 @@ class Wire(asyncio.Protocol):
             return  # after a request that closes the connection (and its body), nothing is read
         if self._partial:
             data, self._partial = self._partial + data, b""
+        elif not self._requests and self._body is None and self._admitted:
+            # The usual read: one whole request without a body, on a connection with nothing in hand.
+            end = data.find(b"\r\n\r\n")
+            if end > 0 and end + 4 == len(data) and data[0] != 13:  # (empty lines before a request: _frame)
+                try:
+                    head = read_head(data, end)
+                except BadRequest as refused:
+                    self._refuse(refused)
+                    return
+                if not head.body:
+                    self._took(head)
+                    return
         try:
             self._frame(data)
         except BadRequest as refused:
@@ -258,19 +272,25 @@ class Wire(asyncio.Protocol):
                 raise BadRequest("The request line or a header field is too long.", target=data[pos:pos + 2048])
             head = read_head(data if pos == 0 and found + 4 == end else data[pos:found + 4], found - pos)
             pos = found + 4
-            self._fresh = False
+            self._took(head)
+
+    def _took(self, head: Head) -> None:
+        """A whole request head came: hand it over, or hold it behind those not answered yet."""
+        self._fresh = False
+        if self._head_timer is not None:
             self._stop_head_timer()
-            if head.close or self._over_limit:
-                self._no_more = True
-            request = _Request(head, complete=head.body == 0)
-            requests.append(request)
-            if head.body:
-                self._body = BodyFramer(head.body)
-            if len(requests) == 1 and self._admitted:
-                self._hand_over(request)
-            else:
-                request.held = True
-                self._held_bytes += len(head.data)
+        if head.close or self._over_limit:
+            self._no_more = True
+        request = _Request(head, head.body == 0)
+        requests = self._requests
+        requests.append(request)
+        if head.body:
+            self._body = BodyFramer(head.body)
+        if len(requests) == 1 and self._admitted:
+            self._hand_over(request)
+        else:
+            request.held = True
+            self._held_bytes += len(head.data)
 
     def _refuse(self, refused: BadRequest) -> None:
         """Answer ``refused`` once every request before it is answered, then close."""
@@ -278,7 +298,7 @@ class Wire(asyncio.Protocol):
         self._no_more = True
         self._partial = b""
         self._body = None
-        self._requests.append(_Request(None, complete=True, refusal=self._connections.render(refused)))
+        self._requests.append(_Request(None, True, self._connections.render(refused)))
         if len(self._requests) == 1:
             self._next()
 
@@ -311,12 +331,19 @@ class Wire(asyncio.Protocol):
         if not self.answers.written(data):
             return
         self.last_active = self._loop.time()
-        request = self._requests[0] if self._requests else None
-        if request is None:
+        requests = self._requests
+        if not requests:
             return
+        request = requests[0]
         request.answered = True
-        if request.complete:
-            self._next_soon()
+        if not request.complete:
+            return
+        if len(requests) == 1 and not (self._no_more or self._draining or self._paused_here):
+            requests.popleft()  # nothing held behind it (the usual case): no loop turn needed
+            if self._partial:
+                self._time_head()  # the client owes the rest of the head that has begun
+            return
+        self._next_soon()
 
     def _next_soon(self) -> None:
         self._loop.call_soon(self._next)  # not from inside aiohttp's write

@@ -1,0 +1,93 @@
+"""Every default is written once, in the settings (``Settings``, ``ProxySettings``): the command line's
+defaults, its help and each default the README gives (the Limits table, the option tables, the prose)
+say the same. A default given explicitly, as the help or the README says it, must change nothing."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from mockhub.cli import build_parser, proxy_settings_from, settings_from
+from mockhub.proxy.settings import ProxySettings
+from mockhub.settings import Settings
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+TARGET = "http://127.0.0.1:9"
+PROXY_SECTION = "Checking real traffic"
+"""The README's section on ``mockhub proxy``: its defaults are the proxy's."""
+OTHER_COMMANDS = ("Checking the real API",)
+"""Sections whose options belong to neither ``serve`` nor ``proxy`` (``verify``)."""
+SAID = (
+    re.compile(r"^\| `(--[a-z-]+)` \(`MOCKHUB_\w+`\) \| (\d+)", re.M),  # the Limits table: | `--x` (`MOCKHUB_X`) | 1000
+    re.compile(r"`(--[a-z-]+)(?: [A-Z]+)?`[^`()]*?\(default ([\w.]+)"),  # `--journal-size N` | ... (default 1000)
+    re.compile(r"`(--[a-z-]+)`, default ([\w.]+)"),  # (`--seed`, default 0)
+    re.compile(r"`(--[a-z-]+)` \|[^`|\n]*`([^`]+)` by default"),  # | `--host` | address to bind; `127.0.0.1` by default
+    re.compile(r"\[(--[a-z-]+) (\d[\d.]*)\]"),  # the synopsis: [--port 8080]
+)
+"""The ways the README gives an option's default."""
+
+
+def serve(*args: str) -> Settings:
+    return settings_from(build_parser({}).parse_args(["serve", *args]))
+
+
+def proxy(*args: str) -> ProxySettings:
+    return proxy_settings_from(build_parser({}).parse_args(["proxy", "--target", TARGET, *args]))
+
+
+def readme_defaults() -> dict[str, list[tuple[str, str]]]:
+    """The (option, default) pairs the README gives, by command (``serve``, ``proxy``)."""
+    said: dict[str, list[tuple[str, str]]] = {"serve": [], "proxy": []}
+    for section in re.split(r"^## ", README.read_text(), flags=re.M)[1:]:
+        title = section.split("\n", 1)[0].strip()
+        if title in OTHER_COMMANDS:
+            continue
+        command = "proxy" if title == PROXY_SECTION else "serve"
+        said[command] += [match.groups() for pattern in SAID for match in pattern.finditer(section)]
+    return said
+
+
+def help_defaults(command: str, capsys: pytest.CaptureFixture[str],
+                  monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """The (option, default) pairs ``mockhub COMMAND --help`` gives (each help unwrapped: on the option's
+    line, or on the next when the option's name and value are long)."""
+    monkeypatch.setenv("COLUMNS", "1000")
+    with pytest.raises(SystemExit):
+        build_parser({}).parse_args([command, "--help"])
+    return re.findall(r"^ +(--[a-z-]+)[^\n]*?(?:\n(?! *-)[^\n]*?)?\(default ([^;,)\s]+)", capsys.readouterr().out,
+                      flags=re.M)
+
+
+def test_serve_and_proxy_without_options_take_the_settings_defaults() -> None:
+    assert serve() == replace(Settings(), access_log=True)  # serve logs each request unless --quiet
+    assert proxy() == ProxySettings(target=TARGET, access_log=True)
+
+
+@pytest.mark.parametrize("command", ["serve", "proxy"])
+def test_each_default_the_help_gives_is_the_settings(command: str, capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    given = help_defaults(command, capsys, monkeypatch)
+    assert len(given) >= (20 if command == "serve" else 6)
+    run = serve if command == "serve" else proxy
+    drifted = [(flag, value) for flag, value in given if run(flag, value) != run()]
+    assert drifted == []
+
+
+def test_each_default_the_readme_gives_is_the_settings() -> None:
+    said = readme_defaults()
+    limits = re.search(r"^### Limits\n(.*?)^##", README.read_text(), flags=re.M | re.S)
+    assert limits is not None
+    rows = re.findall(r"^\| `--", limits.group(1), flags=re.M)
+    assert len(rows) >= 16 and len(said["serve"]) >= len(rows) + 10 and len(said["proxy"]) >= 3
+    drifted = [(flag, value) for flag, value in said["serve"] if serve(flag, value) != serve()]
+    drifted += [(flag, value) for flag, value in said["proxy"] if proxy(flag, value) != proxy()]
+    assert drifted == [], "the README gives these defaults; the settings say otherwise"
+
+
+def test_a_default_that_drifts_is_caught() -> None:
+    """The check above, on a README line that says another default than the settings."""
+    [(flag, value)] = SAID[0].findall("| `--journal-size` (`MOCKHUB_JOURNAL_SIZE`) | 2000 | entries |")
+    assert serve(flag, value) != serve()
