@@ -1,1 +1,1 @@
-"""Benchmarks of mockhub against a bare aiohttp app: ``python -m benchmarks`` (README, Performance)."""
+"""Benchmarks of mockhub against a bare aiohttp app: ``python -m benchmarks`` (docs/performance.md)."""

@@ -20,7 +20,7 @@ from benchmarks.servers import Client, baseline_command, mockhub_command, start
 from benchmarks.wrk import Load
 
 TOKEN = "mockhub-dev-token"
-"""Tenant A's token in the built-in dataset (README, A session with curl)."""
+"""Tenant A's token in the built-in dataset (docs/portal.md, A session with curl)."""
 HUB = "3bc1e69f-c520-446f-ab2c-01751fd66a31"
 """Tenant A's first hub in the built-in dataset."""
 POINTS = "/rest/v1/service/integration_points"

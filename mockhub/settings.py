@@ -1,7 +1,7 @@
 """Every option of a mockhub server, shared by the CLI, the pytest plugin and docker.
 
 :class:`Settings` is the one place each default is written: the command line's defaults and help
-and the README's Limits table are read from it (a test holds them equal), and the parts of a
+and the Limits table of docs/limits-and-security.md are read from it (a test holds them equal), and the parts of a
 server get their bounds from it (:meth:`Settings.session_limits`), with no defaults of their own.
 """
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.pages import page
+
 
 @contextmanager
 def serving(*args: str, env: dict[str, str] | None = None) -> Iterator[tuple[subprocess.Popen[str], str]]:
@@ -144,10 +146,10 @@ LIMITS = {
 }
 
 
-def test_every_limit_is_an_option_an_environment_variable_and_in_the_readme() -> None:
+def test_every_limit_is_an_option_an_environment_variable_and_in_the_limits_table() -> None:
     from mockhub.cli import build_parser, settings_from
 
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    limits = page("limits-and-security.md")
     environ = {"MOCKHUB_" + flag[2:].replace("-", "_").upper(): value for flag, (_, value) in LIMITS.items()}
     from_env = settings_from(build_parser(environ).parse_args(["serve"]))
     flags = [part for flag, (_, value) in LIMITS.items() for part in (flag, str(int(value) + 100))]
@@ -156,7 +158,7 @@ def test_every_limit_is_an_option_an_environment_variable_and_in_the_readme() ->
         assert getattr(from_env, field) == float(value), flag
         assert getattr(from_flags, field) == float(value) + 100, flag
         env = "MOCKHUB_" + flag[2:].replace("-", "_").upper()
-        assert f"| `{flag}` (`{env}`) |" in readme, flag
+        assert f"| `{flag}` (`{env}`) |" in limits, flag
 
 
 PROXY_LIMITS = {
@@ -165,10 +167,10 @@ PROXY_LIMITS = {
 }
 
 
-def test_every_limit_of_the_proxy_is_an_option_an_environment_variable_and_in_the_readme() -> None:
+def test_every_limit_of_the_proxy_is_an_option_an_environment_variable_and_in_the_limits_table() -> None:
     from mockhub.cli import build_parser, proxy_settings_from
 
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    limits = page("limits-and-security.md")
     target = ["proxy", "--target", "http://127.0.0.1:9"]
     environ = {"MOCKHUB_" + flag[2:].replace("-", "_").upper(): value for flag, (_, value) in PROXY_LIMITS.items()}
     from_env = proxy_settings_from(build_parser(environ).parse_args(target))
@@ -178,7 +180,7 @@ def test_every_limit_of_the_proxy_is_an_option_an_environment_variable_and_in_th
         assert getattr(from_env, field) == int(value), flag
         assert getattr(from_flags, field) == int(value) + 100, flag
         env = "MOCKHUB_" + flag[2:].replace("-", "_").upper()
-        assert f"| `{flag}` (`{env}`), `mockhub proxy` |" in readme, flag
+        assert f"| `{flag}` (`{env}`), `mockhub proxy` |" in limits, flag
 
 
 @pytest.mark.parametrize("args", [

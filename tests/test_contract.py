@@ -1,4 +1,4 @@
-"""The contract itself: valid OpenAPI, fully served, its decisions marked (README, Contracts)."""
+"""The contract itself: valid OpenAPI, fully served, its decisions marked (docs/contracts.md)."""
 
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ from mockhub.dataset.fixtures import FixtureError
 from mockhub.settings import Settings
 from mockhub.web.app import create_app
 from tests.conftest import BUILT_IN_COMMANDS, BUILT_IN_INTEGRATIONS, HUB_A, Api, MakeApi
+from tests.pages import page
 
 FAKE = "hubs=4,integrations=6,commands=3,points=5"
 POINTS = "/rest/v1/service/integration_points"
@@ -317,16 +318,15 @@ def test_serve_with_fake_data_reports_it_in_the_banner() -> None:
             "3 responseCommands, 5 integrationPoints") in data_line
 
 
-async def test_the_readme_fixture_example_loads_and_serves(make_api: MakeApi, tmp_path: Path) -> None:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    example = re.search(r"A fixture file is one JSON object.*?```json\n(.*?)```", readme, re.S)
+async def test_the_docs_fixture_example_loads_and_serves(make_api: MakeApi, tmp_path: Path) -> None:
+    example = re.search(r"A fixture file is one JSON object.*?```json\n(.*?)```", page("data.md"), re.S)
     assert example is not None
     path = tmp_path / "example.json"
     path.write_text(example.group(1))
     api = await make_api(fixtures=(path,))
-    page = (await api.get("/api/v1/integrations", token="acme-token")).json()
-    assert [i["name"] for i in page["results"]] == ["Site chat"]
-    assert page["results"][0]["configuration"]["echo"] is True
+    listed = (await api.get("/api/v1/integrations", token="acme-token")).json()
+    assert [i["name"] for i in listed["results"]] == ["Site chat"]
+    assert listed["results"][0]["configuration"]["echo"] is True
     hub = "/hub/33333333-3333-3333-3333-333333333333"
     [shop] = (await api.get(f"/api/v1/commands/transfers{hub}", token="acme-token")).json()
     assert (shop["name"], shop["mountDelay"], shop["description"]) == ("shop", 0, "")

@@ -1,23 +1,24 @@
 """Every default is written once, in the settings (``Settings``, ``ProxySettings``): the command line's
-defaults, its help and each default the README gives (the Limits table, the option tables, the prose)
-say the same. A default given explicitly, as the help or the README says it, must change nothing."""
+defaults, its help and each default the documentation gives (the README and the docs site's pages: the
+Limits table, the option tables, the prose) say the same. A default given explicitly, as the help or the
+documentation says it, must change nothing."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
 from mockhub.cli import build_parser, proxy_settings_from, settings_from
 from mockhub.proxy.settings import ProxySettings
 from mockhub.settings import Settings
+from tests.pages import DOCS, ROOT, page, sections
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+PAGES = (ROOT / "README.md", *sorted(DOCS.glob("*.md")))
 TARGET = "http://127.0.0.1:9"
 PROXY_SECTION = "Checking real traffic"
-"""The README's section on ``mockhub proxy``: its defaults are the proxy's."""
+"""The section on ``mockhub proxy`` (in docs/conformance.md): its defaults are the proxy's."""
 OTHER_COMMANDS = ("Checking the real API",)
 """Sections whose options belong to neither ``serve`` nor ``proxy`` (``verify``)."""
 SAID = (
@@ -27,7 +28,7 @@ SAID = (
     re.compile(r"`(--[a-z-]+)` \|[^`|\n]*`([^`]+)` by default"),  # | `--host` | address to bind; `127.0.0.1` by default
     re.compile(r"\[(--[a-z-]+) (\d[\d.]*)\]"),  # the synopsis: [--port 8080]
 )
-"""The ways the README gives an option's default."""
+"""The ways the documentation gives an option's default."""
 
 
 def serve(*args: str) -> Settings:
@@ -38,11 +39,11 @@ def proxy(*args: str) -> ProxySettings:
     return proxy_settings_from(build_parser({}).parse_args(["proxy", "--target", TARGET, *args]))
 
 
-def readme_defaults() -> dict[str, list[tuple[str, str]]]:
-    """The (option, default) pairs the README gives, by command (``serve``, ``proxy``)."""
+def documented_defaults() -> dict[str, list[tuple[str, str]]]:
+    """The (option, default) pairs the pages give, by command (``serve``, ``proxy``), section by section
+    (each page's title and each of its ``##`` sections)."""
     said: dict[str, list[tuple[str, str]]] = {"serve": [], "proxy": []}
-    for section in re.split(r"^## ", README.read_text(), flags=re.M)[1:]:
-        title = section.split("\n", 1)[0].strip()
+    for title, section in (part for path in PAGES for part in sections(path.read_text())):
         if title in OTHER_COMMANDS:
             continue
         command = "proxy" if title == PROXY_SECTION else "serve"
@@ -76,18 +77,18 @@ def test_each_default_the_help_gives_is_the_settings(command: str, capsys: pytes
     assert drifted == []
 
 
-def test_each_default_the_readme_gives_is_the_settings() -> None:
-    said = readme_defaults()
-    limits = re.search(r"^### Limits\n(.*?)^##", README.read_text(), flags=re.M | re.S)
+def test_each_default_the_documentation_gives_is_the_settings() -> None:
+    said = documented_defaults()
+    limits = re.search(r"^## Limits\n(.*?)^## ", page("limits-and-security.md"), flags=re.M | re.S)
     assert limits is not None
     rows = re.findall(r"^\| `--", limits.group(1), flags=re.M)
     assert len(rows) >= 16 and len(said["serve"]) >= len(rows) + 10 and len(said["proxy"]) >= 3
     drifted = [(flag, value) for flag, value in said["serve"] if serve(flag, value) != serve()]
     drifted += [(flag, value) for flag, value in said["proxy"] if proxy(flag, value) != proxy()]
-    assert drifted == [], "the README gives these defaults; the settings say otherwise"
+    assert drifted == [], "the documentation gives these defaults; the settings say otherwise"
 
 
 def test_a_default_that_drifts_is_caught() -> None:
-    """The check above, on a README line that says another default than the settings."""
+    """The check above, on a Limits line that says another default than the settings."""
     [(flag, value)] = SAID[0].findall("| `--journal-size` (`MOCKHUB_JOURNAL_SIZE`) | 2000 | entries |")
     assert serve(flag, value) != serve()

@@ -1,4 +1,4 @@
-"""Property-based fuzzing of the mock against its own published contract (Schemathesis; README, Contracts).
+"""Property-based fuzzing of the mock against its own published contract (Schemathesis; docs/contracts.md).
 
 Every operation of contracts/openapi.json gets generated requests, valid and invalid, and every
 Schemathesis check runs on each answer: no 5xx, documented status codes only, bodies, headers and

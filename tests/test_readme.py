@@ -1,7 +1,9 @@
-"""The README's examples, run as a new user runs them: the shell blocks in order in one shell
-against one ``mockhub serve``, the Python examples in a fresh project with default pytest settings.
+"""The examples of every documentation page (the README, each page of the docs site in ``docs/``, and
+ARCHITECTURE.md, which the site includes), run as a new user runs them: each page's shell blocks in
+order in one shell against its own ``mockhub serve``, the Python examples of the pytest quick starts in
+a fresh project with default pytest settings.
 
-The examples are read from the README itself, so the README and this test cannot drift. Every
+The examples are read from the pages themselves, so the pages and this test cannot drift. Every
 block is either run here or named in ``NOT_RUN`` with the reason, so a new block needs a decision.
 """
 
@@ -23,17 +25,20 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Api
+from tests.pages import DOCS, ROOT
 from tests.test_cli import serving
 from tests.test_plugin import run_user_tests
 
 pytest_plugins = ["pytester"]
 
-README = Path(__file__).resolve().parent.parent / "README.md"
-README_URL = "http://127.0.0.1:8080"
-README_PROXY_URL = "http://127.0.0.1:8081"
+PAGES = ("README.md", *(f"docs/{page.name}" for page in sorted(DOCS.glob("*.md"))), "ARCHITECTURE.md")
+"""Every page with examples, as paths from the repository's root."""
+PAGE_URL = "http://127.0.0.1:8080"
+PAGE_PROXY_URL = "http://127.0.0.1:8081"
 
-RUN_IN_PYTEST = ("The pytest fixture", "In-process tests with pytest-aiohttp")
-"""Sections whose Python blocks are test files of the user's own project."""
+RUN_IN_PYTEST = (("README.md", "1. The pytest fixture in your own project"), ("docs/pytest.md", "The fixture"),
+                 ("docs/pytest.md", "In-process tests with pytest-aiohttp"))
+"""Sections (page, title) whose Python blocks are test files of the user's own project."""
 
 NOT_RUN = {
     "pip install": "set-up: installs mockhub (the suite runs on such an install)",
@@ -49,6 +54,7 @@ OUTPUT = re.compile(r"# (?:-> )?[\[{]")
 
 @dataclass
 class Block:
+    page: str
     section: str
     language: str
     text: str
@@ -58,19 +64,26 @@ class Block:
 class Command:
     text: str
     expected: str | None
-    """The output the README shows for it, ``…`` standing for anything; None when it shows none."""
+    """The output the page shows for it, ``…`` standing for anything; None when it shows none."""
 
 
-def blocks() -> list[Block]:
-    """Every fenced block of the README with its language and the title of its section."""
+def blocks(pages: tuple[str, ...] = PAGES) -> list[Block]:
+    """Every fenced block of the pages with its page, its language and the title of its section."""
     found = []
-    section = ""
-    for match in re.finditer(r"^(#{2,3}) ([^\n]*)$|^```(\w*)\n(.*?)^```", README.read_text(), flags=re.M | re.S):
-        if match.group(1):
-            section = match.group(2).strip()
-        else:
-            found.append(Block(section, match.group(3), match.group(4)))
+    for page in pages:
+        section = ""
+        text = (ROOT / page).read_text()
+        for match in re.finditer(r"^(#{1,3}) ([^\n]*)$|^```(\w*)\n(.*?)^```", text, flags=re.M | re.S):
+            if match.group(1):
+                section = match.group(2).strip()
+            else:
+                found.append(Block(page, section, match.group(3), match.group(4)))
     return found
+
+
+def in_pytest(block: Block) -> bool:
+    """A Python block that is a test file of the user's own project."""
+    return block.language == "python" and (block.page, block.section) in RUN_IN_PYTEST
 
 
 def commands(script: str) -> list[Command]:
@@ -100,7 +113,7 @@ def commands(script: str) -> list[Command]:
         result.append(Command(text, None))
         pending = []
     _close(result, output)
-    assert not pending, f"an unfinished command in the README: {pending}"
+    assert not pending, f"an unfinished command in a page: {pending}"
     return result
 
 
@@ -128,14 +141,14 @@ def matches(expected: str, actual: str) -> bool:
     return re.fullmatch(pattern, actual.strip(), flags=re.S) is not None
 
 
-def shell_run() -> list[Block]:
+def shell_run(pages: tuple[str, ...] = PAGES) -> list[Block]:
     """The blocks a user runs in order against one server: the shell blocks, and the Python scripts between."""
     def runs(block: Block) -> bool:
         if block.language == "sh":
             return not any(marker in block.text for marker in NOT_RUN)
-        return block.language == "python" and block.section not in RUN_IN_PYTEST
+        return block.language == "python" and not in_pytest(block)
 
-    return [block for block in blocks() if runs(block)]
+    return [block for block in blocks(pages) if runs(block)]
 
 
 def test_every_block_is_run_or_named_with_a_reason() -> None:
@@ -143,12 +156,20 @@ def test_every_block_is_run_or_named_with_a_reason() -> None:
     for marker in NOT_RUN:
         assert any(marker in b.text for b in every if b.language == "sh"), f"no block holds {marker!r} any more"
     run = shell_run()
-    in_pytest = [b for b in every if b.language == "python" and b.section in RUN_IN_PYTEST]
-    assert len(run) >= 6 and len(in_pytest) == 5
+    tests = [b for b in every if in_pytest(b)]
+    assert len(run) >= 21 and len(tests) == 6
+    assert {b.page for b in run} >= {"README.md", "docs/portal.md", "docs/era.md", "docs/identity.md",
+                                     "docs/faults-and-overrides.md", "docs/control-api.md", "docs/contracts.md",
+                                     "docs/conformance.md"}
     for block in every:
         if block.language in ("sh", "python"):
-            assert block in run or block in in_pytest or any(m in block.text for m in NOT_RUN), block
+            assert block in run or block in tests or any(m in block.text for m in NOT_RUN), block
     assert {b.language for b in every} <= {"sh", "python", "js", "json", ""}
+
+
+def test_the_docs_folder_holds_only_the_site_s_pages() -> None:
+    """``docs/`` becomes the site: nothing in it but Markdown pages."""
+    assert sorted(p.name for p in DOCS.rglob("*") if p.suffix != ".md") == []
 
 
 def test_commands_are_split_with_their_shown_output() -> None:
@@ -160,15 +181,16 @@ def test_commands_are_split_with_their_shown_output() -> None:
 
 
 @pytest.mark.skipif(shutil.which("curl") is None or shutil.which("bash") is None,
-                    reason="the README's shell blocks need bash and curl")
-def test_the_shell_blocks_run_in_order_against_one_server(tmp_path: Path) -> None:
-    """What a user sees who follows the README top to bottom: every command succeeds, every
-    request is answered 2xx unless the README shows the error it gets, and every output shown
-    is the output given. The test's server on a free port stands in for the README's
+                    reason="the pages' shell blocks need bash and curl")
+@pytest.mark.parametrize("page", [page for page in PAGES if shell_run((page,))])
+def test_the_shell_blocks_run_in_order_against_one_server(page: str, tmp_path: Path) -> None:
+    """What a user sees who follows a page top to bottom: every command succeeds, every
+    request is answered 2xx unless the page shows the error it gets, and every output shown
+    is the output given. The test's server on a free port stands in for the page's
     ``mockhub serve`` on 8080 (the lines that start one are left out), and another free port
     for the proxy's 8081."""
     with serving("--quiet") as (_, url):
-        steps, outputs, errors = run_in_one_shell(shell_run(), url, tmp_path)
+        steps, outputs, errors = run_in_one_shell(shell_run((page,)), url, tmp_path)
     problems = []
     for index, step in enumerate(steps):
         output, rc, stderr = outputs[2 * index], outputs[2 * index + 1], errors[index]
@@ -178,9 +200,9 @@ def test_the_shell_blocks_run_in_order_against_one_server(tmp_path: Path) -> Non
             problems.append(said)
         elif step.expected is not None:
             if not matches(step.expected, output):
-                problems.append(f"{said}\n  the README shows {step.expected!r}")
+                problems.append(f"{said}\n  the page shows {step.expected!r}")
         elif any(code[0] not in "20" for code in codes):  # 000, no answer yet, is a wait loop's try
-            problems.append(f"{said}\n  a request failed and the README shows no error")
+            problems.append(f"{said}\n  a request failed and the page shows no error")
     assert not problems, "\n".join(problems)
 
 
@@ -192,7 +214,7 @@ def run_in_one_shell(chosen: list[Block], url: str, folder: Path) -> tuple[list[
         if block.language == "python":
             shown = re.findall(r"^print\(.*\)\s+#\s*([^,\s]+)", block.text, flags=re.M)
             script = folder / f"example_{len(steps)}.py"
-            script.write_text(block.text.replace(README_URL, url))
+            script.write_text(block.text.replace(PAGE_URL, url))
             steps.append(Command(f'python3 "{script}"', "\n".join(shown) or None))
         else:
             steps += [c for c in commands(block.text) if not c.text.startswith("mockhub serve")]
@@ -200,7 +222,7 @@ def run_in_one_shell(chosen: list[Block], url: str, folder: Path) -> tuple[list[
     for index, step in enumerate(steps):
         lines += [step.text, f"printf '\\n@@step {index} %s\\n' $? | tee -a /dev/stderr"]
     proxy_port = free_port()
-    script = "\n".join(lines).replace(README_URL, url).replace(README_PROXY_URL, f"http://127.0.0.1:{proxy_port}")
+    script = "\n".join(lines).replace(PAGE_URL, url).replace(PAGE_PROXY_URL, f"http://127.0.0.1:{proxy_port}")
     script = script.replace("--port 8081", f"--port {proxy_port}")
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "HOME": str(folder),
            "LC_ALL": "C.UTF-8"}
@@ -222,19 +244,20 @@ def run_in_one_shell(chosen: list[Block], url: str, folder: Path) -> tuple[list[
 
 def test_the_python_examples_pass_in_a_fresh_project(pytester: pytest.Pytester) -> None:
     """A project of the user's own: an empty pytest configuration (strict asyncio mode, no
-    asyncio_mode), the installed mockhub plugin, each README example a test file."""
-    examples = [b.text for b in blocks() if b.language == "python" and b.section in RUN_IN_PYTEST]
+    asyncio_mode), the installed mockhub plugin, each example of the pytest quick starts a test file."""
+    examples = [b.text for b in blocks() if in_pytest(b)]
     pytester.makeini("[pytest]\n")
     for index, example in enumerate(examples):
         pytester.makepyfile(**{f"test_readme_{index}": example})
     result = run_user_tests(pytester, "--strict-markers")
-    result.assert_outcomes(passed=8)
+    result.assert_outcomes(passed=9)
 
 
 async def test_the_empty_list_override_empties_a_plain_list(api: Api) -> None:
-    """The README's "empty list" override, as a user copies it, empties ``GET /api/v1/hubs`` without a
+    """The docs' "empty list" override, as a user copies it, empties ``GET /api/v1/hubs`` without a
     query (one that matched only ``?pageNumber=0`` left the app's plain list full)."""
-    [block] = [b for b in blocks() if b.section == "Answers on demand: overrides" and '"results": []' in b.text]
+    [block] = [b for b in blocks(("docs/faults-and-overrides.md",))
+               if b.section == "Answers on demand: overrides" and '"results": []' in b.text]
     steps = commands(block.text)
     [added] = [c for c in steps if '"results": []' in c.text]
     body = re.search(r"-d '(.*)'", added.text, flags=re.S)

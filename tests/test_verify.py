@@ -26,6 +26,7 @@ from mockhub.verify import STEPS, Report, verify
 from mockhub.web.app import create_app
 from mockhub.web.server import BackgroundServer
 from tests.conftest import OTHER_TOKEN, POINTS
+from tests.pages import page
 
 RUN = "5eed0001"
 """A fixed run id, so that the names verify makes are known here."""
@@ -438,6 +439,5 @@ def test_the_cli_refuses_a_base_url_that_is_not_http() -> None:
     assert "is not an http(s) URL" in result.stderr
 
 
-def test_the_readme_counts_the_checks_there_are() -> None:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    assert f"one named result each ({len(STEPS)} in all)" in readme
+def test_the_docs_count_the_checks_there_are() -> None:
+    assert f"one named result each ({len(STEPS)} in all)" in page("conformance.md")

@@ -102,7 +102,7 @@ class Contract:
         if found is None:
             # A schema that is only a local $ref is compiled as its target: jsonschema would
             # otherwise resolve the reference through the registry on every request (a third
-            # of a hub POST's validation time: README, Performance).
+            # of a hub POST's validation time: docs/performance.md).
             target = schema
             while set(target) == {"$ref"} and str(target["$ref"]).startswith("#/"):
                 target = self.resolve(target)
