@@ -101,3 +101,11 @@ def test_documents_deeper_than_orjson_writes_are_read_within_a_larger_limit() ->
     agrees(deep, 400)
     agrees(deep.replace(b'"b"', b'"a"'), 400)
     agrees(deep, 299)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F)) | st.text())
+def test_the_journal_counts_text_as_it_renders(text: str) -> None:
+    """The journal's budget counts each header as its JSON rendering (the size a journal read answers);
+    the count of plain text, made without rendering it, is the rendering's."""
+    assert jsonio.rendered_bytes(text) == len(jsonio.dumps(text)) - 2

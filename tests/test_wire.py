@@ -556,3 +556,84 @@ async def test_a_gzipped_post_to_serve_is_stored_and_a_gzip_bomb_is_413(
     [(status, _, refused)] = _replies(checker, await asyncio.to_thread(raw_exchange, port, _gzipped_post(bomb)),
                                       [("POST", HUBS, b"")])
     assert (status, refused["status"]) == (413, 413)
+
+
+# Chunked bodies: handed to aiohttp rewritten, so nothing of one request reaches another
+
+CHUNKED_LOOKUP = (f"POST {POINTS} HTTP/1.1\r\nHost: x\r\n{AUTH}Content-Type: application/json\r\n"
+                  "X-HTTP-Method-Override: LOOKUP\r\nTransfer-Encoding: chunked\r\n\r\n").encode()
+
+
+async def test_a_chunked_bodys_trailer_fields_never_reach_the_next_request(api: Api, checker: ResponseChecker) -> None:
+    """aiohttp's parser kept a trailer and gave it to the next request: an Authorization trailer let a GET
+    without a token read tenant A's hubs, and a trailer named X-Mockhub-Wire-Method made a POST a LOOKUP."""
+    data = (CHUNKED_LOOKUP + b'7\r\n"ABCDE"\r\n0\r\nAuthorization: Bearer ' + TOKEN.encode() + b"\r\n"
+            b"X-Mockhub-Wire-Method: LOOKUP\r\n\r\n" + f"GET {HUBS} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+            + f"POST {POINTS} HTTP/1.1\r\nHost: x\r\n{AUTH}Content-Type: application/json\r\nContent-Length: 5\r\n"
+              "Connection: close\r\n\r\n\"abc\"".encode())
+    raw = await asyncio.to_thread(_half_closed_exchange, _port(api), data)
+    replies = _replies(checker, raw, [("LOOKUP", POINTS, b""), ("GET", HUBS, b""), ("POST", POINTS, b"")])
+    assert [status for status, _, _ in replies] == [200, 401, 400]  # the POST creates, it is no LOOKUP
+    assert replies[0][2] == [POINT_ABCDE]
+
+
+@pytest.mark.parametrize("size_line", [b"7;a b", b"7;", b"7 ;a=b", b"7;a=\"b", b"7\n"])
+async def test_a_chunk_size_line_aiohttp_would_refuse_is_a_400_at_once(api: Api, checker: ResponseChecker,
+                                                                        size_line: bytes) -> None:
+    """The wire let these through and aiohttp refused them mid-body: no answer and no close, ever."""
+    data = CHUNKED_LOOKUP + size_line + (b"" if size_line.endswith(b"\n") else b"\r\n") + b'"ABCDE"\r\n0\r\n\r\n'
+    raw = await asyncio.to_thread(raw_exchange, _port(api), data)
+    [reply] = _replies(checker, raw, [("LOOKUP", POINTS, b"")])
+    _assert_era_error(400, reply)
+
+
+async def test_a_chunk_longer_than_its_size_is_a_400_at_once_after_the_answers_before_it(
+        api: Api, checker: ResponseChecker) -> None:
+    """The framing error came after the head was handed over: the request could never be whole, and its
+    refusal waited behind it until the body timeout closed the connection without a word."""
+    delayed = f"GET {POINTS}?limit=1 HTTP/1.1\r\nHost: x\r\n{AUTH}X-Mockhub-Delay: 300\r\n\r\n".encode()
+    raw = await asyncio.to_thread(raw_exchange, _port(api), delayed + CHUNKED_LOOKUP + b'3\r\n"ABCDE"\r\n0\r\n\r\n')
+    first, refused = _replies(checker, raw, [("GET", POINTS, b""), ("LOOKUP", POINTS, b"")])
+    assert first[0] == 200
+    _assert_era_error(400, refused)
+
+
+async def test_a_request_that_closes_the_connection_still_has_its_body_read_with_flow_control(
+        make_api: MakeApi) -> None:
+    """Once a request said Connection: close, reading was never paused again: 381 MB of an endless body were
+    taken in 0.3 s while the request before it waited on a delay."""
+    api = await make_api()
+
+    def send_endlessly() -> int:
+        with _connect(_port(api)) as sock:
+            sock.sendall(f"GET {POINTS}?limit=1 HTTP/1.1\r\nHost: x\r\n{AUTH}X-Mockhub-Delay: 3000\r\n\r\n"
+                         f"POST {POINTS} HTTP/1.0\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         f"Content-Length: 100000000000\r\n\r\n".encode())
+            sock.settimeout(2)
+            sent, block = 0, b"x" * 65536
+            try:
+                while sent < 256 * 1024 * 1024:
+                    sent += sock.send(block)
+            except TimeoutError:
+                pass
+            return sent
+
+    sent = await asyncio.to_thread(send_endlessly)
+    assert sent < 64 * 1024 * 1024  # the server stopped reading: a few MiB sit in buffers, no more
+
+
+def test_a_stop_answers_a_request_whose_body_is_still_arriving(servers: Servers, checker: ResponseChecker) -> None:
+    """A stop threw away the rest of a body under way: the request was never answered."""
+    server, port = servers.start(shutdown_grace=5.0)
+    with _connect(port) as sock:
+        sock.sendall(f"LOOKUP {POINTS} HTTP/1.1\r\nHost: x\r\n{AUTH}Content-Type: application/json\r\n"
+                     "Content-Length: 7\r\n\r\n\"AB".encode())
+        time.sleep(RECEIVED)
+        stopping = servers.stop_in_a_thread(server)
+        time.sleep(RECEIVED)
+        sock.sendall(b'CDE"')
+        answered = _until_closed(sock)
+        stopping.join(timeout=30)
+    [(status, headers, found)] = _replies(checker, answered, [("LOOKUP", POINTS, b"")])
+    assert (status, found) == (200, [POINT_ABCDE])
+    assert _connection_close(headers)

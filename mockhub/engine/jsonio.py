@@ -197,6 +197,8 @@ def stored_bytes(text: str) -> int:
 
 def rendered_bytes(text: str) -> int:
     """Bytes of ``text`` inside a JSON string: UTF-8, with its escapes (a control character is six)."""
+    if text.isascii() and text.isprintable():  # the usual header: flags and counts in C, nothing rendered
+        return len(text) + text.count('"') + text.count("\\")
     return len(dumps(text)) - 2
 
 

@@ -117,7 +117,7 @@ class Bodies:
             if content.is_eof():  # all of it has come (the usual case): no waiting, one join
                 return content.read_nowait()
         body = bytearray()
-        while chunk := await content.readany():
+        while chunk := await _more(request):
             if len(body) + len(chunk) > self.max_bytes:
                 return self._too_large()
             if declared is None and not self._take(key, len(chunk)):
@@ -138,6 +138,18 @@ class Bodies:
     def _busy(self) -> BodiesPending:
         return BodiesPending(f"The server is receiving more request bodies at once than --max-pending-body-bytes "
                              f"({self.max_pending_bytes}) allows; try again shortly.")
+
+
+async def _more(request: web.Request) -> bytes:
+    """The next bytes of the request's body; :class:`ConnectionResetError` once its connection is closed (a
+    client gone, or a body the server refused as it came): aiohttp's reader may say so as a RuntimeError."""
+    try:
+        return await request.content.readany()
+    except RuntimeError:
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            raise ConnectionResetError("the connection closed before the body came whole") from None
+        raise
 
 
 def _decompressed(body: bytes, coding: str, limit: int) -> bytes | None:

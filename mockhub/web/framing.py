@@ -26,7 +26,9 @@ _HEAD = re.compile(rb"(" + _TOKEN + rb") ([^\x00-\x20\x7f]{1,%d}) HTTP/1\.([01])
                    + rb"((?:\r\n" + _TOKEN + rb":[\t\x20-\x7e\x80-\xff]{0,%d})*)" % MAX_LINE_BYTES)
 _FRAMING = re.compile(rb"\r\n(content-length|transfer-encoding|connection|expect|upgrade|x-mockhub-wire-method)"
                       rb":[ \t]*([^\r]*?)[ \t]*(?=\r\n|\Z)", re.IGNORECASE)
-_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,15})(?:;[\t\x20-\x7e\x80-\xff]*)?")
+_CHUNK_EXTENSION = rb";" + _TOKEN + rb"(?:=(?:" + _TOKEN + rb'|"(?:[\t\x20\x21\x23-\x5b\x5d-\x7e]|\\[\t\x20-\x7e])*"))?'
+_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,15})(?:" + _CHUNK_EXTENSION + rb")*")
+"""A chunk-size line as RFC 9112 7.1.1 writes it, extensions without whitespace (they are dropped, not read)."""
 _TRAILER = re.compile(_TOKEN + rb":[\t\x20-\x7e\x80-\xff]*")
 _CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*([0-9]{1,15})[ \t]*\r\n", re.IGNORECASE)
 _CHUNKED = re.compile(rb"\r\ntransfer-encoding:[ \t]*chunked[ \t]*\r\n", re.IGNORECASE)
@@ -41,12 +43,12 @@ _STAND_IN = b"POST"
 class BadRequest(Exception):
     """The bytes are not a request mockhub reads: answered with ``status`` and closed."""
 
-    def __init__(self, reason: str, status: int = 400, target: bytes = b"/") -> None:
+    def __init__(self, reason: str, status: int = 400, target: bytes = b"") -> None:
         super().__init__(reason)
         self.reason = reason
         self.status = status
         self.target = target
-        """The request target as far as it was read (for the error's API format)."""
+        """The request target as far as it was read, for the error's API format (empty: not known here)."""
 
 
 @dataclass(slots=True)
@@ -68,16 +70,25 @@ class Head:
 
 
 class BodyFramer:
-    """Counts one body off a byte stream: ``Content-Length`` bytes, or chunks up to the last and its trailers."""
+    """Counts one body off a byte stream: ``Content-Length`` bytes, or chunks up to the last and its trailers.
 
-    __slots__ = ("_left", "_chunked", "_state", "_line", "done")
+    With ``canonical``, a chunked body is also rewritten as it is read (:attr:`out`): each chunk as
+    ``size CRLF data CRLF`` and the end as ``0 CRLF CRLF``, without chunk extensions or trailer fields.
+    What a server behind is handed is then framed one way only, and a trailer field can never be
+    taken for a field of the next request.
+    """
 
-    def __init__(self, length: int) -> None:
+    __slots__ = ("_left", "_chunked", "_state", "_line", "_trailers", "out", "done")
+
+    def __init__(self, length: int, canonical: bool = False) -> None:
         """``length``: the bytes of a ``Content-Length`` body, or -1 for a chunked one."""
         self._chunked = length < 0
         self._left = 0 if self._chunked else length
         self._state = "size" if self._chunked else "data"
         self._line = b""
+        self._trailers = 0
+        self.out: list[bytes] | None = [] if canonical and self._chunked else None
+        """The chunked body as rewritten so far and not yet taken (``None``: the bytes go on as they came)."""
         self.done = length == 0
 
     def take(self, data: bytes, start: int = 0) -> int:
@@ -91,9 +102,12 @@ class BodyFramer:
             self.done = self._left == 0
             return taken
         pos, end = start, len(data)
+        out = self.out
         while pos < end and not self.done:
             if self._state == "data":
                 taken = min(self._left, end - pos)
+                if out is not None:
+                    out.append(data[pos:pos + taken])
                 self._left -= taken
                 pos += taken
                 if not self._left:
@@ -112,24 +126,35 @@ class BodyFramer:
         return pos - start
 
     def _line_done(self, line: bytes) -> None:
-        if not line.endswith(b"\r\n"):
+        if not line.endswith(b"\r\n") or b"\r" in line[:-2]:
             raise BadRequest("The chunked body has a line that does not end with CRLF.")
         line = line[:-2]
+        out = self.out
         if self._state == "crlf":
             if line:
                 raise BadRequest("A chunk of the chunked body is longer than its size says.")
             self._state = "size"
+            if out is not None:
+                out.append(b"\r\n")
         elif self._state == "size":
             size = _CHUNK_SIZE.fullmatch(line)
             if size is None:
-                raise BadRequest("The chunked body has a chunk size that is not a hexadecimal number.")
+                raise BadRequest("The chunked body has a chunk size line that is not a hexadecimal size with "
+                                 "optional ';name=value' extensions.")
             self._left = int(size.group(1), 16)
             self._state = "data" if self._left else "trailers"
-            self._line = b""
+            if out is not None and self._left:
+                out.append(b"%x\r\n" % self._left)
         elif not line:  # the empty line after the last chunk's trailers
             self.done = True
+            if out is not None:
+                out.append(b"0\r\n\r\n")
         elif _TRAILER.fullmatch(line) is None:
             raise BadRequest("The chunked body has a trailer field that is not valid.")
+        else:
+            self._trailers += 1
+            if self._trailers > MAX_FIELDS:
+                raise BadRequest(f"The chunked body has more than {MAX_FIELDS} trailer fields.")
 
 
 def read_head(data: bytes, end: int) -> Head:

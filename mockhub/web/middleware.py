@@ -42,7 +42,7 @@ from mockhub.web.keys import (
     SETTINGS,
 )
 from mockhub.web.overriding import MergeBrokeContract, facts_of, served
-from mockhub.web.protocol import as_sent, closes_after, route_of
+from mockhub.web.protocol import ROUTE, as_sent, closes_after, route_of
 from mockhub.web.rendering import error_response, http_error
 
 log = logging.getLogger("mockhub")
@@ -88,10 +88,11 @@ class Pipeline:
     async def handle(self, request: web.Request, handler: AiohttpHandler) -> web.StreamResponse:
         """The response to ``request``, which the router gave to ``handler``; never raises but to cancel."""
         started = perf_counter()
-        if WIRE_METHOD in request.headers:  # a custom verb: its own route
-            sent = await as_sent(request, self.own_middleware)
-            if sent is not None:
-                request, handler = sent
+        sent = await as_sent(request, self.own_middleware) if WIRE_METHOD in request.headers else None
+        if sent is not None:  # a custom verb: its own request and route (as_sent keeps the route on it)
+            request, handler = sent
+        else:  # kept on the request, so route_of finds it at once
+            request[ROUTE] = request.match_info
         cors = self.cors
         origin = None
         if "Origin" in request.headers:

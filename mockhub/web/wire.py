@@ -202,18 +202,15 @@ class Wire(asyncio.Protocol):
         """The client sent all it will: answer what came whole, then close (an unfinished request is dropped)."""
         self._no_more = True
         self._partial = b""
-        if self._body is not None:
-            self._body = None
-            unfinished = self._requests.pop()
-            if unfinished.handed:  # the server waits for a body that will not come
-                return False
+        if self._body is not None and self._drop_unfinished():  # the server waits for a body that will not come
+            return False
         self._stop_timers()
         return self._finish_or_close()
 
     def data_received(self, data: bytes) -> None:
         self.last_active = self._loop.time()
-        if (self._no_more and self._body is None) or self._draining:
-            return  # after a request that closes the connection (and its body), nothing is read
+        if (self._no_more or self._draining) and self._body is None:
+            return  # after a request that closes the connection, or in a stop, only a body under way is read
         if self._partial:
             data, self._partial = self._partial + data, b""
         elif not self._requests and self._body is None and self._admitted:
@@ -243,14 +240,19 @@ class Wire(asyncio.Protocol):
             body = self._body
             if body is not None:
                 taken = body.take(data, pos)
-                part = data if taken == end else data[pos:pos + taken]
+                if body.out is not None:  # chunked: handed over rewritten, without extensions or trailers
+                    part, body.out[:] = b"".join(body.out), ()
+                else:
+                    part = data if taken == end else data[pos:pos + taken]
                 pos += taken
                 request = requests[-1]
-                if request.handed:
+                if not part:
+                    pass
+                elif request.handed:
                     self._handler.data_received(part)
                 else:
                     request.parts.append(part)
-                    self._held_bytes += taken
+                    self._held_bytes += len(part)
                 if body.done:
                     self._body = None
                     self._stop_body_timer()
@@ -258,7 +260,7 @@ class Wire(asyncio.Protocol):
                     if request.answered:
                         self._next_soon()
                 continue
-            if self._no_more:
+            if self._no_more or self._draining:
                 return
             while data.startswith(b"\r\n", pos):  # empty lines between requests
                 pos += 2
@@ -285,7 +287,7 @@ class Wire(asyncio.Protocol):
         requests = self._requests
         requests.append(request)
         if head.body:
-            self._body = BodyFramer(head.body)
+            self._body = BodyFramer(head.body, canonical=True)
         if len(requests) == 1 and self._admitted:
             self._hand_over(request)
         else:
@@ -293,14 +295,34 @@ class Wire(asyncio.Protocol):
             self._held_bytes += len(head.data)
 
     def _refuse(self, refused: BadRequest) -> None:
-        """Answer ``refused`` once every request before it is answered, then close."""
+        """Answer ``refused`` once every request before it is answered, then close. A body found broken
+        belongs to a request that can never be whole: it is dropped, or, handed over already, the refusal
+        is its answer now."""
         log.info("unreadable request from %s: %s", self._peer(), refused.reason)
         self._no_more = True
         self._partial = b""
-        self._body = None
-        self._requests.append(_Request(None, True, self._connections.render(refused)))
-        if len(self._requests) == 1:
+        requests = self._requests
+        if not refused.target and self._body is not None and requests[-1].head is not None:
+            refused.target = requests[-1].head.target  # a body found broken: its request's API answers
+        refusal = self._connections.render(refused)
+        if self._body is not None and self._drop_unfinished():
+            if self._transport is not None:
+                self._transport.write(refusal)
+                self._transport.close()
+            return
+        requests.append(_Request(None, True, refusal))
+        if len(requests) == 1:
             self._next()
+
+    def _drop_unfinished(self) -> bool:
+        """Forget the last request, whose body will never be whole; whether it had been handed over."""
+        self._body = None
+        self._stop_body_timer()
+        unfinished = self._requests.pop()
+        if unfinished.held and unfinished.head is not None:
+            self._held_bytes -= len(unfinished.head.data)
+        self._held_bytes -= sum(map(len, unfinished.parts))
+        return unfinished.handed
 
     def _hand_over(self, request: _Request) -> None:
         head = request.head
@@ -395,7 +417,7 @@ class Wire(asyncio.Protocol):
             return
         pause = self._paused_by_server or (len(self._requests) > MAX_QUEUED_REQUESTS
                                            or self._held_bytes > MAX_QUEUED_BYTES)
-        if pause != self._paused_here and not self._no_more:
+        if pause != self._paused_here:
             self._paused_here = pause
             if pause:
                 transport.pause_reading()
@@ -463,10 +485,10 @@ class Wire(asyncio.Protocol):
             return True
         return (self._body is not None or bool(self._partial)) and now - self.last_active >= STALL_SECONDS
 
-    def evict(self) -> None:
-        """Close the connection to make room for another."""
+    def evict(self, why: str = "to make room for a new one") -> None:
+        """Close the connection (to make room for another, unless ``why`` says otherwise)."""
         if self._transport is not None:
-            log.info("closed a connection from %s to make room for a new one", self._peer())
+            log.info("closed a connection from %s %s", self._peer(), why)
             self._transport.close()
 
     @property
@@ -508,8 +530,7 @@ class Wire(asyncio.Protocol):
         self._partial = b""
         self._stop_head_timer()
         if self._body is not None and not self._requests[-1].handed:
-            self._body = None
-            self._requests.pop()
+            self._drop_unfinished()
         if self._transport is not None and not self._finish_or_close():
             self._transport.close()
 
@@ -593,4 +614,4 @@ class Connections:
                 await asyncio.wait_for(self._emptied.wait(), grace)
             except TimeoutError:
                 for wire in list(self.live):
-                    wire.evict()
+                    wire.evict("that was still answering when the stop's grace ran out")
