@@ -1,8 +1,9 @@
 """The baseline: a bare aiohttp app, the ceiling every mockhub figure is compared with.
 
 It answers mockhub's routes (the same route templates, so the router does the same work)
-with fixed bytes, reading the request body first, on the event loop ``asyncio.run`` gives,
-as ``mockhub serve`` does. Run as ``python -m benchmarks.baseline [--routes FILE]``; the
+with fixed bytes, reading the request body first, on the event loop ``mockhub serve`` runs on
+(uvloop's when it is installed, else asyncio's: :func:`mockhub.web.server.new_event_loop`), so the
+comparison is of the two apps, never of two event loops. Run as ``python -m benchmarks.baseline [--routes FILE]``; the
 first line it prints is ``baseline listening on URL``, like mockhub's banner.
 
 The routes file is a JSON list of ``{"method", "path", "body"}``; ``body`` is the text
@@ -20,6 +21,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from aiohttp import web
+
+from mockhub.web.server import new_event_loop
 
 JSON_TYPE = "application/json; charset=utf-8"
 HEALTH = {"method": "GET", "path": "/__mockhub/health", "body": '{"status":"ok"}'}
@@ -65,7 +68,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--routes", type=Path, help="JSON list of {method, path, body} to answer")
     args = parser.parse_args(argv)
     routes = json.loads(args.routes.read_text(encoding="utf-8")) if args.routes else []
-    asyncio.run(serve(create_app(routes)))
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
+        runner.run(serve(create_app(routes)))
 
 
 if __name__ == "__main__":
