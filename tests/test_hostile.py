@@ -372,3 +372,17 @@ async def test_secrets_stay_masked_when_the_journal_cuts_header_names(make_api: 
     assert entry["headers"]["X-Mockhub-Admin-"] == "supe****"
     assert entry["headers"]["Proxy-Authorizat"] == "Basic dXNl****"
     assert entry["headers"]["Authorization"] == "Bearer mock****"
+
+
+async def test_a_body_with_very_many_problems_lists_a_bounded_number_of_them(healthy: Api) -> None:
+    """Every problem was found and listed: a 1 MiB body of 340,000 wrong-typed items held the server for half
+    a minute and was answered with megabytes. The first hundred are listed, then one saying there are more."""
+    body = {"channelId": 106, "name": "Many problems", "configuration": {"allowedOrigins": [1] * 50_000,
+                                                                         "start": [{"type": "text", "text": "hi"}]}}
+    reply = await healthy.post(f"/api/v1/integrations/hubs/{HUB_A}", body)
+    assert reply.status == 400
+    errors = reply.json()["errors"]
+    assert len(errors) == 101
+    assert errors[-1]["description"] == "There are more problems than the first 100 listed. (code: PRT000300)"
+    assert all("allowedOrigins" in e["description"] for e in errors[:-1])
+    assert (await healthy.get(f"/api/v1/hubs/{HUB_A}")).status == 200  # and the server answers at once after

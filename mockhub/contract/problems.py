@@ -8,11 +8,12 @@ Body problems use the PRT00030x codes, path and query ones the PRT00020x codes.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from itertools import islice
 from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
-from mockhub.engine.errors import Problem
+from mockhub.engine.errors import Problem, ValidationFailed
 from mockhub.engine.text import shown
 
 CHECKED_BY_HANDLER = "x-mockhub-checked-by-handler"
@@ -138,10 +139,18 @@ def _fitting_branch(context: list[ValidationError]) -> list[ValidationError] | N
     return fitting[0] if len(fitting) == 1 else None
 
 
+MAX_PROBLEMS = 100
+"""The most problems one check lists; past it the answer says there are more (finding every one of a 1 MiB
+body of wrong-typed items blocked the server for half a minute and answered megabytes)."""
+
+
 def collect_problems(validator: Draft202012Validator, instance: Any, where: str,
                      root: str = "") -> list[Problem]:
-    """Every problem of ``instance``, in a stable order (by message)."""
-    errors = list(validator.iter_errors(instance))
+    """Every problem of ``instance`` (the first :data:`MAX_PROBLEMS` found, then one saying there are more),
+    in a stable order (by message)."""
+    errors = list(islice(validator.iter_errors(instance), MAX_PROBLEMS + 1))
+    more = len(errors) > MAX_PROBLEMS
+    del errors[MAX_PROBLEMS:]
     # A value of the wrong type also fails its enum or bounds: report the type alone.
     mistyped = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
     problems: list[Problem] = []
@@ -149,5 +158,7 @@ def collect_problems(validator: Draft202012Validator, instance: Any, where: str,
         if error.validator != "type" and tuple(error.absolute_path) in mistyped:
             continue
         problems.extend(problems_for(error, where, root))
-    unique = dict.fromkeys(problems)
-    return sorted(unique, key=lambda p: (p.message, p.code))
+    unique = sorted(dict.fromkeys(problems), key=lambda p: (p.message, p.code))
+    if more:
+        unique.append(Problem(ValidationFailed.code, f"There are more problems than the first {MAX_PROBLEMS} listed."))
+    return unique
