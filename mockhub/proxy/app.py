@@ -27,7 +27,7 @@ from mockhub.resources import admin_contract_path
 from mockhub.web.bodies import Bodies, BodiesPending
 from mockhub.web.cors import is_preflight
 from mockhub.web.keys import BODIES
-from mockhub.web.protocol import READS_CUSTOM_VERBS, as_sent, closes_after
+from mockhub.web.protocol import custom_verbs
 from mockhub.web.rendering import error_response, http_error
 
 log = logging.getLogger("mockhub.proxy")
@@ -40,8 +40,7 @@ def create_proxy_app(settings: ProxySettings, *, contract: Contract | None = Non
     """Build a ``mockhub proxy`` application that forwards to ``settings.target``."""
     contract = contract or Contract.load()
     admin_contract = admin_contract or Contract.load(admin_contract_path())
-    app = web.Application(middlewares=[control_middleware], client_max_size=settings.max_body_bytes)
-    app[READS_CUSTOM_VERBS] = True  # control_middleware reads them
+    app = web.Application(middlewares=[custom_verbs, control_middleware], client_max_size=settings.max_body_bytes)
     app[PROXY] = Proxy.build(settings, contract, admin_contract)
     app[BODIES] = Bodies(settings.max_body_bytes, settings.max_pending_body_bytes)
     app[CONTROL_METHODS] = {}
@@ -72,17 +71,7 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
 async def control_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     """The control API as on ``serve``: CORS, the same guard (Host, page, admin token), errors in the admin
     format, the access log. Forwarded requests pass straight on: their answer, CORS headers included, is the
-    target's. A custom verb (LOOKUP) is seen with the method its client sent."""
-    sent = await as_sent(request, control_middleware)
-    if sent is not None:
-        request, handler = sent
-    response = await _controlled(request, handler)
-    if closes_after(request):  # a stop or a half-close: the connection's last answer says so
-        response.force_close()
-    return response
-
-
-async def _controlled(request: web.Request, handler: Any) -> web.StreamResponse:
+    target's. (A custom verb (LOOKUP) comes with the method its client sent: ``custom_verbs`` runs first.)"""
     if not request.path.startswith(ADMIN_PREFIX):
         try:
             response: web.StreamResponse = await handler(request)

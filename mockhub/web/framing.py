@@ -249,11 +249,6 @@ def _what_is_wrong(head: bytes) -> str:
     return "The request is not valid HTTP: its request target holds a space or a control character."
 
 
-def find_head_end(data: bytes | bytearray, start: int = 0) -> int:
-    """Where the empty line closing the head that starts at ``start`` begins, or -1 if it has not come."""
-    return data.find(b"\r\n\r\n", start)
-
-
 class AnswerFramer:
     """Finds where each answer a server writes ends, for the requests it answers one at a time.
 

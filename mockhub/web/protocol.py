@@ -121,11 +121,6 @@ class MockhubRunner(web.AppRunner):
             self._wire = WireServer(server, self._connections)
         return self._wire
 
-    @property
-    def connections(self) -> Connections:
-        """The server's open connections."""
-        return self._connections
-
     async def setup(self) -> None:
         """aiohttp's set-up; an app that does not read custom verbs itself (:data:`READS_CUSTOM_VERBS`) gets
         :func:`custom_verbs` as its first middleware."""
@@ -165,8 +160,9 @@ async def as_sent(request: web.Request, middleware: Middleware | None = None) \
 
 
 READS_CUSTOM_VERBS = web.AppKey("mockhub_reads_custom_verbs", bool)
-"""Set on an app whose own middleware calls :func:`as_sent` and :func:`closes_after` (mockhub's apps do,
-at no extra cost to a request); any other app served by :class:`MockhubRunner` gets :func:`custom_verbs`."""
+"""Set on an app whose own middleware calls :func:`as_sent` and :func:`closes_after` (the pipeline of
+``mockhub serve``'s app does, at no extra cost to a request); any other app served by :class:`MockhubRunner`
+gets :func:`custom_verbs` (the proxy's app lists it first itself)."""
 
 
 @web.middleware

@@ -68,7 +68,7 @@ class WireLimits:
 class _Request:
     """A request received on a connection: handed to the server, or held until the one before it is answered."""
 
-    __slots__ = ("head", "parts", "complete", "handed", "answered", "held", "refusal")
+    __slots__ = ("head", "parts", "complete", "handed", "answered", "refusal")
 
     def __init__(self, head: Head | None, complete: bool, refusal: bytes = b"") -> None:
         self.head = head
@@ -78,8 +78,6 @@ class _Request:
         self.complete = complete
         self.handed = False
         self.answered = False
-        self.held = False
-        """Its head is held (counted in the connection's held bytes) until it is handed over."""
         self.refusal = refusal
 
 
@@ -265,13 +263,11 @@ class Wire(asyncio.Protocol):
             while data.startswith(b"\r\n", pos):  # empty lines between requests
                 pos += 2
             found = data.find(b"\r\n\r\n", pos)
+            if (found if found >= 0 else end) - pos > MAX_HEAD_BYTES:
+                raise BadRequest("The request line or a header field is too long.", target=data[pos:pos + 2048])
             if found < 0:
-                if end - pos > MAX_HEAD_BYTES:
-                    raise BadRequest("The request line or a header field is too long.", target=data[pos:pos + 2048])
                 self._partial = data[pos:] if pos else data
                 return
-            if found - pos > MAX_HEAD_BYTES:
-                raise BadRequest("The request line or a header field is too long.", target=data[pos:pos + 2048])
             head = read_head(data if pos == 0 and found + 4 == end else data[pos:found + 4], found - pos)
             pos = found + 4
             self._took(head)
@@ -288,11 +284,9 @@ class Wire(asyncio.Protocol):
         requests.append(request)
         if head.body:
             self._body = BodyFramer(head.body, canonical=True)
+        self._held_bytes += len(head.data)  # until it is handed over
         if len(requests) == 1 and self._admitted:
             self._hand_over(request)
-        else:
-            request.held = True
-            self._held_bytes += len(head.data)
 
     def _refuse(self, refused: BadRequest) -> None:
         """Answer ``refused`` once every request before it is answered, then close. A body found broken
@@ -306,9 +300,7 @@ class Wire(asyncio.Protocol):
             refused.target = requests[-1].head.target  # a body found broken: its request's API answers
         refusal = self._connections.render(refused)
         if self._body is not None and self._drop_unfinished():
-            if self._transport is not None:
-                self._transport.write(refusal)
-                self._transport.close()
+            self._answer_and_close(refusal)
             return
         requests.append(_Request(None, True, refusal))
         if len(requests) == 1:
@@ -319,7 +311,7 @@ class Wire(asyncio.Protocol):
         self._body = None
         self._stop_body_timer()
         unfinished = self._requests.pop()
-        if unfinished.held and unfinished.head is not None:
+        if not unfinished.handed and unfinished.head is not None:
             self._held_bytes -= len(unfinished.head.data)
         self._held_bytes -= sum(map(len, unfinished.parts))
         return unfinished.handed
@@ -328,15 +320,12 @@ class Wire(asyncio.Protocol):
         head = request.head
         assert head is not None
         request.handed = True
+        self._held_bytes -= len(head.data)
         last = self._over_limit or ((self._no_more or self._draining) and request is self._requests[-1])
         if self._over_limit and not head.data.startswith(HEALTH_REQUEST_LINE):
-            request.head = None
-            request.refusal = self._connections.render(too_many_connections(head.target))
-            self._answer_refusal(request)
+            self._answer_and_close(self._connections.render(too_many_connections(head.target)))
             return
         self.answers.expect(head.method)
-        if request.held:
-            self._held_bytes -= len(head.data)
         self._handler.data_received(head.closing() if last else head.data)
         if request.parts:
             parts, request.parts = request.parts, []
@@ -381,7 +370,7 @@ class Wire(asyncio.Protocol):
             if request.handed:
                 return
             if request.head is None:
-                self._answer_refusal(request)
+                self._answer_and_close(request.refusal)
                 return
             self._hand_over(request)
         elif not self._finish_or_close():
@@ -389,9 +378,10 @@ class Wire(asyncio.Protocol):
             return
         self._after_reading()
 
-    def _answer_refusal(self, request: _Request) -> None:
+    def _answer_and_close(self, answer: bytes) -> None:
+        """Send ``answer`` (a refusal the wire wrote itself), then close."""
         if self._transport is not None:
-            self._transport.write(request.refusal)
+            self._transport.write(answer)
             self._transport.close()
 
     def _finish_or_close(self) -> bool:
@@ -444,17 +434,11 @@ class Wire(asyncio.Protocol):
 
     def _head_timed_out(self) -> None:
         self._head_timer = None
-        if self._transport is not None:
-            log.info("closed a connection from %s: no whole request head within %g s", self._peer(),
-                     self._connections.limits.head_timeout)
-            self._transport.close()
+        self.hang_up(f"no whole request head within {self._connections.limits.head_timeout:g} s")
 
     def _body_timed_out(self) -> None:
         self._body_timer = None
-        if self._transport is not None:
-            log.info("closed a connection from %s: a request body did not come whole within %g s", self._peer(),
-                     self._connections.limits.body_timeout)
-            self._transport.close()
+        self.hang_up(f"a request body did not come whole within {self._connections.limits.body_timeout:g} s")
 
     def _stop_head_timer(self) -> None:
         if self._head_timer is not None:
@@ -485,10 +469,10 @@ class Wire(asyncio.Protocol):
             return True
         return (self._body is not None or bool(self._partial)) and now - self.last_active >= STALL_SECONDS
 
-    def evict(self, why: str = "to make room for a new one") -> None:
-        """Close the connection (to make room for another, unless ``why`` says otherwise)."""
+    def hang_up(self, why: str) -> None:
+        """Close the connection, saying ``why`` in the log."""
         if self._transport is not None:
-            log.info("closed a connection from %s %s", self._peer(), why)
+            log.info("closed a connection from %s: %s", self._peer(), why)
             self._transport.close()
 
     @property
@@ -515,9 +499,7 @@ class Wire(asyncio.Protocol):
         """Past the connection limit: answer one request (health, else 503) and close; with ``read`` false, at once."""
         self._over_limit = True
         if not read:
-            if self._transport is not None:
-                self._transport.write(self._connections.render(too_many_connections(b"/")))
-                self._transport.close()
+            self._answer_and_close(self._connections.render(too_many_connections(b"/")))
             return
         self._admitted = True
         self._no_more = bool(self._requests)  # a request already read is the one answered
@@ -578,7 +560,7 @@ class Connections:
 
     def _evict(self, wire: Wire) -> None:
         self._evicted.add(wire)
-        wire.evict()
+        wire.hang_up("closed to make room for a new connection")
 
     def _admit(self, wire: Wire) -> None:
         """Make room for ``wire`` by closing stalled connections, longest waiting first; else refuse it."""
@@ -614,4 +596,4 @@ class Connections:
                 await asyncio.wait_for(self._emptied.wait(), grace)
             except TimeoutError:
                 for wire in list(self.live):
-                    wire.evict("that was still answering when the stop's grace ran out")
+                    wire.hang_up("still answering when the stop's grace ran out")
