@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:  # what type checkers see; at run time each loads on first use
     from mockhub.dataset.fixtures import FixtureError
-    from mockhub.engine.errors import ValidationFailed
+    from mockhub.kernel.errors import ValidationFailed
     from mockhub.settings import Settings
     from mockhub.testing import MockhubServerError
     from mockhub.web.app import create_app
@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time each loads on first use
 _PUBLIC = {
     "create_app": "mockhub.web.app",
     "Settings": "mockhub.settings",
-    "ValidationFailed": "mockhub.engine.errors",
+    "ValidationFailed": "mockhub.kernel.errors",
     "FixtureError": "mockhub.dataset.fixtures",
     "MockhubServerError": "mockhub.testing",
 }

@@ -22,7 +22,7 @@ from typing import Any
 from yarl import URL
 
 from mockhub import __version__
-from mockhub.engine import jsonio
+from mockhub.kernel import jsonio
 from mockhub.proxy.settings import ProxySettings
 from mockhub.settings import APIS, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN, Settings
 

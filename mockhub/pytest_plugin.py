@@ -89,7 +89,7 @@ def _settings_for(config: pytest.Config, marker: pytest.Mark | None) -> tuple[Se
 def mockhub(request: pytest.FixtureRequest) -> Iterator[Mockhub]:
     """A running mockhub server in its start-up state (shared by the session, reset per test)."""
     from mockhub import testing  # the server's modules load here, on the fixture's first use
-    from mockhub.engine.errors import ValidationFailed
+    from mockhub.kernel.errors import ValidationFailed
     from mockhub.web.keys import CONTROL
 
     marker = request.node.get_closest_marker(MARKER)

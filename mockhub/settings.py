@@ -2,7 +2,8 @@
 
 :class:`Settings` is the one place each default is written: the command line's defaults and help
 and the Limits table of docs/limits-and-security.md are read from it (a test holds them equal), and the parts of a
-server get their bounds from it (:meth:`Settings.session_limits`), with no defaults of their own.
+server get their bounds from it (:meth:`~mockhub.services.sessions.SessionLimits.of`), with no defaults of their
+own. It imports nothing of mockhub: every layer may read it.
 """
 
 from __future__ import annotations
@@ -10,11 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:  # loaded when a method is called: importing the settings loads nothing else
-    from mockhub.engine.journal import JournalLimits
-    from mockhub.engine.sessions import SessionLimits
+from typing import Any
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -104,23 +101,3 @@ class Settings:
     closed."""
     shutdown_grace: float = 5.0
     """Seconds a stop waits for the requests received to be answered (a body still arriving, say)."""
-
-    def journal_limits(self) -> JournalLimits:
-        """What a journal keeps of each request, and all journals together."""
-        from mockhub.engine.journal import JournalLimits
-
-        return JournalLimits(self.journal_size, self.journal_headers, self.journal_header_bytes,
-                             self.journal_body_bytes, self.journal_total_bytes, self.journal_page_bytes)
-
-    def session_limits(self) -> SessionLimits:
-        """Every bound of the server's sessions: how many, how long, and what each may hold."""
-        from mockhub.engine.overrides import MAX_OVERRIDES
-        from mockhub.engine.rulesets import RuleLimits
-        from mockhub.engine.sessions import SessionLimits
-
-        return SessionLimits(
-            max_sessions=self.max_sessions, idle_seconds=self.session_idle_seconds,
-            busy_seconds=self.session_busy_seconds, journal=self.journal_limits(),
-            faults=RuleLimits(self.max_fault_rules, self.max_fault_bytes),
-            overrides=RuleLimits(MAX_OVERRIDES, self.max_override_bytes),
-            max_records=self.max_session_records, max_record_bytes=self.max_session_bytes)

@@ -1,7 +1,7 @@
 """Testing against mockhub: the pytest fixture's :class:`Mockhub`, and helpers for in-process servers.
 
 ``mockhub`` (the pytest fixture) is a :class:`Mockhub` on a server in a background thread;
-each of its methods is one call of the server's control plane (:class:`~mockhub.engine.control.Control`,
+each of its methods is one call of the server's control plane (:class:`~mockhub.services.control.Control`,
 the object the control API calls too), run on the server's loop between two requests.
 
 ``await aiohttp_client(MockhubTestServer(create_app()))`` (pytest-aiohttp) serves the app
@@ -16,10 +16,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from mockhub.engine.clock import parse_duration
-from mockhub.engine.control import Control
-from mockhub.engine.matching import Matcher
-from mockhub.engine.sessions import Session
+from mockhub.kernel.clock import parse_duration
+from mockhub.kernel.matching import Matcher
+from mockhub.services.control import Control
+from mockhub.services.sessions import Session
 from mockhub.settings import Settings
 from mockhub.web.aiohttp_private import MockhubTestServer
 from mockhub.web.app import create_app
@@ -160,7 +160,7 @@ class Mockhub:
         Returns the clock as ``GET /__mockhub/clock`` shows it; :meth:`reset` puts it back.
 
         Raises ``ValueError`` for a text that is not a duration and
-        :class:`~mockhub.engine.errors.ValidationFailed` for a move back or past the year 9999.
+        :class:`~mockhub.kernel.errors.ValidationFailed` for a move back or past the year 9999.
         """
         if isinstance(by, timedelta):
             delta = by

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mockhub.engine import jsonio
+from mockhub.kernel import jsonio
 
 KEYS = st.sampled_from(["a", "b", "name", "a:b", "\u00e9", "\U0001f600", ""]) | st.text(max_size=4)
 NUMBERS = (st.integers(-(2**70), 2**70) | st.sampled_from([2**63 - 1, 2**63, 2**64 - 1, 2**64, -(2**63) - 1, 10**18])

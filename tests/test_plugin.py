@@ -451,7 +451,7 @@ def test_advance_clock_makes_a_token_expire_without_waiting_and_each_test_starts
             assert mockhub.advance_clock(0)["now"] == "2021-01-01T00:00:00.0000000Z"
 
         def test_what_is_no_duration_is_refused(mockhub):
-            from mockhub.engine.errors import ValidationFailed
+            from mockhub.kernel.errors import ValidationFailed
             with pytest.raises(ValueError, match="not an ISO 8601 duration"):
                 mockhub.advance_clock("30 days")
             with pytest.raises(TypeError, match="takes a timedelta, seconds or an ISO 8601 duration"):

@@ -11,7 +11,7 @@ import pytest
 
 from mockhub.contract.contracts import Contract
 from mockhub.dataset.fixtures import FixtureError, FixtureLoader, FixtureSource, dump
-from mockhub.engine.clock import Clock
+from mockhub.kernel.clock import Clock
 from mockhub.resources import default_fixtures_path
 from mockhub.settings import Settings
 from mockhub.web.app import create_app

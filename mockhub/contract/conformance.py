@@ -11,8 +11,8 @@ from jsonschema import ValidationError
 
 from mockhub.contract.contracts import Contract, operations_of
 from mockhub.contract.dialects import Dialect, dialect_of_path
-from mockhub.engine import jsonio
-from mockhub.engine.jsonio import small_integer
+from mockhub.kernel import jsonio
+from mockhub.kernel.jsonio import small_integer
 
 ERROR_SCHEMAS = {Dialect.PORTAL: "PortalError", Dialect.ERA: "EraError", Dialect.IDENTITY: "IdentityError",
                  Dialect.ADMIN: "AdminError"}

@@ -22,8 +22,8 @@ from mockhub.contract.dialects import ERROR_FORMAT, Dialect
 from mockhub.contract.openapi32 import EXTENSION, STANDARD, to_openapi_3_2
 from mockhub.contract.problems import collect_problems
 from mockhub.contract.requests import Operation
-from mockhub.engine import jsonio
-from mockhub.engine.errors import ValidationFailed
+from mockhub.kernel import jsonio
+from mockhub.kernel.errors import ValidationFailed
 from mockhub.resources import contract_path
 
 T = TypeVar("T")

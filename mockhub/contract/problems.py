@@ -13,8 +13,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
-from mockhub.engine.errors import Problem, ValidationFailed
-from mockhub.engine.text import shown
+from mockhub.kernel.errors import Problem, ValidationFailed
+from mockhub.kernel.text import shown
 
 CHECKED_BY_HANDLER = "x-mockhub-checked-by-handler"
 """A subschema whose failures the request parser leaves to the handler, which explains them better

@@ -1,6 +1,6 @@
 """Requests parsed by operation: each operation of the contract compiled into a parser of path
 segments, query parameters, the method-override header and the JSON body, which returns checked
-values or raises :class:`~mockhub.engine.errors.ValidationFailed` listing every problem found."""
+values or raises :class:`~mockhub.kernel.errors.ValidationFailed` listing every problem found."""
 
 from __future__ import annotations
 
@@ -15,15 +15,15 @@ from multidict import MultiMapping
 
 from mockhub.contract.accepting import Accepts
 from mockhub.contract.problems import collect_problems
-from mockhub.engine import jsonio
-from mockhub.engine.errors import (
+from mockhub.kernel import jsonio
+from mockhub.kernel.errors import (
     BodyMissing,
     MalformedJson,
     Problem,
     UnsupportedMediaType,
     ValidationFailed,
 )
-from mockhub.engine.text import shown
+from mockhub.kernel.text import shown
 
 if TYPE_CHECKING:
     from mockhub.contract.contracts import Contract

@@ -25,10 +25,10 @@ from referencing.jsonschema import DRAFT202012
 
 from mockhub.contract.contracts import CONTRACT_URI, Contract
 from mockhub.contract.problems import collect_problems, field_path
-from mockhub.engine import jsonio
-from mockhub.engine.clock import Clock
-from mockhub.engine.errors import ApiError
-from mockhub.engine.randomness import SeededRandom
+from mockhub.kernel import jsonio
+from mockhub.kernel.clock import Clock
+from mockhub.kernel.errors import ApiError
+from mockhub.kernel.randomness import SeededRandom
 from mockhub.resources import fixture_schema_path
 from mockhub.store import Record, Store
 from mockhub.store.tokens import AccessTokens

@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from mockhub import __version__
-from mockhub.engine.errors import ApiError, ValidationFailed
-from mockhub.engine.text import shown
+from mockhub.kernel.errors import ApiError, ValidationFailed
+from mockhub.kernel.text import shown
 from mockhub.proxy.state import PROXY
 from mockhub.web.rendering import json_response, page_response
 

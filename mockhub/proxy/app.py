@@ -16,8 +16,8 @@ from aiohttp import web
 
 from mockhub.contract.contracts import Contract
 from mockhub.contract.dialects import ADMIN_PREFIX, Dialect, dialect_of_path
-from mockhub.engine import jsonio
-from mockhub.engine.errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge
+from mockhub.kernel import jsonio
+from mockhub.kernel.errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge
 from mockhub.proxy import admin
 from mockhub.proxy.forward import Answer, AnswerBroken, UpstreamTimeout, UpstreamUnreachable
 from mockhub.proxy.settings import ProxySettings

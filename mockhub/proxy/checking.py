@@ -21,7 +21,7 @@ from mockhub.contract.conformance import ResponseChecker, json_path
 from mockhub.contract.contracts import Contract
 from mockhub.contract.problems import collect_problems, problems_for
 from mockhub.contract.requests import METHOD_OVERRIDE, Operation, QueryParam, parse_form
-from mockhub.engine.errors import ApiError, BodyMissing, UnsupportedMediaType, ValidationFailed
+from mockhub.kernel.errors import ApiError, BodyMissing, UnsupportedMediaType, ValidationFailed
 from mockhub.proxy.violations import Findings, Problem
 
 

@@ -23,7 +23,7 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from mockhub.engine.errors import ApiError
+from mockhub.kernel.errors import ApiError
 from mockhub.proxy.checking import MAX_CHECKED_BYTES
 
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from mockhub.contract.contracts import Contract
-from mockhub.engine.randomness import SeededRandom
+from mockhub.kernel.randomness import SeededRandom
 from mockhub.store.paging import Record
 
 SECRETS: Mapping[str, tuple[str, ...]] = {

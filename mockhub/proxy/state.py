@@ -10,14 +10,14 @@ from typing import Any
 from aiohttp import web
 
 from mockhub.contract.contracts import Contract
-from mockhub.engine import jsonio
-from mockhub.engine.clock import Clock
-from mockhub.engine.journal import Journal
+from mockhub.kernel import jsonio
+from mockhub.kernel.clock import Clock
 from mockhub.proxy.checking import ExchangeChecker
 from mockhub.proxy.forward import Forwarder
 from mockhub.proxy.recording import Recorder
 from mockhub.proxy.settings import ProxySettings
 from mockhub.proxy.violations import ViolationLimits, ViolationLog
+from mockhub.services.journal import Journal, JournalLimits
 from mockhub.settings import Settings
 from mockhub.web.accesslog import AccessLog
 from mockhub.web.admin_guard import AdminGuard
@@ -55,7 +55,7 @@ class Proxy:
             checker=ExchangeChecker(contract, settings.violation_problems),
             violations=ViolationLog(ViolationLimits(settings.max_violations, settings.violation_problems,
                                                     settings.violations_total_bytes)),
-            journal=Journal(Settings(journal_size=settings.journal_size).journal_limits(), session="proxy"),
+            journal=Journal(JournalLimits.of(Settings(journal_size=settings.journal_size)), session="proxy"),
             recorder=Recorder(contract, settings.seed) if settings.record is not None else None,
             clock=Clock(), cors=cors, guard=AdminGuard(cors, HostPolicy(settings.allowed_hosts), settings.admin_token),
             access_log=AccessLog() if settings.access_log else None,

@@ -17,9 +17,9 @@ from datetime import datetime
 from itertools import islice
 from typing import Any, Literal
 
-from mockhub.engine.clock import portal_time
-from mockhub.engine.jsonio import dumps, stored_bytes
-from mockhub.engine.text import xml_safe
+from mockhub.kernel.clock import portal_time
+from mockhub.kernel.jsonio import dumps, stored_bytes
+from mockhub.kernel.text import xml_safe
 
 Side = Literal["request", "response"]
 NO_OPERATION = "(no operation)"

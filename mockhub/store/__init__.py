@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mockhub.engine.clock import Clock
-from mockhub.engine.errors import InvalidToken
-from mockhub.engine.randomness import SeededRandom
+from mockhub.kernel.clock import Clock
+from mockhub.kernel.errors import InvalidToken
+from mockhub.kernel.randomness import SeededRandom
 from mockhub.store.commands import RESPONSE, TRANSFER, CommandStore
 from mockhub.store.context import Context
 from mockhub.store.hubs import HubStore, lowered

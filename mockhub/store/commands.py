@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mockhub.engine.errors import CommandNameTaken, CommandNotFound, Forbidden
+from mockhub.kernel.errors import CommandNameTaken, CommandNotFound, Forbidden
 from mockhub.store.context import Context
 from mockhub.store.hubs import HubStore, lowered
 from mockhub.store.layered import IdsByOwner

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Container
 from dataclasses import dataclass, field
 
-from mockhub.engine.clock import Clock
-from mockhub.engine.randomness import SeededRandom
+from mockhub.kernel.clock import Clock
+from mockhub.kernel.randomness import SeededRandom
 from mockhub.store.quota import Quota
 from mockhub.store.tokens import AccessTokens
 

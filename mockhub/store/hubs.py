@@ -6,8 +6,8 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from mockhub.engine.clock import portal_time
-from mockhub.engine.errors import Forbidden, HubNotFound, NameTaken, Problem
+from mockhub.kernel.clock import portal_time
+from mockhub.kernel.errors import Forbidden, HubNotFound, NameTaken, Problem
 from mockhub.store.context import Context
 from mockhub.store.layered import ids_of
 from mockhub.store.names import UniqueNames

@@ -14,8 +14,8 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from mockhub.engine.clock import parse_instant
-from mockhub.engine.errors import (
+from mockhub.kernel.clock import parse_instant
+from mockhub.kernel.errors import (
     ClientNotFound,
     Forbidden,
     InvalidClient,
@@ -26,7 +26,7 @@ from mockhub.engine.errors import (
     UnsupportedGrantType,
     ValidationFailed,
 )
-from mockhub.engine.text import shown
+from mockhub.kernel.text import shown
 from mockhub.store.context import Context
 from mockhub.store.layered import Layered, OrderedIds, ids_of
 from mockhub.store.names import UniqueNames

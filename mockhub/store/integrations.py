@@ -13,9 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from mockhub.engine.clock import portal_time
-from mockhub.engine.errors import Forbidden, HubNotFound, IntegrationNameTaken, IntegrationNotFound
-from mockhub.engine.randomness import SeededRandom
+from mockhub.kernel.clock import portal_time
+from mockhub.kernel.errors import Forbidden, HubNotFound, IntegrationNameTaken, IntegrationNotFound
+from mockhub.kernel.randomness import SeededRandom
 from mockhub.store.context import Context
 from mockhub.store.hubs import HubStore
 from mockhub.store.layered import IdsByOwner, ids_of

@@ -15,9 +15,9 @@ from difflib import get_close_matches
 from itertools import islice
 from typing import Any
 
-from mockhub.engine.clock import era_time
-from mockhub.engine.errors import LookupFailed, PointCodeTaken, PointIdTaken, PointNotFound, Problem, ValidationFailed
-from mockhub.engine.text import shown
+from mockhub.kernel.clock import era_time
+from mockhub.kernel.errors import LookupFailed, PointCodeTaken, PointIdTaken, PointNotFound, Problem, ValidationFailed
+from mockhub.kernel.text import shown
 from mockhub.store.context import Context
 from mockhub.store.paging import Layered, OrderedIds, Record
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockhub.engine.errors import DataLimitReached
-from mockhub.engine.jsonio import footprint
+from mockhub.kernel.errors import DataLimitReached
+from mockhub.kernel.jsonio import footprint
 
 RECORD_OVERHEAD = 400
 """Bytes a record costs besides its value: its slots in the id map, the creation order and the name indexes."""
@@ -42,7 +42,7 @@ class Quota:
 
     def charge(self, new: Any | None, old: Any | None, owned: bool) -> None:
         """Account for replacing ``old`` (``None``: a create) by ``new`` (``None``: a delete), or raise
-        :class:`~mockhub.engine.errors.DataLimitReached` and change nothing. Call it before the write, once the
+        :class:`~mockhub.kernel.errors.DataLimitReached` and change nothing. Call it before the write, once the
         write can no longer fail otherwise.
 
         ``owned``: ``old`` is this session's own record (not one it shares with the start-up state).

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from mockhub.engine import jsonio
-from mockhub.engine.errors import InvalidToken
-from mockhub.engine.randomness import SeededRandom
+from mockhub.kernel import jsonio
+from mockhub.kernel.errors import InvalidToken
+from mockhub.kernel.randomness import SeededRandom
 from mockhub.settings import Settings
 
 DEFAULT_LIFETIME = Settings.token_lifetime

@@ -10,7 +10,7 @@ from typing import Any
 
 import aiohttp
 
-from mockhub.engine import jsonio
+from mockhub.kernel import jsonio
 
 HUBS = "/api/v1/hubs"
 INTEGRATIONS = "/api/v1/integrations"

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from mockhub.contract.conformance import ResponseChecker
 from mockhub.contract.requests import FORM
-from mockhub.engine.jsonio import small_integer
+from mockhub.kernel.jsonio import small_integer
 from mockhub.verify.client import Answer, Client
 from mockhub.verify.reports import Check
 

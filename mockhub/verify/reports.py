@@ -6,7 +6,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
-from mockhub.engine.text import xml_safe
+from mockhub.kernel.text import xml_safe
 
 
 @dataclass(frozen=True)

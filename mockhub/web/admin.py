@@ -1,7 +1,7 @@
 """The control API under /__mockhub/, described by contracts/admin.json: an HTTP skin on the control plane.
 
 Its routes are built like the APIs' (contract-driven, thin handlers), and each control
-operation is one call of :class:`~mockhub.engine.control.Control`, the object the pytest fixture
+operation is one call of :class:`~mockhub.services.control.Control`, the object the pytest fixture
 calls too. It is never faulted and never journaled.
 """
 

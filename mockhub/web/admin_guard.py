@@ -20,7 +20,7 @@ import hmac
 from aiohttp import web
 
 from mockhub.contract.dialects import HEALTH_PATH, Dialect
-from mockhub.engine.errors import ApiError, Forbidden, Unauthorized
+from mockhub.kernel.errors import ApiError, Forbidden, Unauthorized
 from mockhub.web.cors import CorsPolicy
 from mockhub.web.hosts import HostPolicy
 from mockhub.web.rendering import error_response

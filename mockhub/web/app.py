@@ -18,17 +18,17 @@ from typing import Any
 from aiohttp import web
 
 from mockhub.contract.contracts import Contract
-from mockhub.contract.override_check import OverrideChecker, check_overrides
 from mockhub.dataset.fake import FakeSpec, add_fake_data
 from mockhub.dataset.fixtures import FixtureLoader, FixtureSource
-from mockhub.engine.clock import Clock, parse_instant
-from mockhub.engine.control import Control, check_fault_rules
-from mockhub.engine.errors import ValidationFailed
-from mockhub.engine.faults import FaultEngine
-from mockhub.engine.overrides import MAX_OVERRIDES, OverrideEngine
-from mockhub.engine.rulesets import RuleLimits
-from mockhub.engine.sessions import Sessions
+from mockhub.kernel.clock import Clock, parse_instant
+from mockhub.kernel.errors import ValidationFailed
 from mockhub.resources import admin_contract_path, default_fixtures_path
+from mockhub.services.control import Control, check_fault_rules
+from mockhub.services.faults import FaultEngine
+from mockhub.services.override_check import OverrideChecker, check_overrides
+from mockhub.services.overrides import MAX_OVERRIDES, OverrideEngine
+from mockhub.services.rulesets import RuleLimits
+from mockhub.services.sessions import SessionLimits, Sessions
 from mockhub.settings import Settings
 from mockhub.store import Store
 from mockhub.store.tokens import AccessTokens
@@ -164,7 +164,7 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
     checker = OverrideChecker(contract)
     overrides = startup_rules(settings.overrides, lambda one: check_overrides(admin_contract, checker, [one], False),
                               OverrideEngine((), RuleLimits(MAX_OVERRIDES, None)), "override")
-    app[SESSIONS] = sessions = Sessions(startup_store(settings, loader), settings.session_limits(),
+    app[SESSIONS] = sessions = Sessions(startup_store(settings, loader), SessionLimits.of(settings),
                                         startup_faults=faults, startup_overrides=overrides, monotonic=monotonic)
     app[CONTROL] = Control(sessions, loader, admin_contract, checker)
     app[OVERRIDE_CHECKER] = checker

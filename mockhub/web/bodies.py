@@ -19,7 +19,7 @@ import zlib
 
 from aiohttp import web
 
-from mockhub.engine.errors import ApiError, MalformedRequest, PayloadTooLarge
+from mockhub.kernel.errors import ApiError, MalformedRequest, PayloadTooLarge
 
 
 class BodiesPending(ApiError):

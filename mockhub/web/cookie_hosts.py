@@ -15,8 +15,8 @@ import logging
 
 from aiohttp import web
 
-from mockhub.engine.sessions import SESSION_COOKIE, SESSION_HEADER, Sessions
-from mockhub.engine.text import shown
+from mockhub.kernel.text import shown
+from mockhub.services.sessions import SESSION_COOKIE, SESSION_HEADER, Sessions
 from mockhub.web.hosts import host_name, origin_name
 
 MAX_ORIGINS = 100

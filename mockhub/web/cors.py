@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from mockhub.contract.dialects import ADMIN_PREFIX, dialect_of_path
-from mockhub.engine.errors import Forbidden
-from mockhub.engine.text import shown
+from mockhub.kernel.errors import Forbidden
+from mockhub.kernel.text import shown
 from mockhub.web.hosts import is_local_origin
 from mockhub.web.rendering import error_response
 

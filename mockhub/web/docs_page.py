@@ -20,8 +20,8 @@ from mockhub import __version__
 from mockhub.contract.contracts import Contract, operations_of
 from mockhub.contract.dialects import Dialect
 from mockhub.contract.requests import FORM
-from mockhub.engine.faults import DELAY_HEADER, ERROR_STATUSES, FAULT_HEADER, MAX_DELAY_MS, InjectedFault
-from mockhub.engine.sessions import SESSION_COOKIE, SESSION_HEADER
+from mockhub.services.faults import DELAY_HEADER, ERROR_STATUSES, FAULT_HEADER, MAX_DELAY_MS, InjectedFault
+from mockhub.services.sessions import SESSION_COOKIE, SESSION_HEADER
 from mockhub.settings import Settings
 from mockhub.web.endpoint import SERVERS
 from mockhub.web.rendering import error_response

@@ -17,9 +17,9 @@ from aiohttp import web
 
 from mockhub.contract.contracts import Contract, operations_of
 from mockhub.contract.requests import Operation, QueryParam
-from mockhub.engine.control import Control
-from mockhub.engine.errors import ApiError, Unauthorized, ValidationFailed
-from mockhub.engine.sessions import Session
+from mockhub.kernel.errors import ApiError, Unauthorized, ValidationFailed
+from mockhub.services.control import Control
+from mockhub.services.sessions import Session
 from mockhub.store import Store
 from mockhub.web.bodies import Bodies
 from mockhub.web.keys import APPLIED, CONTRACT, CONTROL, SESSION, SESSIONS

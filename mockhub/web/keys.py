@@ -8,9 +8,9 @@ from aiohttp import web
 
 from mockhub.contract.contracts import Contract
 from mockhub.contract.dialects import Dialect
-from mockhub.contract.override_check import OverrideChecker
-from mockhub.engine.control import Control
-from mockhub.engine.sessions import Session, Sessions
+from mockhub.services.control import Control
+from mockhub.services.override_check import OverrideChecker
+from mockhub.services.sessions import Session, Sessions
 from mockhub.settings import Settings
 from mockhub.web.accesslog import AccessLog
 from mockhub.web.bodies import Bodies
@@ -45,6 +45,6 @@ def request_key(name: str, kind: type) -> Any:
 
 
 SESSION = request_key("mockhub_session", Session)
-"""The :class:`~mockhub.engine.sessions.Session` a request is answered in."""
+"""The :class:`~mockhub.services.sessions.Session` a request is answered in."""
 APPLIED = request_key("mockhub_applied", int)
 """The generation of the session's state a request was applied to (its body whole), when it was applied."""

@@ -19,10 +19,10 @@ from aiohttp.typedefs import Handler as AiohttpHandler
 from aiohttp.typedefs import Middleware
 
 from mockhub.contract.dialects import Dialect, dialect_of_path
-from mockhub.engine.errors import ApiError, InternalError
-from mockhub.engine.faults import DELAY_HEADER, FAULT_HEADER, Decision, InjectedFault, header_decision
-from mockhub.engine.overrides import Override
-from mockhub.engine.sessions import DEFAULT_SESSION, SESSION_COOKIE, SESSION_HEADER, Session
+from mockhub.kernel.errors import ApiError, InternalError
+from mockhub.services.faults import DELAY_HEADER, FAULT_HEADER, Decision, InjectedFault, header_decision
+from mockhub.services.overrides import Override
+from mockhub.services.sessions import DEFAULT_SESSION, SESSION_COOKIE, SESSION_HEADER, Session
 from mockhub.web.admin_guard import AdminGuard
 from mockhub.web.cookie_hosts import CookieHostTrap
 from mockhub.web.framing import WIRE_METHOD

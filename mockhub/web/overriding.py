@@ -1,6 +1,6 @@
 """Overrides at the HTTP edge: the facts a matcher reads from a request, and an override's answer.
 
-The session's :class:`~mockhub.engine.overrides.OverrideEngine` picks the override; this module
+The session's :class:`~mockhub.services.overrides.OverrideEngine` picks the override; this module
 turns it into a response: the override's own answer, or its merge into the answer the
 stateful mock gave. A merged answer is checked against the contract (unless the override is
 ``off_contract``): one that breaks it is :class:`MergeBrokeContract`, a 500 naming the override.
@@ -15,12 +15,12 @@ from typing import Any
 
 from aiohttp import web
 
-from mockhub.contract.override_check import OverrideChecker
-from mockhub.engine import jsonio
-from mockhub.engine.errors import InternalError, Problem
-from mockhub.engine.matching import RequestFacts
-from mockhub.engine.overrides import NO_BODY, Override, merged
-from mockhub.engine.sessions import Session
+from mockhub.kernel import jsonio
+from mockhub.kernel.errors import InternalError, Problem
+from mockhub.kernel.matching import RequestFacts
+from mockhub.services.override_check import OverrideChecker
+from mockhub.services.overrides import NO_BODY, Override, merged
+from mockhub.services.sessions import Session
 from mockhub.web.keys import BODIES
 from mockhub.web.rendering import json_response
 

@@ -21,7 +21,7 @@ from aiohttp.typedefs import Handler, Middleware
 from multidict import CIMultiDict
 
 from mockhub.contract.dialects import dialect_of_path
-from mockhub.engine.errors import ApiError, MalformedRequest
+from mockhub.kernel.errors import ApiError, MalformedRequest
 from mockhub.settings import Settings
 from mockhub.web.framing import MAX_LINE_BYTES, WIRE_METHOD, BadRequest
 from mockhub.web.keys import request_key

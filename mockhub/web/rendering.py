@@ -8,8 +8,8 @@ from aiohttp import web
 from yarl import URL
 
 from mockhub.contract.dialects import Dialect
-from mockhub.engine.errors import ApiError, MethodNotAllowed, NotFound, OAuthError, PayloadTooLarge
-from mockhub.engine.jsonio import dumps
+from mockhub.kernel.errors import ApiError, MethodNotAllowed, NotFound, OAuthError, PayloadTooLarge
+from mockhub.kernel.jsonio import dumps
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}

@@ -8,7 +8,7 @@ import urllib.parse
 
 from aiohttp import web
 
-from mockhub.engine.errors import InvalidClient
+from mockhub.kernel.errors import InvalidClient
 from mockhub.web.endpoint import Call
 from mockhub.web.rendering import NO_STORE, json_response
 

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl
 
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiMapping
 
-from mockhub.engine import jsonio
+from mockhub.kernel import jsonio
 
 GLOB_CHARACTERS = "*?["
 MAX_SHOWN = 64

@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
-from mockhub.engine.errors import Problem, ValidationFailed
-from mockhub.engine.matching import Matcher
-from mockhub.engine.ruleids import RuleIds
+from mockhub.kernel.errors import Problem, ValidationFailed
+from mockhub.kernel.matching import Matcher
+from mockhub.services.ruleids import RuleIds
 
 
 class Rule(Protocol):
@@ -108,7 +108,7 @@ class RuleSet(ABC, Generic[T, H]):
     def check(cls, values: Iterable[Mapping[str, Any]], schema: Callable[[str, Any], None]) -> None:
         """The one shape check of this kind: each value fits the control API's schema (``schema(name, value)``
         raises, as :meth:`~mockhub.contract.contracts.Contract.check` does), then reads as a rule.
-        Raises :class:`~mockhub.engine.errors.ValidationFailed` naming the first problem found."""
+        Raises :class:`~mockhub.kernel.errors.ValidationFailed` naming the first problem found."""
         for value in values:
             schema(cls.SCHEMA, value)
             cls.read(value)

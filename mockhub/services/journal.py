@@ -22,9 +22,10 @@ from itertools import islice
 from operator import attrgetter
 from typing import Any
 
-from mockhub.engine.clock import portal_time
-from mockhub.engine.jsonio import rendered_bytes, stored_bytes
-from mockhub.engine.matching import Matcher, RequestFacts
+from mockhub.kernel.clock import portal_time
+from mockhub.kernel.jsonio import rendered_bytes, stored_bytes
+from mockhub.kernel.matching import Matcher, RequestFacts
+from mockhub.settings import Settings
 
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-mockhub-admin-token"})
 _FORM_SECRET = re.compile(rb"(^|&)(client(?:_|%5[Ff])secret=)[^&]*")
@@ -41,7 +42,7 @@ _SEQ = attrgetter("seq")
 @dataclass(frozen=True)
 class JournalLimits:
     """How much of each request an entry keeps, and how many bytes all journals together may hold (a server's
-    are its settings': :meth:`~mockhub.settings.Settings.journal_limits`)."""
+    are its settings': :meth:`of`)."""
 
     size: int
     """Entries per session (the oldest go first)."""
@@ -55,6 +56,12 @@ class JournalLimits:
     """Bytes all sessions' journals may hold together; past it, the oldest entries of any session go first."""
     page_bytes: int
     """Bytes one read of a journal renders at most (at least one entry); the rest is on the next page."""
+
+    @classmethod
+    def of(cls, settings: Settings) -> JournalLimits:
+        """What a server with these settings keeps of each request, and in all journals together."""
+        return cls(settings.journal_size, settings.journal_headers, settings.journal_header_bytes,
+                   settings.journal_body_bytes, settings.journal_total_bytes, settings.journal_page_bytes)
 
 
 def mask_secret(value: str) -> str:

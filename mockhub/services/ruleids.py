@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from mockhub.engine.errors import Problem, ValidationFailed
+from mockhub.kernel.errors import Problem, ValidationFailed
 
 
 class RuleIds:

@@ -21,11 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from mockhub.engine.errors import Problem, TooManySessions, ValidationFailed
-from mockhub.engine.faults import FaultEngine, FaultRule
-from mockhub.engine.journal import Journal, JournalBudget, JournalLimits
-from mockhub.engine.overrides import Override, OverrideEngine
-from mockhub.engine.rulesets import RuleLimits
+from mockhub.kernel.errors import Problem, TooManySessions, ValidationFailed
+from mockhub.services.faults import FaultEngine, FaultRule
+from mockhub.services.journal import Journal, JournalBudget, JournalLimits
+from mockhub.services.overrides import MAX_OVERRIDES, Override, OverrideEngine
+from mockhub.services.rulesets import RuleLimits
+from mockhub.settings import Settings
 from mockhub.store import Store
 from mockhub.store.quota import Quota
 
@@ -76,8 +77,7 @@ class Disposal:
 
 @dataclass(frozen=True)
 class SessionLimits:
-    """Every bound of a server's sessions, in one place (a server's are its settings':
-    :meth:`~mockhub.settings.Settings.session_limits`)."""
+    """Every bound of a server's sessions, in one place (a server's are its settings': :meth:`of`)."""
 
     max_sessions: int
     """Sessions at once, the default one included (at least 2 are allowed)."""
@@ -93,6 +93,16 @@ class SessionLimits:
     """Records a session holds of its own (created, or start-up ones it changed)."""
     max_record_bytes: int
     """Bytes in memory (estimated) a session's own records take together."""
+
+    @classmethod
+    def of(cls, settings: Settings) -> SessionLimits:
+        """Every bound of the sessions of a server with these settings: how many, how long, what each may hold."""
+        return cls(
+            max_sessions=settings.max_sessions, idle_seconds=settings.session_idle_seconds,
+            busy_seconds=settings.session_busy_seconds, journal=JournalLimits.of(settings),
+            faults=RuleLimits(settings.max_fault_rules, settings.max_fault_bytes),
+            overrides=RuleLimits(MAX_OVERRIDES, settings.max_override_bytes),
+            max_records=settings.max_session_records, max_record_bytes=settings.max_session_bytes)
 
 
 class Session:

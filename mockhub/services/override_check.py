@@ -23,9 +23,9 @@ from jsonschema import Draft202012Validator
 
 from mockhub.contract.contracts import Contract, operations_of
 from mockhub.contract.problems import collect_problems
-from mockhub.engine.errors import Problem, ValidationFailed
-from mockhub.engine.matching import is_glob
-from mockhub.engine.overrides import OverrideEngine
+from mockhub.kernel.errors import Problem, ValidationFailed
+from mockhub.kernel.matching import is_glob
+from mockhub.services.overrides import OverrideEngine
 
 _GLOB_PART = re.compile(r"\[[^]]*\]|[*?]")
 
@@ -189,7 +189,7 @@ def _holds_an_object(value: Any) -> bool:
 
 def check_overrides(admin_contract: Contract, checker: OverrideChecker, values: Sequence[Mapping[str, Any]],
                     listed: bool = True) -> None:
-    """Raise :class:`~mockhub.engine.errors.ValidationFailed` listing every problem of some overrides, or return.
+    """Raise :class:`~mockhub.kernel.errors.ValidationFailed` listing every problem of some overrides, or return.
 
     First their shape (the control API's ``Override`` schema, then the combinations), then,
     for each one not marked ``off_contract``, the APIs' contract. ``listed`` says the values

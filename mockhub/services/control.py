@@ -6,7 +6,7 @@ pytest fixture calls it directly, on the server's loop through
 during one, so none needs a lock.
 
 Another kind of per-session rules (overrides) plugs in as the fault rules do: a field of
-:class:`~mockhub.engine.sessions.Session` that :meth:`~mockhub.engine.sessions.Sessions.reset` rebuilds,
+:class:`~mockhub.services.sessions.Session` that :meth:`~mockhub.services.sessions.Sessions.reset` rebuilds,
 its methods here (list, add, remove, clear), and one thin handler each in ``admin.py``.
 A server-wide record (the proxy's violations) is held here, beside the server errors.
 """
@@ -21,14 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from mockhub.contract.contracts import Contract
-from mockhub.contract.override_check import OverrideChecker, check_overrides
 from mockhub.dataset.fixtures import FixtureError, FixtureLoader, FixtureSource, dump
-from mockhub.engine.clock import parse_duration, parse_instant, portal_time
-from mockhub.engine.errors import NotFound, ValidationFailed
-from mockhub.engine.faults import FaultEngine
-from mockhub.engine.journal import Entry
-from mockhub.engine.matching import Matcher
-from mockhub.engine.sessions import Session, Sessions
+from mockhub.kernel.clock import parse_duration, parse_instant, portal_time
+from mockhub.kernel.errors import NotFound, ValidationFailed
+from mockhub.kernel.matching import Matcher
+from mockhub.services.faults import FaultEngine
+from mockhub.services.journal import Entry
+from mockhub.services.override_check import OverrideChecker, check_overrides
+from mockhub.services.sessions import Session, Sessions
 
 MAX_SERVER_ERRORS = 100
 """Most tracebacks of unexpected server errors kept between two reads."""
@@ -36,9 +36,9 @@ MAX_SERVER_ERRORS = 100
 
 def check_fault_rules(admin_contract: Contract, rules: Sequence[Mapping[str, Any]]) -> None:
     """Check rules as the control API does (the FaultRule schema, then the combinations: the rule sets'
-    one shape check, :meth:`~mockhub.engine.rulesets.RuleSet.check`).
+    one shape check, :meth:`~mockhub.services.rulesets.RuleSet.check`).
 
-    Raises :class:`~mockhub.engine.errors.ValidationFailed`.
+    Raises :class:`~mockhub.kernel.errors.ValidationFailed`.
     """
     FaultEngine.check(rules, admin_contract.check)
 
@@ -161,7 +161,7 @@ class Control:
         return session.faults.to_json()
 
     def check_faults(self, rules: Sequence[Mapping[str, Any]]) -> None:
-        """Raise :class:`~mockhub.engine.errors.ValidationFailed` unless every rule is valid."""
+        """Raise :class:`~mockhub.kernel.errors.ValidationFailed` unless every rule is valid."""
         check_fault_rules(self._admin_contract, rules)
 
     def add_faults(self, session: Session, rules: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -184,7 +184,7 @@ class Control:
         return session.overrides.to_json()
 
     def check_overrides(self, overrides: Sequence[Mapping[str, Any]], *, listed: bool = True) -> None:
-        """Raise :class:`~mockhub.engine.errors.ValidationFailed` listing every problem of the overrides (their shape,
+        """Raise :class:`~mockhub.kernel.errors.ValidationFailed` listing every problem of the overrides (their shape,
         then the APIs' contract unless ``off_contract``); ``listed`` prefixes each path with the index."""
         check_overrides(self._admin_contract, self._override_checker, overrides, listed)
 

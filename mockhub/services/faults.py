@@ -1,8 +1,8 @@
 """Fault injection (decisions.md, Faults): any 4xx or 5xx answer, latency, rate limits, broken connections.
 
 A :class:`FaultRule` is one JSON object (its shape is ``FaultRule`` in contracts/admin.json)
-whose request part is a :class:`~mockhub.engine.matching.Matcher`. Each session has a
-:class:`FaultEngine` (a :class:`~mockhub.engine.rulesets.RuleSet`) holding its rules and their
+whose request part is a :class:`~mockhub.kernel.matching.Matcher`. Each session has a
+:class:`FaultEngine` (a :class:`~mockhub.services.rulesets.RuleSet`) holding its rules and their
 counters. Probabilities draw from the session's seeded random source, so after a reset the
 same requests meet the same faults: a flaky test can be replayed.
 """
@@ -17,11 +17,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mockhub.engine.errors import ApiError, Problem, ValidationFailed
-from mockhub.engine.jsonio import footprint, small_integer
-from mockhub.engine.matching import Matcher, RequestFacts, is_glob
-from mockhub.engine.randomness import SeededRandom
-from mockhub.engine.rulesets import Held, RuleLimits, RuleSet
+from mockhub.kernel.errors import ApiError, Problem, ValidationFailed
+from mockhub.kernel.jsonio import footprint, small_integer
+from mockhub.kernel.matching import Matcher, RequestFacts, is_glob
+from mockhub.kernel.randomness import SeededRandom
+from mockhub.services.rulesets import Held, RuleLimits, RuleSet
 
 ERROR_STATUSES = range(400, 600)
 """The statuses a fault may answer with: every 4xx and 5xx."""

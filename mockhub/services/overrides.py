@@ -1,15 +1,15 @@
 """Overrides: answers on demand, per session, each one checked against the contract when added.
 
 An :class:`Override` is one JSON object (its shape is ``Override`` in contracts/admin.json):
-a :class:`~mockhub.engine.matching.Matcher` for the requests it takes, and either a whole answer
+a :class:`~mockhub.kernel.matching.Matcher` for the requests it takes, and either a whole answer
 (``status``, ``headers``, JSON ``body``) or a ``merge`` deep-merged into the answer the
 stateful mock gives (objects key by key; any other value, arrays and ``null`` included,
 replaces). A merge changes only a successful JSON answer: an error answer goes out as it
 is and does not count. ``times`` limits how many requests an override answers; the first
 matching override in the order they were added answers.
 
-:class:`OverrideEngine` (a :class:`~mockhub.engine.rulesets.RuleSet`) holds a session's overrides and their
-counters. Checking an override against the API's contract is :mod:`mockhub.contract.override_check`'s job.
+:class:`OverrideEngine` (a :class:`~mockhub.services.rulesets.RuleSet`) holds a session's overrides and their
+counters. Checking an override against the API's contract is :mod:`mockhub.services.override_check`'s job.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mockhub.engine import jsonio
-from mockhub.engine.errors import Problem, ValidationFailed
-from mockhub.engine.matching import Matcher, RequestFacts
-from mockhub.engine.rulesets import Held, RuleSet
+from mockhub.kernel import jsonio
+from mockhub.kernel.errors import Problem, ValidationFailed
+from mockhub.kernel.matching import Matcher, RequestFacts
+from mockhub.services.rulesets import Held, RuleSet
 
 NO_BODY: Any = object()
 """An answer without a body (a 204); ``None`` is the JSON body ``null``."""
