@@ -19,7 +19,7 @@ from mockhub.contract.dialects import ADMIN_PREFIX, Dialect, dialect_of_path
 from mockhub.kernel import jsonio
 from mockhub.kernel.errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge
 from mockhub.proxy import admin
-from mockhub.proxy.forward import Answer, AnswerBroken, UpstreamTimeout, UpstreamUnreachable
+from mockhub.proxy.forward import AnswerBroken, TargetAnswer, UpstreamTimeout, UpstreamUnreachable
 from mockhub.proxy.settings import ProxySettings
 from mockhub.proxy.state import PROXY, Proxy
 from mockhub.proxy.violations import Findings, Violation
@@ -108,7 +108,7 @@ async def forward(request: web.Request) -> web.StreamResponse:
         raise MethodNotAllowed(request.method, allowed) if allowed else NotFound("No such endpoint.")
     started = perf_counter()
     proxy = request.app[PROXY]
-    answer: Answer | None = None
+    answer: TargetAnswer | None = None
     fault: str | None = None
     body: bytes | None = None  # None: not read, so not checked
     bodies = request.app[BODIES]
@@ -146,7 +146,7 @@ async def forward(request: web.Request) -> web.StreamResponse:
     return response
 
 
-def _settle(proxy: Proxy, request: web.Request, body: bytes | None, status: int, answer: Answer | None,
+def _settle(proxy: Proxy, request: web.Request, body: bytes | None, status: int, answer: TargetAnswer | None,
             fault: str | None, started: float) -> None:
     """Check both sides of an exchange, record what its answer shows, journal it. A request whose body
     was not read (too large, or past the bodies' budget) is not checked: its body is unknown."""

@@ -22,7 +22,7 @@ from mockhub.contract.contracts import Contract
 from mockhub.contract.problems import collect_problems, problems_for
 from mockhub.contract.requests import METHOD_OVERRIDE, Operation, QueryParam, parse_form
 from mockhub.kernel.errors import ApiError, BodyMissing, UnsupportedMediaType, ValidationFailed
-from mockhub.proxy.violations import Findings, Problem
+from mockhub.proxy.violations import Finding, Findings
 
 
 @dataclass(frozen=True)
@@ -85,24 +85,24 @@ class ExchangeChecker:
         return Findings.of(self._request_problems(route, query, headers, body), self.max_problems)
 
     def _request_problems(self, route: Route, query: MultiMapping[str], headers: Mapping[str, str],
-                          body: bytes) -> Iterable[Problem]:
+                          body: bytes) -> Iterable[Finding]:
         op = route.operation
         if route.template is None:
-            return [Problem("route", "", "no operation of the contract has this path")]
+            return [Finding("route", "", "no operation of the contract has this path")]
         if op is None:
             documented = ", ".join(sorted(self.answers.allowed_methods(route.template)))
-            return [Problem("route", "", f"{route.method} is not an operation of {route.template} "
+            return [Finding("route", "", f"{route.method} is not an operation of {route.template} "
                                          f"(documented: {documented})")]
-        problems: list[Problem] = []
+        problems: list[Finding] = []
         if op.secured and not headers.get("Authorization", "").lower().startswith("bearer "):
-            problems.append(Problem("header", "Authorization", "no bearer token; the operation requires one"))
+            problems.append(Finding("header", "Authorization", "no bearer token; the operation requires one"))
         if route.overridden is not None:
             _, wrong = route.overridden.parse(headers.get(METHOD_OVERRIDE, ""))
-            problems += [Problem("header", METHOD_OVERRIDE, p.message) for p in wrong]
+            problems += [Finding("header", METHOD_OVERRIDE, p.message) for p in wrong]
         try:
             op.parse_path(route.segments)
         except ApiError:
-            problems += [Problem("path", name, p.message) for name, (validator, _) in op.path_params.items()
+            problems += [Finding("path", name, p.message) for name, (validator, _) in op.path_params.items()
                          for p in collect_problems(validator, route.segments.get(name, ""), "path", name)]
         try:
             op.parse_query(query)
@@ -111,28 +111,28 @@ class ExchangeChecker:
                 try:
                     op.parse_query(MultiDict((name, value) for value in query.getall(name, ())))
                 except ApiError as exc:
-                    problems += [Problem("query", name, p.message) for p in exc.problems]
+                    problems += [Finding("query", name, p.message) for p in exc.problems]
         return chain(problems, self._body_problems(op, body, headers.get("Content-Type")))
 
     @staticmethod
-    def _body_problems(op: Operation, body: bytes, content_type: str | None) -> Iterator[Problem]:
+    def _body_problems(op: Operation, body: bytes, content_type: str | None) -> Iterator[Finding]:
         """The body's problems as the mock words them, each at its JSON path, found one place at a time: a
         caller that stops reading stops the check (a body may hold millions of problems)."""
         if op.body_validator is None:
             return
         if not body.strip():
             if op.body_required:
-                yield Problem("body", "$", str(BodyMissing()))
+                yield Finding("body", "$", str(BodyMissing()))
             return
         if len(body) > MAX_CHECKED_BYTES:
             return
         try:
             value = parse_form(body, content_type) if op.body_is_form else op.read_json(body, content_type)
         except UnsupportedMediaType as exc:
-            yield Problem("header", "Content-Type", str(exc))
+            yield Finding("header", "Content-Type", str(exc))
             return
         except ValidationFailed as exc:  # not JSON, not a form: nothing further to check
-            yield Problem("body", "$", str(exc))
+            yield Finding("body", "$", str(exc))
             return
         if not op.body_checked_by_handler and op.accepts_body(value, body):
             return
@@ -141,11 +141,11 @@ class ExchangeChecker:
             errors = _closest(list(together))
             # As the mock answers: a value of the wrong type also fails its enum or bounds; the type is the problem.
             mistyped = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
-            found: dict[Problem, None] = {}  # one required-property error per missing name lists them all
+            found: dict[Finding, None] = {}  # one required-property error per missing name lists them all
             for error in errors:
                 if error.validator == "type" or tuple(error.absolute_path) not in mistyped:
                     at = json_path(error.absolute_path)
-                    found.update((Problem("body", at, p.message), None) for p in problems_for(error, "body"))
+                    found.update((Finding("body", at, p.message), None) for p in problems_for(error, "body"))
             yield from found
 
     def answer_problems(self, route: Route, path: str, status: int, headers: Mapping[str, str],
@@ -159,7 +159,7 @@ class ExchangeChecker:
         key = (route.method, path, status, *(headers.get(name) for name in self._read_headers), body)
         found = self._verdicts.get(key) if len(body) <= CACHED_BODY_BYTES else None
         if found is None:
-            found = Findings.of((Problem(m.part, m.at, m.message)
+            found = Findings.of((Finding(m.part, m.at, m.message)
                                  for m in self.answers.mismatches(route.method, path, status, headers, body)),
                                 self.max_problems)
             if len(body) <= CACHED_BODY_BYTES and len(found.problems) <= CACHED_PROBLEMS:

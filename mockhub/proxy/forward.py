@@ -53,7 +53,7 @@ class UpstreamTimeout(ApiError):
 
 
 @dataclass(frozen=True)
-class Answer:
+class TargetAnswer:
     """The target's answer as it was passed on: status, headers and (a copy of) the body bytes."""
 
     status: int
@@ -100,7 +100,7 @@ class Forwarder:
             await self._session.close()
             self._session = None
 
-    async def forward(self, request: web.Request, body: bytes) -> tuple[web.StreamResponse, Answer]:
+    async def forward(self, request: web.Request, body: bytes) -> tuple[web.StreamResponse, TargetAnswer]:
         """Send ``request`` (with ``body``) to the target and stream the answer to the client.
 
         Raises :class:`UpstreamUnreachable` or :class:`UpstreamTimeout` when nothing has been sent to
@@ -136,7 +136,7 @@ class Forwarder:
             except (TimeoutError, aiohttp.ClientError) as exc:
                 raise AnswerBroken(response, f"the target's answer broke off: {_reason(exc)}") from None
             await response.write_eof()
-        return response, Answer(upstream.status, upstream.headers, bytes(kept), complete)
+        return response, TargetAnswer(upstream.status, upstream.headers, bytes(kept), complete)
 
 
 class AnswerBroken(Exception):

@@ -54,7 +54,7 @@ def _cut(text: str, most: int) -> str:
 
 
 @dataclass(frozen=True)
-class Problem:
+class Finding:
     """One thing off-contract: in which part of the message (``body``, ``header``, ``query``, ``path``,
     ``status``, ``route``), where in it (a JSON path such as ``$.errors[0].code``, a header's or a
     parameter's name; empty when the part says it all) and what."""
@@ -66,11 +66,11 @@ class Problem:
     def to_json(self) -> dict[str, str]:
         return {"in": self.part, "at": self.at, "message": self.message}
 
-    def cut(self) -> Problem:
+    def cut(self) -> Finding:
         """The problem with its ``at`` and message at most :data:`PROBLEM_CHARS` characters each."""
         if len(self.at) <= PROBLEM_CHARS and len(self.message) <= PROBLEM_CHARS:
             return self
-        return Problem(self.part, _cut(self.at, PROBLEM_CHARS), _cut(self.message, PROBLEM_CHARS))
+        return Finding(self.part, _cut(self.at, PROBLEM_CHARS), _cut(self.message, PROBLEM_CHARS))
 
     def shown(self) -> str:
         """As a log line says it."""
@@ -81,11 +81,11 @@ class Problem:
 class Findings:
     """What a check found on one side of an exchange: the first problems, cut, and how many more there were."""
 
-    problems: tuple[Problem, ...] = ()
+    problems: tuple[Finding, ...] = ()
     more: int = 0
 
     @classmethod
-    def of(cls, found: Iterable[Problem], most: int) -> Findings:
+    def of(cls, found: Iterable[Finding], most: int) -> Findings:
         """The first ``most`` of ``found`` (each cut), counting the rest up to :data:`COUNTED` problems in all;
         ``found`` is read no further (a check that yields its problems one by one stops there)."""
         seen = iter(found)
@@ -104,7 +104,7 @@ class Violation:
     side: Side
     operation: str | None
     """The contract's operationId; ``None`` for a route or method the contract does not have."""
-    problems: tuple[Problem, ...]
+    problems: tuple[Finding, ...]
     more_problems: int = 0
     """Problems found past those kept."""
 

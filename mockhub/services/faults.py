@@ -181,7 +181,7 @@ class Decision:
 
 
 @dataclass(eq=False)
-class _Active(Held[FaultRule]):
+class HeldFault(Held[FaultRule]):
     """A rule with its counters and its place in the order rules apply."""
 
     order: int = 0
@@ -203,7 +203,7 @@ class _Active(Held[FaultRule]):
         return {**self.rule.to_json(), **counters, "ended": self.expired}
 
 
-class FaultEngine(RuleSet[FaultRule, _Active]):
+class FaultEngine(RuleSet[FaultRule, HeldFault]):
     """The fault rules of one session, applied in the order they were added.
 
     Rules for one exact path are indexed by it, so a request only looks at the rules that
@@ -231,12 +231,12 @@ class FaultEngine(RuleSet[FaultRule, _Active]):
     def _size(self, value: Mapping[str, Any]) -> int:
         return rule_bytes(value)
 
-    def _hold(self, rule: FaultRule, rule_id: str, size: int, position: int) -> _Active:
-        return _Active(rule if rule.id == rule_id else replace(rule, id=rule_id), size, order=position)
+    def _hold(self, rule: FaultRule, rule_id: str, size: int, position: int) -> HeldFault:
+        return HeldFault(rule if rule.id == rule_id else replace(rule, id=rule_id), size, order=position)
 
     def _changed(self) -> None:
-        self._by_path: dict[str, list[_Active]] = {}
-        self._general: list[_Active] = []
+        self._by_path: dict[str, list[HeldFault]] = {}
+        self._general: list[HeldFault] = []
         for active in self._held:
             matcher = active.rule.matcher
             if matcher.path is None or matcher.glob:
@@ -244,14 +244,14 @@ class FaultEngine(RuleSet[FaultRule, _Active]):
             else:
                 self._by_path.setdefault(matcher.path, []).append(active)
 
-    def _candidates(self, path: str) -> Iterable[_Active]:
+    def _candidates(self, path: str) -> Iterable[HeldFault]:
         """The rules that may match ``path``, in the order they were added."""
         exact = self._by_path.get(path)
         if exact is None:
             return self._general
         if not self._general:
             return exact
-        merged: Iterator[_Active] = heapq.merge(exact, self._general, key=lambda a: a.order)
+        merged: Iterator[HeldFault] = heapq.merge(exact, self._general, key=lambda a: a.order)
         return merged
 
     def decide(self, request: RequestFacts, random: SeededRandom) -> Decision | None:
@@ -279,7 +279,7 @@ class FaultEngine(RuleSet[FaultRule, _Active]):
                 break
         return decision
 
-    def _fire(self, active: _Active, random: SeededRandom) -> Decision | None:
+    def _fire(self, active: HeldFault, random: SeededRandom) -> Decision | None:
         rule = active.rule
         if rule.rate_limit is not None:
             wait = self._rate_limited(active, rule.rate_limit)
@@ -297,7 +297,7 @@ class FaultEngine(RuleSet[FaultRule, _Active]):
             return Decision(rule.delay_ms, effect, None, rule.retry_after, str(effect))
         return Decision(rule.delay_ms, None, effect, None, effect)
 
-    def _rate_limited(self, active: _Active, limit: RateLimit) -> int | None:
+    def _rate_limited(self, active: HeldFault, limit: RateLimit) -> int | None:
         """Seconds to wait once the matching requests in the sliding window exceed the limit."""
         now = self._monotonic()
         window = active.window

@@ -99,7 +99,7 @@ def merged(base: Any, merge: Any) -> Any:
 
 
 @dataclass(eq=False)
-class _Active(Held[Override]):
+class HeldOverride(Held[Override]):
     """An override with its counter."""
 
     served: int = 0
@@ -115,7 +115,7 @@ class _Active(Held[Override]):
         return {**self.rule.to_json(), "state": state}
 
 
-class OverrideEngine(RuleSet[Override, _Active]):
+class OverrideEngine(RuleSet[Override, HeldOverride]):
     """The overrides of one session (at most :data:`MAX_OVERRIDES`), tried in the order they were added."""
 
     SCHEMA = "Override"
@@ -131,8 +131,8 @@ class OverrideEngine(RuleSet[Override, _Active]):
     def _size(self, value: Mapping[str, Any]) -> int:
         return jsonio.footprint(value)
 
-    def _hold(self, rule: Override, rule_id: str, size: int, position: int) -> _Active:
-        return _Active(rule if rule.id == rule_id else replace(rule, id=rule_id), size)
+    def _hold(self, rule: Override, rule_id: str, size: int, position: int) -> HeldOverride:
+        return HeldOverride(rule if rule.id == rule_id else replace(rule, id=rule_id), size)
 
     def take(self, request: RequestFacts) -> Override | None:
         """The first live override matching the request, counted as serving it; ``None`` if none matches."""

@@ -40,7 +40,7 @@ def _seconds(retry_after: str | None) -> float:
 
 
 @dataclass(frozen=True)
-class Context:
+class RunContext:
     """What every step of one run shares: the client, the contract's checker, the run's id and the other
     tenant's token (``None``: not given)."""
 
@@ -65,7 +65,7 @@ class Context:
 class Probe:
     """One step's run: its requests, what each answer got wrong, and what the steps it needs made."""
 
-    def __init__(self, context: Context, made: Mapping[Step[Any], Any]) -> None:
+    def __init__(self, context: RunContext, made: Mapping[Step[Any], Any]) -> None:
         self.context = context
         self._made = made
         self._problems: list[str] = []

@@ -15,7 +15,7 @@ from mockhub.contract.conformance import ResponseChecker
 from mockhub.contract.contracts import Contract
 from mockhub.settings import APIS, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN
 from mockhub.verify.client import Client, Unreachable
-from mockhub.verify.probe import Context, Probe
+from mockhub.verify.probe import Probe, RunContext
 from mockhub.verify.reports import Check, Report
 from mockhub.verify.scenario import Step
 from mockhub.verify.steps import STEPS
@@ -34,7 +34,7 @@ async def verify(base_url: str, *, token: str = DEFAULT_TOKEN, other_token: str 
     timeout = aiohttp.ClientTimeout(total=TIMEOUT_SECONDS)
     async with aiohttp.ClientSession(timeout=timeout, headers={"User-Agent": f"mockhub-verify/{__version__}"},
                                      auto_decompress=True) as session:
-        context = Context(Client(session, base_url, token), checker, run_id, other_token, client_id, client_secret)
+        context = RunContext(Client(session, base_url, token), checker, run_id, other_token, client_id, client_secret)
         made: dict[Step[Any], Any] = {}  # what each step made that the contract accepts, for the steps after it
         for step in (s for s in STEPS if s.api in apis):
             try:
@@ -50,7 +50,7 @@ async def verify(base_url: str, *, token: str = DEFAULT_TOKEN, other_token: str 
     return report
 
 
-async def perform(step: Step[Any], context: Context, made: dict[Step[Any], Any]) -> tuple[Check, Any]:
+async def perform(step: Step[Any], context: RunContext, made: dict[Step[Any], Any]) -> tuple[Check, Any]:
     """Run one step (unless it is blocked); its check and what it made (``None``: nothing)."""
     blocked = step.blocked(made.__contains__, context.other_token)
     if blocked:

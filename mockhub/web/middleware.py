@@ -1,8 +1,14 @@
 """The request pipeline every request goes through (decisions.md: Faults; Control API and sessions).
 
-It picks the request's session, guards the control API (:mod:`mockhub.web.admin_guard`), applies
-fault rules, runs the handler, renders every error in its API's own format, journals the
-exchange and writes the access log line. The control API is never faulted nor journaled.
+Its stages, outside in, each named for what it adds:
+
+- :meth:`Pipeline.serve`: the request as sent (a custom verb's own method and route), CORS, the
+  body's budget released, ``Connection: close`` when the connection ends; never raises but to cancel;
+- :meth:`Pipeline.journaled`: the session, the fault the request or the rules ask for, the journal
+  entry and the access log line (a control call goes to :meth:`Pipeline.guarded` instead: the admin
+  guard, never faulted nor journaled);
+- :meth:`Pipeline.faulted`: a fault's status, reset, delay or broken body, and overrides;
+- :meth:`Pipeline.rendered`: the handler's answer, any error rendered in the API's own format.
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ from mockhub.web.keys import (
     SESSIONS,
     SETTINGS,
 )
-from mockhub.web.overriding import MergeBrokeContract, facts_of, served
+from mockhub.web.overriding import MergeBrokeContract, facts_of, overridden
 from mockhub.web.protocol import ROUTE, as_sent, closes_after, route_of
 from mockhub.web.rendering import error_response, http_error
 
@@ -80,12 +86,12 @@ class Pipeline:
 
         @web.middleware
         async def core_middleware(request: web.Request, handler: AiohttpHandler) -> web.StreamResponse:
-            return await pipeline.handle(request, handler)
+            return await pipeline.serve(request, handler)
 
         self.own_middleware = core_middleware
         return core_middleware
 
-    async def handle(self, request: web.Request, handler: AiohttpHandler) -> web.StreamResponse:
+    async def serve(self, request: web.Request, handler: AiohttpHandler) -> web.StreamResponse:
         """The response to ``request``, which the router gave to ``handler``; never raises but to cancel."""
         started = perf_counter()
         sent = await as_sent(request, self.own_middleware) if WIRE_METHOD in request.headers else None
@@ -100,7 +106,7 @@ class Pipeline:
             if preflight is not None:
                 return preflight
         try:
-            response = await self.run(request, handler, started)
+            response = await self.journaled(request, handler, started)
         except asyncio.CancelledError:
             raise
         except ConnectionError:  # the client left before its body came whole: nothing applied, no one to answer
@@ -119,10 +125,11 @@ class Pipeline:
         dialect = self.dialects.get(route_of(request).handler)  # the route's (handler: maybe a middleware added later)
         return dialect if dialect is not None else dialect_of_path(request.path)
 
-    async def run(self, request: web.Request, handler: AiohttpHandler, started: float) -> web.StreamResponse:
+    async def journaled(self, request: web.Request, handler: AiohttpHandler, started: float) -> web.StreamResponse:
+        """The answer of an API call in its session: faults, then the handler, journaled and logged."""
         dialect = self.dialect(request, handler)
         if dialect is Dialect.ADMIN:
-            return await self.run_admin(request, handler, started)
+            return await self.guarded(request, handler, started)
         sessions = self.sessions
         refused: ApiError | None = None
         try:
@@ -149,9 +156,9 @@ class Pipeline:
         if refused is not None:
             response: web.StreamResponse | None = error_response(refused, dialect)
         elif fault is None and not session.overrides:  # the common case
-            response = await self.respond(request, handler, dialect)
+            response = await self.rendered(request, handler, dialect)
         else:
-            response, override = await self.answer(request, handler, fault, session, dialect)
+            response, override = await self.faulted(request, handler, fault, session, dialect)
         status = response.status if response is not None else 0
         answered_in: Session = request[SESSION]  # another one if the request's was dropped while its body came
         body = await self.bodies.kept(request) if request.body_exists else b""
@@ -166,7 +173,7 @@ class Pipeline:
             raise asyncio.CancelledError()  # the connection is gone: nothing to send
         return response
 
-    async def run_admin(self, request: web.Request, handler: AiohttpHandler, started: float) -> web.StreamResponse:
+    async def guarded(self, request: web.Request, handler: AiohttpHandler, started: float) -> web.StreamResponse:
         """A control call: never faulted nor journaled. It is guarded (its Host, its page, the admin token)
         before its session is looked for (a refused call must not make or evict one), and only a call that
         acts on a session looks for one (health and dropping a session answer a browser whatever session
@@ -180,7 +187,7 @@ class Pipeline:
                 response = error_response(exc, Dialect.ADMIN)
         request[SESSION] = session
         if response is None:
-            response = await self.respond(request, handler, Dialect.ADMIN)
+            response = await self.rendered(request, handler, Dialect.ADMIN)
         self.log_access(request, response.status, (perf_counter() - started) * 1000, None, session)
         return response
 
@@ -214,7 +221,7 @@ class Pipeline:
                      f"{f' session={session.name}' if session.name != DEFAULT_SESSION else ''}")
         access.write(line)
 
-    async def answer(self, request: web.Request, handler: AiohttpHandler, fault: Decision | None,
+    async def faulted(self, request: web.Request, handler: AiohttpHandler, fault: Decision | None,
                      session: Session, dialect: Dialect) -> tuple[web.StreamResponse | None, Override | None]:
         """The response to send after any fault (``None`` when a fault dropped the connection), and the
         override that gave it, if one did.
@@ -235,14 +242,15 @@ class Pipeline:
             return None, None
         if session.overrides:
             try:
-                response, override = await served(request, session, lambda: self.respond(request, handler, dialect),
-                                                  self.operation_method(request, handler), self.override_checker)
+                response, override = await overridden(
+                    request, session, lambda: self.rendered(request, handler, dialect),
+                    self.operation_method(request, handler), self.override_checker)
             except MergeBrokeContract as exc:  # the mock's error: the pytest fixture fails the test with it
                 self.control.server_error(str(exc))
                 log.error("%s %s: %s", request.method, request.path, exc)
                 response, override = error_response(exc, dialect), exc.override
         else:  # the common case: no override set, nothing more to pay
-            response, override = await self.respond(request, handler, dialect), None
+            response, override = await self.rendered(request, handler, dialect), None
         if fault is not None:
             if fault.delay_ms:
                 await asyncio.sleep(fault.delay_ms / 1000)
@@ -272,7 +280,7 @@ class Pipeline:
         return {route.method for resource in self.app.router.resources() if resource.canonical == path
                 for route in resource}
 
-    async def respond(self, request: web.Request, handler: AiohttpHandler, dialect: Dialect) -> web.StreamResponse:
+    async def rendered(self, request: web.Request, handler: AiohttpHandler, dialect: Dialect) -> web.StreamResponse:
         """The handler's response, with any error rendered in the operation's dialect."""
         try:
             return await handler(request)
@@ -280,7 +288,7 @@ class Pipeline:
             return error_response(exc, dialect)
         except web.HTTPException as exc:
             return error_response(http_error(exc, request.method, self.settings.max_body_bytes), dialect)
-        except ConnectionError:  # the client left before its body came whole (see handle)
+        except ConnectionError:  # the client left before its body came whole (see serve)
             raise
         except Exception:
             return self.internal_error(request, dialect)

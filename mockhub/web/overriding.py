@@ -49,7 +49,7 @@ async def facts_of(request: web.Request, needs_body: bool, method: str) -> Reque
     return RequestFacts(method, request.path, request.query, request.headers, body)
 
 
-async def served(request: web.Request, session: Session, respond: Respond, method: str,
+async def overridden(request: web.Request, session: Session, respond: Respond, method: str,
                  checker: OverrideChecker) -> tuple[web.StreamResponse, Override | None]:
     """The answer to an API request of the operation of ``method``: an override's if one takes it, else
     ``respond()``'s; and the override. Raises :class:`MergeBrokeContract` for a merged answer ``checker`` finds
