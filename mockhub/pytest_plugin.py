@@ -47,9 +47,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", f"{MARKER}(seed=None, fixtures=None, faults=None, overrides=None, clock=None): configure the "
-        "mockhub fixture (seed of the random source, fixture files or dicts, fault rules, overrides, a pinned ISO "
-        "clock)")
+        "markers", f"{MARKER}(seed=None, fixtures=None, faults=None, overrides=None, clock=None, token_lifetime=None): "
+        "configure the mockhub fixture (seed of the random source, fixture files or dicts, fault rules, overrides, a "
+        "pinned ISO clock, the seconds an access token is valid)")
     config.stash[_SERVERS] = {}
 
 
@@ -60,7 +60,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def _settings_for(config: pytest.Config, marker: pytest.Mark | None) -> tuple[Settings, tuple[Any, ...]]:
     options = dict(marker.kwargs) if marker else {}
-    unknown = set(options) - {"seed", "fixtures", "faults", "overrides", "clock"}
+    unknown = set(options) - {"seed", "fixtures", "faults", "overrides", "clock", "token_lifetime"}
     if unknown:
         raise pytest.UsageError(f"@pytest.mark.mockhub does not take {', '.join(sorted(unknown))}")
     seed = options.get("seed")
@@ -80,8 +80,14 @@ def _settings_for(config: pytest.Config, marker: pytest.Mark | None) -> tuple[Se
     for name in ("faults", "overrides"):
         if not isinstance(options.get(name) or [], list | tuple):
             raise pytest.UsageError(f"@pytest.mark.mockhub({name}=...) takes a list of rules, not {options[name]!r}")
-    settings = Settings(port=0, seed=seed or 0, fixtures=given, clock=clock)
-    key = (settings.seed, repr(given), settings.clock)
+    token_lifetime = options.get("token_lifetime")
+    if token_lifetime is None:
+        token_lifetime = Settings.token_lifetime
+    elif type(token_lifetime) is not int or token_lifetime < 1:  # as --token-lifetime takes it
+        raise pytest.UsageError(f"@pytest.mark.mockhub(token_lifetime=...) takes a number of seconds above 0 (an "
+                                f"int), not {token_lifetime!r}")
+    settings = Settings(port=0, seed=seed or 0, fixtures=given, clock=clock, token_lifetime=token_lifetime)
+    key = (settings.seed, repr(given), settings.clock, settings.token_lifetime)
     return settings, key
 
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from mockhub.kernel.clock import parse_duration
+from mockhub.kernel.clock import parse_duration, parse_instant
 from mockhub.kernel.matching import Matcher
 from mockhub.services.control import Control
 from mockhub.services.sessions import Session
@@ -172,6 +172,20 @@ class Mockhub:
             raise TypeError(f"advance_clock() takes a timedelta, seconds or an ISO 8601 duration, not "
                             f"{type(by).__name__}")
         return self._server.call(self._control.advance_clock, self._session, delta)
+
+    def set_clock(self, instant: datetime | str) -> dict[str, Any]:
+        """Make ``instant`` the current time of the test's session: a ``datetime`` (a naive one is UTC) or an ISO
+        8601 instant (``"2021-01-31T00:00:00Z"``), as ``POST /__mockhub/clock`` with ``set`` does. It may go
+        back as well as forward; a pinned clock stays pinned there, a real one runs on from it. Returns the
+        clock as ``GET /__mockhub/clock`` shows it; :meth:`reset` puts it back.
+
+        Raises ``ValueError`` for a text that is not an ISO 8601 instant.
+        """
+        if isinstance(instant, datetime):
+            instant = instant.isoformat()  # read as the control API reads it: in UTC, a naive time taken as UTC
+        elif not isinstance(instant, str):
+            raise TypeError(f"set_clock() takes a datetime or an ISO 8601 instant, not {type(instant).__name__}")
+        return self._server.call(self._control.set_clock, self._session, parse_instant(instant))
 
     @property
     def requests(self) -> list[dict[str, Any]]:

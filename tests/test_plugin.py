@@ -257,6 +257,9 @@ WRONG_MARKERS = {  # the marker's arguments: what it says
     "seed=[1]": "@pytest.mark.mockhub(seed=...) takes an int, not [1]",
     "clock=20300501": "@pytest.mark.mockhub(clock=...) takes an ISO instant or a datetime, not 20300501",
     'faults={"status": 503}': "@pytest.mark.mockhub(faults=...) takes a list of rules",
+    "token_lifetime=0": "@pytest.mark.mockhub(token_lifetime=...) takes a number of seconds above 0 (an int), not 0",
+    'token_lifetime="60"': "@pytest.mark.mockhub(token_lifetime=...) takes a number of seconds above 0 (an int), "
+                           "not '60'",
 }
 
 
@@ -414,49 +417,96 @@ def test_assert_called_with_json_fails_saying_what_differed(pytester: pytest.Pyt
     assert "pytest_plugin.py" not in output  # the plugin's own frames are hidden
 
 
+TOKEN_HELPERS = """
+    import datetime, json, urllib.error, urllib.parse, urllib.request
+    import pytest
+
+    def token(mockhub):
+        form = urllib.parse.urlencode({"grant_type": "client_credentials",
+                                       "client_id": "hubster.portal.api.00000000000000000000000000000001",
+                                       "client_secret": "mockhub-dev-portal-secret"})
+        with urllib.request.urlopen(f"{mockhub.url}/connect/token", data=form.encode()) as response:
+            return json.load(response)
+
+    def status(mockhub, access_token):
+        request = urllib.request.Request(f"{mockhub.url}/api/v1/hubs",
+                                         headers={"Authorization": f"Bearer {access_token}"})
+        try:
+            with urllib.request.urlopen(request) as response:
+                return response.status
+        except urllib.error.HTTPError as refused:
+            return refused.code
+"""
+"""A user's helpers: a Portal token from ``POST /connect/token``, and the status of ``GET /api/v1/hubs`` with it."""
+
+
 def test_advance_clock_makes_a_token_expire_without_waiting_and_each_test_starts_at_the_start(
         pytester: pytest.Pytester) -> None:
-    result = run(pytester, """
-        import datetime, json, urllib.error, urllib.parse, urllib.request
-        import pytest
+    result = run(pytester, TOKEN_HELPERS + """
+    @pytest.mark.mockhub(clock="2021-01-01T00:00:00Z")
+    def test_expiry(mockhub):
+        access_token = token(mockhub)["access_token"]
+        assert mockhub.advance_clock(datetime.timedelta(days=29))["now"] == "2021-01-30T00:00:00.0000000Z"
+        assert status(mockhub, access_token) == 200
+        assert mockhub.advance_clock(86400)["now"] == "2021-01-31T00:00:00.0000000Z"
+        assert status(mockhub, access_token) == 401
+        assert status(mockhub, token(mockhub)["access_token"]) == 200
+        assert mockhub.advance_clock("PT1H")["now"] == "2021-01-31T01:00:00.0000000Z"
 
-        def token(mockhub):
-            form = urllib.parse.urlencode({"grant_type": "client_credentials",
-                                           "client_id": "hubster.portal.api.00000000000000000000000000000001",
-                                           "client_secret": "mockhub-dev-portal-secret"})
-            with urllib.request.urlopen(f"{mockhub.url}/connect/token", data=form.encode()) as response:
-                return json.load(response)["access_token"]
+    @pytest.mark.mockhub(clock="2021-01-01T00:00:00Z")
+    def test_the_next_test_starts_at_the_start(mockhub):
+        assert mockhub.advance_clock(0)["now"] == "2021-01-01T00:00:00.0000000Z"
 
-        def status(mockhub, access_token):
-            request = urllib.request.Request(f"{mockhub.url}/api/v1/hubs",
-                                             headers={"Authorization": f"Bearer {access_token}"})
-            try:
-                with urllib.request.urlopen(request) as response:
-                    return response.status
-            except urllib.error.HTTPError as refused:
-                return refused.code
+    def test_what_is_no_duration_is_refused(mockhub):
+        from mockhub.kernel.errors import ValidationFailed
+        with pytest.raises(ValueError, match="not an ISO 8601 duration"):
+            mockhub.advance_clock("30 days")
+        with pytest.raises(TypeError, match="takes a timedelta, seconds or an ISO 8601 duration"):
+            mockhub.advance_clock(None)
+        with pytest.raises(ValidationFailed, match="moves forward only"):
+            mockhub.advance_clock(-1)
+    """)
+    result.assert_outcomes(passed=3)
 
-        @pytest.mark.mockhub(clock="2021-01-01T00:00:00Z")
-        def test_expiry(mockhub):
-            access_token = token(mockhub)
-            assert mockhub.advance_clock(datetime.timedelta(days=29))["now"] == "2021-01-30T00:00:00.0000000Z"
-            assert status(mockhub, access_token) == 200
-            assert mockhub.advance_clock(86400)["now"] == "2021-01-31T00:00:00.0000000Z"
-            assert status(mockhub, access_token) == 401
-            assert status(mockhub, token(mockhub)) == 200
-            assert mockhub.advance_clock("PT1H")["now"] == "2021-01-31T01:00:00.0000000Z"
 
-        @pytest.mark.mockhub(clock="2021-01-01T00:00:00Z")
-        def test_the_next_test_starts_at_the_start(mockhub):
-            assert mockhub.advance_clock(0)["now"] == "2021-01-01T00:00:00.0000000Z"
+def test_the_marker_sets_the_token_lifetime_as_token_lifetime_does(pytester: pytest.Pytester) -> None:
+    result = run(pytester, TOKEN_HELPERS + """
+    @pytest.mark.mockhub(token_lifetime=60, clock="2021-01-01T00:00:00Z")
+    def test_a_token_of_a_minute(mockhub):
+        issued = token(mockhub)
+        assert issued["expires_in"] == 60
+        mockhub.advance_clock(59)
+        assert status(mockhub, issued["access_token"]) == 200
+        mockhub.advance_clock(1)
+        assert status(mockhub, issued["access_token"]) == 401
 
-        def test_what_is_no_duration_is_refused(mockhub):
-            from mockhub.kernel.errors import ValidationFailed
-            with pytest.raises(ValueError, match="not an ISO 8601 duration"):
-                mockhub.advance_clock("30 days")
-            with pytest.raises(TypeError, match="takes a timedelta, seconds or an ISO 8601 duration"):
-                mockhub.advance_clock(None)
-            with pytest.raises(ValidationFailed, match="moves forward only"):
-                mockhub.advance_clock(-1)
+    def test_without_it_the_documented_30_days(mockhub):
+        assert token(mockhub)["expires_in"] == 2592000
+    """)
+    result.assert_outcomes(passed=2)
+
+
+def test_set_clock_sets_the_session_s_time_back_or_forward(pytester: pytest.Pytester) -> None:
+    result = run(pytester, TOKEN_HELPERS + """
+    @pytest.mark.mockhub(clock="2021-01-01T00:00:00Z")
+    def test_expiry_and_back(mockhub):
+        access_token = token(mockhub)["access_token"]
+        assert mockhub.set_clock("2021-01-31T00:00:00Z") == {
+            "session": "default", "now": "2021-01-31T00:00:00.0000000Z", "pinned": True}
+        assert status(mockhub, access_token) == 401
+        an_hour_before = datetime.datetime(2021, 1, 30, 23, tzinfo=datetime.timezone(datetime.timedelta(hours=1)))
+        assert mockhub.set_clock(an_hour_before)["now"] == "2021-01-30T22:00:00.0000000Z"
+        assert status(mockhub, access_token) == 200
+        assert mockhub.set_clock(datetime.datetime(2021, 1, 31))["now"] == "2021-01-31T00:00:00.0000000Z"
+
+    def test_a_real_clock_runs_on_from_the_instant(mockhub):
+        clock = mockhub.set_clock("2040-06-01T12:00:00Z")
+        assert clock["now"].startswith("2040-06-01T12:0") and clock["pinned"] is False
+
+    def test_what_is_no_instant_is_refused(mockhub):
+        with pytest.raises(ValueError, match="not an ISO 8601 instant"):
+            mockhub.set_clock("yesterday")
+        with pytest.raises(TypeError, match="takes a datetime or an ISO 8601 instant, not int"):
+            mockhub.set_clock(1609459200)
     """)
     result.assert_outcomes(passed=3)
