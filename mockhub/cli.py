@@ -1,4 +1,5 @@
-"""The command line: ``mockhub serve``, ``mockhub verify`` and ``mockhub proxy`` (and ``python -m mockhub``).
+"""The command line: ``mockhub serve``, ``mockhub verify``, ``mockhub verify-webhook`` and ``mockhub proxy`` (and
+``python -m mockhub``).
 
 Every ``serve`` and ``proxy`` option can also be set by an environment variable (``MOCKHUB_PORT``...),
 as docker users expect; a command-line flag wins over the environment.
@@ -17,7 +18,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from yarl import URL
 
@@ -25,6 +26,9 @@ from mockhub import __version__
 from mockhub.kernel import jsonio
 from mockhub.proxy.settings import ProxySettings
 from mockhub.settings import APIS, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN, Settings
+
+if TYPE_CHECKING:
+    from mockhub.verify.reports import Report
 
 TRUE = ("1", "true", "yes", "on")
 
@@ -55,6 +59,14 @@ def _token(text: str) -> str:
     """A secret that is not empty (an empty admin token would be matched by a request without one)."""
     if not text.strip():
         raise argparse.ArgumentTypeError("an empty token would leave the control API open; leave the option out")
+    return text
+
+
+def _header_value(text: str) -> str:
+    """A key sent in a header: not empty, and no control characters (a line break would end the header)."""
+    if not text.strip() or not text.isprintable():
+        raise argparse.ArgumentTypeError(f"{text!r} cannot be sent as a header's value (empty, or a control "
+                                         "character in it)")
     return text
 
 
@@ -184,6 +196,7 @@ def build_parser(environ: Mapping[str, str] | None = None) -> argparse.ArgumentP
                     "environment variable named after it; a flag wins over the environment.")
     add_options(serve, SERVE_OPTIONS, environ)
     add_verify_command(commands, environ)
+    add_verify_webhook_command(commands, environ)
     add_proxy_command(commands, environ)
     return parser
 
@@ -245,14 +258,19 @@ def _output_file(text: str) -> Path:
     return path
 
 
-def _base_url(text: str) -> str:
+def _url(text: str) -> str:
+    """An http(s) URL with a host, as given (a webhook's path is the receiver's own: kept to the last slash)."""
     try:
         host = URL(text).host if text.startswith(("http://", "https://")) else None
     except ValueError:  # http://[::1
         host = None
     if not host:
         raise argparse.ArgumentTypeError(f"{text!r} is not an http(s) URL with a host")
-    return text.rstrip("/")
+    return text
+
+
+def _base_url(text: str) -> str:
+    return _url(text).rstrip("/")
 
 
 def add_verify_command(commands: Any, environ: Mapping[str, str]) -> None:
@@ -278,6 +296,32 @@ def add_verify_command(commands: Any, environ: Mapping[str, str]) -> None:
                                                f"{DEFAULT_CLIENT_SECRET})")
     verify.add_argument("--junit", type=_output_file, metavar="FILE", help="also write the results as JUnit XML")
     verify.add_argument("--only", choices=APIS, help="check one API (they may live on different servers)")
+
+
+def add_verify_webhook_command(commands: Any, environ: Mapping[str, str]) -> None:
+    """``mockhub verify-webhook``: a webhook receiver checked as the documentation asks; see
+    mockhub/verify/webhook_check.py."""
+    check = commands.add_parser(
+        "verify-webhook", help="check a webhook receiver: signed deliveries accepted, wrongly signed ones refused",
+        description="POST the documented webhook payloads (System and Direct) to a receiver, signed with the "
+                    "integration's private key and signed wrong in each way, and check that it answers the good "
+                    "ones 2xx and the others 403, as the documentation asks. Exit status: 0 all checks passed, "
+                    "1 a check failed, 2 the receiver could not be reached.")
+    check.add_argument("url", type=_url, metavar="URL", help="the receiver: the integration's webhookUrl")
+    for flag, variable, meaning, kind in (("--public-key", "MOCKHUB_PUBLIC_KEY", "publicSigningKey", _header_value),
+                                          ("--private-key", "MOCKHUB_PRIVATE_KEY", "privateSigningKey", _token)):
+        given = environ.get(variable) or None
+        check.add_argument(flag, type=kind, default=given, required=given is None, metavar="K",
+                           help=f"the integration's {meaning}, as the receiver knows it (default: ${variable})")
+    check.add_argument("--only", choices=("system", "direct"),
+                       help="send one kind of payload (a receiver of one kind of integration)")
+    check.add_argument("--seed", type=int, default=Settings.seed,
+                       help="seed of the payloads' ids and texts (default %(default)s)")
+    check.add_argument("--timeout", type=_seconds, default=Settings.webhook_timeout, metavar="SECONDS",
+                       help="seconds the receiver has to answer each delivery (default %(default)g, as the platform)")
+    check.add_argument("--max-answer-bytes", type=_positive, default=Settings.webhook_answer_bytes, metavar="N",
+                       help="bytes read of each answer at most (default %(default)s)")
+    check.add_argument("--junit", type=_output_file, metavar="FILE", help="also write the results as JUnit XML")
 
 
 PROXY_OPTIONS = (
@@ -383,10 +427,25 @@ def run_verify(args: argparse.Namespace) -> int:
     report = asyncio.run(verify(args.base_url, token=args.token, other_token=args.other_token,
                                 client_id=args.client_id, client_secret=args.client_secret,
                                 apis=(args.only,) if args.only else APIS))
+    return _reported(report, args.junit)
+
+
+def _reported(report: Report, junit: Path | None) -> int:
+    """Print a verify run's report and write its JUnit XML; returns its exit status."""
     print(report.text(), flush=True)
-    if args.junit is not None:
-        args.junit.write_text(report.junit(), encoding="utf-8")
+    if junit is not None:
+        junit.write_text(report.junit(), encoding="utf-8")
     return report.exit_status
+
+
+def run_verify_webhook(args: argparse.Namespace) -> int:
+    """Print the report of ``mockhub verify-webhook`` (and write its JUnit XML); returns the exit status."""
+    from mockhub.verify import verify_webhook
+
+    report = asyncio.run(verify_webhook(args.url, args.public_key, args.private_key, seed=args.seed,
+                                        kinds=(args.only,) if args.only else ("system", "direct"),
+                                        timeout=args.timeout, answer_bytes=args.max_answer_bytes))
+    return _reported(report, args.junit)
 
 
 def read_rules(path: Path | None, kind: str = "fault rules") -> tuple[dict[str, Any], ...]:
@@ -462,6 +521,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "verify":
         return run_verify(args)
+    if args.command == "verify-webhook":
+        return run_verify_webhook(args)
     if args.command == "proxy":
         return run_proxy(args)
     from mockhub.dataset.fixtures import dump

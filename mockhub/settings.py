@@ -101,3 +101,8 @@ class Settings:
     closed."""
     shutdown_grace: float = 5.0
     """Seconds a stop waits for the requests received to be answered (a body still arriving, say)."""
+    webhook_timeout: float = 10.0
+    """Seconds a webhook receiver has to answer one delivery, as the platform waits (documented: 10 s);
+    ``mockhub verify-webhook --timeout``."""
+    webhook_answer_bytes: int = 64 * 1024
+    """Bytes ``mockhub verify-webhook`` reads of a receiver's answer at most; the rest is left unread."""

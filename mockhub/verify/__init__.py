@@ -11,11 +11,16 @@ run's unique name and is deleted before it ends, including what a failed step le
 The parts: :mod:`.scenario` (what a step is, and how it names the steps it needs), :mod:`.portal`
 and :mod:`.era` (the steps), :mod:`.runner` (runs them), :mod:`.probe` (what a step sends and
 checks), :mod:`.client` (HTTP and clean-up) and :mod:`.reports` (text, JUnit XML, exit status).
+
+``mockhub verify-webhook`` checks the other side, a webhook receiver (decisions.md, Webhook receivers):
+:mod:`.webhook_payloads` (the documented deliveries, from a seed), :mod:`.webhook_cases` (each signed right or
+wrong, and the answer expected) and :mod:`.webhook_check` (sends them, reports as verify does).
 """
 
 from mockhub.verify.reports import Check, Report
 from mockhub.verify.runner import verify
 from mockhub.verify.scenario import Step
 from mockhub.verify.steps import STEPS
+from mockhub.verify.webhook_check import ReceiverReport, verify_webhook
 
-__all__ = ["STEPS", "Check", "Report", "Step", "verify"]
+__all__ = ["STEPS", "Check", "ReceiverReport", "Report", "Step", "verify", "verify_webhook"]

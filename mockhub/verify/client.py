@@ -25,6 +25,13 @@ class Unreachable(Exception):
     """The server does not accept connections: nothing else can be checked."""
 
 
+def unreachable(exc: aiohttp.ClientConnectorError) -> Unreachable:
+    """What a failed connection says in a report: the host, the port and the reason (aiohttp's own text names
+    "ssl:default" even for http)."""
+    reason = os.strerror(exc.os_error.errno) if exc.os_error.errno else str(exc.os_error)
+    return Unreachable(f"cannot connect to {exc.host}:{exc.port}: {reason}")
+
+
 @dataclass(frozen=True)
 class Answer:
     """A server's answer to one request."""
@@ -63,9 +70,8 @@ class Client:
             async with self.session.request(method, self.base_url + path, data=data, headers=headers, params=params,
                                             allow_redirects=False) as response:
                 answer = Answer(response.status, response.headers, await response.read())
-        except aiohttp.ClientConnectorError as exc:  # its own text names "ssl:default" even for http
-            reason = os.strerror(exc.os_error.errno) if exc.os_error.errno else str(exc.os_error)
-            raise Unreachable(f"cannot connect to {exc.host}:{exc.port}: {reason}") from None
+        except aiohttp.ClientConnectorError as exc:
+            raise unreachable(exc) from None
         if 200 <= answer.status < 300 and method == "POST":
             self._note_created(path, answer.json())
         return answer

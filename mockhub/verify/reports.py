@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from mockhub.kernel.text import xml_safe
 
@@ -31,6 +32,9 @@ class Check:
 class Report:
     """Every check of a run, in order; its text, its JUnit XML and its exit status."""
 
+    COMMAND: ClassVar[str] = "mockhub verify"
+    """The command whose report it is: the text's first word, the JUnit XML's name."""
+
     base_url: str
     run_id: str
     checks: list[Check] = field(default_factory=list)
@@ -45,8 +49,13 @@ class Report:
         """0 when every check passed (or was skipped), 1 on any mismatch, 2 when the server is unreachable."""
         return 2 if self.unreachable else 1 if self.count("failed") else 0
 
+    @property
+    def heading(self) -> str:
+        """The text's first line: the command, what it checked and which run it was."""
+        return f"{self.COMMAND} {self.base_url} (run {self.run_id})"
+
     def text(self) -> str:
-        lines = [f"mockhub verify {self.base_url} (run {self.run_id})"]
+        lines = [self.heading]
         for c in self.checks:
             label = {"passed": "ok  ", "failed": "FAIL", "skipped": "skip"}[c.outcome]
             if c.skipped:
@@ -66,16 +75,17 @@ class Report:
 
     def junit(self) -> str:
         """JUnit XML for CI: a suite per group, a testcase per check."""
-        root = ET.Element("testsuites", name="mockhub verify", tests=str(len(self.checks)),
+        root = ET.Element("testsuites", name=self.COMMAND, tests=str(len(self.checks)),
                           failures=str(self.count("failed")), skipped=str(self.count("skipped")),
                           time=f"{sum(c.seconds for c in self.checks):.3f}")
         suites: dict[str, ET.Element] = {}
+        package = self.COMMAND.replace(" ", ".").replace("-", "_")  # mockhub.verify, mockhub.verify_webhook
         for c in self.checks:
             suite = suites.get(c.group)
             if suite is None:
                 suite = suites[c.group] = ET.SubElement(root, "testsuite", name=c.group)
                 ET.SubElement(ET.SubElement(suite, "properties"), "property", name="base_url", value=self.base_url)
-            case = ET.SubElement(suite, "testcase", classname=f"mockhub.verify.{c.group.replace(' ', '_')}",
+            case = ET.SubElement(suite, "testcase", classname=f"{package}.{c.group.replace(' ', '_')}",
                                  name=c.name, time=f"{c.seconds:.3f}")
             if c.skipped:
                 ET.SubElement(case, "skipped", message=c.skipped)
