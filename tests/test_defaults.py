@@ -5,6 +5,7 @@ documentation says it, must change nothing."""
 
 from __future__ import annotations
 
+import argparse
 import re
 from dataclasses import replace
 
@@ -19,8 +20,10 @@ PAGES = (ROOT / "README.md", *sorted(DOCS.glob("*.md")))
 TARGET = "http://127.0.0.1:9"
 PROXY_SECTION = "Checking real traffic"
 """The section on ``mockhub proxy`` (in docs/conformance.md): its defaults are the proxy's."""
+WEBHOOK_SECTION = "Checking a webhook receiver"
+"""The section on ``mockhub verify-webhook`` (in docs/conformance.md): its defaults are that command's."""
 OTHER_COMMANDS = ("Checking the real API",)
-"""Sections whose options belong to neither ``serve`` nor ``proxy`` (``verify``)."""
+"""Sections whose options belong to none of ``serve``, ``proxy`` and ``verify-webhook`` (``verify``)."""
 SAID = (
     re.compile(r"^\| `(--[a-z-]+)` \(`MOCKHUB_\w+`\) \| (\d+)", re.M),  # the Limits table: | `--x` (`MOCKHUB_X`) | 1000
     re.compile(r"`(--[a-z-]+)(?: [A-Z]+)?`[^`()]*?\(default ([\w.]+)"),  # `--journal-size N` | ... (default 1000)
@@ -29,6 +32,8 @@ SAID = (
     re.compile(r"\[(--[a-z-]+) (\d[\d.]*)\]"),  # the synopsis: [--port 8080]
 )
 """The ways the documentation gives an option's default."""
+LIMIT_OF_A_COMMAND = re.compile(r"^\| `(--[a-z-]+)`(?: \(`MOCKHUB_\w+`\))?, `mockhub ([a-z-]+)` \| (\d+)", re.M)
+"""A Limits row of another command than ``serve``: | `--timeout`, `mockhub verify-webhook` | 10 |"""
 
 
 def serve(*args: str) -> Settings:
@@ -39,15 +44,25 @@ def proxy(*args: str) -> ProxySettings:
     return proxy_settings_from(build_parser({}).parse_args(["proxy", "--target", TARGET, *args]))
 
 
+def verify_webhook(*args: str) -> argparse.Namespace:
+    return build_parser({}).parse_args(["verify-webhook", TARGET, "--public-key", "P", "--private-key", "K", *args])
+
+
+RUN = {"serve": serve, "proxy": proxy, "verify-webhook": verify_webhook}
+"""Each command that has defaults: its options parsed from the given arguments."""
+
+
 def documented_defaults() -> dict[str, list[tuple[str, str]]]:
-    """The (option, default) pairs the pages give, by command (``serve``, ``proxy``), section by section
-    (each page's title and each of its ``##`` sections)."""
-    said: dict[str, list[tuple[str, str]]] = {"serve": [], "proxy": []}
+    """The (option, default) pairs the pages give, by command (``serve``, ``proxy``, ``verify-webhook``),
+    section by section (each page's title and each of its ``##`` sections)."""
+    said: dict[str, list[tuple[str, str]]] = {command: [] for command in RUN}
     for title, section in (part for path in PAGES for part in sections(path.read_text())):
         if title in OTHER_COMMANDS:
             continue
-        command = "proxy" if title == PROXY_SECTION else "serve"
+        command = {PROXY_SECTION: "proxy", WEBHOOK_SECTION: "verify-webhook"}.get(title, "serve")
         said[command] += [match.groups() for pattern in SAID for match in pattern.finditer(section)]
+        for flag, other_command, value in LIMIT_OF_A_COMMAND.findall(section):
+            said[other_command].append((flag, value))
     return said
 
 
@@ -67,12 +82,12 @@ def test_serve_and_proxy_without_options_take_the_settings_defaults() -> None:
     assert proxy() == ProxySettings(target=TARGET, access_log=True)
 
 
-@pytest.mark.parametrize("command", ["serve", "proxy"])
+@pytest.mark.parametrize("command", list(RUN))
 def test_each_default_the_help_gives_is_the_settings(command: str, capsys: pytest.CaptureFixture[str],
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     given = help_defaults(command, capsys, monkeypatch)
-    assert len(given) >= (20 if command == "serve" else 6)
-    run = serve if command == "serve" else proxy
+    assert len(given) >= {"serve": 20, "proxy": 6, "verify-webhook": 3}[command]
+    run = RUN[command]
     drifted = [(flag, value) for flag, value in given if run(flag, value) != run()]
     assert drifted == []
 
@@ -82,9 +97,10 @@ def test_each_default_the_documentation_gives_is_the_settings() -> None:
     limits = re.search(r"^## Limits\n(.*?)^## ", page("limits-and-security.md"), flags=re.M | re.S)
     assert limits is not None
     rows = re.findall(r"^\| `--", limits.group(1), flags=re.M)
-    assert len(rows) >= 16 and len(said["serve"]) >= len(rows) + 10 and len(said["proxy"]) >= 3
-    drifted = [(flag, value) for flag, value in said["serve"] if serve(flag, value) != serve()]
-    drifted += [(flag, value) for flag, value in said["proxy"] if proxy(flag, value) != proxy()]
+    assert len(rows) >= 16 and len(said["serve"]) >= len(rows) + 10 and len(said["proxy"]) >= 5
+    assert len(said["verify-webhook"]) >= 5  # the options' table and the two Limits rows
+    drifted = [(flag, value) for command, run in RUN.items() for flag, value in said[command]
+               if run(flag, value) != run()]
     assert drifted == [], "the documentation gives these defaults; the settings say otherwise"
 
 

@@ -35,6 +35,8 @@ PAGES = ("README.md", *(f"docs/{page.name}" for page in sorted(DOCS.glob("*.md")
 """Every page with examples, as paths from the repository's root."""
 PAGE_URL = "http://127.0.0.1:8080"
 PAGE_PROXY_URL = "http://127.0.0.1:8081"
+PAGE_RECEIVER_PORT = "8090"
+"""The port of the webhook receiver a page starts (for ``mockhub verify-webhook``)."""
 
 RUN_IN_PYTEST = (("README.md", "1. The pytest fixture in your own project"), ("docs/pytest.md", "The fixture"),
                  ("docs/pytest.md", "In-process tests with pytest-aiohttp"))
@@ -224,6 +226,9 @@ def run_in_one_shell(chosen: list[Block], url: str, folder: Path) -> tuple[list[
     proxy_port = free_port()
     script = "\n".join(lines).replace(PAGE_URL, url).replace(PAGE_PROXY_URL, f"http://127.0.0.1:{proxy_port}")
     script = script.replace("--port 8081", f"--port {proxy_port}")
+    receiver_port = str(free_port())
+    script = script.replace(f"127.0.0.1:{PAGE_RECEIVER_PORT}", f"127.0.0.1:{receiver_port}")
+    script = script.replace(f"port={PAGE_RECEIVER_PORT}", f"port={receiver_port}")
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "HOME": str(folder),
            "LC_ALL": "C.UTF-8"}
     out, err = folder / "stdout", folder / "stderr"  # files, not pipes: a background process keeps those open
