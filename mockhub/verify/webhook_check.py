@@ -35,7 +35,7 @@ class ReceiverReport(Report):
 
 
 @dataclass(frozen=True)
-class Answer:
+class ReceiverAnswer:
     """A receiver's answer: its status, its media type and the first bytes of its body."""
 
     status: int
@@ -87,7 +87,7 @@ async def _check(session: aiohttp.ClientSession, url: str, case: Case, made: Del
     return Check(case.group, case.name, f"{sent} -> {answer.status}", expected, got, problems, seconds=seconds)
 
 
-async def _send(session: aiohttp.ClientSession, url: str, delivery: Delivery, answer_bytes: int) -> Answer:
+async def _send(session: aiohttp.ClientSession, url: str, delivery: Delivery, answer_bytes: int) -> ReceiverAnswer:
     """POST ``delivery`` and read the answer's body up to ``answer_bytes`` (the rest is never read)."""
     async with session.post(url, data=delivery.body, headers=dict(delivery.headers),
                             allow_redirects=False) as response:
@@ -95,7 +95,8 @@ async def _send(session: aiohttp.ClientSession, url: str, delivery: Delivery, an
         while len(body) < answer_bytes and (chunk := await response.content.read(answer_bytes - len(body))):
             body += chunk
         cut = len(body) >= answer_bytes and bool(await response.content.read(1))
-        return Answer(response.status, response.headers.get("Content-Type", "no Content-Type"), bytes(body), cut)
+        media = response.headers.get("Content-Type", "no Content-Type")
+        return ReceiverAnswer(response.status, media, bytes(body), cut)
 
 
 def _judged(case: Case, status: int) -> tuple[str, ...]:
