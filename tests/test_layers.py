@@ -137,3 +137,13 @@ def test_the_conformance_client_loads_no_server() -> None:
 def test_the_check_sees_a_module_that_breaks_the_rule() -> None:
     loaded = forbidden_loaded("mockhub.web.endpoint")
     assert {"aiohttp", "jsonschema", "mockhub.contract", "mockhub.contract.contracts", "mockhub.web"} <= set(loaded)
+
+
+def test_no_two_classes_share_a_name() -> None:
+    """A name means one thing: a reader (or a search) finding ``Answer`` finds one class."""
+    defined: dict[str, list[str]] = {}
+    for path in modules():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                defined.setdefault(node.name, []).append(str(path.relative_to(PACKAGE)))
+    assert {name: where for name, where in defined.items() if len(where) > 1} == {}
