@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 from mockhub.kernel import jsonio
 from mockhub.kernel.signing import PUBLIC_KEY_HEADER, SIGNATURE_HEADER, signature
-from mockhub.verify.webhook_payloads import KINDS, Deliveries, Delivery, with_text
+from mockhub.verify.webhook_payloads import KINDS, ProbeDeliveries, ProbeDelivery, with_text
 
 SIGNED_RIGHT = "signed right"
 SIGNED_WRONG = "signed wrong"
@@ -25,7 +25,7 @@ class Case:
     name: str
     kind: str
     """The payload it starts from: ``system`` or ``direct``."""
-    make: Callable[[Deliveries, str], Delivery]
+    make: Callable[[ProbeDeliveries, str], ProbeDelivery]
     """The delivery, from what the seed made and the kind."""
     wrong: str = ""
     """What is wrong with it, as a receiver that accepts it is told; empty for a delivery signed right."""
@@ -35,29 +35,29 @@ class Case:
         return not self.wrong
 
 
-def _signed(made: Deliveries, kind: str) -> Delivery:
+def _signed(made: ProbeDeliveries, kind: str) -> ProbeDelivery:
     return made.signed[kind]
 
 
-def _body_changed(made: Deliveries, kind: str) -> Delivery:
+def _body_changed(made: ProbeDeliveries, kind: str) -> ProbeDelivery:
     return replace(made.signed[kind], body=jsonio.dumps(with_text(made.payloads[kind], made.other_text)))
 
 
-def _other_key(made: Deliveries, kind: str) -> Delivery:
+def _other_key(made: ProbeDeliveries, kind: str) -> ProbeDelivery:
     delivery = made.signed[kind]
     return delivery.with_header(SIGNATURE_HEADER, signature(delivery.body, made.other_private_key))
 
 
-def _header(name: str, value: str | None) -> Callable[[Deliveries, str], Delivery]:
+def _header(name: str, value: str | None) -> Callable[[ProbeDeliveries, str], ProbeDelivery]:
     """The signed delivery with header ``name`` set to ``value`` (``None``: without it)."""
     return lambda made, kind: made.signed[kind].with_header(name, value)
 
 
-def _unknown_public_key(made: Deliveries, kind: str) -> Delivery:
+def _unknown_public_key(made: ProbeDeliveries, kind: str) -> ProbeDelivery:
     return made.signed[kind].with_header(PUBLIC_KEY_HEADER, made.other_public_key)
 
 
-WRONGLY_SIGNED: tuple[tuple[str, Callable[[Deliveries, str], Delivery], str], ...] = (
+WRONGLY_SIGNED: tuple[tuple[str, Callable[[ProbeDeliveries, str], ProbeDelivery], str], ...] = (
     ("the body changed after it was signed", _body_changed, "a body its signature does not match"),
     ("a signature made with another private key", _other_key, "a signature made with another key"),
     (f"no {SIGNATURE_HEADER} header", _header(SIGNATURE_HEADER, None), "a delivery without a signature"),

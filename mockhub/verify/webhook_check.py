@@ -21,7 +21,7 @@ from mockhub.verify.client import Unreachable, unreachable
 from mockhub.verify.probe import SHOWN_BODY
 from mockhub.verify.reports import Check, Report
 from mockhub.verify.webhook_cases import NAMES, Case, cases
-from mockhub.verify.webhook_payloads import KINDS, Deliveries, Delivery, make_deliveries
+from mockhub.verify.webhook_payloads import KINDS, ProbeDeliveries, ProbeDelivery, make_deliveries
 
 
 class ReceiverReport(Report):
@@ -63,7 +63,7 @@ async def verify_webhook(url: str, public_key: str, private_key: str, *, seed: i
     return report
 
 
-async def _check(session: aiohttp.ClientSession, url: str, case: Case, made: Deliveries, timeout: float,
+async def _check(session: aiohttp.ClientSession, url: str, case: Case, made: ProbeDeliveries, timeout: float,
                  answer_bytes: int) -> Check:
     """Send ``case``'s delivery and judge the answer; raises :class:`Unreachable`."""
     delivery = case.make(made, case.kind)
@@ -87,7 +87,7 @@ async def _check(session: aiohttp.ClientSession, url: str, case: Case, made: Del
     return Check(case.group, case.name, f"{sent} -> {answer.status}", expected, got, problems, seconds=seconds)
 
 
-async def _send(session: aiohttp.ClientSession, url: str, delivery: Delivery, answer_bytes: int) -> ReceiverAnswer:
+async def _send(session: aiohttp.ClientSession, url: str, delivery: ProbeDelivery, answer_bytes: int) -> ReceiverAnswer:
     """POST ``delivery`` and read the answer's body up to ``answer_bytes`` (the rest is never read)."""
     async with session.post(url, data=delivery.body, headers=dict(delivery.headers),
                             allow_redirects=False) as response:

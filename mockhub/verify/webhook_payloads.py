@@ -35,13 +35,13 @@ AGENT_TEXTS = ("It ships today 🚚 — anything else?", "Ça marche : the addre
 
 
 @dataclass(frozen=True)
-class Delivery:
+class ProbeDelivery:
     """One POST to a receiver: its headers in the order sent and its body bytes."""
 
     headers: Mapping[str, str]
     body: bytes
 
-    def with_header(self, name: str, value: str | None) -> Delivery:
+    def with_header(self, name: str, value: str | None) -> ProbeDelivery:
         """The same delivery with header ``name`` set to ``value`` (``None``: without it)."""
         headers = {k: v for k, v in self.headers.items() if k != name}
         if value is not None:
@@ -50,11 +50,11 @@ class Delivery:
 
 
 @dataclass(frozen=True)
-class Deliveries:
+class ProbeDeliveries:
     """What one seed makes: a delivery of each kind signed with the receiver's key, and the values a check
     needs to sign one wrongly (another private key, an unknown public key, another message text)."""
 
-    signed: Mapping[str, Delivery]
+    signed: Mapping[str, ProbeDelivery]
     """By kind (``system``, ``direct``): the payload, its headers, the right signature."""
     payloads: Mapping[str, dict[str, Any]]
     other_private_key: str
@@ -63,7 +63,7 @@ class Deliveries:
     """A message text to put in a body after it was signed."""
 
 
-def make_deliveries(seed: int, public_key: str, private_key: str) -> Deliveries:
+def make_deliveries(seed: int, public_key: str, private_key: str) -> ProbeDeliveries:
     """The deliveries of ``seed`` for a receiver whose integration has these signing keys."""
     random = SeededRandom(seed)
     hub_id, tenant_id, integration_id, conversation_id = (random.uuid() for _ in range(4))
@@ -85,12 +85,12 @@ def make_deliveries(seed: int, public_key: str, private_key: str) -> Deliveries:
                "x-conversation-id": conversation_id, PUBLIC_KEY_HEADER: public_key}
     signed = {kind: signed_delivery(headers, jsonio.dumps(payload), private_key)
               for kind, payload in payloads.items()}
-    return Deliveries(signed, payloads, other_private_key, other_public_key, other_text)
+    return ProbeDeliveries(signed, payloads, other_private_key, other_public_key, other_text)
 
 
-def signed_delivery(headers: Mapping[str, str], body: bytes, private_key: str) -> Delivery:
+def signed_delivery(headers: Mapping[str, str], body: bytes, private_key: str) -> ProbeDelivery:
     """``body`` with ``headers`` and its signature made with ``private_key``, as the platform sends it."""
-    return Delivery({"Content-Type": "application/json; charset=utf-8", **headers,
+    return ProbeDelivery({"Content-Type": "application/json; charset=utf-8", **headers,
                      SIGNATURE_HEADER: signature(body, private_key)}, body)
 
 
