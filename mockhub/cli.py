@@ -296,6 +296,9 @@ def add_verify_command(commands: Any, environ: Mapping[str, str]) -> None:
                                                f"{DEFAULT_CLIENT_SECRET})")
     verify.add_argument("--junit", type=_output_file, metavar="FILE", help="also write the results as JUnit XML")
     verify.add_argument("--only", choices=APIS, help="check one API (they may live on different servers)")
+    verify.add_argument("--max-answer-bytes", type=_positive, default=Settings.verify_answer_bytes, metavar="N",
+                        help="bytes read of each answer at most; one that goes on past them fails its check "
+                             "(default %(default)s)")
 
 
 def add_verify_webhook_command(commands: Any, environ: Mapping[str, str]) -> None:
@@ -426,7 +429,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
     report = asyncio.run(verify(args.base_url, token=args.token, other_token=args.other_token,
                                 client_id=args.client_id, client_secret=args.client_secret,
-                                apis=(args.only,) if args.only else APIS))
+                                apis=(args.only,) if args.only else APIS, answer_bytes=args.max_answer_bytes))
     return _reported(report, args.junit)
 
 

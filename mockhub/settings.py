@@ -101,6 +101,8 @@ class Settings:
     closed."""
     shutdown_grace: float = 5.0
     """Seconds a stop waits for the requests received to be answered (a body still arriving, say)."""
+    verify_answer_bytes: int = 8 * 1024 * 1024
+    """Bytes ``mockhub verify`` reads of one answer at most; an answer that goes on past them fails its check."""
     webhook_timeout: float = 10.0
     """Seconds a webhook receiver has to answer one delivery, as the platform waits (documented: 10 s);
     ``mockhub verify-webhook --timeout``."""

@@ -48,7 +48,11 @@ def verify_webhook(*args: str) -> argparse.Namespace:
     return build_parser({}).parse_args(["verify-webhook", TARGET, "--public-key", "P", "--private-key", "K", *args])
 
 
-RUN = {"serve": serve, "proxy": proxy, "verify-webhook": verify_webhook}
+def verify(*args: str) -> argparse.Namespace:
+    return build_parser({}).parse_args(["verify", "--base-url", TARGET, *args])
+
+
+RUN = {"serve": serve, "proxy": proxy, "verify": verify, "verify-webhook": verify_webhook}
 """Each command that has defaults: its options parsed from the given arguments."""
 
 
@@ -86,7 +90,7 @@ def test_serve_and_proxy_without_options_take_the_settings_defaults() -> None:
 def test_each_default_the_help_gives_is_the_settings(command: str, capsys: pytest.CaptureFixture[str],
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     given = help_defaults(command, capsys, monkeypatch)
-    assert len(given) >= {"serve": 20, "proxy": 6, "verify-webhook": 3}[command]
+    assert len(given) >= {"serve": 20, "proxy": 6, "verify": 1, "verify-webhook": 3}[command]
     run = RUN[command]
     drifted = [(flag, value) for flag, value in given if run(flag, value) != run()]
     assert drifted == []

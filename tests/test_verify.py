@@ -368,6 +368,30 @@ async def test_a_server_that_cannot_be_reached_stops_the_run() -> None:
         "0 checks before it stopped: 0 passed, 0 failed, 0 skipped"]
 
 
+async def test_an_answer_with_no_end_fails_its_check_and_is_never_read_whole(serve: Serve) -> None:
+    streamed: list[int] = []  # bytes written of each answer
+
+    async def endless(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        streamed.append(0)
+        for _ in range(1024):  # 64 MiB, unless the reader hangs up
+            await response.write(b" " * 65536)
+            streamed[-1] += 65536
+        return response
+
+    app = web.Application()
+    app.router.add_post("/connect/token", endless)
+    url = await serve(app)
+    report = await verify(url, run_id=RUN, apis=("identity",), answer_bytes=100_000)
+    first = report.checks[0]
+    assert first.outcome == "failed"
+    assert "the answer went on past 100000 bytes (--max-answer-bytes): only its beginning was read, and " \
+           "nothing of it checked" in first.problems
+    assert first.got.startswith("200 application/json, more than 100000 bytes")
+    assert streamed and max(streamed) < 32 * 1024 * 1024  # the reader hung up long before any answer's end
+
+
 # -- JUnit XML ----------------------------------------------------------------------------------
 
 async def test_junit_has_one_testcase_per_check_with_failures_and_skips(serve: Serve, mock_url: str) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 
 from mockhub.kernel import jsonio
+from mockhub.settings import Settings
 
 HUBS = "/api/v1/hubs"
 INTEGRATIONS = "/api/v1/integrations"
@@ -32,6 +33,15 @@ def unreachable(exc: aiohttp.ClientConnectorError) -> Unreachable:
     return Unreachable(f"cannot connect to {exc.host}:{exc.port}: {reason}")
 
 
+async def read_at_most(response: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
+    """The first ``limit`` bytes of an answer's body, and whether it went on past them (the rest is never read:
+    a server answering without end costs the checker nothing)."""
+    body = bytearray()
+    while len(body) < limit and (chunk := await response.content.read(limit - len(body))):
+        body += chunk
+    return bytes(body), len(body) >= limit and bool(await response.content.read(1))
+
+
 @dataclass(frozen=True)
 class Answer:
     """A server's answer to one request."""
@@ -39,6 +49,8 @@ class Answer:
     status: int
     headers: Mapping[str, str]
     body: bytes
+    cut: bool = False
+    """The body went on past what the client reads of one answer: ``body`` is its beginning."""
 
     def json(self) -> Any:
         """The body as JSON; ``None`` when it is not (the contract check has said so already)."""
@@ -51,10 +63,13 @@ class Answer:
 class Client:
     """Sends a run's requests to ``base_url``; the Portal API's carry a bearer token, Era's none."""
 
-    def __init__(self, session: aiohttp.ClientSession, base_url: str, token: str) -> None:
+    def __init__(self, session: aiohttp.ClientSession, base_url: str, token: str,
+                 answer_bytes: int = Settings.verify_answer_bytes) -> None:
         self.session = session
         self.base_url = base_url.rstrip("/")
         self.token = token
+        self.answer_bytes = answer_bytes
+        """Bytes read of one answer at most."""
         self._created: dict[str, bool] = {}  # paths to delete at the end, in creation order
 
     async def send(self, method: str, path: str, data: bytes | None, content_type: str, token: str | None,
@@ -69,10 +84,10 @@ class Client:
         try:
             async with self.session.request(method, self.base_url + path, data=data, headers=headers, params=params,
                                             allow_redirects=False) as response:
-                answer = Answer(response.status, response.headers, await response.read())
+                answer = Answer(response.status, response.headers, *await read_at_most(response, self.answer_bytes))
         except aiohttp.ClientConnectorError as exc:
             raise unreachable(exc) from None
-        if 200 <= answer.status < 300 and method == "POST":
+        if 200 <= answer.status < 300 and method == "POST" and not answer.cut:
             self._note_created(path, answer.json())
         return answer
 

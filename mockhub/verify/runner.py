@@ -13,7 +13,7 @@ import aiohttp
 from mockhub import __version__
 from mockhub.contract.conformance import ResponseChecker
 from mockhub.contract.contracts import Contract
-from mockhub.settings import APIS, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN
+from mockhub.settings import APIS, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN, Settings
 from mockhub.verify.client import Client, Unreachable
 from mockhub.verify.probe import Probe, RunContext
 from mockhub.verify.reports import Check, Report
@@ -25,16 +25,19 @@ TIMEOUT_SECONDS = 30
 
 async def verify(base_url: str, *, token: str = DEFAULT_TOKEN, other_token: str | None = None,
                  client_id: str = DEFAULT_CLIENT_ID, client_secret: str = DEFAULT_CLIENT_SECRET,
-                 apis: Sequence[str] = APIS, run_id: str | None = None, contract: Contract | None = None) -> Report:
+                 apis: Sequence[str] = APIS, run_id: str | None = None, contract: Contract | None = None,
+                 answer_bytes: int = Settings.verify_answer_bytes) -> Report:
     """Run the scenario against ``base_url`` and report every check (``apis`` picks identity, portal and/or era;
-    ``client_id`` and ``client_secret`` are a client of ``token``'s tenant)."""
+    ``client_id`` and ``client_secret`` are a client of ``token``'s tenant; ``answer_bytes``: what is read of one
+    answer at most)."""
     run_id = run_id or secrets.token_hex(4)  # unique per run against a shared server, so not the seeded source
     report = Report(base_url, run_id)
     checker = ResponseChecker(contract or Contract.load())
     timeout = aiohttp.ClientTimeout(total=TIMEOUT_SECONDS)
     async with aiohttp.ClientSession(timeout=timeout, headers={"User-Agent": f"mockhub-verify/{__version__}"},
                                      auto_decompress=True) as session:
-        context = RunContext(Client(session, base_url, token), checker, run_id, other_token, client_id, client_secret)
+        client = Client(session, base_url, token, answer_bytes)
+        context = RunContext(client, checker, run_id, other_token, client_id, client_secret)
         made: dict[Step[Any], Any] = {}  # what each step made that the contract accepts, for the steps after it
         for step in (s for s in STEPS if s.api in apis):
             try:

@@ -17,7 +17,7 @@ from yarl import URL
 
 from mockhub import __version__
 from mockhub.settings import Settings
-from mockhub.verify.client import Unreachable, unreachable
+from mockhub.verify.client import Unreachable, read_at_most, unreachable
 from mockhub.verify.probe import SHOWN_BODY
 from mockhub.verify.reports import Check, Report
 from mockhub.verify.webhook_cases import NAMES, Case, cases
@@ -91,12 +91,8 @@ async def _send(session: aiohttp.ClientSession, url: str, delivery: ProbeDeliver
     """POST ``delivery`` and read the answer's body up to ``answer_bytes`` (the rest is never read)."""
     async with session.post(url, data=delivery.body, headers=dict(delivery.headers),
                             allow_redirects=False) as response:
-        body = bytearray()
-        while len(body) < answer_bytes and (chunk := await response.content.read(answer_bytes - len(body))):
-            body += chunk
-        cut = len(body) >= answer_bytes and bool(await response.content.read(1))
-        media = response.headers.get("Content-Type", "no Content-Type")
-        return ReceiverAnswer(response.status, media, bytes(body), cut)
+        body, cut = await read_at_most(response, answer_bytes)
+        return ReceiverAnswer(response.status, response.headers.get("Content-Type", "no Content-Type"), body, cut)
 
 
 def _judged(case: Case, status: int) -> tuple[str, ...]:
