@@ -24,6 +24,7 @@ from yarl import URL
 
 from mockhub import __version__
 from mockhub.kernel import jsonio
+from mockhub.kernel.text import shown_url
 from mockhub.proxy.settings import ProxySettings
 from mockhub.settings import APIS, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN, Settings
 
@@ -401,7 +402,7 @@ def run_proxy(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
 
     def ready(url: str) -> None:
-        print(f"mockhub proxy listening on {url} -> {settings.target}\n"
+        print(f"mockhub proxy listening on {url} -> {shown_url(settings.target)}\n"
               f"  admin:  {url}/__mockhub/ health, openapi.json, requests, violations, record", flush=True)
 
     return run_server(app, settings.host, settings.port, ready)

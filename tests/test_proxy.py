@@ -485,6 +485,28 @@ def closed_port() -> int:
     return port
 
 
+async def test_a_password_in_the_target_is_never_shown(make_proxy: MakeProxy, tmp_path: Path,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    port, report = closed_port(), tmp_path / "proxy.xml"
+    proxy = await make_proxy(f"http://ops:s3cret-pw@127.0.0.1:{port}", junit=report)
+    answer = await proxy.get(POINTS, token=None)  # no Authorization of its own to clash with the URL's
+    assert answer.status == 502
+    assert f"the target http://ops:***@127.0.0.1:{port}:" in answer.json()["error_message"]
+    assert proxy.client is not None
+    await proxy.client.close()  # the JUnit report is written at shutdown
+    assert [r for r in caplog.records if "could not reach" in r.getMessage()]
+    assert not [r for r in caplog.records if "s3cret-pw" in r.getMessage()]
+    assert f"http://ops:***@127.0.0.1:{port}" in report.read_text() and "s3cret-pw" not in report.read_text()
+    process = subprocess.Popen([sys.executable, "-m", "mockhub", "proxy", "--port", "0", "--target",
+                                f"http://ops:s3cret-pw@127.0.0.1:{port}"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip().endswith(f" -> http://ops:***@127.0.0.1:{port}")
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
 async def test_a_target_that_is_down_is_502_in_each_apis_format(make_proxy: MakeProxy,
                                                                 caplog: pytest.LogCaptureFixture) -> None:
     proxy = await make_proxy(f"http://127.0.0.1:{closed_port()}")

@@ -24,6 +24,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from mockhub.kernel.errors import ApiError
+from mockhub.kernel.text import shown_url
 from mockhub.proxy.checking import MAX_CHECKED_BYTES
 
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
@@ -87,6 +88,8 @@ class Forwarder:
 
     def __init__(self, target: str, connect_timeout: float, read_timeout: float) -> None:
         self.target = target.rstrip("/")
+        self.shown_target = shown_url(self.target)
+        """The target as messages name it (its password, if it has one, as ``***``)."""
         self._timeout = aiohttp.ClientTimeout(total=None, connect=connect_timeout, sock_read=read_timeout)
         self._session: aiohttp.ClientSession | None = None
 
@@ -115,9 +118,10 @@ class Forwarder:
             upstream = await self._session.request(request.method, url, headers=headers, data=body or None,
                                                    allow_redirects=False)
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            raise UpstreamTimeout(f"The target {self.target} did not answer in time ({_reason(exc)}).") from None
+            raise UpstreamTimeout(f"The target {self.shown_target} did not answer in time ({_reason(exc)}).") from None
         except aiohttp.ClientError as exc:
-            raise UpstreamUnreachable(f"The proxy could not reach the target {self.target}: {_reason(exc)}.") from None
+            raise UpstreamUnreachable(
+                f"The proxy could not reach the target {self.shown_target}: {_reason(exc)}.") from None
         except ValueError as exc:  # what aiohttp's client refuses to send (a header value it cannot encode)
             raise UpstreamUnreachable(f"The proxy could not forward the request: {exc}.") from None
         async with upstream:

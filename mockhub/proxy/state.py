@@ -12,6 +12,7 @@ from aiohttp import web
 from mockhub.contract.contracts import Contract
 from mockhub.kernel import jsonio
 from mockhub.kernel.clock import Clock
+from mockhub.kernel.text import shown_url
 from mockhub.proxy.checking import ExchangeChecker
 from mockhub.proxy.forward import Forwarder
 from mockhub.proxy.recording import Recorder
@@ -74,7 +75,7 @@ class Proxy:
 
     def write_junit(self) -> None:
         assert self.settings.junit is not None
-        self.settings.junit.write_text(self.violations.junit(self.settings.target), encoding="utf-8")
+        self.settings.junit.write_text(self.violations.junit(shown_url(self.settings.target)), encoding="utf-8")
 
 
 PROXY = web.AppKey("mockhub_proxy", Proxy)
