@@ -104,6 +104,14 @@ ALLOWED_HOST = Option("--allowed-host", "let the control API (/__mockhub/) answe
                       Settings.allowed_hosts, "list", "NAME")
 """The same on ``serve`` and ``proxy`` (``ProxySettings`` has the same default): their control APIs keep to one
 rule."""
+DASHBOARD_OPTIONS = (
+    Option("--dashboard-streams", "dashboards (/__mockhub/ui) open at once; one more gets 503 (default {default})",
+           _positive, Settings.dashboard_streams, metavar="N"),
+    Option("--dashboard-queue-bytes", "bytes of requests waiting for one dashboard that reads slowly; past it the "
+           "oldest are dropped and the dashboard is told how many (default {default})", _positive,
+           Settings.dashboard_queue_bytes, metavar="N"),
+)
+"""The same on ``serve`` and ``proxy`` (``ProxySettings`` has the same defaults)."""
 
 SERVE_OPTIONS = (
     Option("--host", "address to bind (default {default}; 0.0.0.0 for every interface)", str, Settings.host),
@@ -178,6 +186,7 @@ SERVE_OPTIONS = (
            "(silent, sending a body slowly, not reading its answers) is closed to make room, or else a new one is "
            "answered 503 (health as usual) and closed (default {default}, lowered to fit the open-file limit)",
            _positive, Settings.max_connections, metavar="N"),
+    *DASHBOARD_OPTIONS,
     Option("--quiet", "no access log line per request", None, False, "flag"),
 )
 
@@ -356,6 +365,7 @@ PROXY_OPTIONS = (
     Option("--admin-token", "require the header X-Mockhub-Admin-Token with this value on every /__mockhub/ "
            "call but health", _token, ProxySettings.admin_token, metavar="TOKEN"),
     ALLOWED_HOST,
+    *DASHBOARD_OPTIONS,
     Option("--quiet", "no access log line per request (violations are still logged)", None, False, "flag"),
 )
 
@@ -386,6 +396,7 @@ def proxy_settings_from(args: argparse.Namespace) -> ProxySettings:
                          journal_size=args.journal_size, violation_problems=args.violation_problems,
                          violations_total_bytes=args.violations_total_bytes, cors_origins=listed(args, "cors_origin"),
                          admin_token=args.admin_token, allowed_hosts=listed(args, "allowed_host"),
+                         dashboard_streams=args.dashboard_streams, dashboard_queue_bytes=args.dashboard_queue_bytes,
                          access_log=not args.quiet)
 
 
@@ -403,6 +414,7 @@ def run_proxy(args: argparse.Namespace) -> int:
 
     def ready(url: str) -> None:
         print(f"mockhub proxy listening on {url} -> {shown_url(settings.target)}\n"
+              f"  dashboard: {url}/__mockhub/ui (exchanges as they come, with their violations)\n"
               f"  admin:  {url}/__mockhub/ health, openapi.json, requests, violations, record", flush=True)
 
     return run_server(app, settings.host, settings.port, ready)
@@ -486,8 +498,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
                     max_pending_body_bytes=args.max_pending_body_bytes,
                     admin_token=args.admin_token, allowed_hosts=listed(args, "allowed_host"),
                     head_timeout=args.head_timeout, body_timeout=args.body_timeout, keep_alive=args.keep_alive,
-                    max_connections=args.max_connections,
-                    access_log=not args.quiet)
+                    max_connections=args.max_connections, dashboard_streams=args.dashboard_streams,
+                    dashboard_queue_bytes=args.dashboard_queue_bytes, access_log=not args.quiet)
 
 
 def banner(url: str, settings: Settings, summary: Mapping[str, Any]) -> str:
@@ -514,6 +526,7 @@ def banner(url: str, settings: Settings, summary: Mapping[str, Any]) -> str:
         f"  clients: {'; '.join(clients) if clients else 'none with a secret'} "
         f"(POST {url}/connect/token, grant_type=client_credentials)",
         f"  docs:   {url}/__mockhub/docs",
+        f"  dashboard: {url}/__mockhub/ui (requests as they come, sessions, state, fault rules, overrides)",
         f"  admin:  {url}/__mockhub/ health, openapi.json, reset, state, faults, overrides, requests, "
         "sessions"
         + (" (X-Mockhub-Admin-Token required)" if settings.admin_token else ""),

@@ -108,3 +108,8 @@ class Settings:
     ``mockhub verify-webhook --timeout``."""
     webhook_answer_bytes: int = 64 * 1024
     """Bytes ``mockhub verify-webhook`` reads of a receiver's answer at most; the rest is left unread."""
+    dashboard_streams: int = 4
+    """Dashboard event streams (``GET /__mockhub/ui/stream``) open at once; one more is refused (503)."""
+    dashboard_queue_bytes: int = 8 * 1024 * 1024
+    """Bytes of requests waiting to be sent to one dashboard that reads slowly; past it the oldest waiting are
+    dropped, and the stream says how many."""

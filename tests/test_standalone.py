@@ -117,7 +117,7 @@ async def test_the_docs_page_renders_the_contract_and_tokens_with_no_outside_ass
 def test_the_banner_says_where_what_data_and_which_tokens() -> None:
     with serving("--clock", "2021-01-01T00:00:00Z", "--quiet") as (process, url):
         assert process.stdout is not None
-        lines = [process.stdout.readline().strip() for _ in range(5)]
+        lines = [process.stdout.readline().strip() for _ in range(6)]
     assert lines[0].startswith("data:   the built-in dataset:")
     assert "hubs" in lines[0]
     assert "clock pinned at 2021-01-01T00:00:00Z" in lines[0]
@@ -127,7 +127,8 @@ def test_the_banner_says_where_what_data_and_which_tokens() -> None:
                                "mockhub-dev-portal-secret; hubster.engine.api.00000000000000000000000000000001 ")
     assert lines[2].endswith(f"(POST {url}/connect/token, grant_type=client_credentials)")
     assert lines[3] == f"docs:   {url}/__mockhub/docs"
-    assert lines[4].startswith(f"admin:  {url}/__mockhub/")
+    assert lines[4].startswith(f"dashboard: {url}/__mockhub/ui ")
+    assert lines[5].startswith(f"admin:  {url}/__mockhub/")
 
 
 def test_a_client_written_from_the_documentation_works_with_the_credentials_the_banner_shows() -> None:

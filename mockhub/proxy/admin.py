@@ -9,6 +9,7 @@ from aiohttp import web
 from mockhub import __version__
 from mockhub.kernel.errors import ApiError, ValidationFailed
 from mockhub.kernel.text import shown
+from mockhub.proxy import dashboard
 from mockhub.proxy.state import PROXY
 from mockhub.web.rendering import json_response, page_response
 
@@ -78,4 +79,8 @@ HANDLERS: dict[str, Callable[[web.Request], Awaitable[web.StreamResponse]]] = {
     "proxyListViolations": list_violations,
     "proxyClearViolations": clear_violations,
     "proxyRecord": record,
+    "adminDashboard": dashboard.dashboard,
+    "adminDashboardScript": dashboard.script,
+    "adminDashboardStyle": dashboard.style,
+    "adminDashboardStream": dashboard.stream,
 }

@@ -19,6 +19,7 @@ from mockhub.contract.dialects import ADMIN_PREFIX, Dialect, dialect_of_path
 from mockhub.kernel import jsonio
 from mockhub.kernel.errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge
 from mockhub.proxy import admin
+from mockhub.proxy.dashboard import Exchange, seen_on_proxy
 from mockhub.proxy.forward import AnswerBroken, TargetAnswer, UpstreamTimeout, UpstreamUnreachable
 from mockhub.proxy.settings import ProxySettings
 from mockhub.proxy.state import PROXY, Proxy
@@ -41,7 +42,7 @@ def create_proxy_app(settings: ProxySettings, *, contract: Contract | None = Non
     contract = contract or Contract.load()
     admin_contract = admin_contract or Contract.load(admin_contract_path())
     app = web.Application(middlewares=[custom_verbs, control_middleware], client_max_size=settings.max_body_bytes)
-    app[PROXY] = Proxy.build(settings, contract, admin_contract)
+    app[PROXY] = proxy = Proxy.build(settings, contract, admin_contract, seen_on_proxy)
     app[BODIES] = Bodies(settings.max_body_bytes, settings.max_pending_body_bytes)
     app[CONTROL_METHODS] = {}
     for op_id, handler in admin.HANDLERS.items():
@@ -50,6 +51,7 @@ def create_proxy_app(settings: ProxySettings, *, contract: Contract | None = Non
         app[CONTROL_METHODS].setdefault(op.path, set()).add(op.method)
     app.router.add_route("*", "/{tail:.*}", forward, name="forward")
     app.cleanup_ctx.append(_lifetime)
+    app.on_shutdown.append(proxy.dashboards.end_all)
     return app
 
 
@@ -140,16 +142,18 @@ async def forward(request: web.Request) -> web.StreamResponse:
             if request.transport is not None:
                 request.transport.close()
     try:
-        _settle(proxy, request, body, response.status, answer, fault, started)
+        _settle(proxy, request, body, response, answer, fault, started)
     except Exception:  # a bug in checking or recording must not cost the client its answer
         log.exception("could not check or record %s %s", request.method, request.path_qs)
     return response
 
 
-def _settle(proxy: Proxy, request: web.Request, body: bytes | None, status: int, answer: TargetAnswer | None,
-            fault: str | None, started: float) -> None:
-    """Check both sides of an exchange, record what its answer shows, journal it. A request whose body
-    was not read (too large, or past the bodies' budget) is not checked: its body is unknown."""
+def _settle(proxy: Proxy, request: web.Request, body: bytes | None, response: web.StreamResponse,
+            answer: TargetAnswer | None, fault: str | None, started: float) -> None:
+    """Check both sides of an exchange, record what its answer shows, journal it (with what an open dashboard
+    is shown). A request whose body was not read (too large, or past the bodies' budget) is not checked: its
+    body is unknown."""
+    status = response.status
     now = proxy.clock.now()
     checker = proxy.checker
     route = checker.route(request.method, request.path, request.headers)
@@ -161,6 +165,7 @@ def _settle(proxy: Proxy, request: web.Request, body: bytes | None, status: int,
         body is not None and not preflight) else Findings()
     if asked.problems:
         violations.append(Violation.of(now, request.method, request.path, status, "request", operation, asked))
+    answered: bytes | None = None
     if answer is not None and answer.complete and not preflight and request.method != "HEAD":
         answered = answer.decoded_body()
         found = checker.answer_problems(route, request.path, answer.status, answer.headers, answered)
@@ -172,9 +177,19 @@ def _settle(proxy: Proxy, request: web.Request, body: bytes | None, status: int,
     proxy.violations.exchange(operation, violations)
     for violation in violations:
         log.warning("%s", violation.line())
+    shown = _shown(response, answer, answered, violations) if proxy.journal.feed.listeners else None
     proxy.journal.record(now, request.method, request.path, request.rel_url.raw_query_string, request.headers,
-                         body or b"", status, (perf_counter() - started) * 1000, fault)
+                         body or b"", status, (perf_counter() - started) * 1000, fault, answer=shown)
     _access(request, status, started)
+
+
+def _shown(response: web.StreamResponse, answer: TargetAnswer | None, answered: bytes | None,
+           violations: list[Violation]) -> Exchange:
+    """What a dashboard is shown of an exchange: the answer passed on, its body decoded where it was checked."""
+    if answer is None:  # the proxy's own answer (the target unreachable...)
+        body = response.body if isinstance(response, web.Response) and isinstance(response.body, bytes) else b""
+        return Exchange(response, body, True, violations)
+    return Exchange(response, answered if answered is not None else answer.body, answer.complete, violations)
 
 
 def _json_or_none(body: bytes) -> Any:

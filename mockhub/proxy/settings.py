@@ -46,4 +46,8 @@ class ProxySettings:
     """``Host`` names the control API answers besides localhost, ``*.localhost`` and IP addresses, as on ``serve``."""
     admin_token: str | None = None
     """When set, every /__mockhub/ call but health needs ``X-Mockhub-Admin-Token: <it>``, as on ``serve``."""
+    dashboard_streams: int = Settings.dashboard_streams
+    """Dashboard event streams open at once, as on ``serve``."""
+    dashboard_queue_bytes: int = Settings.dashboard_queue_bytes
+    """Bytes of exchanges waiting for one slow dashboard before the oldest are dropped, as on ``serve``."""
     access_log: bool = False

@@ -23,6 +23,7 @@ from mockhub.settings import Settings
 from mockhub.web.accesslog import AccessLog
 from mockhub.web.admin_guard import AdminGuard
 from mockhub.web.cors import CorsPolicy
+from mockhub.web.dashboard.streams import Snapshot, StreamLimits, Streams
 from mockhub.web.hosts import HostPolicy
 
 log = logging.getLogger("mockhub.proxy")
@@ -46,20 +47,28 @@ class Proxy:
     guard: AdminGuard
     """Who may call the control API: the same checks as on ``serve``."""
     access_log: AccessLog | None
+    dashboards: Streams
+    """The open dashboards' event streams, fed by the journal."""
 
     @classmethod
-    def build(cls, settings: ProxySettings, contract: Contract, admin_contract: Contract) -> Proxy:
+    def build(cls, settings: ProxySettings, contract: Contract, admin_contract: Contract,
+              snapshot: Snapshot) -> Proxy:
+        """The proxy's parts; ``snapshot`` makes what a dashboard is sent of an exchange."""
         cors = CorsPolicy(settings.cors_origins)
+        limits = JournalLimits.of(Settings(journal_size=settings.journal_size))
+        journal = Journal(limits, session="proxy")
         return cls(
             settings=settings, contract=contract, admin_contract=admin_contract,
             forwarder=Forwarder(settings.target, settings.connect_timeout, settings.read_timeout),
             checker=ExchangeChecker(contract, settings.violation_problems),
             violations=ViolationLog(ViolationLimits(settings.max_violations, settings.violation_problems,
                                                     settings.violations_total_bytes)),
-            journal=Journal(JournalLimits.of(Settings(journal_size=settings.journal_size)), session="proxy"),
+            journal=journal,
             recorder=Recorder(contract, settings.seed) if settings.record is not None else None,
             clock=Clock(), cors=cors, guard=AdminGuard(cors, HostPolicy(settings.allowed_hosts), settings.admin_token),
             access_log=AccessLog() if settings.access_log else None,
+            dashboards=Streams(journal.feed, StreamLimits(settings.dashboard_streams, settings.dashboard_queue_bytes,
+                                                          limits.body_bytes), "proxy", snapshot),
         )
 
     def write_record(self) -> dict[str, Any]:

@@ -7,6 +7,10 @@ and every journal of a server draws on one :class:`JournalBudget` of bytes: past
 oldest entries of any session go first. An entry counts the larger of what it takes in
 memory and what it takes rendered as JSON (a byte 0x01 of a body is six, ``\u0001``), so
 the budget bounds both; a read renders one page of at most ``page_bytes``.
+
+Whoever watches requests as they come (an open dashboard) listens on the server's
+:class:`JournalFeed`: each entry recorded is handed to its listeners with the answer it got.
+With no listener, recording pays one check for it.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import difflib
 import re
 from bisect import bisect_right
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -139,6 +143,34 @@ class Entry:
         return out
 
 
+Listener = Callable[["Entry", Any], None]
+"""Called with each entry as it is recorded and the answer it got, as the server passed it (on ``serve``
+the aiohttp response, ``None`` for a dropped connection; on the proxy, the exchange and its violations)."""
+
+
+class JournalFeed:
+    """The listeners of a server's journals: every entry any of them records is handed to each, in turn.
+
+    Usually there is none (no dashboard is open), and a journal pays one check. A listener must be quick and
+    must not raise: it runs on the request's own path.
+    """
+
+    __slots__ = ("listeners",)
+
+    def __init__(self) -> None:
+        self.listeners: list[Listener] = []
+        """The list journals read (the same object for as long as the feed lives)."""
+
+    def listen(self, listener: Listener) -> None:
+        """Hand ``listener`` every entry from now on (once, however often it asks)."""
+        if listener not in self.listeners:
+            self.listeners.append(listener)
+
+    def stop_listening(self, listener: Listener) -> None:
+        if listener in self.listeners:
+            self.listeners.remove(listener)
+
+
 class JournalBudget:
     """The bytes every journal of a server holds together; past ``limit``, the oldest entries go first."""
 
@@ -210,20 +242,24 @@ def _body_size(body: bytes) -> int:
 class Journal:
     """The last ``limits.size`` requests of a session, oldest first, each cut to ``limits``."""
 
-    __slots__ = ("_entries", "_seq", "_session", "_limits", "_budget")
+    __slots__ = ("_entries", "_seq", "_session", "_limits", "_budget", "feed", "_listeners")
 
-    def __init__(self, limits: JournalLimits, budget: JournalBudget | None = None, session: str = "default") -> None:
-        """``budget`` is shared by the journals of one server; without one, the journal has its own."""
+    def __init__(self, limits: JournalLimits, budget: JournalBudget | None = None, session: str = "default",
+                 feed: JournalFeed | None = None) -> None:
+        """``budget`` and ``feed`` are shared by the journals of one server; without them, the journal has its own."""
         self._entries: deque[Entry] = deque()
         self._seq = 0
         self._session = session
         self._limits = limits
         self._budget = budget if budget is not None else JournalBudget(limits.total_bytes)
+        self.feed = feed if feed is not None else JournalFeed()
+        self._listeners = self.feed.listeners
 
     def record(self, time: datetime, method: str, path: str, query: str, headers: Mapping[str, str],
                body: bytes, status: int, duration_ms: float, fault: str | None = None, override: str | None = None,
-               off_contract: bool = False) -> None:
-        """Keep one exchange, cut to the limits. ``headers`` must be immutable (a request's are)."""
+               off_contract: bool = False, answer: Any = None) -> None:
+        """Keep one exchange, cut to the limits, and hand it to the feed's listeners with ``answer`` (what was
+        answered, as the server has it). ``headers`` must be immutable (a request's are)."""
         limits = self._limits
         self._seq += 1
         if limits.size <= 0:
@@ -242,6 +278,9 @@ class Journal:
         if len(entries) > limits.size:
             self._budget.give_back(entries.popleft())  # (drop_oldest, inlined: every request passes here)
         self._budget.take(self, entry)
+        if self._listeners:  # a dashboard is open (the list is the feed's own: one check when none is)
+            for listener in self._listeners:
+                listener(entry, answer)
 
     def drop_oldest(self) -> None:
         """Forget the oldest entry (to stay within the size or the server's byte budget)."""

@@ -23,7 +23,7 @@ from typing import Any
 
 from mockhub.kernel.errors import Problem, TooManySessions, ValidationFailed
 from mockhub.services.faults import FaultEngine, FaultRule
-from mockhub.services.journal import Journal, JournalBudget, JournalLimits
+from mockhub.services.journal import Journal, JournalBudget, JournalFeed, JournalLimits
 from mockhub.services.overrides import MAX_OVERRIDES, Override, OverrideEngine
 from mockhub.services.rulesets import RuleLimits
 from mockhub.settings import Settings
@@ -140,6 +140,8 @@ class Sessions:
         self._startup_overrides = startup_overrides
         self.journal_budget = JournalBudget(limits.journal.total_bytes)
         """The bytes every session's journal draws on."""
+        self.journal_feed = JournalFeed()
+        """Who watches every session's requests as they are recorded (open dashboards)."""
         self._max = max(limits.max_sessions, 2)  # the default and at least one named session
         self._idle = limits.idle_seconds
         self._busy = limits.busy_seconds
@@ -222,7 +224,7 @@ class Sessions:
 
     def _new(self, name: str) -> Session:
         return Session(name, self._startup.session_copy(self._quota), self._faults(), self._overrides(),
-                       Journal(self._limits.journal, self.journal_budget, name), self._monotonic())
+                       Journal(self._limits.journal, self.journal_budget, name, self.journal_feed), self._monotonic())
 
     def _faults(self) -> FaultEngine:
         return FaultEngine(self._startup_faults, self._fault_limits, self._monotonic)

@@ -11,7 +11,8 @@ from aiohttp import web
 
 from mockhub import __version__
 from mockhub.web import docs_page
-from mockhub.web.endpoint import Call, Handler
+from mockhub.web.dashboard import routes as dashboard
+from mockhub.web.endpoint import AnyHandler, Call
 from mockhub.web.keys import ADMIN_CONTRACT, CONTRACT, SETTINGS
 from mockhub.web.rendering import json_response, page_response
 
@@ -124,7 +125,7 @@ def clear_requests(call: Call) -> web.Response:
     return json_response({"status": "cleared"})
 
 
-HANDLERS: dict[str, Handler] = {
+HANDLERS: dict[str, AnyHandler] = {
     "adminHealth": health,
     "adminOpenapi": openapi,
     "adminDocs": docs,
@@ -145,6 +146,8 @@ HANDLERS: dict[str, Handler] = {
     "adminDropSession": drop_session,
     "adminListRequests": list_requests,
     "adminClearRequests": clear_requests,
+    **dashboard.HANDLERS,
 }
-SESSIONLESS = frozenset({"adminHealth", "adminDocs", "adminOpenapi", "adminListSessions", "adminDropSession"})
+SESSIONLESS = frozenset({"adminHealth", "adminDocs", "adminOpenapi", "adminListSessions", "adminDropSession",
+                         *dashboard.HANDLERS})
 """The control operations that act on no session: they look for none (a session cookie cannot refuse them)."""

@@ -6,7 +6,9 @@ A call is checked before it looks for a session (a refused call must not make or
 2. it must not come from a page that may not read the control API (:meth:`CorsPolicy.foreign`): a cross-site
    form or a body-less fetch reaches the server without a preflight, so such a call is refused, not only left
    unreadable;
-3. with ``--admin-token``, it must carry ``X-Mockhub-Admin-Token``.
+3. with ``--admin-token``, it must carry ``X-Mockhub-Admin-Token`` (but for the dashboard's page and assets,
+   :data:`PAGE_PATHS`: a browser opening a page cannot send a header, and they hold no data; every call the
+   page makes carries the token a person types into it).
 
 Health is open to all three (docker's HEALTHCHECK, probes by pod IP or service name). A refusal
 is readable by the page it refuses (CORS headers for its Origin): it says why and which option
@@ -26,6 +28,9 @@ from mockhub.web.hosts import HostPolicy
 from mockhub.web.rendering import error_response
 
 ADMIN_TOKEN_HEADER = "X-Mockhub-Admin-Token"
+PAGE_PATHS = frozenset({"/__mockhub/ui", "/__mockhub/ui/dashboard.js", "/__mockhub/ui/dashboard.css"})
+"""The dashboard's page and its assets: static, with no data, so they need no admin token (Host and page still
+checked)."""
 
 
 class AdminGuard:
@@ -49,8 +54,8 @@ class AdminGuard:
         if self.cors.foreign(request):
             return self.cors.refusal(request)
         expected = self.admin_token
-        if expected is None or hmac.compare_digest(request.headers.get(ADMIN_TOKEN_HEADER, "").encode(),
-                                                   expected.encode()):
+        if expected is None or request.path in PAGE_PATHS or hmac.compare_digest(
+                request.headers.get(ADMIN_TOKEN_HEADER, "").encode(), expected.encode()):
             return None
         return Unauthorized(f"The control API needs the header {ADMIN_TOKEN_HEADER} with the server's admin token.")
 

@@ -36,6 +36,7 @@ from mockhub.web import admin
 from mockhub.web.accesslog import AccessLog
 from mockhub.web.bodies import Bodies
 from mockhub.web.cors import CorsPolicy
+from mockhub.web.dashboard.streams import StreamLimits, Streams
 from mockhub.web.endpoint import Handler, endpoints
 from mockhub.web.keys import (
     ACCESS_LOG,
@@ -44,6 +45,7 @@ from mockhub.web.keys import (
     CONTRACT,
     CONTROL,
     CORS,
+    DASHBOARDS,
     DIALECTS,
     METHOD_OVERRIDES,
     OVERRIDE_CHECKER,
@@ -167,6 +169,9 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
     app[SESSIONS] = sessions = Sessions(startup_store(settings, loader), SessionLimits.of(settings),
                                         startup_faults=faults, startup_overrides=overrides, monotonic=monotonic)
     app[CONTROL] = Control(sessions, loader, admin_contract, checker)
+    app[DASHBOARDS] = dashboards = Streams(sessions.journal_feed, StreamLimits(
+        settings.dashboard_streams, settings.dashboard_queue_bytes, settings.journal_body_bytes), "serve")
+    app.on_shutdown.append(dashboards.end_all)
     app[OVERRIDE_CHECKER] = checker
     app[DIALECTS] = dialects = {}
     app[METHOD_OVERRIDES] = method_overrides = {}

@@ -66,7 +66,7 @@ def render(contract: Contract, admin: Contract, data: Mapping[str, Any], base_ur
         f"<title>mockhub {escape(__version__)}</title><style>{STYLE}</style></head><body>",
         f"<header><h1>mockhub {escape(__version__)}</h1>"
         f"<div>{escape(contract.document['info']['title'])} at <code>{escape(base_url)}</code></div>"
-        f"<nav>{nav}</nav></header><main>",
+        f"<nav>{nav}<a href='/__mockhub/ui'>Live dashboard</a></nav></header><main>",
         _data(data, base_url, token_lifetime),
         _browser(base_url, cors_origins, _default_token(data)),
     ]

@@ -9,6 +9,7 @@ the ``X-HTTP-Method-Override`` header runs the operation of its path that the he
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -54,6 +55,9 @@ class Call:
 
 
 Handler = Callable[[Call], web.StreamResponse]
+AsyncHandler = Callable[[Call], Awaitable[web.StreamResponse]]
+"""A handler that waits on something (a dashboard's event stream); every other handler answers at once."""
+AnyHandler = Handler | AsyncHandler
 RouteHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -67,7 +71,7 @@ def served_by(contract: Contract, server: str) -> set[str]:
             for _, spec in operations_of(item) if server in spec.get(SERVERS, ("serve",))}
 
 
-def endpoints(contract: Contract, handlers: Mapping[str, Handler], bodies: Bodies,
+def endpoints(contract: Contract, handlers: Mapping[str, AnyHandler], bodies: Bodies,
               max_json_depth: int) -> Iterator[tuple[Operation, RouteHandler]]:
     """Each operation of the contract that ``handlers`` names, with the aiohttp handler that serves it,
     reading bodies with ``bodies`` and parsing them ``max_json_depth`` deep at most."""
@@ -111,8 +115,9 @@ def bearer_token(authorization: str | None) -> str:
     return token.strip()
 
 
-def endpoint(op: Operation, handler: Handler, bodies: Bodies, max_json_depth: int) -> RouteHandler:
-    """An aiohttp handler that checks a request against ``op`` and passes it to ``handler``."""
+def endpoint(op: Operation, handler: AnyHandler, bodies: Bodies, max_json_depth: int) -> RouteHandler:
+    """An aiohttp handler that checks a request against ``op`` and passes it to ``handler`` (awaiting its answer
+    when it is a coroutine function)."""
     secured = op.secured
     scopes = op.token_scopes
     has_path = bool(op.path_params)
@@ -140,7 +145,16 @@ def endpoint(op: Operation, handler: Handler, bodies: Bodies, max_json_depth: in
         path = op.parse_path(route_of(request)) if has_path else {}
         query = op.parse_query(request.query) if has_query else {}
         body = op.parse_body(raw, request.headers.get("Content-Type"), max_json_depth) if has_body else None
-        return handler(Call(request, session, tenant_id, path, query, body))
+        # an AsyncHandler's coroutine, awaited below (no check for it here: every request passes)
+        return handler(Call(request, session, tenant_id, path, query, body))  # type: ignore[return-value]
 
     handle.__name__ = op.operation_id
-    return handle
+    if not inspect.iscoroutinefunction(handler):
+        return handle
+
+    async def awaiting(request: web.Request) -> web.StreamResponse:
+        started: Awaitable[web.StreamResponse] = await handle(request)  # type: ignore[assignment]
+        return await started
+
+    awaiting.__name__ = op.operation_id
+    return awaiting

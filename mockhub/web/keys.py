@@ -15,6 +15,7 @@ from mockhub.settings import Settings
 from mockhub.web.accesslog import AccessLog
 from mockhub.web.bodies import Bodies
 from mockhub.web.cors import CorsPolicy
+from mockhub.web.dashboard.streams import Streams
 
 SETTINGS = web.AppKey("mockhub_settings", Settings)
 CONTRACT = web.AppKey("mockhub_contract", Contract)
@@ -33,6 +34,8 @@ OVERRIDE_CHECKER = web.AppKey("mockhub_override_checker", OverrideChecker)
 """Checks overrides, and the answers their merges make, against the APIs' contract."""
 CONTROL = web.AppKey("mockhub_control", Control)
 """The control plane: every control operation, for the control API and the pytest fixture."""
+DASHBOARDS = web.AppKey("mockhub_dashboards", Streams)
+"""The open dashboards' event streams, fed by every session's journal."""
 BODIES = web.AppKey("mockhub_bodies", Bodies)
 """Reads request bodies within --max-body-bytes each and --max-pending-body-bytes together."""
 

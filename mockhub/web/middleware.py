@@ -167,7 +167,8 @@ class Pipeline:
             answered_in.journal.record(  # applied: the journal it belonged to is gone (the next test's must not get it)
                 answered_in.store.ctx.clock.now(), request.method, request.path, request.rel_url.raw_query_string,
                 request.headers, body, status, took_ms, fault.label if fault is not None else None,
-                override.id if override is not None else None, override is not None and override.off_contract)
+                override.id if override is not None else None, override is not None and override.off_contract,
+                response)
         self.log_access(request, status, took_ms, fault, answered_in, override)
         if response is None:
             raise asyncio.CancelledError()  # the connection is gone: nothing to send

@@ -110,6 +110,7 @@ class MockhubRunner(web.AppRunner):
         self._connections = Connections(WireLimits(limits.head_timeout, limits.body_timeout, limits.max_connections),
                                         limits.connections_allowed(), refusal_bytes)
         self._wire: WireServer | None = None
+        self._shut_down = False
 
     @property
     def server(self) -> Any:
@@ -130,11 +131,20 @@ class MockhubRunner(web.AppRunner):
         await super().setup()
 
     async def cleanup(self) -> None:
-        """Listen no more, answer what every connection has received (within the grace), then aiohttp's cleanup."""
+        """Listen no more, run the app's ``on_shutdown`` (it ends what would answer for ever: a dashboard's
+        event stream), answer what every connection has received (within the grace), then aiohttp's cleanup."""
         for site in list(self.sites):
             await site.stop()
+        if self.server is not None:  # set up
+            await self.shutdown()
         await self._connections.drain(self.limits.shutdown_grace)
         await super().cleanup()
+
+    async def shutdown(self) -> None:
+        """The app's ``on_shutdown``, once: :meth:`cleanup` runs it before draining, and aiohttp's cleanup again."""
+        if not self._shut_down:
+            self._shut_down = True
+            await super().shutdown()
 
 
 async def as_sent(request: web.Request, middleware: Middleware | None = None) \

@@ -161,6 +161,8 @@ class Wire(asyncio.Protocol):
         self._held_bytes = 0
         self._no_more = False     # a request said Connection: close, was refused, or the client half-closed
         self._draining = False    # a stop: answer what was received, read nothing more
+        self.client_done = False
+        """The client has sent all it will (a half-close; a client that closed is seen so until a write fails)."""
         self._paused_by_server = False
         self._paused_here = False
         self._writing_paused = False
@@ -199,6 +201,7 @@ class Wire(asyncio.Protocol):
     def eof_received(self) -> bool:
         """The client sent all it will: answer what came whole, then close (an unfinished request is dropped)."""
         self._no_more = True
+        self.client_done = True
         self._partial = b""
         if self._body is not None and self._drop_unfinished():  # the server waits for a body that will not come
             return False
