@@ -19,7 +19,7 @@ from pathlib import Path
 
 import aiohttp
 
-from benchmarks import balancer, fixture_overhead, proxy, scale, startup, throughput
+from benchmarks import balancer, dashboard, fixture_overhead, proxy, scale, startup, throughput
 from benchmarks.figures import Figure, table
 from benchmarks.plan import RESULTS, Plan, cores
 from benchmarks.servers import ROOT
@@ -28,6 +28,7 @@ from benchmarks.wrk import Wrk, WrkMissing, ensure_wrk
 GROUPS: tuple[tuple[str, Callable[[Plan], list[Figure]]], ...] = (
     ("api", throughput.measure),
     ("proxy", proxy.measure),
+    ("dashboard", dashboard.measure),
     ("haproxy", balancer.measure),
     ("startup", lambda plan: [startup.measure(plan)]),
     ("fixtures", lambda plan: [startup.measure_fixture_load()]),

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from benchmarks import balancer, bulk, fixture_overhead, startup
+from benchmarks import balancer, bulk, dashboard, fixture_overhead, startup
 from benchmarks.baseline import create_app as baseline_app
 from benchmarks.figures import Figure, Goal, table
 from benchmarks.plan import Run
 from benchmarks.profile import Profile
-from benchmarks.servers import Client, baseline_command, start
+from benchmarks.servers import Client, baseline_command, mockhub_command, start
 from benchmarks.wrk import Load, Wrk, WrkResult
-from tests.conftest import POINTS, MakeApi
+from tests.conftest import HUB_A, POINTS, TOKEN, MakeApi
 
 
 async def test_the_bulk_fixture_is_a_valid_fixture_file_with_full_pages(make_api: MakeApi, tmp_path: Path) -> None:
@@ -62,6 +63,21 @@ def test_a_started_server_reports_its_url_pid_memory_and_cpu(tmp_path: Path) -> 
         assert server.rss_mb() > 1
         assert server.cpu_seconds() > 0
     assert server.process.poll() is not None
+
+
+def test_the_dashboard_figures_reader_takes_in_every_request_the_server_shows() -> None:
+    """The dashboard figure's open dashboard: a reader of the event stream, counting what it is shown."""
+    cpu = min(os.sched_getaffinity(0))
+    with start("mockhub", mockhub_command(), cpu) as server, dashboard.Dashboard(server.url) as reader, \
+            Client(server.url) as client:
+        bearer = {"Authorization": f"Bearer {TOKEN}"}
+        for _ in range(3):
+            assert client.request("GET", f"/api/v1/hubs/{HUB_A}", headers=bearer)[0] == 200
+        for _ in range(400):  # the events come as the server writes them: wait, a bounded while
+            if reader.events >= 3:
+                break
+            time.sleep(0.05)
+    assert (reader.events, reader.error) == (3, None)
 
 
 def test_goals_bound_the_ratio_or_the_value() -> None:
