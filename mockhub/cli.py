@@ -298,6 +298,9 @@ def add_verify_command(commands: Any, environ: Mapping[str, str]) -> None:
     verify.add_argument("--other-token", default=environ.get("MOCKHUB_OTHER_TOKEN"), metavar="T2",
                         help="a token of another tenant, to check 403 (default: $MOCKHUB_OTHER_TOKEN; "
                              "without one the 403 checks are skipped)")
+    verify.add_argument("--engine-token", default=environ.get("MOCKHUB_ENGINE_TOKEN"), metavar="TE",
+                        help="an Engine token of the token's tenant, for the Engine's checks (default: "
+                             "$MOCKHUB_ENGINE_TOKEN, else the token, as the mock's static tokens open every API)")
     verify.add_argument("--client-id", default=environ.get("MOCKHUB_CLIENT_ID", DEFAULT_CLIENT_ID), metavar="ID",
                         help="an Identity client of the token's tenant, for POST /connect/token (default: "
                              f"$MOCKHUB_CLIENT_ID, else {DEFAULT_CLIENT_ID})")
@@ -442,7 +445,8 @@ def run_verify(args: argparse.Namespace) -> int:
 
     report = asyncio.run(verify(args.base_url, token=args.token, other_token=args.other_token,
                                 client_id=args.client_id, client_secret=args.client_secret,
-                                apis=(args.only,) if args.only else APIS, answer_bytes=args.max_answer_bytes))
+                                apis=(args.only,) if args.only else APIS, answer_bytes=args.max_answer_bytes,
+                                engine_token=args.engine_token))
     return _reported(report, args.junit)
 
 

@@ -20,7 +20,7 @@ DEFAULT_TOKEN = "mockhub-dev-token"
 DEFAULT_CLIENT_ID = "hubster.portal.api.00000000000000000000000000000001"
 DEFAULT_CLIENT_SECRET = "mockhub-dev-portal-secret"
 """The built-in dataset's tenant A Portal client: what ``verify --client-id`` and ``--client-secret`` default to."""
-APIS = ("identity", "portal", "era")
+APIS = ("identity", "portal", "engine", "era")
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,8 @@ def _valid(name: str, value: Any) -> bool:
 
 # The Portal API's bearer token, given as the contract's own security scheme so that the requests
 # testing a missing or bad token go without it.
-config = schemathesis.Config.from_dict({"seed": 0, "auth": {"openapi": {"portalToken": {"bearer": TOKEN}}}})
+config = schemathesis.Config.from_dict({"seed": 0, "auth": {"openapi": {"portalToken": {"bearer": TOKEN},
+                                                                          "engineToken": {"bearer": TOKEN}}}})
 
 
 def json_text_parameters_as_content(document: dict[str, Any]) -> dict[str, Any]:

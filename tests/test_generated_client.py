@@ -98,6 +98,7 @@ def test_the_client_has_every_operation_and_model(generated: ModuleType) -> None
         *(f"{verb}_{kind}_command" for verb in ("create", "get", "update", "delete")
           for kind in ("transfer", "response")),
         "list_transfer_commands", "list_response_commands",
+        "establish_conversation", "get_conversation", "get_activities", "send_direct_activity",
     }
     models = module(generated, "models")
     for name in ("TokenRequest", "TokenResponse", "IdentityError", "Client", "ClientToken", "ClientTokenCreate",
@@ -105,7 +106,9 @@ def test_the_client_has_every_operation_and_model(generated: ModuleType) -> None
                  "IntegrationPointCreate", "IntegrationPointPatch", "IntegrationPointView", "IntegrationPointOpts",
                  "TransferCommand", "TransferCommandCreate", "TransferCommandUpdate", "ResponseCommand",
                  "ResponseCommandCreate", "ResponseCommandUpdate", "ActivityMessage", "ActivityEvent", "TextMessage",
-                 "PayloadEvent"):
+                 "PayloadEvent", "EngineError", "ConversationEstablish", "EstablishedConversation", "Conversation",
+                 "Activity", "DirectActivity", "DirectActivityAccepted", "SystemWebhookPayload",
+                 "DirectWebhookPayload"):
         assert hasattr(models, name), name
 
 
@@ -219,6 +222,43 @@ def test_every_command_operation(generated: ModuleType, mockhub: Mockhub) -> Non
         error = call(generated, "response_commands.get_response_command", 404, "PortalError", client=client,
                      id=response.command_id)
         assert error.errors[0].code == 105
+
+
+def test_every_engine_operation(generated: ModuleType, mockhub: Mockhub) -> None:
+    models = module(generated, "models")
+    client = generated.AuthenticatedClient(base_url=mockhub.url, token=mockhub.token, raise_on_unexpected_status=True)
+    with client:
+        hub = call(generated, "hubs.create_hub", 200, "Hub", client=client,
+                   body=models.HubCreate(name="Engine", description="made by a generated client"))
+        integrations = {}
+        for kind in ("Customer", "Agent"):
+            config = models.IntegrationCreateConfiguration.from_dict({"integrationType": kind})
+            integrations[kind] = call(generated, "integrations.create_or_update_integration", 200, "Integration",
+                                      client=client, id=hub.hub_id, body=models.IntegrationCreate(
+                                          channel_id=models.ChannelRefType0("Direct"), name=kind,
+                                          configuration=config))
+        made = call(generated, "conversations.establish_conversation", 200, "EstablishedConversation", client=client,
+                    body=models.ConversationEstablish.from_dict({
+                        "integrationId": str(integrations["Customer"].integration_id), "binding": "generated",
+                        "channelType": "Direct"}))
+        assert made.is_new
+        call(generated, "conversations.get_conversation", 200, "Conversation", client=client,
+             conversation_id=made.conversation_id)
+        said = call(generated, "direct.send_direct_activity", 200, "DirectActivityAccepted", client=client,
+                    conversation_id=made.conversation_id, body=models.DirectActivity.from_dict(
+                        {"type": "message", "message": {"type": "text", "text": "Hi there!"}}))
+        answered = call(generated, "direct.send_direct_activity", 200, "DirectActivityAccepted", client=client,
+                        conversation_id=made.conversation_id, body=models.DirectActivity.from_dict({
+                            "type": "event", "event": {"type": "typing_on"},
+                            "sender": {"integrationId": str(integrations["Agent"].integration_id)}}))
+        assert isinstance(said.interaction_id, UUID) and not answered.interaction_id
+        listed = call(generated, "interactions.get_activities", 200, "list[Activity]", client=client,
+                      conversation_id=made.conversation_id, type_="Customer")
+        assert [a.event_id for a in listed] == [said.event_id, answered.event_id]
+        call(generated, "hubs.delete_hub", 200, "Hub", client=client, hub_id=hub.hub_id)
+        error = call(generated, "conversations.get_conversation", 404, "EngineError", client=client,
+                     conversation_id=made.conversation_id)
+        assert error.errors[0].code == 6500
 
 
 def test_every_era_operation(generated: ModuleType, mockhub: Mockhub) -> None:

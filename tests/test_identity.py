@@ -4,22 +4,12 @@ their expiry by the session's clock and the API each is for (decisions.md, Ident
 from __future__ import annotations
 
 import base64
-import copy
 import json
 import urllib.parse
 from typing import Any
 
 import pytest
-from aiohttp import web
 
-from mockhub.contract.conformance import ResponseChecker
-from mockhub.contract.contracts import Contract
-from mockhub.settings import Settings
-from mockhub.testing import MockhubTestServer
-from mockhub.web import app as app_module
-from mockhub.web.app import create_app
-from mockhub.web.endpoint import Call
-from mockhub.web.rendering import json_response
 from tests.conftest import OTHER_TOKEN, TENANT_A, TENANT_B, TOKEN, Api, MakeApi, Reply
 
 TOKEN_PATH = "/connect/token"
@@ -29,7 +19,6 @@ ENGINE_CLIENT = "hubster.engine.api.00000000000000000000000000000001"
 ENGINE_SECRET = "mockhub-dev-engine-secret"
 OTHER_PORTAL_CLIENT = "hubster.portal.api.ABC1E69FC888875FEE2C45789FD66A00"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-CONVERSATION = "/api/v1/conversations/{conversationId}"
 
 
 async def ask(api: Api, form: dict[str, str] | None = None, *, headers: dict[str, str] | None = None,
@@ -263,46 +252,7 @@ async def test_an_expired_secret_gets_no_token(make_api: MakeApi) -> None:
     assert "expired at 2021-01-02T00:00:00" in says
 
 
-# -- a token works only for its own API ---------------------------------------------------------------
-
-def with_an_engine_operation(contract: Contract) -> Contract:
-    """The contract with an Engine operation as the Engine API declares its security (the Engine is not
-    served yet: this stands for the operations that will be)."""
-    document = copy.deepcopy(contract.document)
-    document["components"]["securitySchemes"]["engineToken"] = {"type": "oauth2", "flows": {"clientCredentials": {
-        "tokenUrl": "/connect/token", "scopes": {"hubster-engine-api": "The Engine and Events APIs."}}}}
-    document["paths"][CONVERSATION] = {"get": {
-        "operationId": "getConversation",
-        "x-mockhub-error-format": "portal",
-        "security": [{"engineToken": []}],
-        "parameters": [{"name": "conversationId", "in": "path", "required": True, "schema": {"type": "string"}}],
-        "responses": {"200": {"description": "OK.", "content": {"application/json": {"schema": {"type": "object"}}}},
-                      "401": {"$ref": "#/components/responses/PortalUnauthorized"}},
-    }}
-    return Contract(document)
-
-
-@pytest.fixture
-async def engine_api(aiohttp_client: Any, contract: Contract, admin_contract: Contract,
-                     monkeypatch: pytest.MonkeyPatch) -> Api:
-    def get_conversation(call: Call) -> web.Response:
-        return json_response({"tenantId": call.tenant_id})
-
-    monkeypatch.setitem(app_module.HANDLERS, "getConversation", get_conversation)
-    extended = with_an_engine_operation(contract)
-    app = create_app(Settings(clock="2021-01-01T00:00:00Z"), contract=extended, admin_contract=admin_contract)
-    return Api(await aiohttp_client(MockhubTestServer(app)), ResponseChecker(extended, admin_contract))
-
-
-async def test_an_operation_that_takes_engine_tokens_refuses_a_portal_token(engine_api: Api) -> None:
-    path = CONVERSATION.format(conversationId="c1")
-    refused = await engine_api.get(path, token=await access_token(engine_api))
-    assert refused.status == 401
-    assert "for hubster-portal-api; this API takes tokens of hubster-engine-api" in refused.body.decode()
-    engine = await access_token(engine_api, ENGINE_CLIENT, ENGINE_SECRET)
-    assert (await engine_api.get(path, token=engine)).json() == {"tenantId": TENANT_A}
-    assert (await engine_api.get(path, token=TOKEN)).json() == {"tenantId": TENANT_A}  # a static token: any API
-
+# -- a token works only for its own API (the Engine's side: tests/test_engine.py) -----------------------------
 
 # -- tokens are the server's, not the session's state --------------------------------------------------
 

@@ -142,11 +142,15 @@ async def test_every_documented_operation_is_exercised(mock_url: str, contract: 
     assert {spec["operationId"] for spec in specs if spec is not None} == set(contract.operations)
 
 
+OTHER_TENANT_CHECKS = ("hub", "integration", "transfer command", "response command", "conversation", "client")
+"""What the run reads with --other-token, each to be 403."""
+
+
 async def test_without_another_tenants_token_the_403_checks_are_skipped_not_failed(mock_url: str) -> None:
     report = await verify(mock_url, run_id=RUN)
     skipped = {c.name: c.skipped for c in report.checks if c.outcome == "skipped"}
     assert skipped == {f"another tenant's {what} is 403": "give --other-token (a token of another tenant) to check 403"
-                       for what in ("hub", "integration", "transfer command", "response command", "client")}
+                       for what in OTHER_TENANT_CHECKS}
     assert report.exit_status == 0
 
 
@@ -399,13 +403,14 @@ async def test_junit_has_one_testcase_per_check_with_failures_and_skips(serve: S
     report = await verify(proxy, run_id=RUN)
     root = ET.fromstring(report.junit())
     assert root.tag == "testsuites"
-    assert (root.get("tests"), root.get("failures"), root.get("skipped")) == (str(len(STEPS)), "1", "5")
+    assert (root.get("tests"), root.get("failures"), root.get("skipped")) == (str(len(STEPS)), "1", "6")
     cases = root.findall("testsuite/testcase")
     assert [c.get("name") for c in cases if c.get("classname") == "mockhub.verify.hubs"][:2] == [
         "create a hub", "a taken name, in another case, is 400"]
     assert len(cases) == len(STEPS)
     assert {s.get("name") for s in root.findall("testsuite")} == {"identity", "portal", "hubs", "integrations",
-                                                                  "transfer commands", "response commands", "tenants",
+                                                                  "transfer commands", "response commands", "engine",
+                                                                  "tenants",
                                                                   "integration points"}
     failure = next(c for c in cases if c.get("name") == "read the hub").find("failure")
     assert failure is not None
@@ -413,7 +418,7 @@ async def test_junit_has_one_testcase_per_check_with_failures_and_skips(serve: S
     assert "expected: 200 application/json Hub" in (failure.text or "")
     skipped = [c.get("name") for c in cases if c.find("skipped") is not None]
     assert skipped == [f"another tenant's {what} is 403"
-                       for what in ("hub", "integration", "transfer command", "response command", "client")]
+                       for what in OTHER_TENANT_CHECKS]
     for suite in root.findall("testsuite"):
         assert suite.get("tests") == str(len(suite.findall("testcase")))
 

@@ -14,11 +14,12 @@ from mockhub.contract.dialects import Dialect, dialect_of_path
 from mockhub.kernel import jsonio
 from mockhub.kernel.jsonio import small_integer
 
-ERROR_SCHEMAS = {Dialect.PORTAL: "PortalError", Dialect.ERA: "EraError", Dialect.IDENTITY: "IdentityError",
-                 Dialect.ADMIN: "AdminError"}
+ERROR_SCHEMAS = {Dialect.PORTAL: "PortalError", Dialect.ENGINE: "EngineError", Dialect.ERA: "EraError",
+                 Dialect.IDENTITY: "IdentityError", Dialect.ADMIN: "AdminError"}
 GENERIC_METHODS = frozenset({"HEAD", "OPTIONS"})
 """Methods a server may name in ``Allow`` without the contract documenting them (RFC 9110 9.3.2, 9.3.7)."""
-PRT_CODE = re.compile(r"\(code: PRT(\d{6})\)$")
+CODE = re.compile(r"\(code: (PRT|ENG)(\d{6})\)$")
+"""The Portal's and the Engine's code at the end of an error's description."""
 
 
 def json_path(parts: Iterable[str | int]) -> str:
@@ -223,11 +224,11 @@ class ResponseChecker:
         problems = [] if value["status"] == status else [
             Mismatch("body", "$.status", f"the body's status is {value['status']}")]
         for index, error in enumerate(value.get("errors", ())):
-            found = PRT_CODE.search(error["description"])
-            if found is not None and int(found.group(1)) != error["code"]:
+            found = CODE.search(error["description"])
+            if found is not None and int(found.group(2)) != error["code"]:
                 problems.append(Mismatch("body", f"$.errors[{index}].code",
                                          f"errors[{index}] has code {error['code']} but its description "
-                                         f"names PRT{found.group(1)}"))
+                                         f"names {found.group(1)}{found.group(2)}"))
         return problems
 
     @staticmethod

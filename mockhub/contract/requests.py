@@ -32,6 +32,10 @@ BODY_CHECKED_BY_HANDLER = "x-mockhub-body-checked-by-handler"
 """An operation whose body schema depends on what its path names (one path both creates and updates
 integrations): the contract only parses the JSON, and the handler checks it against the right schema."""
 
+PROBLEM_CODES = "x-mockhub-problem-codes"
+"""An operation's own numbers for the problems a request check finds (the Engine's ENG003001 for a missing
+property of a conversation request, where the Portal says PRT000301): ``{"301": 3001, ...}``."""
+
 METHOD_OVERRIDE = "X-HTTP-Method-Override"
 """The header a POST may carry to run another operation of its path (contract: createIntegrationPoint)."""
 
@@ -56,6 +60,7 @@ class QueryParam:
     kind: str  # "integer", "boolean", "string" or "json"
     validator: Draft202012Validator
     default: Any
+    required: bool = False
     bounds: tuple[int | float | None, int | float | None] | None = None
     """For a schema that is only a bounded number: (minimum, maximum), which decide a value without a schema walk."""
     accepts: Accepts | None = None
@@ -122,7 +127,8 @@ class Operation:
                 kind = schema.get("type", "string") if schema.get("type") in ("integer", "boolean") else "string"
             validator = contract.validator(schema)
             self.query_params[p["name"]] = QueryParam(p["name"], kind, validator, schema.get("default"),
-                                                       _bounds_of(schema), contract.accepts(validator))
+                                                       bool(p.get("required")), _bounds_of(schema),
+                                                       contract.accepts(validator))
         override = next((p for p in params if p["in"] == "header" and p["name"].lower() == METHOD_OVERRIDE.lower()),
                         None)
         self.method_override = (
@@ -138,6 +144,8 @@ class Operation:
         body_schema = body["content"][FORM if self.body_is_form else "application/json"]["schema"] if body else None
         self.body_validator = contract.validator(body_schema) if body_schema is not None else None
         self.body_accepts = contract.accepts(self.body_validator) if self.body_validator is not None else None
+        self.problem_codes: dict[int, int] = {int(code): number for code, number in spec.get(PROBLEM_CODES, {}).items()}
+        """The operation's own numbers for the problems its request checks find (empty: they keep theirs)."""
         self.integer_paths = tuple(sorted(_integer_paths(contract, body_schema))) if (
             body_schema is not None and not self.body_is_form) else ()
         """Where the body schema says integer, through its objects' properties: a whole number written as
@@ -162,6 +170,8 @@ class Operation:
         for name, param in self.query_params.items():
             given = query.getall(name, ())
             if not given:
+                if param.required:
+                    problems.append(Problem(200, f"Parameter '{name}' is required."))
                 values[name] = param.default
                 continue
             if len(given) > 1:

@@ -8,6 +8,7 @@ The domain (the store, the fault engine, sessions) raises these and knows no HTT
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -40,6 +41,13 @@ class ValidationFailed(ApiError):
     status, code, message = 400, 300, "The request is not valid."
 
 
+def recoded(error: ValidationFailed, codes: Mapping[int, int]) -> ValidationFailed:
+    """``error`` with each problem numbered as ``codes`` says (an API's own numbers for the same problems: the
+    Engine's ENG003001 where the Portal says PRT000301); a problem ``codes`` does not name keeps its number."""
+    problems = tuple(Problem(codes.get(p.code, p.code), p.message) for p in error.problems)
+    return error if problems == error.problems else ValidationFailed(problems=problems)
+
+
 class BodyMissing(ValidationFailed):
     code, message = 300, "A request body is required."
 
@@ -64,6 +72,19 @@ class IntegrationNameTaken(ValidationFailed):
     """400 PRT000700: an integration name is already used in the hub."""
 
     code = 700
+
+
+class NotForThisSender(ValidationFailed):
+    """400 ENG005002: the activity has something its sender may not send (a customer's carousel or list)."""
+
+    code = 5002
+
+
+class NoAgentOrBot(ValidationFailed):
+    """400 ENG005501: a customer's activity in a hub without an Agent or Bot integration to take it."""
+
+    code, message = 5501, ("Provided Hub does not have any Agent or Bot integration configured to receive or "
+                           "interact with customer messages.")
 
 
 class CommandNameTaken(ValidationFailed):
@@ -119,6 +140,12 @@ class Forbidden(ApiError):
     status, code, message = 403, 101, "Access to the requested resource is forbidden."
 
 
+class NotAllowed(Forbidden):
+    """403 ENG000110 ("Requested action is not allowed"): a sender that may not send into the conversation."""
+
+    code, message = 110, "Requested action is not allowed."
+
+
 class NotFound(ApiError):
     status, code, message = 404, 105, "Resource not found."
 
@@ -143,6 +170,18 @@ class CommandNotFound(NotFound):
     """404 PRT000105: no command of the kind has the id (no code of its own is documented)."""
 
     message = "Command not found."
+
+
+class ConversationNotFound(NotFound):
+    """404 ENG006500: no conversation has the id."""
+
+    code, message = 6500, "Provided conversation does not exist."
+
+
+class EngineIntegrationNotFound(NotFound):
+    """404 ENG006000: the Engine knows no integration of the id."""
+
+    code, message = 6000, "Provided integration does not exist."
 
 
 class LookupFailed(NotFound):

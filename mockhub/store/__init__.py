@@ -1,5 +1,5 @@
-"""The in-memory state of one session: tenants and their API clients, hubs, integrations, commands, integration
-points, and their rules."""
+"""The in-memory state of one session: tenants and their API clients, hubs, integrations, commands, conversations
+and their activities, integration points, and their rules."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from mockhub.kernel.errors import InvalidToken
 from mockhub.kernel.randomness import SeededRandom
 from mockhub.store.commands import RESPONSE, TRANSFER, CommandStore
 from mockhub.store.context import Context
+from mockhub.store.conversations import ConversationStore
 from mockhub.store.hubs import HubStore, lowered
 from mockhub.store.identity import IdentityStore
 from mockhub.store.integrations import IntegrationStore
@@ -26,7 +27,7 @@ class Store:
     container until one changes it (:mod:`mockhub.store.layered`), and records are never changed in place."""
 
     __slots__ = ("ctx", "tenants", "identity", "hubs", "integrations", "transfer_commands", "response_commands",
-                 "points")
+                 "conversations", "points")
 
     def __init__(self, random: SeededRandom, clock: Clock, quota: Quota | None = None,
                  tokens: AccessTokens | None = None) -> None:
@@ -37,6 +38,7 @@ class Store:
         self.integrations = IntegrationStore(self.ctx, self.hubs)
         self.transfer_commands = CommandStore(TRANSFER, self.ctx, self.hubs)
         self.response_commands = CommandStore(RESPONSE, self.ctx, self.hubs)
+        self.conversations = ConversationStore(self.ctx, self.hubs, self.integrations)
         self.points = PointStore(self.ctx)
 
     def copy(self) -> Store:
@@ -49,6 +51,7 @@ class Store:
         clone.integrations = self.integrations.copy(clone.ctx, clone.hubs)
         clone.transfer_commands = self.transfer_commands.copy(clone.ctx, clone.hubs)
         clone.response_commands = self.response_commands.copy(clone.ctx, clone.hubs)
+        clone.conversations = self.conversations.copy(clone.ctx, clone.hubs, clone.integrations)
         clone.points = self.points.copy(clone.ctx)
         return clone
 
@@ -61,7 +64,7 @@ class Store:
     def release(self, count: int) -> bool:
         """Drop up to ``count`` of the records this store alone holds, for a store nothing uses any more, so
         that freeing a big one is spread over several steps; whether none are left."""
-        return all(records.release(count) for records in (
+        return self.conversations.release(count) and all(records.release(count) for records in (
             self.points.by_id, self.transfer_commands.by_id, self.response_commands.by_id, self.integrations.by_id,
             self.hubs.by_id, self.identity.secrets))
 
@@ -113,10 +116,17 @@ class Store:
         """Delete a hub and everything in it (Portal docs, Hubs > Delete: deleting a hub deletes its integrations;
         decisions.md, Commands: and its commands)."""
         hub = self.hubs.delete(tenant_id, hub_id)
+        self.conversations.remove_hub(hub)
         self.integrations.remove_hub(hub)
         self.transfer_commands.remove_hub(hub)
         self.response_commands.remove_hub(hub)
         return hub
+
+    def delete_integration(self, tenant_id: str, integration_id: str) -> Record:
+        """Delete an integration and its conversations (decisions.md, Engine: they go with it)."""
+        integration = self.integrations.delete(tenant_id, integration_id)
+        self.conversations.remove_integration(integration)
+        return integration
 
 
 __all__ = ["Record", "Store"]

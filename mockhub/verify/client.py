@@ -20,6 +20,10 @@ RESPONSE_COMMANDS = "/api/v1/commands/responses"
 POINTS = "/rest/v1/service/integration_points"
 TOKEN = "/connect/token"
 CLIENTS = "/api/v1/tenants/clients"
+ESTABLISH = "/api/v1/conversations/establish"
+CONVERSATIONS = "/api/v1/conversations"
+INTERACTIONS = "/api/v1/interactions/activities"
+DIRECT = "/inbound/customer/v1/direct/activity"
 
 
 class Unreachable(Exception):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from mockhub.contract.conformance import ResponseChecker
+from mockhub.contract.dialects import Dialect
 from mockhub.contract.requests import FORM
 from mockhub.kernel.jsonio import small_integer
 from mockhub.verify.client import Answer, Client
@@ -48,6 +49,8 @@ class RunContext:
     checker: ResponseChecker
     run_id: str
     other_token: str | None
+    engine_token: str | None = None
+    """The token of the Engine's steps (``None``: the run's token, which works for every API on the mock)."""
     client_id: str = ""
     """The Identity client the run authenticates as (and whose secrets the Tenants API steps change)."""
     client_secret: str = ""
@@ -82,6 +85,11 @@ class Probe:
 
     def unique(self, what: str) -> str:
         return self.context.unique(what)
+
+    @property
+    def engine_token(self) -> str:
+        """The token of the Engine's requests."""
+        return self.context.engine_token or self.context.client.token
 
     @property
     def client_id(self) -> str:
@@ -144,8 +152,9 @@ class Probe:
         query = "?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else ""
         retried = f" (retried after {', '.join(throttled)})" if throttled else ""
         self._request = f"{method} {path}{query} -> {answer.status}{retried}"
+        prefix = "ENG" if self.context.checker.dialect_for(method, path) is Dialect.ENGINE else "PRT"
         self._expected = self.context.checker.describe(method, path, status) + (
-            f" ({', '.join(f'PRT{c:06d}' for c in codes)})" if codes else "")
+            f" ({', '.join(f'{prefix}{c:06d}' for c in codes)})" if codes else "")
         media = answer.headers.get("Content-Type", "no Content-Type")
         self._got = f"{answer.status} {media}, {len(answer.body)} bytes"
         if answer.status != status:

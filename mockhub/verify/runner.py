@@ -26,10 +26,10 @@ TIMEOUT_SECONDS = 30
 async def verify(base_url: str, *, token: str = DEFAULT_TOKEN, other_token: str | None = None,
                  client_id: str = DEFAULT_CLIENT_ID, client_secret: str = DEFAULT_CLIENT_SECRET,
                  apis: Sequence[str] = APIS, run_id: str | None = None, contract: Contract | None = None,
-                 answer_bytes: int = Settings.verify_answer_bytes) -> Report:
-    """Run the scenario against ``base_url`` and report every check (``apis`` picks identity, portal and/or era;
-    ``client_id`` and ``client_secret`` are a client of ``token``'s tenant; ``answer_bytes``: what is read of one
-    answer at most)."""
+                 answer_bytes: int = Settings.verify_answer_bytes, engine_token: str | None = None) -> Report:
+    """Run the scenario against ``base_url`` and report every check (``apis`` picks identity, portal, engine and/or
+    era; ``client_id`` and ``client_secret`` are a client of ``token``'s tenant; ``answer_bytes``: what is read of
+    one answer at most; ``engine_token``, of the same tenant, is the Engine's, ``token`` when not given)."""
     run_id = run_id or secrets.token_hex(4)  # unique per run against a shared server, so not the seeded source
     report = Report(base_url, run_id)
     checker = ResponseChecker(contract or Contract.load())
@@ -37,7 +37,7 @@ async def verify(base_url: str, *, token: str = DEFAULT_TOKEN, other_token: str 
     async with aiohttp.ClientSession(timeout=timeout, headers={"User-Agent": f"mockhub-verify/{__version__}"},
                                      auto_decompress=True) as session:
         client = Client(session, base_url, token, answer_bytes)
-        context = RunContext(client, checker, run_id, other_token, client_id, client_secret)
+        context = RunContext(client, checker, run_id, other_token, engine_token, client_id, client_secret)
         made: dict[Step[Any], Any] = {}  # what each step made that the contract accepts, for the steps after it
         for step in (s for s in STEPS if s.api in apis):
             try:

@@ -42,7 +42,7 @@ class Step(Generic[T]):
 
     @property
     def api(self) -> str:
-        return {"integration points": "era", "identity": "identity"}.get(self.group, "portal")
+        return {"integration points": "era", "identity": "identity", "engine": "engine"}.get(self.group, "portal")
 
     def blocked(self, made: Callable[[Step[Any]], bool], other_token: str | None) -> str:
         """Why the step cannot run (empty when it can), given which steps ``made`` their result."""

@@ -37,7 +37,7 @@ from mockhub.web.accesslog import AccessLog
 from mockhub.web.bodies import Bodies
 from mockhub.web.cors import CorsPolicy
 from mockhub.web.dashboard.streams import StreamLimits, Streams
-from mockhub.web.endpoint import Handler, endpoints
+from mockhub.web.endpoint import Handler, endpoints, route_template
 from mockhub.web.keys import (
     ACCESS_LOG,
     ADMIN_CONTRACT,
@@ -55,7 +55,7 @@ from mockhub.web.keys import (
 )
 from mockhub.web.middleware import Pipeline
 from mockhub.web.protocol import READS_CUSTOM_VERBS
-from mockhub.web.routes import commands, hubs, identity, integrations, points, tenants
+from mockhub.web.routes import commands, engine, hubs, identity, integrations, points, tenants
 
 HANDLERS: dict[str, Handler] = {
     "requestToken": identity.request_token,
@@ -82,6 +82,10 @@ HANDLERS: dict[str, Handler] = {
     "updateResponseCommand": commands.RESPONSE.update,
     "deleteResponseCommand": commands.RESPONSE.delete,
     "listResponseCommands": commands.RESPONSE.of_hub,
+    "establishConversation": engine.establish_conversation,
+    "getConversation": engine.get_conversation,
+    "getActivities": engine.get_activities,
+    "sendDirectActivity": engine.send_direct_activity,
     "createIntegrationPoint": points.create_point,
     "listIntegrationPoints": points.list_points,
     "lookupIntegrationPoint": points.lookup_points,
@@ -177,8 +181,9 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
     app[METHOD_OVERRIDES] = method_overrides = {}
     sessionless: set[object] = set()
     for document, handlers in ((contract, HANDLERS), (admin_contract, admin.HANDLERS)):
+        templates = {op.path for op in document.operations.values()}
         for op, handle in endpoints(document, handlers, app[BODIES], settings.max_json_depth):
-            app.router.add_route(op.method, op.path, handle, name=op.operation_id)
+            app.router.add_route(op.method, route_template(op.path, templates), handle, name=op.operation_id)
             dialects[handle] = op.dialect
             if op.method_override is not None:
                 method_overrides[handle] = (op.method_override.name, frozenset(op.override_methods))

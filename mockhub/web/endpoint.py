@@ -10,7 +10,8 @@ the ``X-HTTP-Method-Override`` header runs the operation of its path that the he
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+import re
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from aiohttp import web
 
 from mockhub.contract.contracts import Contract, operations_of
 from mockhub.contract.requests import Operation, QueryParam
-from mockhub.kernel.errors import ApiError, Unauthorized, ValidationFailed
+from mockhub.kernel.errors import ApiError, Unauthorized, ValidationFailed, recoded
 from mockhub.services.control import Control
 from mockhub.services.sessions import Session
 from mockhub.store import Store
@@ -86,6 +87,24 @@ def endpoints(contract: Contract, handlers: Mapping[str, AnyHandler], bodies: Bo
         yield op, handle
 
 
+def route_template(path: str, paths: Iterable[str]) -> str:
+    """aiohttp's template of the contract's ``path``, whose parameters never take a segment that another of
+    ``paths`` has as a literal in their place: ``/api/v1/conversations/{conversationId}`` does not take
+    ``establish``, so that a request there is the literal path's (a GET of it is 405, not a malformed id), as
+    the contract reads (the literal wins)."""
+    segments = path.split("/")
+    for index, segment in enumerate(segments):
+        if not (segment.startswith("{") and segment.endswith("}")):
+            continue
+        literals = sorted({other[index] for other in (p.split("/") for p in paths) if len(other) == len(segments)
+                           and other[index] != segment and not other[index].startswith("{")
+                           and all(a == b for i, (a, b) in enumerate(zip(other, segments, strict=True)) if i != index)})
+        if literals:
+            taken = "|".join(re.escape(literal) for literal in literals)
+            segments[index] = f"{{{segment[1:-1]}:(?!(?:{taken})$)[^{{}}/]+}}"
+    return "/".join(segments)
+
+
 def overridable(op: Operation, header: QueryParam, own: RouteHandler,
                 targets: Mapping[str, RouteHandler]) -> RouteHandler:
     """``own``, or with the ``header`` the operation of the same path it names, answered exactly as that
@@ -149,12 +168,25 @@ def endpoint(op: Operation, handler: AnyHandler, bodies: Bodies, max_json_depth:
         return handler(Call(request, session, tenant_id, path, query, body))  # type: ignore[return-value]
 
     handle.__name__ = op.operation_id
-    if not inspect.iscoroutinefunction(handler):
-        return handle
+    if inspect.iscoroutinefunction(handler):
 
-    async def awaiting(request: web.Request) -> web.StreamResponse:
-        started: Awaitable[web.StreamResponse] = await handle(request)  # type: ignore[assignment]
-        return await started
+        async def awaiting(request: web.Request) -> web.StreamResponse:
+            started: Awaitable[web.StreamResponse] = await handle(request)  # type: ignore[assignment]
+            return await started
 
-    awaiting.__name__ = op.operation_id
-    return awaiting
+        awaiting.__name__ = op.operation_id
+        return _recoding(awaiting, op.problem_codes) if op.problem_codes else awaiting
+    return _recoding(handle, op.problem_codes) if op.problem_codes else handle
+
+
+def _recoding(handle: RouteHandler, codes: Mapping[int, int]) -> RouteHandler:
+    """``handle``, its request problems numbered by the operation's own codes (``x-mockhub-problem-codes``)."""
+
+    async def recoding(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handle(request)
+        except ValidationFailed as exc:
+            raise recoded(exc, codes) from None
+
+    recoding.__name__ = handle.__name__
+    return recoding

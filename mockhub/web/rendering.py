@@ -39,11 +39,12 @@ def page_response(items: list[Any], next_after: int | None, url: URL) -> web.Res
 
 def error_response(error: ApiError, dialect: Dialect) -> web.Response:
     """``error`` as the API of ``dialect`` answers it."""
-    if dialect is Dialect.PORTAL:
+    if dialect is Dialect.PORTAL or dialect is Dialect.ENGINE:
+        prefix = "PRT" if dialect is Dialect.PORTAL else "ENG"
         body: object = {
             "status": error.status,
             "errors": [
-                {"code": p.code, "description": f"{p.message} (code: PRT{p.code:06d})"}
+                {"code": p.code, "description": f"{p.message} (code: {prefix}{p.code:06d})"}
                 for p in error.problems
             ],
         }

@@ -35,7 +35,7 @@ def get_integration(call: Call) -> web.Response:
 
 
 def delete_integration(call: Call) -> web.Response:
-    return json_response(call.store.integrations.delete(call.tenant_id, call.path["integrationId"]))
+    return json_response(call.store.delete_integration(call.tenant_id, call.path["integrationId"]))
 
 
 def list_integrations(call: Call) -> web.Response:

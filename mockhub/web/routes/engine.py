@@ -1,0 +1,27 @@
+"""Engine API: conversations, their activities, and the Direct API (Engine docs, Conversations, Interactions and
+Direct; decisions.md, Engine)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from mockhub.web.endpoint import Call
+from mockhub.web.rendering import json_response
+
+
+def establish_conversation(call: Call) -> web.Response:
+    return json_response(call.store.conversations.establish(call.tenant_id, call.body))
+
+
+def get_conversation(call: Call) -> web.Response:
+    return json_response(call.store.conversations.get(call.tenant_id, call.path["conversationId"]))
+
+
+def get_activities(call: Call) -> web.Response:
+    return json_response(call.store.conversations.activities_of(
+        call.tenant_id, call.path["conversationId"], call.query["type"], call.query["leid"]))
+
+
+def send_direct_activity(call: Call) -> web.Response:
+    accepted = call.store.conversations.send(call.tenant_id, call.path["conversationId"], call.body)
+    return json_response(accepted.answer)
