@@ -71,6 +71,14 @@ def _header_value(text: str) -> str:
     return text
 
 
+def _factor(text: str) -> float:
+    """A finite number >= 0."""
+    value = float(text)
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a number >= 0")
+    return value
+
+
 def _seconds_or_zero(text: str) -> float:
     """A duration that may be 0."""
     return 0.0 if float(text) == 0 else _seconds(text)
@@ -175,6 +183,20 @@ SERVE_OPTIONS = (
     Option("--admin-token", "require the header X-Mockhub-Admin-Token with this value on every /__mockhub/ "
            "call but health", _token, Settings.admin_token, metavar="TOKEN"),
     ALLOWED_HOST,
+    Option("--webhook-time-scale", "multiply each wait of the webhook retry schedule (0, 2, 4, 6, 8, 10 minutes) "
+           "by this factor; 0.001 makes ten minutes 0.6 s (default {default})", _factor, Settings.webhook_time_scale,
+           metavar="FACTOR"),
+    Option("--webhook-timeout", "seconds a webhook attempt waits for an answer (default {default}, as documented)",
+           _seconds, Settings.webhook_timeout, metavar="SECONDS"),
+    Option("--webhook-allow-host", "let webhooks be delivered to this host name too; only loopback (localhost, "
+           "127.0.0.0/8, ::1) is by default, and any other URL is recorded as refused, never contacted "
+           "(repeatable)", str, Settings.webhook_allow_hosts, "list", "NAME"),
+    Option("--webhook-queue", "webhook deliveries one session has under way at once; past it one is dropped and "
+           "recorded (default {default})", _positive, Settings.webhook_queue),
+    Option("--webhook-queue-bytes", "bytes of payload one session's deliveries under way hold together "
+           "(default {default})", _positive, Settings.webhook_queue_bytes),
+    Option("--webhook-records", "records (attempts, refusals, notices) each session's delivery log keeps; they "
+           "count towards --journal-total-bytes (default {default})", _positive, Settings.webhook_records),
     Option("--head-timeout", "seconds a connection has to send a whole request head (default {default}; 0: no "
            "limit)", _seconds_or_zero, Settings.head_timeout, metavar="SECONDS"),
     Option("--body-timeout", "seconds a request body has to arrive whole once its head has come; time the server "
@@ -503,7 +525,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
                     admin_token=args.admin_token, allowed_hosts=listed(args, "allowed_host"),
                     head_timeout=args.head_timeout, body_timeout=args.body_timeout, keep_alive=args.keep_alive,
                     max_connections=args.max_connections, dashboard_streams=args.dashboard_streams,
-                    dashboard_queue_bytes=args.dashboard_queue_bytes, access_log=not args.quiet)
+                    dashboard_queue_bytes=args.dashboard_queue_bytes,
+                    webhook_time_scale=args.webhook_time_scale, webhook_timeout=args.webhook_timeout,
+                    webhook_allow_hosts=listed(args, "webhook_allow_host"), webhook_queue=args.webhook_queue,
+                    webhook_queue_bytes=args.webhook_queue_bytes, webhook_records=args.webhook_records,
+                    access_log=not args.quiet)
 
 
 def banner(url: str, settings: Settings, summary: Mapping[str, Any]) -> str:

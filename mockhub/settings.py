@@ -99,13 +99,26 @@ class Settings:
     """Open connections at most; past it the one that has waited longest on its client (silent, sending a body
     slowly, or not reading its answers) is closed to make room, or else a new one gets a 503 (or health) and is
     closed."""
+    webhook_time_scale: float = 1.0
+    """Each wait of the webhook retry schedule (0, 2, 4, 6, 8 and 10 minutes) is multiplied by it (0.001: ten
+    minutes take 0.6 s), so a test sees every attempt in seconds."""
+    webhook_allow_hosts: tuple[str, ...] = ()
+    """Host names webhooks may be delivered to besides loopback (``localhost``, 127.0.0.0/8, ::1); any other URL
+    is a refused attempt, never contacted."""
+    webhook_queue: int = 100
+    """Webhook deliveries one session has under way at once; past it a delivery is dropped (and recorded)."""
+    webhook_queue_bytes: int = 4 * 1024 * 1024
+    """Bytes of payload one session's deliveries under way hold together; past it as for ``webhook_queue``."""
+    webhook_records: int = 1000
+    """Records (attempts, refusals, notices) each session's delivery log keeps; the oldest go first. They draw
+    on ``journal_total_bytes`` with the journals."""
     shutdown_grace: float = 5.0
     """Seconds a stop waits for the requests received to be answered (a body still arriving, say)."""
     verify_answer_bytes: int = 8 * 1024 * 1024
     """Bytes ``mockhub verify`` reads of one answer at most; an answer that goes on past them fails its check."""
     webhook_timeout: float = 10.0
-    """Seconds a webhook receiver has to answer one delivery, as the platform waits (documented: 10 s);
-    ``mockhub verify-webhook --timeout``."""
+    """Seconds a webhook receiver has to answer one delivery, as the platform waits (documented: 10 s): the
+    mock's own deliveries (``--webhook-timeout``) and ``mockhub verify-webhook --timeout``."""
     webhook_answer_bytes: int = 64 * 1024
     """Bytes ``mockhub verify-webhook`` reads of a receiver's answer at most; the rest is left unread."""
     dashboard_streams: int = 4

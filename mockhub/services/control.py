@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mockhub.contract.contracts import Contract
+from mockhub.contract.problems import collect_problems
 from mockhub.dataset.fixtures import FixtureError, FixtureLoader, FixtureSource, dump
 from mockhub.kernel.clock import parse_duration, parse_instant, portal_time
 from mockhub.kernel.errors import NotFound, ValidationFailed
@@ -29,7 +30,10 @@ from mockhub.services.faults import FaultEngine
 from mockhub.services.journal import Entry
 from mockhub.services.override_check import OverrideChecker, check_overrides
 from mockhub.services.sessions import Session, Sessions
+from mockhub.store.conversations import established
 
+CUSTOMER_MESSAGE = "CustomerActivityMessage"
+"""The APIs' contract's schema of a message a customer sends."""
 MAX_SERVER_ERRORS = 100
 """Most tracebacks of unexpected server errors kept between two reads."""
 
@@ -219,6 +223,32 @@ class Control:
 
     def clear_requests(self, session: Session) -> None:
         session.journal.clear()
+
+    # --- the Engine: activities from customer channels, and webhook deliveries
+
+    def customer_message(self, session: Session, body: Mapping[str, Any]) -> dict[str, Any]:
+        """A message arriving from a customer channel (``POST /__mockhub/activities``): stored in the conversation
+        named (or the integration's of the binding, established if new) and delivered like any activity."""
+        problems = collect_problems(self._override_checker.contract.schema(CUSTOMER_MESSAGE), body["message"], "body",
+                                    "message")
+        if problems:
+            raise ValidationFailed(problems=tuple(problems))
+        accepted, is_new = session.store.conversations.customer_message(body)
+        deliveries = session.outbox.send(accepted.deliveries, session.store.ctx.clock)
+        return {"conversation": established(accepted.conversation, is_new), "activity": accepted.activity,
+                "deliveries": deliveries}
+
+    def deliveries(self, session: Session) -> list[dict[str, Any]]:
+        """The session's whole delivery log, oldest first."""
+        return [record.to_json() for record in session.outbox.log.entries()]
+
+    def deliveries_page(self, session: Session, after: int, limit: int) -> tuple[list[dict[str, Any]], int | None]:
+        """One page of the session's delivery log (as :meth:`requests_page` reads the journal)."""
+        return session.outbox.log.page(after, limit)
+
+    def clear_deliveries(self, session: Session) -> None:
+        """Forget the delivery log (deliveries under way go on, and their next attempts are recorded)."""
+        session.outbox.log.clear()
 
     # --- unexpected server errors
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 from operator import attrgetter
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from mockhub.kernel.clock import portal_time
 from mockhub.kernel.jsonio import rendered_bytes, stored_bytes
@@ -171,8 +171,22 @@ class JournalFeed:
             self.listeners.remove(listener)
 
 
+class Logged(Protocol):
+    """What a log keeps of each entry: its number, its size against the budget, and its JSON."""
+
+    seq: int
+    size: int
+    """Bytes counted against the budget; 0 once the entry has left its log."""
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
+E = TypeVar("E", bound=Logged)
+
+
 class JournalBudget:
-    """The bytes every journal of a server holds together; past ``limit``, the oldest entries go first."""
+    """The bytes every journal (and delivery log) of a server holds together; past ``limit``, the oldest entries go
+    first."""
 
     __slots__ = ("limit", "used", "_live", "_order")
 
@@ -180,13 +194,13 @@ class JournalBudget:
         self.limit = limit
         self.used = 0
         self._live = 0
-        self._order: deque[tuple[Journal, Entry]] = deque()
+        self._order: deque[tuple[EntryLog[Any], Logged]] = deque()
         """Entries of every journal in arrival order; those already gone (size 0) are skipped."""
 
     def __len__(self) -> int:
         return len(self._order)
 
-    def take(self, journal: Journal, entry: Entry) -> None:
+    def take(self, journal: EntryLog[Any], entry: Logged) -> None:
         """Count a new entry, dropping the oldest entries of any journal until all fit."""
         self.used += entry.size
         self._live += 1
@@ -200,7 +214,7 @@ class JournalBudget:
             # quarter of the budget at most, and the cost of each pass is spread over as many drops)
             self._order = deque(pair for pair in self._order if pair[1].size)
 
-    def give_back(self, entry: Entry) -> None:
+    def give_back(self, entry: Logged) -> None:
         """An entry left its journal: its bytes are free again."""
         self.used -= entry.size
         self._live -= 1
@@ -239,19 +253,73 @@ def _body_size(body: bytes) -> int:
     return max(len(body), rendered_bytes(body.decode("utf-8", "replace"))) if body else 0
 
 
-class Journal:
-    """The last ``limits.size`` requests of a session, oldest first, each cut to ``limits``."""
+class EntryLog(Generic[E]):
+    """The last ``limits.size`` entries of a session, oldest first, numbered from 1, counted against a server's
+    byte budget and read a page at a time (:meth:`page`)."""
 
-    __slots__ = ("_entries", "_seq", "_session", "_limits", "_budget", "feed", "_listeners")
+    __slots__ = ("_entries", "_seq", "_session", "_limits", "_budget")
 
-    def __init__(self, limits: JournalLimits, budget: JournalBudget | None = None, session: str = "default",
-                 feed: JournalFeed | None = None) -> None:
-        """``budget`` and ``feed`` are shared by the journals of one server; without them, the journal has its own."""
-        self._entries: deque[Entry] = deque()
+    def __init__(self, limits: JournalLimits, budget: JournalBudget | None = None, session: str = "default") -> None:
+        """``budget`` is shared by the logs of one server; without one, the log has its own."""
+        self._entries: deque[E] = deque()
         self._seq = 0
         self._session = session
         self._limits = limits
         self._budget = budget if budget is not None else JournalBudget(limits.total_bytes)
+
+    def keep(self, entry: E) -> None:
+        """Add an entry (numbered with :meth:`next_seq`, its ``size`` set), the oldest going past the limits."""
+        entries = self._entries
+        entries.append(entry)
+        if len(entries) > self._limits.size:
+            self._budget.give_back(entries.popleft())
+        self._budget.take(self, entry)
+
+    def next_seq(self) -> int:
+        """The number of the next entry."""
+        self._seq += 1
+        return self._seq
+
+    def drop_oldest(self) -> None:
+        """Forget the oldest entry (to stay within the size or the server's byte budget)."""
+        self._budget.give_back(self._entries.popleft())
+
+    def entries(self) -> list[E]:
+        return list(self._entries)
+
+    def page(self, after: int, limit: int) -> tuple[list[dict[str, Any]], int | None]:
+        """Up to ``limit`` entries numbered after ``after``, oldest first, rendered, as many as fit in
+        ``page_bytes`` (one at least); and the number to read on from, ``None`` when none is left."""
+        entries = self._entries
+        page: list[E] = []
+        room = self._limits.page_bytes
+        for entry in islice(entries, bisect_right(entries, after, key=_SEQ), None):
+            if len(page) == limit or (page and entry.size > room):
+                return [kept.to_json() for kept in page], page[-1].seq
+            page.append(entry)
+            room -= entry.size
+        return [kept.to_json() for kept in page], None
+
+    def clear(self) -> None:
+        """Forget every entry; the next is number 1 again (a reset session starts over)."""
+        for entry in self._entries:
+            self._budget.give_back(entry)
+        self._entries.clear()
+        self._seq = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class Journal(EntryLog[Entry]):
+    """The last ``limits.size`` requests of a session, oldest first, each cut to ``limits``."""
+
+    __slots__ = ("feed", "_listeners")
+
+    def __init__(self, limits: JournalLimits, budget: JournalBudget | None = None, session: str = "default",
+                 feed: JournalFeed | None = None) -> None:
+        """``budget`` and ``feed`` are shared by the journals of one server; without them, the journal has its own."""
+        super().__init__(limits, budget, session)
         self.feed = feed if feed is not None else JournalFeed()
         self._listeners = self.feed.listeners
 
@@ -282,26 +350,6 @@ class Journal:
             for listener in self._listeners:
                 listener(entry, answer)
 
-    def drop_oldest(self) -> None:
-        """Forget the oldest entry (to stay within the size or the server's byte budget)."""
-        self._budget.give_back(self._entries.popleft())
-
-    def entries(self) -> list[Entry]:
-        return list(self._entries)
-
-    def page(self, after: int, limit: int) -> tuple[list[dict[str, Any]], int | None]:
-        """Up to ``limit`` entries numbered after ``after``, oldest first, rendered, as many as fit in
-        ``page_bytes`` (one at least); and the number to read on from, ``None`` when none is left."""
-        entries = self._entries
-        page: list[Entry] = []
-        room = self._limits.page_bytes
-        for entry in islice(entries, bisect_right(entries, after, key=_SEQ), None):
-            if len(page) == limit or (page and entry.size > room):
-                return [kept.to_json() for kept in page], page[-1].seq
-            page.append(entry)
-            room -= entry.size
-        return [kept.to_json() for kept in page], None
-
     def search(self, matcher: Matcher, closest: int = 20) -> tuple[list[Entry], list[tuple[Entry, list[str]]]]:
         """The entries ``matcher`` matches, and up to ``closest`` others, closest first, each with what differed.
 
@@ -324,13 +372,3 @@ class Journal:
         missed.sort(key=lambda miss: (len(miss[1]), -difflib.SequenceMatcher(
             None, wanted, f"{miss[0].method} {miss[0].path}").ratio()))
         return matching, missed[:closest]
-
-    def clear(self) -> None:
-        """Forget every entry; the next is number 1 again (a reset session starts over)."""
-        for entry in self._entries:
-            self._budget.give_back(entry)
-        self._entries.clear()
-        self._seq = 0
-
-    def __len__(self) -> int:
-        return len(self._entries)

@@ -62,6 +62,11 @@ class OverrideChecker:
         self._operations.sort(key=lambda op: (-op.template.count("/"), op.template.count("{")))
         self._merging: dict[str, Draft202012Validator] = {}
 
+    @property
+    def contract(self) -> Contract:
+        """The APIs' contract it checks against."""
+        return self._contract
+
     def problems(self, override: Mapping[str, Any], where: str = "") -> list[Problem]:
         """Every way an override (already fitting the Override schema) breaks the contract; empty if none.
 

@@ -1,4 +1,4 @@
-"""Sessions: a store, fault rules, overrides and a journal per client of one server.
+"""Sessions: a store, fault rules, overrides, a journal and webhook deliveries per client of one server.
 
 ``X-Mockhub-Session: NAME`` (or the ``mockhub_session`` cookie, which a browser app sets
 once) selects a session; no header means the default session, which is just a session.
@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from mockhub.kernel.errors import Problem, TooManySessions, ValidationFailed
+from mockhub.services.deliveries import Courier, DeliveryLimits, Outbox
 from mockhub.services.faults import FaultEngine, FaultRule
 from mockhub.services.journal import Journal, JournalBudget, JournalFeed, JournalLimits
 from mockhub.services.overrides import MAX_OVERRIDES, Override, OverrideEngine
@@ -93,30 +94,36 @@ class SessionLimits:
     """Records a session holds of its own (created, or start-up ones it changed)."""
     max_record_bytes: int
     """Bytes in memory (estimated) a session's own records take together."""
+    deliveries: DeliveryLimits
+    """How a session delivers webhooks, how many at once, and what its delivery log keeps."""
 
     @classmethod
     def of(cls, settings: Settings) -> SessionLimits:
         """Every bound of the sessions of a server with these settings: how many, how long, what each may hold."""
+        journal = JournalLimits.of(settings)
         return cls(
             max_sessions=settings.max_sessions, idle_seconds=settings.session_idle_seconds,
-            busy_seconds=settings.session_busy_seconds, journal=JournalLimits.of(settings),
+            busy_seconds=settings.session_busy_seconds, journal=journal,
             faults=RuleLimits(settings.max_fault_rules, settings.max_fault_bytes),
             overrides=RuleLimits(MAX_OVERRIDES, settings.max_override_bytes),
-            max_records=settings.max_session_records, max_record_bytes=settings.max_session_bytes)
+            max_records=settings.max_session_records, max_record_bytes=settings.max_session_bytes,
+            deliveries=DeliveryLimits.of(settings, journal))
 
 
 class Session:
-    """One isolated world: its own state, fault rules, overrides and request journal."""
+    """One isolated world: its own state, fault rules, overrides, request journal and webhook deliveries."""
 
-    __slots__ = ("name", "store", "faults", "overrides", "journal", "last_used", "dropped", "generation")
+    __slots__ = ("name", "store", "faults", "overrides", "journal", "outbox", "last_used", "dropped", "generation")
 
     def __init__(self, name: str, store: Store, faults: FaultEngine, overrides: OverrideEngine, journal: Journal,
-                 now: float) -> None:
+                 outbox: Outbox, now: float) -> None:
         self.name = name
         self.store = store
         self.faults = faults
         self.overrides = overrides
         self.journal = journal
+        self.outbox = outbox
+        """Its webhook deliveries under way and their log."""
         self.last_used = now
         self.dropped = False
         """Dropped or evicted: its store is being freed, and its name makes a new session."""
@@ -139,9 +146,11 @@ class Sessions:
         self._fault_limits = replace(limits.faults, max_rules=max(limits.faults.max_rules, len(startup_faults)))
         self._startup_overrides = startup_overrides
         self.journal_budget = JournalBudget(limits.journal.total_bytes)
-        """The bytes every session's journal draws on."""
+        """The bytes every session's journal and delivery log draw on."""
         self.journal_feed = JournalFeed()
         """Who watches every session's requests as they are recorded (open dashboards)."""
+        self.courier = Courier(limits.deliveries, self.journal_budget)
+        """What every session delivers webhooks with (the server gives it its sender when it runs)."""
         self._max = max(limits.max_sessions, 2)  # the default and at least one named session
         self._idle = limits.idle_seconds
         self._busy = limits.busy_seconds
@@ -193,13 +202,16 @@ class Sessions:
 
     def reset(self, session: Session) -> None:
         """Back to the start-up state: data, random sequence, clock, fault rules, overrides and their counters;
-        an empty journal."""
+        an empty journal; no webhook delivery under way and an empty delivery log."""
         self._disposal.add(session.store)
         session.generation += 1
         session.store = self._startup.session_copy(self._quota)
         session.faults = self._faults()
         session.overrides = self._overrides()
         session.journal.clear()
+        session.outbox.close()
+        session.outbox.log.clear()
+        session.outbox = self.courier.outbox(session.name)
 
     @property
     def sweep_every(self) -> float:
@@ -224,7 +236,8 @@ class Sessions:
 
     def _new(self, name: str) -> Session:
         return Session(name, self._startup.session_copy(self._quota), self._faults(), self._overrides(),
-                       Journal(self._limits.journal, self.journal_budget, name, self.journal_feed), self._monotonic())
+                       Journal(self._limits.journal, self.journal_budget, name, self.journal_feed),
+                       self.courier.outbox(name), self._monotonic())
 
     def _faults(self) -> FaultEngine:
         return FaultEngine(self._startup_faults, self._fault_limits, self._monotonic)
@@ -267,4 +280,10 @@ class Sessions:
         session.dropped = True
         session.generation += 1
         session.journal.clear()
+        session.outbox.close()
+        session.outbox.log.clear()
         self._disposal.add(session.store)
+
+    def stop_deliveries(self) -> list[asyncio.Task[None]]:
+        """Cancel every session's webhook deliveries under way (the server stops); the tasks, to await."""
+        return [task for session in (self.default, *self._named.values()) for task in session.outbox.close()]

@@ -125,6 +125,22 @@ def clear_requests(call: Call) -> web.Response:
     return json_response({"status": "cleared"})
 
 
+def send_activity(call: Call) -> web.Response:
+    """A customer's message arrives on a channel: stored and delivered as any activity."""
+    return json_response(call.control.customer_message(call.session, call.body))
+
+
+def list_deliveries(call: Call) -> web.Response:
+    """The webhook delivery log, oldest first, a page at a time (``limit``, ``after``; ``Link`` to the next)."""
+    page, next_after = call.control.deliveries_page(call.session, call.query["after"], call.query["limit"])
+    return page_response(page, next_after, call.request.rel_url)
+
+
+def clear_deliveries(call: Call) -> web.Response:
+    call.control.clear_deliveries(call.session)
+    return json_response({"status": "cleared"})
+
+
 HANDLERS: dict[str, AnyHandler] = {
     "adminHealth": health,
     "adminOpenapi": openapi,
@@ -146,6 +162,9 @@ HANDLERS: dict[str, AnyHandler] = {
     "adminDropSession": drop_session,
     "adminListRequests": list_requests,
     "adminClearRequests": clear_requests,
+    "adminSendActivity": send_activity,
+    "adminListDeliveries": list_deliveries,
+    "adminClearDeliveries": clear_deliveries,
     **dashboard.HANDLERS,
 }
 SESSIONLESS = frozenset({"adminHealth", "adminDocs", "adminOpenapi", "adminListSessions", "adminDropSession",

@@ -56,6 +56,7 @@ from mockhub.web.keys import (
 from mockhub.web.middleware import Pipeline
 from mockhub.web.protocol import READS_CUSTOM_VERBS
 from mockhub.web.routes import commands, engine, hubs, identity, integrations, points, tenants
+from mockhub.web.webhooks import delivering
 
 HANDLERS: dict[str, Handler] = {
     "requestToken": identity.request_token,
@@ -191,6 +192,7 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
                 sessionless.add(handle)
     app[SESSIONLESS] = frozenset(sessionless)
     app.cleanup_ctx.append(_sweeping)
+    app.cleanup_ctx.append(delivering)
     app.middlewares.append(Pipeline(app).middleware())
     app[READS_CUSTOM_VERBS] = True  # the pipeline reads them
     return app

@@ -23,5 +23,7 @@ def get_activities(call: Call) -> web.Response:
 
 
 def send_direct_activity(call: Call) -> web.Response:
+    """Store the activity, and hand its webhook deliveries to the session's outbox."""
     accepted = call.store.conversations.send(call.tenant_id, call.path["conversationId"], call.body)
+    call.session.outbox.send(accepted.deliveries, call.store.ctx.clock)
     return json_response(accepted.answer)

@@ -1,0 +1,382 @@
+"""Webhook deliveries over HTTP: where an accepted activity goes, what each receiver gets (headers, signature, the
+System and Direct payloads), the retry schedule, the hosts the mock contacts, and the delivery log
+(decisions.md, Webhooks).
+
+Receivers are small aiohttp servers on loopback; the mock runs in process (``make_api``), so its delivery
+tasks share the test's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from mockhub.contract.contracts import Contract
+from mockhub.kernel.signing import signature_matches
+from tests.conftest import HUB_A, HUB_A3, TENANT_A, Api, MakeApi, Reply
+from tests.test_engine import (
+    DIRECT_CUSTOMER,
+    SLACK_A3,
+    TEXT,
+    WEBCHAT_A3,
+    add_agent,
+    add_integration,
+    establish,
+    said,
+)
+
+ACTIVITIES = "/__mockhub/activities"
+DELIVERIES = "/__mockhub/deliveries"
+FAST = {"webhook_time_scale": 0.0001}
+"""The retry schedule's 30 minutes in 0.18 s."""
+
+
+@dataclass
+class Receiver:
+    """A webhook receiver on loopback: what it was sent, and what it answers (``statuses`` in turn, then 200)."""
+
+    url: str
+    statuses: list[int] = field(default_factory=list)
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    delay: float = 0.0
+
+
+MakeReceiver = Callable[..., Awaitable[Receiver]]
+
+
+@pytest.fixture
+def receiver(aiohttp_server: Any) -> MakeReceiver:
+    async def make(*statuses: int, delay: float = 0.0, redirect_to: str | None = None) -> Receiver:
+        made = Receiver("", list(statuses), delay=delay)
+
+        async def handle(request: web.Request) -> web.StreamResponse:
+            made.received.append((dict(request.headers), await request.read()))
+            if made.delay:
+                await asyncio.sleep(made.delay)
+            if redirect_to is not None:
+                raise web.HTTPTemporaryRedirect(redirect_to)
+            status = made.statuses.pop(0) if made.statuses else 200
+            return web.json_response({"received": True}, status=status)
+
+        app = web.Application()
+        app.router.add_post("/{tail:.*}", handle)
+        server = await aiohttp_server(app)
+        made.url = str(server.make_url("/hubster"))
+        return made
+
+    return make
+
+
+async def records(api: Api, **params: Any) -> list[dict[str, Any]]:
+    reply = await api.get(DELIVERIES, token=None, params=params or None)
+    assert reply.status == 200, reply.body
+    return list(reply.json())
+
+
+async def settled(api: Api, done: Callable[[list[dict[str, Any]]], bool], seconds: float = 20.0
+                  ) -> list[dict[str, Any]]:
+    """The delivery log once ``done`` holds for it (a bound, not a timing: it holds long before)."""
+    for _ in range(int(seconds / 0.01)):
+        found = await records(api)
+        if done(found):
+            return found
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"the deliveries never settled: {found}")
+
+
+def count(kind: str, number: int) -> Callable[[list[dict[str, Any]]], bool]:
+    return lambda found: sum(r["kind"] == kind for r in found) >= number
+
+
+async def system_integration(api: Api, url: str, events: list[str], hub: str = HUB_A3, name: str = "System") -> dict[
+        str, Any]:
+    reply = await api.post(f"/api/v1/integrations/hubs/{hub}", {"channelId": "System", "name": name,
+                                                                 "configuration": {"webhookUrl": url,
+                                                                                   "events": events}})
+    assert reply.status == 200, reply.body
+    return dict(reply.json())
+
+
+async def customer_says(api: Api, text: str = "Hi there!", **more: Any) -> Reply:
+    body = {"integrationId": WEBCHAT_A3, "binding": "visitor-1", "message": {"type": "text", "text": text}, **more}
+    return await api.post(ACTIVITIES, body, token=None)
+
+
+@pytest.fixture
+def webhook_payloads(contract: Contract) -> Iterator[Callable[[str, Any], None]]:
+    """Checks a received body against the contract's webhook payload schema."""
+
+    def check(schema: str, value: Any) -> None:
+        errors = [e.message for e in contract.schema(schema).iter_errors(value)]
+        assert not errors, errors
+
+    yield check
+
+
+# -- a customer's message, delivered signed ------------------------------------------------------------
+
+async def test_a_customer_message_reaches_a_system_webhook_signed_as_documented(
+        make_api: MakeApi, receiver: MakeReceiver, webhook_payloads: Callable[[str, Any], None]) -> None:
+    api = await make_api(**FAST)
+    got = await receiver()
+    system = await system_integration(api, got.url, ["message:customer"])
+    sent = await customer_says(api)
+    assert sent.status == 200, sent.body
+    answer = sent.json()
+    assert answer["conversation"]["isNew"] is True and answer["activity"]["eventTrigger"] == "message:customer"
+    assert answer["deliveries"] == [{"delivery": "delivery-1", "integrationId": system["integrationId"],
+                                     "payload": "system", "url": got.url, "state": "sending"}]
+    [attempt] = await settled(api, count("attempt", 1))
+    [(headers, body)] = got.received
+    configuration = system["configuration"]
+    assert {name: headers[name] for name in ("x-source-system", "x-hub-id", "x-integration-id", "x-conversation-id",
+                                             "x-hubster-public-key", "Content-Type")} == {
+        "x-source-system": "engine.hubster.io", "x-hub-id": HUB_A3, "x-integration-id": system["integrationId"],
+        "x-conversation-id": answer["conversation"]["conversationId"],
+        "x-hubster-public-key": configuration["publicSigningKey"], "Content-Type": "application/json"}
+    assert signature_matches(body, configuration["privateSigningKey"], headers["x-hubster-signature"])
+    payload = __import__("json").loads(body)
+    webhook_payloads("SystemWebhookPayload", payload)
+    assert (payload["tenantId"], payload["integrationId"], payload["activities"]) == (
+        TENANT_A, system["integrationId"], [answer["activity"]])
+    assert payload["activities"][0]["recipient"]["integrationId"] == SLACK_A3
+    assert (attempt["kind"], attempt["attempt"], attempt["status"], attempt["url"], attempt["error"]) == (
+        "attempt", 1, 200, got.url, None)
+    assert attempt["body"] == body.decode() and attempt["headers"]["x-hubster-signature"] == (
+        headers["x-hubster-signature"])
+
+
+async def test_the_same_binding_is_the_same_conversation_and_a_named_one_is_used(make_api: MakeApi) -> None:
+    api = await make_api()
+    first = (await customer_says(api)).json()
+    again = (await customer_says(api, "Still there?")).json()
+    assert again["conversation"] == {**first["conversation"], "isNew": False}
+    named = await api.post(ACTIVITIES, {"integrationId": WEBCHAT_A3, "message": TEXT,
+                                        "conversationId": first["conversation"]["conversationId"]}, token=None)
+    assert named.json()["conversation"]["conversationId"] == first["conversation"]["conversationId"]
+    assert first["conversation"]["properties"]["profile"]["device"] == "WebChat"
+
+
+async def test_the_control_call_refuses_what_no_customer_channel_sends(make_api: MakeApi) -> None:
+    api = await make_api()
+    refused = await api.post(ACTIVITIES, {"integrationId": SLACK_A3, "binding": "b", "message": TEXT}, token=None)
+    assert refused.status == 400 and "Customer integration" in refused.json()["error"]
+    carousel = {"type": "carousel", "items": [{"urlType": "image", "url": "http://site.com/1.png"}]}
+    refused = await api.post(ACTIVITIES, {"integrationId": WEBCHAT_A3, "binding": "b", "message": carousel},
+                             token=None)
+    assert refused.status == 400 and "agents and bots only" in refused.json()["error"]
+    refused = await api.post(ACTIVITIES, {"integrationId": WEBCHAT_A3, "message": TEXT}, token=None)
+    assert refused.status == 400  # neither a conversation nor a binding
+    no_agent = await api.post(ACTIVITIES, {"integrationId": DIRECT_CUSTOMER, "binding": "b", "message": TEXT},
+                              token=None)
+    assert no_agent.status == 400 and "Agent or Bot" in no_agent.json()["error"]
+
+
+# -- routing -------------------------------------------------------------------------------------------
+
+async def test_an_activity_reaches_the_system_integrations_whose_events_match_and_no_others(
+        make_api: MakeApi, receiver: MakeReceiver) -> None:
+    api = await make_api(**FAST)
+    got = await receiver()
+    hooks = {events: (await system_integration(api, f"{got.url}/{index}", list(events), name=f"S{index}"))[
+        "integrationId"] for index, events in enumerate([("message",), ("message:agent",), ("message:customer",),
+                                                         ("message:bot",), ("message", "message:agent")])}
+    customer = await add_integration(api, HUB_A3, "Direct", "Customer", {"integrationType": "Customer"})
+    conversation = (await establish(api, integration=customer))["conversationId"]
+    await said(api, conversation, {"type": "message", "message": TEXT, "sender": {"integrationId": SLACK_A3}})
+    found = await settled(api, count("attempt", 3))
+    assert [r["kind"] for r in found if r["payload"] == "direct"] == ["websocket"]  # the customer, without a URL
+    found = [r for r in found if r["payload"] == "system"]
+    reached = sorted(r["integrationId"] for r in found)
+    assert reached == sorted([hooks[("message",)], hooks[("message:agent",)], hooks[("message", "message:agent")]])
+    assert len(got.received) == 3  # once each, however many of its events match
+    await said(api, conversation, {"type": "event", "event": {"type": "typing_on"}})  # no filter takes an event
+    await said(api, conversation, {"type": "message", "message": TEXT})
+    found = [r for r in await settled(api, count("attempt", 6)) if r["payload"] == "system"]
+    assert sorted(r["integrationId"] for r in found[3:]) == sorted([
+        hooks[("message",)], hooks[("message:customer",)], hooks[("message", "message:agent")]])
+
+
+async def test_a_direct_recipient_gets_the_direct_payload_and_an_echoing_sender_its_echo(
+        make_api: MakeApi, receiver: MakeReceiver, webhook_payloads: Callable[[str, Any], None]) -> None:
+    api = await make_api(**FAST)
+    agent_hook, customer_hook = await receiver(), await receiver()
+    agent = await add_agent(api, HUB_A, webhookUrl=agent_hook.url)
+    customer = await add_integration(api, HUB_A, "Direct", "Echoing customer", {
+        "integrationType": "Customer", "echo": True, "webhookUrl": customer_hook.url})
+    conversation = (await establish(api, integration=customer))["conversationId"]
+    answer = await said(api, conversation, {"type": "message", "message": TEXT})
+    await settled(api, count("attempt", 2))
+    [(_, to_agent)], [(_, echo)] = agent_hook.received, customer_hook.received
+    direct, echoed = __import__("json").loads(to_agent), __import__("json").loads(echo)
+    webhook_payloads("DirectWebhookPayload", direct)
+    webhook_payloads("DirectWebhookPayload", echoed)
+    assert (direct["integrationId"], direct["activity"]["isEcho"], direct["activity"]["eventId"]) == (
+        agent, False, answer["eventId"])
+    assert (echoed["integrationId"], echoed["activity"]["isEcho"]) == (customer, True)
+    assert direct["activity"]["sender"]["integrationId"] == customer
+
+
+async def test_a_direct_integration_without_a_webhook_url_is_recorded_as_delivered_by_websocket(
+        make_api: MakeApi) -> None:
+    api = await make_api()
+    await add_agent(api, HUB_A)  # no webhookUrl
+    conversation = (await establish(api))["conversationId"]
+    await said(api, conversation, {"type": "message", "message": TEXT})
+    [record] = [r for r in await records(api) if r["payload"] == "direct"]
+    assert (record["kind"], record["url"], record["attempt"]) == ("websocket", None, None)
+    assert "websocket, which mockhub does not serve" in record["error"]
+
+
+# -- the retry schedule -----------------------------------------------------------------------------------
+
+async def test_a_receiver_that_fails_gets_six_attempts_then_the_tenant_is_notified(
+        make_api: MakeApi, receiver: MakeReceiver) -> None:
+    api = await make_api(**FAST)
+    got = await receiver(*[500] * 6)
+    await system_integration(api, got.url, ["message"])
+    await customer_says(api)
+    found = await settled(api, count("tenant-notified", 1))
+    attempts = [r for r in found if r["kind"] == "attempt"]
+    assert [(r["attempt"], r["after_seconds"], r["status"]) for r in attempts] == [
+        (1, 0, 500), (2, 120, 500), (3, 240, 500), (4, 360, 500), (5, 480, 500), (6, 600, 500)]
+    assert len(got.received) == 6 and len({body for _, body in got.received}) == 1  # the same delivery each time
+    notice = found[-1]
+    assert notice["kind"] == "tenant-notified" and "all 6 attempts failed, the last: answered 500" in notice["error"]
+
+
+async def test_a_receiver_that_recovers_stops_the_retries(make_api: MakeApi, receiver: MakeReceiver) -> None:
+    api = await make_api(**FAST)
+    got = await receiver(503, 500)
+    await system_integration(api, got.url, ["message"])
+    await customer_says(api)
+    found = await settled(api, lambda found: any(r["status"] == 200 for r in found))
+    assert [r["status"] for r in found] == [503, 500, 200]
+    await customer_says(api, "another")  # a later delivery: the log grows by its one attempt only
+    found = await settled(api, count("attempt", 4))
+    assert len(found) == 4 and not any(r["kind"] == "tenant-notified" for r in found)
+
+
+async def test_no_answer_within_the_timeout_is_a_failed_attempt(make_api: MakeApi, receiver: MakeReceiver) -> None:
+    api = await make_api(webhook_timeout=0.05, **FAST)
+    got = await receiver(delay=5)
+    await system_integration(api, got.url, ["message"])
+    await customer_says(api)
+    found = await settled(api, count("attempt", 2))
+    assert found[0]["status"] is None and found[0]["error"] == "no answer within 0.05 s"
+    got.delay = 0  # it answers again
+
+
+# -- only loopback and the hosts allowed are contacted --------------------------------------------------
+
+async def test_a_url_outside_the_allowed_hosts_is_never_contacted(make_api: MakeApi, receiver: MakeReceiver) -> None:
+    """0.0.0.0 reaches this machine's listener, but is no loopback name or address: refused, it sees nothing."""
+    api = await make_api(**FAST)
+    listener = await receiver()
+    elsewhere = listener.url.replace("127.0.0.1", "0.0.0.0")
+    await system_integration(api, elsewhere, ["message"])
+    await customer_says(api)
+    [refused] = await settled(api, count("refused", 1))
+    assert (refused["attempt"], refused["url"], refused["status"]) == (1, elsewhere, None)
+    assert "neither loopback nor allowed by --webhook-allow-host" in refused["error"]
+    assert listener.received == []
+    allowed = await make_api(webhook_allow_hosts=("0.0.0.0",), **FAST)  # the same URL, allowed: it arrives
+    await system_integration(allowed, elsewhere, ["message"])
+    await customer_says(allowed)
+    await settled(allowed, count("attempt", 1))
+    assert len(listener.received) == 1
+
+
+async def test_a_redirect_is_not_followed(make_api: MakeApi, receiver: MakeReceiver) -> None:
+    api = await make_api(**FAST)
+    elsewhere = await receiver()
+    redirecting = await receiver(redirect_to=elsewhere.url.replace("127.0.0.1", "0.0.0.0"))
+    await system_integration(api, redirecting.url, ["message"])
+    await customer_says(api)
+    found = await settled(api, count("tenant-notified", 1))
+    assert {r["status"] for r in found if r["kind"] == "attempt"} == {307}
+    assert elsewhere.received == []
+
+
+# -- keys, reset, bounds, the log ---------------------------------------------------------------------------
+
+async def test_regenerated_keys_sign_the_deliveries_made_after(make_api: MakeApi, receiver: MakeReceiver) -> None:
+    api = await make_api(**FAST)
+    got = await receiver()
+    system = await system_integration(api, got.url, ["message"])
+    await customer_says(api)
+    await settled(api, count("attempt", 1))
+    changed = await api.post(f"/api/v1/integrations/hubs/{system['integrationId']}", {"configuration": {
+        "webhookUrl": got.url, "events": ["message"], "regenerateKeys": True}})
+    keys = changed.json()["configuration"]
+    assert keys["privateSigningKey"] != system["configuration"]["privateSigningKey"]
+    await customer_says(api, "again")
+    await settled(api, count("attempt", 2))
+    (old_headers, old_body), (new_headers, new_body) = got.received
+    assert new_headers["x-hubster-public-key"] == keys["publicSigningKey"]
+    assert signature_matches(new_body, keys["privateSigningKey"], new_headers["x-hubster-signature"])
+    assert not signature_matches(new_body, system["configuration"]["privateSigningKey"],
+                                 new_headers["x-hubster-signature"])
+    assert signature_matches(old_body, system["configuration"]["privateSigningKey"], old_headers["x-hubster-signature"])
+
+
+def delivery_tasks() -> list[asyncio.Task[Any]]:
+    return [task for task in asyncio.all_tasks() if task.get_name().startswith("mockhub delivery-")]
+
+
+async def test_a_reset_cancels_the_deliveries_under_way_and_empties_the_log(
+        make_api: MakeApi, receiver: MakeReceiver) -> None:
+    api = await make_api()  # the documented schedule: the second attempt is two minutes away
+    got = await receiver(500)
+    await system_integration(api, got.url, ["message"])
+    await customer_says(api)
+    await settled(api, count("attempt", 1))
+    assert len(delivery_tasks()) == 1
+    assert (await api.post("/__mockhub/reset", token=None)).status == 200
+    for _ in range(3):
+        await asyncio.sleep(0)  # the cancelled task ends
+    assert delivery_tasks() == []
+    assert await records(api) == []
+
+
+async def test_a_full_queue_drops_a_delivery_and_says_so(make_api: MakeApi, receiver: MakeReceiver) -> None:
+    api = await make_api(webhook_queue=1)
+    got = await receiver(500)
+    await system_integration(api, got.url, ["message"])
+    first = (await customer_says(api)).json()
+    second = (await customer_says(api, "again")).json()
+    assert [d["state"] for d in first["deliveries"] + second["deliveries"]] == ["sending", "dropped"]
+    dropped = [r for r in await records(api) if r["kind"] == "dropped"]
+    assert len(dropped) == 1 and "--webhook-queue 1" in dropped[0]["error"]
+
+
+async def test_the_log_is_paged_like_the_journal_and_can_be_cleared(make_api: MakeApi) -> None:
+    api = await make_api()
+    await add_agent(api, HUB_A)
+    conversation = (await establish(api))["conversationId"]
+    for _ in range(3):
+        await said(api, conversation, {"type": "message", "message": TEXT})  # each: a websocket record
+    page = await api.get(DELIVERIES, token=None, params={"limit": "2"})
+    assert [r["seq"] for r in page.json()] == [1, 2] and "after=2" in page.headers["Link"]
+    rest = await api.get(DELIVERIES, token=None, params={"after": "2"})
+    # each message: a websocket record for the Direct agent, a refused one for HUB_A's System integration
+    assert [r["seq"] for r in rest.json()] == [3, 4, 5, 6] and "Link" not in rest.headers
+    assert [r["kind"] for r in page.json() + rest.json()] == ["websocket", "refused"] * 3
+    assert (await api.delete(DELIVERIES, token=None)).status == 200
+    assert await records(api) == []
+
+
+async def test_the_server_s_stop_cancels_every_delivery(make_api: MakeApi, receiver: MakeReceiver) -> None:
+    api = await make_api()
+    got = await receiver(500)
+    await system_integration(api, got.url, ["message"])
+    await customer_says(api)
+    await settled(api, count("attempt", 1))
+    assert api.client is not None and len(delivery_tasks()) == 1
+    await api.client.close()
+    assert delivery_tasks() == []
