@@ -9,6 +9,7 @@ worker process has its own servers on free ports.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 MARKER = "mockhub"
 _SERVERS = pytest.StashKey[dict[tuple[Any, ...], "BackgroundServer"]]()
 _FIXTURE = pytest.StashKey["Mockhub"]()
+WEBHOOK_OPTIONS = ("webhook_time_scale", "webhook_timeout")
+"""The marker's webhook settings: the factor of the retry schedule's waits, an attempt's timeout in seconds."""
 
 
 def __getattr__(name: str) -> object:
@@ -47,9 +50,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", f"{MARKER}(seed=None, fixtures=None, faults=None, overrides=None, clock=None, token_lifetime=None): "
-        "configure the mockhub fixture (seed of the random source, fixture files or dicts, fault rules, overrides, a "
-        "pinned ISO clock, the seconds an access token is valid)")
+        "markers", f"{MARKER}(seed=None, fixtures=None, faults=None, overrides=None, clock=None, token_lifetime=None, "
+        "webhook_time_scale=None, webhook_timeout=None): configure the mockhub fixture (seed of the random source, "
+        "fixture files or dicts, fault rules, overrides, a pinned ISO clock, the seconds an access token is valid, "
+        "the factor of the webhook retry schedule's waits, the seconds a webhook attempt waits for an answer)")
     config.stash[_SERVERS] = {}
 
 
@@ -60,7 +64,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def _settings_for(config: pytest.Config, marker: pytest.Mark | None) -> tuple[Settings, tuple[Any, ...]]:
     options = dict(marker.kwargs) if marker else {}
-    unknown = set(options) - {"seed", "fixtures", "faults", "overrides", "clock", "token_lifetime"}
+    unknown = set(options) - {"seed", "fixtures", "faults", "overrides", "clock", "token_lifetime", *WEBHOOK_OPTIONS}
     if unknown:
         raise pytest.UsageError(f"@pytest.mark.mockhub does not take {', '.join(sorted(unknown))}")
     seed = options.get("seed")
@@ -86,8 +90,18 @@ def _settings_for(config: pytest.Config, marker: pytest.Mark | None) -> tuple[Se
     elif type(token_lifetime) is not int or token_lifetime < 1:  # as --token-lifetime takes it
         raise pytest.UsageError(f"@pytest.mark.mockhub(token_lifetime=...) takes a number of seconds above 0 (an "
                                 f"int), not {token_lifetime!r}")
-    settings = Settings(port=0, seed=seed or 0, fixtures=given, clock=clock, token_lifetime=token_lifetime)
-    key = (settings.seed, repr(given), settings.clock, settings.token_lifetime)
+    webhooks: dict[str, Any] = {}
+    for name in WEBHOOK_OPTIONS:
+        value = options.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < float("inf"):
+            raise pytest.UsageError(f"@pytest.mark.mockhub({name}=...) takes a number >= 0, not {value!r}")
+        webhooks[name] = float(value)
+    settings = replace(Settings(port=0, seed=seed or 0, fixtures=given, clock=clock, token_lifetime=token_lifetime),
+                       **webhooks)
+    key = (settings.seed, repr(given), settings.clock, settings.token_lifetime, settings.webhook_time_scale,
+           settings.webhook_timeout)
     return settings, key
 
 

@@ -10,6 +10,7 @@ exactly as ``mockhub serve`` does, custom verbs (LOOKUP) included.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -192,6 +193,60 @@ class Mockhub:
         """The request journal, oldest first (as ``GET /__mockhub/requests`` gives it)."""
         return self._server.call(self._control.requests, self._session)
 
+    def customer_message(self, integration_id: str, message: str | Mapping[str, Any], *, binding: str | None = None,
+                         conversation_id: str | None = None, external_id: str | None = None,
+                         properties: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, Any]:
+        """A customer's message arrives on the customer integration ``integration_id`` (as ``POST
+        /__mockhub/activities``): into ``conversation_id``, or the integration's conversation of ``binding``
+        (established, with ``properties``, when new). ``message`` is an activity message, or a text for a text
+        message. It is stored and delivered to the hub's webhooks like any activity; returns the conversation, the
+        activity and each delivery started.
+
+        Raises :class:`mockhub.ValidationFailed` (or another :class:`~mockhub.kernel.errors.ApiError`: no such
+        integration, no agent in its hub) saying why it cannot arrive.
+        """
+        body: dict[str, Any] = {"integrationId": integration_id,
+                                "message": {"type": "text", "text": message} if isinstance(message, str) else message}
+        for key, value in (("binding", binding), ("conversationId", conversation_id), ("externalId", external_id),
+                           ("properties", properties)):
+            if value is not None:
+                body[key] = value
+        return self._server.call(self._control.customer_message, self._session, body)
+
+    def deliveries(self, *, kind: str | None = None, integration_id: str | None = None) -> list[dict[str, Any]]:
+        """The webhook delivery log, oldest first, as ``GET /__mockhub/deliveries`` gives it: each attempt (its
+        ``url``, ``headers``, ``body``, the receiver's ``status`` and ``answer``, or the ``error``), each refusal,
+        websocket delivery and ``tenant-notified`` record; only those of ``kind`` and of ``integration_id``
+        when given."""
+        records = self._server.call(self._control.deliveries, self._session)
+        return [r for r in records if (kind is None or r["kind"] == kind)
+                and (integration_id is None or r["integrationId"] == integration_id.lower())]
+
+    def wait_for_deliveries(self, count: int = 1, *, kind: str | None = "attempt", integration_id: str | None = None,
+                            timeout: float = 10.0) -> list[dict[str, Any]]:
+        """Wait until the delivery log holds ``count`` records of ``kind`` (attempts by default; ``None``: any) and
+        of ``integration_id`` if given, and return them. Raises ``AssertionError`` listing the log if they have
+        not come within ``timeout`` seconds.
+
+        It blocks its thread: a test whose receiver runs on the test's own event loop waits with
+        ``await asyncio.to_thread(mockhub.wait_for_deliveries, ...)``, so that the receiver can answer meanwhile.
+        """
+        __tracebackhide__ = True
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.deliveries(kind=kind, integration_id=integration_id)
+            if len(found) >= count:
+                return found
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(WAIT_STEP)
+        listing = "".join(f"\n  {r['delivery']} {r['kind']} {r['url']} -> {r['status'] or r['error']}"
+                          for r in self.deliveries()) or "\n  (nothing was delivered)"
+        wanted = f"{count} {kind or 'record'}{'s' * (count != 1)}" + (
+            f" to integration {integration_id}" if integration_id else "")
+        raise AssertionError(f"expected {wanted} in the delivery log within {timeout:g} s, found {len(found)}; the "
+                             f"log:{listing}")
+
     def load(self, data: Mapping[str, Any] | str | Path) -> None:
         """Add fixture-format data (a dict or a file) to the current state, validated like a fixture file.
 
@@ -240,6 +295,10 @@ class Mockhub:
         errors = self._server.call(self._control.server_errors)  # cleared at every reset: all are this test's
         if errors:
             raise MockhubServerError("mockhub raised while serving this test:\n" + "\n".join(errors))
+
+
+WAIT_STEP = 0.01
+"""Seconds between two looks at the delivery log while :meth:`Mockhub.wait_for_deliveries` waits."""
 
 
 def _one_rule(rule: Any, method: str) -> Mapping[str, Any]:

@@ -260,6 +260,8 @@ WRONG_MARKERS = {  # the marker's arguments: what it says
     "token_lifetime=0": "@pytest.mark.mockhub(token_lifetime=...) takes a number of seconds above 0 (an int), not 0",
     'token_lifetime="60"': "@pytest.mark.mockhub(token_lifetime=...) takes a number of seconds above 0 (an int), "
                            "not '60'",
+    'webhook_time_scale="fast"': "@pytest.mark.mockhub(webhook_time_scale=...) takes a number >= 0, not 'fast'",
+    "webhook_timeout=-1": "@pytest.mark.mockhub(webhook_timeout=...) takes a number >= 0, not -1",
 }
 
 
@@ -510,3 +512,31 @@ def test_set_clock_sets_the_session_s_time_back_or_forward(pytester: pytest.Pyte
             mockhub.set_clock(1609459200)
     """)
     result.assert_outcomes(passed=3)
+
+
+def test_a_customer_message_and_a_wait_for_deliveries_that_fails_listing_the_log(pytester: pytest.Pytester) -> None:
+    result = run(pytester, """
+        import pytest
+
+        WEBCHAT = "00000000-0000-0000-0000-0000000000b3"
+
+        def test_nothing_is_delivered_where_no_webhook_listens(mockhub):
+            sent = mockhub.customer_message(WEBCHAT, "Hi there!", binding="visitor-1", external_id="mine")
+            assert sent["activity"]["externalId"] == "mine" and sent["deliveries"] == []
+            assert mockhub.deliveries() == []
+            mockhub.wait_for_deliveries(1, timeout=0.05)
+
+        def test_what_cannot_arrive_is_refused_saying_why(mockhub):
+            from mockhub import ValidationFailed
+            with pytest.raises(ValidationFailed, match="customer messages arrive on a Customer integration"):
+                mockhub.customer_message("00000000-0000-0000-0000-0000000000b6", "x", binding="b")  # Slack
+            with pytest.raises(ValidationFailed, match="any Agent or Bot integration"):  # hub ...31 has none
+                mockhub.customer_message("00000000-0000-0000-0000-0000000000b4", {"type": "text", "text": "x"},
+                                         binding="b")
+            with pytest.raises(ValidationFailed):  # neither a binding nor a conversation
+                mockhub.customer_message(WEBCHAT, "x")
+    """)
+    result.assert_outcomes(passed=1, failed=1)
+    out = result.stdout.str()
+    assert "expected 1 attempt in the delivery log within 0.05 s, found 0; the log:" in out
+    assert "(nothing was delivered)" in out

@@ -38,7 +38,8 @@ PAGE_PROXY_URL = "http://127.0.0.1:8081"
 PAGE_RECEIVER_PORT = "8090"
 """The port of the webhook receiver a page starts (for ``mockhub verify-webhook``)."""
 
-RUN_IN_PYTEST = (("README.md", "1. The pytest fixture in your own project"), ("docs/pytest.md", "The fixture"),
+RUN_IN_PYTEST = (("README.md", "1. The pytest fixture in your own project"), ("README.md", "A webhook receiver"),
+                 ("docs/pytest.md", "The fixture"),
                  ("docs/pytest.md", "In-process tests with pytest-aiohttp"))
 """Sections (page, title) whose Python blocks are test files of the user's own project."""
 
@@ -159,7 +160,7 @@ def test_every_block_is_run_or_named_with_a_reason() -> None:
         assert any(marker in b.text for b in every if b.language == "sh"), f"no block holds {marker!r} any more"
     run = shell_run()
     tests = [b for b in every if in_pytest(b)]
-    assert len(run) >= 21 and len(tests) == 6
+    assert len(run) >= 21 and len(tests) == 7
     assert {b.page for b in run} >= {"README.md", "docs/portal.md", "docs/era.md", "docs/identity.md",
                                      "docs/faults-and-overrides.md", "docs/control-api.md", "docs/contracts.md",
                                      "docs/conformance.md"}
@@ -255,7 +256,7 @@ def test_the_python_examples_pass_in_a_fresh_project(pytester: pytest.Pytester) 
     for index, example in enumerate(examples):
         pytester.makepyfile(**{f"test_readme_{index}": example})
     result = run_user_tests(pytester, "--strict-markers")
-    result.assert_outcomes(passed=10)
+    result.assert_outcomes(passed=13)
 
 
 async def test_the_empty_list_override_empties_a_plain_list(api: Api) -> None:

@@ -226,9 +226,15 @@ class Control:
 
     # --- the Engine: activities from customer channels, and webhook deliveries
 
+    def check_activity(self, body: Mapping[str, Any]) -> None:
+        """Raise :class:`~mockhub.kernel.errors.ValidationFailed` unless ``body`` is a control call's customer
+        activity (the control API's ``CustomerActivity``)."""
+        self._admin_contract.check("CustomerActivity", body)
+
     def customer_message(self, session: Session, body: Mapping[str, Any]) -> dict[str, Any]:
         """A message arriving from a customer channel (``POST /__mockhub/activities``): stored in the conversation
         named (or the integration's of the binding, established if new) and delivered like any activity."""
+        self.check_activity(body)
         problems = collect_problems(self._override_checker.contract.schema(CUSTOMER_MESSAGE), body["message"], "body",
                                     "message")
         if problems:
