@@ -247,6 +247,21 @@ class Mockhub:
         raise AssertionError(f"expected {wanted} in the delivery log within {timeout:g} s, found {len(found)}; the "
                              f"log:{listing}")
 
+    def add_delivery_fault(self, rule: Mapping[str, Any]) -> dict[str, Any]:
+        """Add a delivery fault (its shape is ``DeliveryFault`` in the control API's contract): what the webhook
+        deliveries of the test do wrong on purpose (``bad-signature``, ``missing-header``, ``duplicate``, ``fail``,
+        ``delay_ms``), checked against the webhooks the APIs' contract declares; returns it with its id and
+        counters.
+
+        Raises :class:`mockhub.ValidationFailed` listing every problem, each with its JSON path.
+        """
+        given = _one_rule(rule, "add_delivery_fault")
+        return self._server.call(lambda: self._control.add_delivery_faults(self._session, [given], listed=False)[0])
+
+    def clear_delivery_faults(self) -> None:
+        """Remove every delivery fault."""
+        self._server.call(self._control.clear_delivery_faults, self._session)
+
     def load(self, data: Mapping[str, Any] | str | Path) -> None:
         """Add fixture-format data (a dict or a file) to the current state, validated like a fixture file.
 

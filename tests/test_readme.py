@@ -256,7 +256,7 @@ def test_the_python_examples_pass_in_a_fresh_project(pytester: pytest.Pytester) 
     for index, example in enumerate(examples):
         pytester.makepyfile(**{f"test_readme_{index}": example})
     result = run_user_tests(pytester, "--strict-markers")
-    result.assert_outcomes(passed=13)
+    result.assert_outcomes(passed=14)
 
 
 async def test_the_empty_list_override_empties_a_plain_list(api: Api) -> None:

@@ -44,6 +44,8 @@ class Receiver:
     statuses: list[int] = field(default_factory=list)
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     delay: float = 0.0
+    keys: dict[str, str] = field(default_factory=dict)
+    """Private signing keys by public key: with any, a delivery not signed with the one its header names is 403."""
 
 
 MakeReceiver = Callable[..., Awaitable[Receiver]]
@@ -60,6 +62,9 @@ def receiver(aiohttp_server: Any) -> MakeReceiver:
                 await asyncio.sleep(made.delay)
             if redirect_to is not None:
                 raise web.HTTPTemporaryRedirect(redirect_to)
+            if made.keys and not signature_matches(made.received[-1][1], made.keys.get(
+                    request.headers.get("x-hubster-public-key", ""), ""), request.headers.get("x-hubster-signature")):
+                return web.json_response({"error": "signature"}, status=403)
             status = made.statuses.pop(0) if made.statuses else 200
             return web.json_response({"received": True}, status=status)
 
@@ -380,3 +385,98 @@ async def test_the_server_s_stop_cancels_every_delivery(make_api: MakeApi, recei
     assert api.client is not None and len(delivery_tasks()) == 1
     await api.client.close()
     assert delivery_tasks() == []
+
+
+# -- delivery faults ------------------------------------------------------------------------------------------
+
+FAULTS = "/__mockhub/delivery-faults"
+
+
+async def signed_receiver(api: Api, receiver: MakeReceiver, events: tuple[str, ...] = ("message",)) -> tuple[
+        Receiver, dict[str, Any]]:
+    """A receiver that checks signatures, behind a System integration of hub HUB_A3."""
+    got = await receiver()
+    system = await system_integration(api, got.url, list(events), name=" ".join(events))
+    configuration = system["configuration"]
+    got.keys[configuration["publicSigningKey"]] = configuration["privateSigningKey"]
+    return got, system
+
+
+async def add_faults(api: Api, rules: Any) -> Reply:
+    return await api.post(FAULTS, rules, token=None)
+
+
+async def test_a_tampered_signature_is_refused_403_by_a_receiver_that_checks_and_the_retry_passes(
+        make_api: MakeApi, receiver: MakeReceiver) -> None:
+    api = await make_api(**FAST)
+    await signed_receiver(api, receiver)
+    added = await add_faults(api, {"payload": "system", "fault": "bad-signature", "times": 1})
+    assert added.status == 201 and added.json()[0]["id"] == "delivery-fault-1"
+    await customer_says(api)
+    found = await settled(api, lambda found: any(r["status"] == 200 for r in found))
+    assert [(r["status"], r["fault"]) for r in found] == [(403, "bad-signature"), (200, None)]
+    assert found[0]["headers"]["x-hubster-signature"] != found[1]["headers"]["x-hubster-signature"]
+    assert found[0]["body"] == found[1]["body"]
+    [rule] = (await api.get(FAULTS, token=None)).json()
+    assert (rule["matched"], rule["fired"], rule["remaining"], rule["ended"]) == (1, 1, 0, True)  # then it ended
+
+
+async def test_a_missing_header_a_duplicate_a_delay_and_a_failure_on_purpose(
+        make_api: MakeApi, receiver: MakeReceiver) -> None:
+    api = await make_api(**FAST)
+    got, system = await signed_receiver(api, receiver)
+    await add_faults(api, [{"fault": "missing-header", "header": "x-hubster-public-key", "times": 1},
+                           {"fault": "duplicate", "after": 1, "times": 1},
+                           {"fault": "fail", "delay_ms": 5, "after": 2, "times": 1}])
+    await customer_says(api)
+    found = await settled(api, lambda found: sum(r["status"] == 200 for r in found) >= 2)
+    assert [(r["attempt"], r["status"], r["fault"]) for r in found] == [
+        (1, 403, "missing-header x-hubster-public-key"),  # the receiver cannot find the key: 403, retried
+        (2, 200, "duplicate"), (2, 200, "duplicate"),  # the same attempt twice: both answered
+    ]
+    assert "x-hubster-public-key" not in got.received[0][0]
+    assert got.received[1] == got.received[2]
+    await customer_says(api, "again")  # the third matching attempt: delayed, then counted failed whatever came
+    found = await settled(api, lambda found: len(found) >= 5)
+    assert [(r["attempt"], r["status"], r["fault"]) for r in found[3:]] == [(1, 200, "delay 5ms, fail"),
+                                                                            (2, 200, None)]
+    assert system["integrationId"] == found[-1]["integrationId"]
+
+
+async def test_a_fault_applies_to_the_attempts_it_matches_only(make_api: MakeApi, receiver: MakeReceiver) -> None:
+    api = await make_api(**FAST)
+    first, one = await signed_receiver(api, receiver)
+    second, _ = await signed_receiver(api, receiver, ("message:customer",))
+    await add_faults(api, {"headers": {"x-integration-id": one["integrationId"]}, "fault": "bad-signature"})
+    await customer_says(api)
+    await settled(api, lambda found: any(r["status"] == 200 for r in found) and count("tenant-notified", 1)(found))
+    assert [r["status"] for r in await records(api) if r["integrationId"] == one["integrationId"]
+            and r["kind"] == "attempt"] == [403] * 6
+    assert len(second.received) == 1 and len(first.received) == 6
+
+
+async def test_a_delivery_fault_is_checked_against_the_webhooks_of_the_contract(make_api: MakeApi) -> None:
+    api = await make_api()
+
+    async def refused(rule: Any) -> str:
+        reply = await add_faults(api, rule)
+        assert reply.status == 400, reply.body
+        return str(reply.json()["error"])
+
+    assert "the webhooks send" in await refused({"headers": {"x-signature": "x"}, "fault": "fail"})
+    assert "'header' is not valid: the webhooks send" in await refused({"fault": "missing-header",
+                                                                        "header": "x-signature"})
+    assert "'header' is not supported" in await refused({"fault": "duplicate", "header": "x-hub-id"})
+    assert "needs an effect" in await refused({"payload": "direct"})
+    assert "body.activities[0].type" in await refused({"body": {"activities": [{"type": "action"}]}, "fault": "fail"})
+    assert "activity" in await refused({"payload": "system", "body": {"activity": {"type": "message"}},
+                                        "fault": "fail"})
+    assert "[1].fault" in await refused([{"fault": "fail"}, {"fault": "explode"}])
+    subset = {"payload": "system", "body": {"activities": [{"message": {"type": "text"}}]}, "fault": "fail"}
+    assert (await add_faults(api, subset)).status == 201  # a subset of what a System payload holds
+    assert (await api.get(FAULTS, token=None)).json()[0]["body"] == subset["body"]
+    assert (await api.delete(f"{FAULTS}/delivery-fault-1", token=None)).status == 200
+    assert (await api.delete(f"{FAULTS}/delivery-fault-1", token=None)).status == 404
+    await add_faults(api, {"fault": "fail"})
+    assert (await api.post("/__mockhub/reset", token=None)).status == 200
+    assert (await api.get(FAULTS, token=None)).json() == []

@@ -28,7 +28,7 @@ from mockhub.kernel.errors import NotFound, ValidationFailed
 from mockhub.kernel.matching import Matcher
 from mockhub.services.faults import FaultEngine
 from mockhub.services.journal import Entry
-from mockhub.services.override_check import OverrideChecker, check_overrides
+from mockhub.services.override_check import OverrideChecker, check_delivery_faults, check_overrides
 from mockhub.services.sessions import Session, Sessions
 from mockhub.store.conversations import established
 
@@ -255,6 +255,31 @@ class Control:
     def clear_deliveries(self, session: Session) -> None:
         """Forget the delivery log (deliveries under way go on, and their next attempts are recorded)."""
         session.outbox.log.clear()
+
+    # --- delivery faults
+
+    def delivery_faults(self, session: Session) -> list[dict[str, Any]]:
+        """The session's delivery faults with their counters, in the order they apply."""
+        return session.outbox.faults.to_json()
+
+    def check_delivery_faults(self, rules: Sequence[Mapping[str, Any]], *, listed: bool = True) -> None:
+        """Raise :class:`~mockhub.kernel.errors.ValidationFailed` listing every problem of the rules: their shape,
+        then the webhooks of the APIs' contract."""
+        check_delivery_faults(self._admin_contract, self._override_checker, rules, listed)
+
+    def add_delivery_faults(self, session: Session, rules: Sequence[Mapping[str, Any]], *,
+                            listed: bool = True) -> list[dict[str, Any]]:
+        """Check and add delivery faults, all or none; returns them with their ids and counters."""
+        self.check_delivery_faults(rules, listed=listed)
+        return session.outbox.faults.add(rules)
+
+    def remove_delivery_fault(self, session: Session, rule_id: str) -> None:
+        """Remove one delivery fault by id, or 404."""
+        if not session.outbox.faults.remove(rule_id):
+            raise NotFound(f"No delivery fault '{rule_id}'.")
+
+    def clear_delivery_faults(self, session: Session) -> None:
+        session.outbox.faults.clear()
 
     # --- unexpected server errors
 

@@ -28,8 +28,18 @@ from typing import Any
 from mockhub.kernel import jsonio
 from mockhub.kernel.clock import Clock, portal_time
 from mockhub.kernel.jsonio import rendered_bytes
+from mockhub.kernel.matching import RequestFacts
 from mockhub.kernel.signing import PUBLIC_KEY_HEADER, SIGNATURE_HEADER, signature
+from mockhub.services.delivery_faults import (
+    BAD_SIGNATURE,
+    DUPLICATE,
+    FAIL,
+    MISSING_HEADER,
+    DeliveryFaultEngine,
+    Misdelivery,
+)
 from mockhub.services.journal import ENTRY_OVERHEAD, EntryLog, JournalBudget, JournalLimits
+from mockhub.services.rulesets import RuleLimits
 from mockhub.settings import Settings
 from mockhub.store.webhooks import Delivery
 
@@ -179,14 +189,17 @@ class Courier:
     """What every session of a server delivers with: the limits, and the server's sender (:data:`Post`), given
     once the server runs (none before: a delivery then records that nothing could be sent)."""
 
-    def __init__(self, limits: DeliveryLimits, budget: JournalBudget) -> None:
+    def __init__(self, limits: DeliveryLimits, budget: JournalBudget, fault_limits: RuleLimits) -> None:
         self.limits = limits
         self.budget = budget
+        self.fault_limits = fault_limits
+        """How many delivery faults, and bytes of them, a session holds (as for its fault rules)."""
         self.post: Post | None = None
 
     def outbox(self, session: str) -> Outbox:
-        """A new session's outbox."""
-        return Outbox(self, DeliveryLog(self.limits.log, self.budget, session))
+        """A new session's outbox, without delivery faults."""
+        return Outbox(self, DeliveryLog(self.limits.log, self.budget, session),
+                      DeliveryFaultEngine((), self.fault_limits))
 
 
 @dataclass(eq=False)
@@ -203,9 +216,11 @@ class _Sending:
 class Outbox:
     """One session's deliveries: those under way (tasks of the server's loop) and the log of every attempt."""
 
-    def __init__(self, courier: Courier, log: DeliveryLog) -> None:
+    def __init__(self, courier: Courier, log: DeliveryLog, faults: DeliveryFaultEngine) -> None:
         self._courier = courier
         self.log = log
+        self.faults = faults
+        """The session's delivery faults."""
         self._tasks: set[asyncio.Task[None]] = set()
         self._pending_bytes = 0
         self._numbered = 0
@@ -277,7 +292,34 @@ class Outbox:
             f"all {len(SCHEDULE)} attempts failed, the last: {last}; the tenant account holder is notified"))
 
     async def _attempt(self, sending: _Sending, attempt: int, wait: int) -> tuple[bool, str]:
-        """One attempt; whether it was answered 2xx, and what went wrong if not."""
+        """One attempt, as the session's delivery faults have it; whether it was answered 2xx, and what went wrong
+        if not."""
+        headers = sending.headers
+        misdelivery = self._misdelivery(sending) if self.faults else None
+        if misdelivery is None:
+            return await self._send(sending, attempt, wait, headers, None)
+        if misdelivery.delay_ms:
+            await asyncio.sleep(misdelivery.delay_ms / 1000)
+        if misdelivery.fault == BAD_SIGNATURE:
+            headers = {**headers, SIGNATURE_HEADER: signature(b"not the body" + sending.body,
+                                                              sending.delivery.private_key)}
+        elif misdelivery.fault == MISSING_HEADER:
+            headers = {name: value for name, value in headers.items() if name.lower() != misdelivery.header}
+        done, why = await self._send(sending, attempt, wait, headers, misdelivery.label)
+        if misdelivery.fault == DUPLICATE:
+            await self._send(sending, attempt, wait, headers, misdelivery.label)
+        if misdelivery.fault == FAIL:
+            return False, "counted failed by a delivery fault"
+        return done, why
+
+    def _misdelivery(self, sending: _Sending) -> Misdelivery | None:
+        parts = urllib.parse.urlsplit(sending.delivery.url or "")
+        facts = RequestFacts("POST", parts.path or "/", parts.query, sending.headers, sending.body)
+        return self.faults.decide(facts, sending.delivery.kind)
+
+    async def _send(self, sending: _Sending, attempt: int, wait: int, headers: Mapping[str, str],
+                    fault: str | None) -> tuple[bool, str]:
+        """POST the delivery with ``headers`` once and record it; whether it was answered 2xx, and why not."""
         post = self._courier.post
         loop = asyncio.get_running_loop()
         started = loop.time()
@@ -287,22 +329,21 @@ class Outbox:
             error = "the server is not running"
         else:
             try:
-                answer = await post(sending.delivery.url or "", sending.headers, sending.body,
-                                    self._courier.limits.timeout)
+                answer = await post(sending.delivery.url or "", headers, sending.body, self._courier.limits.timeout)
             except NoAnswer as exc:
                 error = str(exc)
         duration = (loop.time() - started) * 1000
-        self._record(sending, ATTEMPT, attempt=attempt, after_seconds=wait, status=None if answer is None else
-                     answer.status, answer=None if answer is None else answer.body, error=error,
-                     duration_ms=duration)
+        self._record(sending, ATTEMPT, attempt=attempt, after_seconds=wait, headers=headers,
+                     status=None if answer is None else answer.status, answer=None if answer is None else answer.body,
+                     error=error, duration_ms=duration, fault=fault)
         if answer is not None and 200 <= answer.status < 300:
             return True, ""
         return False, error or f"answered {answer.status if answer is not None else 'nothing'}"
 
     def _record(self, sending: _Sending, kind: str, **fields: Any) -> None:
         with_request = kind in (ATTEMPT, REFUSED)
+        fields.setdefault("headers", sending.headers if with_request else {})
         self.log.add(DeliveryRecord(0, sending.number, kind, sending.clock.now(), sending.delivery,
-                            headers=sending.headers if with_request else {},
                             body=sending.body if with_request or kind == WEBSOCKET else b"", **fields))
 
     def close(self) -> list[asyncio.Task[None]]:

@@ -25,9 +25,13 @@ from mockhub.contract.contracts import Contract, operations_of
 from mockhub.contract.problems import collect_problems
 from mockhub.kernel.errors import Problem, ValidationFailed
 from mockhub.kernel.matching import is_glob
+from mockhub.kernel.signing import SIGNATURE_HEADER
+from mockhub.services.delivery_faults import MISSING_HEADER, DeliveryFaultEngine
 from mockhub.services.overrides import OverrideEngine
 
 _GLOB_PART = re.compile(r"\[[^]]*\]|[*?]")
+PAYLOAD = "x-mockhub-payload"
+"""Which payload a webhook of the contract is (``system``, ``direct``), as delivery faults name it."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,43 @@ class OverrideChecker:
             validator = self._merging[key] = self._contract.validator(self._merged_into(content["schema"], ()))
         return collect_problems(validator, merge, "body", f"{where}response.merge")
 
+    def delivery_fault_problems(self, rule: Mapping[str, Any], where: str = "") -> list[Problem]:
+        """Every way a delivery fault (fitting the DeliveryFault schema) misses the webhooks the contract declares:
+        a header it matches or leaves out that no webhook sends, a body no payload could hold."""
+        webhooks = self._webhooks()
+        kinds = [rule["payload"]] if rule.get("payload") in webhooks else list(webhooks)
+        sent = {name for kind in kinds for name in webhooks[kind][1]}
+        problems = [Problem(206, f"Value '{name}' of '{where}headers' is not valid: the webhooks send "
+                                 f"{', '.join(sorted(sent))}.")
+                    for name in rule.get("headers") or {} if name.lower() not in sent]
+        if rule.get("fault") == MISSING_HEADER and str(rule.get("header", SIGNATURE_HEADER)).lower() not in sent:
+            problems.append(Problem(206, f"Value '{rule['header']}' of '{where}header' is not valid: the webhooks "
+                                         f"send {', '.join(sorted(sent))}."))
+        if "body" in rule:
+            found = {kind: collect_problems(self._subset_validator(webhooks[kind][0]), rule["body"], "body",
+                                            f"{where}body") for kind in kinds}
+            if all(found.values()):
+                problems += [Problem(p.code, f"{kind} payload: {p.message}" if len(kinds) > 1 else p.message)
+                             for kind, kind_problems in found.items() for p in kind_problems]
+        return problems
+
+    def _webhooks(self) -> dict[str, tuple[str, frozenset[str]]]:
+        """Each webhook of the contract by its payload kind (``x-mockhub-payload``): its body schema's reference and
+        the headers it is sent with (lower case)."""
+        found = {}
+        for item in self._contract.document.get("webhooks", {}).values():
+            post = item["post"]
+            headers = frozenset({p["name"].lower() for p in post.get("parameters", ()) if p["in"] == "header"}
+                                | {"content-type", "user-agent"})
+            found[post[PAYLOAD]] = (post["requestBody"]["content"]["application/json"]["schema"]["$ref"], headers)
+        return found
+
+    def _subset_validator(self, ref: str) -> Draft202012Validator:
+        validator = self._merging.get(ref)
+        if validator is None:
+            validator = self._merging[ref] = self._contract.validator(self._merged_into({"$ref": ref}, (), True))
+        return validator
+
     def merged_problems(self, method: str, path: str, status: int, answer: Any) -> list[Problem]:
         """How an answer an override's merge made breaks the schema of its operation's ``status`` (none if it
         fits): what depends on the answer merged into, which no check of the merge alone decides."""
@@ -141,19 +182,22 @@ class OverrideChecker:
                   if declared is not None else None)
         return [] if schema is None else collect_problems(self._contract.validator(schema), answer, "body")
 
-    def _merged_into(self, schema: Any, seen: tuple[str, ...]) -> Any:
+    def _merged_into(self, schema: Any, seen: tuple[str, ...], subset: bool = False) -> Any:
         """What a merge value must fit to merge into a value that fits ``schema``: an object merges key by key
-        (:meth:`_object_merged_into`); anything else replaces the value, so must fit ``schema`` itself."""
-        return {"if": {"type": "object"}, "then": self._object_merged_into(schema, seen), "else": schema}
+        (:meth:`_object_merged_into`); anything else replaces the value, so must fit ``schema`` itself.
+        ``subset``: what a matcher's body subset must fit to be found in such a value, where an array's items
+        are subsets too (:func:`~mockhub.kernel.matching.body_differences`)."""
+        kinds = ["object", "array"] if subset else "object"
+        return {"if": {"type": kinds}, "then": self._object_merged_into(schema, seen, subset), "else": schema}
 
-    def _object_merged_into(self, schema: Any, seen: tuple[str, ...]) -> Any:
+    def _object_merged_into(self, schema: Any, seen: tuple[str, ...], subset: bool = False) -> Any:
         """What an object must fit for what it merges into a value fitting ``schema`` to fit ``schema`` too, when
         that can be told without the value: no ``required`` (the value keeps what the object leaves out), each
         property given as :meth:`_merged_into` its own schema, and of each rule that depends on the merged
         whole (``if``/``then``, ``oneOf``, ``not``) only what holds whichever way it goes. Local references
         are inlined (a recursive one accepts anything below its second visit)."""
         if isinstance(schema, list):
-            return [self._object_merged_into(item, seen) for item in schema]
+            return [self._object_merged_into(item, seen, subset) for item in schema]
         if not isinstance(schema, dict):
             return schema
         ref = schema.get("$ref")
@@ -161,24 +205,24 @@ class OverrideChecker:
             if ref in seen:
                 return {}
             rest = {k: v for k, v in schema.items() if k != "$ref"}
-            target = self._object_merged_into(dict(self._contract.resolve(schema)), (*seen, ref))
-            return {"allOf": [target, self._object_merged_into(rest, seen)]} if rest else target
+            target = self._object_merged_into(dict(self._contract.resolve(schema)), (*seen, ref), subset)
+            return {"allOf": [target, self._object_merged_into(rest, seen, subset)]} if rest else target
         out: dict[str, Any] = {}
         for key, value in schema.items():
             if key in _DECIDED_BY_THE_WHOLE or (key in ("enum", "const") and _holds_an_object(value)):
                 continue
             if key in ("properties", "patternProperties"):
-                out[key] = {name: self._merged_into(sub, seen) for name, sub in value.items()}
-            elif key == "additionalProperties" and not isinstance(value, bool):
-                out[key] = self._merged_into(value, seen)
+                out[key] = {name: self._merged_into(sub, seen, subset) for name, sub in value.items()}
+            elif key in ("additionalProperties", "items" if subset else "") and not isinstance(value, bool):
+                out[key] = self._merged_into(value, seen, subset)  # a subset's array items are subsets too
             elif key == "allOf":
-                out.setdefault("allOf", []).extend(self._object_merged_into(value, seen))
+                out.setdefault("allOf", []).extend(self._object_merged_into(value, seen, subset))
             elif key in ("anyOf", "oneOf"):  # the whole fits one branch (or just one): the object fits its part
-                out.setdefault("allOf", []).append({"anyOf": self._object_merged_into(value, seen)})
+                out.setdefault("allOf", []).append({"anyOf": self._object_merged_into(value, seen, subset)})
             else:
                 out[key] = value
         if "then" in schema and "else" in schema:  # whichever way the whole goes, one of them holds
-            branches = [self._object_merged_into(schema[key], seen) for key in ("then", "else")]
+            branches = [self._object_merged_into(schema[key], seen, subset) for key in ("then", "else")]
             out.setdefault("allOf", []).append({"anyOf": branches})
         return out
 
@@ -203,5 +247,17 @@ def check_overrides(admin_contract: Contract, checker: OverrideChecker, values: 
     OverrideEngine.check(values, admin_contract.check)
     problems = [problem for index, value in enumerate(values) if not value.get("off_contract")
                 for problem in checker.problems(value, f"[{index}]." if listed else "")]
+    if problems:
+        raise ValidationFailed(problems=tuple(problems))
+
+
+def check_delivery_faults(admin_contract: Contract, checker: OverrideChecker, values: Sequence[Mapping[str, Any]],
+                          listed: bool = True) -> None:
+    """Raise :class:`~mockhub.kernel.errors.ValidationFailed` listing every problem of some delivery faults, or
+    return: their shape (the control API's ``DeliveryFault``, then the combinations), then the webhooks of the
+    APIs' contract. ``listed``: each problem's path starts with the rule's index."""
+    DeliveryFaultEngine.check(values, admin_contract.check)
+    problems = [problem for index, value in enumerate(values)
+                for problem in checker.delivery_fault_problems(value, f"[{index}]." if listed else "")]
     if problems:
         raise ValidationFailed(problems=tuple(problems))

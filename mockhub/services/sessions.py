@@ -149,7 +149,7 @@ class Sessions:
         """The bytes every session's journal and delivery log draw on."""
         self.journal_feed = JournalFeed()
         """Who watches every session's requests as they are recorded (open dashboards)."""
-        self.courier = Courier(limits.deliveries, self.journal_budget)
+        self.courier = Courier(limits.deliveries, self.journal_budget, limits.faults)
         """What every session delivers webhooks with (the server gives it its sender when it runs)."""
         self._max = max(limits.max_sessions, 2)  # the default and at least one named session
         self._idle = limits.idle_seconds

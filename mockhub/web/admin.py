@@ -141,6 +141,26 @@ def clear_deliveries(call: Call) -> web.Response:
     return json_response({"status": "cleared"})
 
 
+def list_delivery_faults(call: Call) -> web.Response:
+    return json_response(call.control.delivery_faults(call.session))
+
+
+def add_delivery_faults(call: Call) -> web.Response:
+    listed = isinstance(call.body, list)
+    rules = call.body if listed else [call.body]
+    return json_response(call.control.add_delivery_faults(call.session, rules, listed=listed), status=201)
+
+
+def clear_delivery_faults(call: Call) -> web.Response:
+    call.control.clear_delivery_faults(call.session)
+    return json_response({"status": "cleared"})
+
+
+def remove_delivery_fault(call: Call) -> web.Response:
+    call.control.remove_delivery_fault(call.session, call.path["ruleId"])
+    return json_response({"status": "removed"})
+
+
 HANDLERS: dict[str, AnyHandler] = {
     "adminHealth": health,
     "adminOpenapi": openapi,
@@ -165,6 +185,10 @@ HANDLERS: dict[str, AnyHandler] = {
     "adminSendActivity": send_activity,
     "adminListDeliveries": list_deliveries,
     "adminClearDeliveries": clear_deliveries,
+    "adminListDeliveryFaults": list_delivery_faults,
+    "adminAddDeliveryFault": add_delivery_faults,
+    "adminClearDeliveryFaults": clear_delivery_faults,
+    "adminRemoveDeliveryFault": remove_delivery_fault,
     **dashboard.HANDLERS,
 }
 SESSIONLESS = frozenset({"adminHealth", "adminDocs", "adminOpenapi", "adminListSessions", "adminDropSession",
