@@ -218,7 +218,8 @@ def build_parser(environ: Mapping[str, str] | None = None) -> argparse.ArgumentP
     environ = os.environ if environ is None else environ
     parser = argparse.ArgumentParser(
         prog="mockhub",
-        description="In-memory mock of Hubster Identity, the Hubster Portal API and Era integration_points.",
+        description="In-memory mock of Hubster Identity, the Hubster Portal and Engine APIs (with webhook "
+                    "deliveries) and Era integration_points.",
     )
     parser.add_argument("--version", action="version", version=f"mockhub {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -107,7 +107,7 @@ class Settings:
     is a refused attempt, never contacted."""
     webhook_queue: int = 100
     """Webhook deliveries one session has under way at once; past it a delivery is dropped (and recorded)."""
-    webhook_queue_bytes: int = 4 * 1024 * 1024
+    webhook_queue_bytes: int = 1024 * 1024
     """Bytes of payload one session's deliveries under way hold together; past it as for ``webhook_queue``."""
     webhook_records: int = 1000
     """Records (attempts, refusals, notices) each session's delivery log keeps; the oldest go first. They draw

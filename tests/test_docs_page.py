@@ -8,6 +8,7 @@ from html import escape, unescape
 from typing import Any
 
 from mockhub.contract.contracts import Contract, operations_of
+from mockhub.kernel.signing import signature_matches
 from mockhub.resources import admin_contract_path
 from tests.conftest import HUB_B, INTEGRATION_B, TOKEN, Api, MakeApi
 
@@ -207,3 +208,28 @@ async def test_the_activity_types_are_listed_field_by_field(api: Api, contract: 
         assert f"<h3 id='{name.lower()}'>{name}</h3>" in html
     assert "Decision: the address is <code>address</code>" in html
 
+
+
+async def test_the_engine_s_operations_and_the_webhooks_are_listed_with_a_signature_that_verifies(
+        api: Api, contract: Contract) -> None:
+    html = await page(api)
+    for tag, paths in (("conversations", ("/api/v1/conversations/establish", "/api/v1/conversations/{conversationId}")),
+                       ("interactions", ("/api/v1/interactions/activities/{conversationId}",)),
+                       ("direct", ("/inbound/customer/v1/direct/activity/{conversationId}",))):
+        for path in paths:
+            assert escape(path) in section(html, f"'{tag}'")  # a tag's section: its anchor quoted
+    webhooks = section(html, "webhooks")
+    for name in ("systemActivities", "directActivity", "x-hubster-signature", "x-hubster-public-key",
+                 "x-source-system", "SystemWebhookPayload", "DirectWebhookPayload"):
+        assert name in webhooks, name
+    worked = unescape(webhooks.split("<h3>A signature, worked through</h3>", 1)[1])
+    body = re.search(r"\n(\{.*\})\n", worked)
+    public = re.search(r"x-hubster-public-key: (\w+)", worked)
+    claimed = re.search(r"x-hubster-signature: (\S+)", worked)
+    assert body and public and claimed
+    data = (await api.get("/__mockhub/state", token=None)).json()
+    [system] = [i for i in data["integrations"] if i["channelId"] == "System"]
+    assert public.group(1) == system["configuration"]["publicSigningKey"]
+    assert signature_matches(body.group(1).encode(), system["configuration"]["privateSigningKey"], claimed.group(1))
+    assert json.loads(body.group(1)) == contract.document["webhooks"]["systemActivities"]["post"]["requestBody"][
+        "content"]["application/json"]["example"]

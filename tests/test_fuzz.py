@@ -195,6 +195,24 @@ def test_the_clock_control_keeps_its_contract(case: schemathesis.Case, mock: Moc
     case.call_and_validate(base_url=mock.url, session=http, excluded_checks=[positive_data_acceptance])
 
 
+webhook_controls = schemathesis.openapi.from_dict(json.loads(admin_contract_path().read_text()),
+                                                 config=schemathesis.Config.from_dict({"seed": 0})
+                                                 ).include(path_regex="^/__mockhub/(activities|deliver)")
+
+
+@webhook_controls.parametrize()
+@settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
+def test_the_webhook_controls_keep_their_contract(case: schemathesis.Case, mock: Mockhub,
+                                                  http: requests.Session) -> None:
+    """The control calls of the Engine's webhooks (a customer's message, the delivery log, delivery faults): every
+    answer as the contract says, none a 5xx. A customer's message is checked against the APIs' contract and a
+    delivery fault against its webhooks, which the control API's own schemas cannot say: a schema-valid one may be
+    refused with 400."""
+    mock.reset()
+    case.call_and_validate(base_url=mock.url, session=http, excluded_checks=[positive_data_acceptance])
+
+
 # -- what the fuzzer found, each as a regular test -------------------------------------------------
 
 @pytest.mark.parametrize("operation", [op.label for op in (r.ok() for r in contract.get_all_operations())])

@@ -3,8 +3,8 @@
 It starts with what a developer needs first: the tokens and the ids of the loaded data, and
 what a browser app can ask of the mock (faults, delays, sessions, CORS), with worked
 examples. Then every endpoint by API with its parameters, request body, response example
-and the statuses the contract gives it, in order, and the activity message and event types
-field by field.
+and the statuses the contract gives it, in order, the webhooks the Engine POSTs (headers, payloads
+and a worked signature), and the activity message and event types field by field.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from mockhub import __version__
 from mockhub.contract.contracts import Contract, operations_of
 from mockhub.contract.dialects import Dialect
 from mockhub.contract.requests import FORM
+from mockhub.kernel.jsonio import dumps
+from mockhub.kernel.signing import signature
 from mockhub.services.faults import DELAY_HEADER, ERROR_STATUSES, FAULT_HEADER, MAX_DELAY_MS, InjectedFault
 from mockhub.services.sessions import SESSION_COOKIE, SESSION_HEADER
 from mockhub.settings import Settings
@@ -33,6 +35,8 @@ INLINE_CODE = re.compile(r"`([^`]+)`")
 ACTIVITY_TYPES = ("ActivityMessage", "ActivityEvent")
 """The contract's activity message and event types: the page lists them and every schema they are made of."""
 COMMANDS = (("transferCommands", "transfer"), ("responseCommands", "response"))
+SIGNING_EXAMPLE = ("3EF951F619CD4F5E820C73622C0F1A3C", "FA96D15568654A4482772E00BA941BCB")
+"""The webhooks guide's example keys (public, private), for a page whose data has no System integration."""
 """The sections of a hub's commands in the fixture format, and the kind each holds."""
 
 STYLE = """
@@ -57,7 +61,7 @@ def render(contract: Contract, admin: Contract, data: Mapping[str, Any], base_ur
     ``expires_in`` of access tokens."""
     tags = [t["name"] for t in contract.document.get("tags", [])]
     sections = [("data", "Tokens and data"), ("browser", "Browser apps"),
-                *((_anchor(tag), tag) for tag in tags), ("activity-types", "Activity types"),
+                *((_anchor(tag), tag) for tag in tags), ("webhooks", "Webhooks"), ("activity-types", "Activity types"),
                 ("control", "Control API")]
     nav = "".join(f"<a href='#{key}'>{escape(title)}</a>" for key, title in sections)
     parts = [
@@ -73,6 +77,7 @@ def render(contract: Contract, admin: Contract, data: Mapping[str, Any], base_ur
     for tag in tags:
         parts.append(f"<h2 id='{_anchor(tag)}'>{escape(tag)}</h2>")
         parts.extend(_operation(contract, m, p, op) for m, p, op in _operations(contract) if tag in op.get("tags", ()))
+    parts.append(_webhooks(contract, data))
     parts.append(_activity_types(contract))
     parts.append("<h2 id=control>Control API (/__mockhub/)</h2>")
     parts.extend(_operation(admin, m, p, op) for m, p, op in _operations(admin)
@@ -98,8 +103,8 @@ def _data(data: Mapping[str, Any], base_url: str, token_lifetime: int) -> str:
     tenants = data.get("tenants", [])
     out = ["<h2 id=data>Tokens and data</h2>"]
     if tenants:
-        out.append("<p>Send <code>Authorization: Bearer &lt;token&gt;</code> to the Portal API (the Era API "
-                   "needs none). Each token belongs to one tenant; the first tenant is the default one. Every "
+        out.append("<p>Send <code>Authorization: Bearer &lt;token&gt;</code> to the Portal and Engine APIs (the "
+                   "Era API needs none). Each token belongs to one tenant; the first tenant is the default one. Every "
                    "session starts from this data (<code>GET /__mockhub/state</code> shows a session's own).</p>")
         out.append(_getting_a_token(tenants[0], base_url, token_lifetime))
     else:
@@ -312,6 +317,48 @@ def _properties(contract: Contract, schema: Mapping[str, Any]) -> str:
         tables.append(f"<table><tr><th>{title}</th><th>type</th><th>required</th><th>meaning</th></tr>"
                       f"{rows}</table>")
     return "".join(tables)
+
+
+def _webhooks(contract: Contract, data: Mapping[str, Any]) -> str:
+    """What the Engine POSTs to a webhookUrl: each payload with its headers and example, and a signature worked
+    through with the keys of the start-up data's first System integration (the documentation's, without one)."""
+    out = ["<h2 id=webhooks>Webhooks</h2>",
+           "<p>An activity accepted in a conversation is POSTed to the hub's System integrations whose "
+           "<code>events</code> match it and to its Direct recipient, with these headers, and retried after 2, 4, 6, "
+           "8 and 10 minutes while no 2xx comes within 10 s (<code>--webhook-time-scale</code> compresses the "
+           "waits). Only loopback and the hosts <code>--webhook-allow-host</code> names are contacted. "
+           "<code>GET /__mockhub/deliveries</code> shows every attempt.</p>"]
+    for name, item in contract.document.get("webhooks", {}).items():
+        post = item["post"]
+        media = post["requestBody"]["content"]["application/json"]
+        out.append(f"<details><summary><span class='m POST'>POST</span> webhookUrl &mdash; {_prose(post['summary'])}"
+                   f" <code>{escape(name)}</code></summary><p>{_prose(post.get('description', ''))}</p>")
+        out.append("<table><tr><th>header</th><th>schema</th><th>meaning</th></tr>" + "".join(
+            f"<tr><td><code>{escape(p['name'])}</code></td><td><code>{escape(_brief(contract, p['schema']))}"
+            f"</code></td><td>{_prose(p.get('description', ''))}</td></tr>" for p in post.get("parameters", ()))
+            + "</table>")
+        out.append(_properties(contract, media["schema"]))
+        out.append(f"<p>Example payload:</p><pre>{escape(json.dumps(media['example'], indent=2))}</pre>")
+        out.append(_responses(contract, post["responses"]) + "</details>")
+    systems = [i for i in data.get("integrations", ()) if i.get("channelId") == "System"
+               and "privateSigningKey" in i.get("configuration", {})]
+    keys = systems[0]["configuration"] if systems else None
+    public, private = (keys["publicSigningKey"], keys["privateSigningKey"]) if keys else SIGNING_EXAMPLE
+    webhook = next(iter(contract.document.get("webhooks", {}).values()), None)
+    if webhook is not None:
+        body = dumps(webhook["post"]["requestBody"]["content"]["application/json"]["example"])
+        worked = (f"# the body's raw bytes, as received (compact JSON here: hash the bytes, never re-serialised JSON)\n"
+                  f"{body.decode()}\n\n"
+                  f"x-hubster-public-key: {public}\n"
+                  f"x-hubster-signature: {signature(body, private)}\n\n"
+                  "# Python: the receiver finds the private key by the public one, then\n"
+                  f"base64.b64encode(hmac.new(\"{private}\".encode(\"utf-8\"), body, hashlib.sha256).digest())\n"
+                  "# equal (hmac.compare_digest) to x-hubster-signature: accept; else, or no header: 403")
+        out.append("<h3>A signature, worked through</h3><p>HMAC-SHA256 of the raw body bytes, keyed with the UTF-8 "
+                   "bytes of the integration's <code>privateSigningKey</code> (the string itself, not decoded from "
+                   "hex), Base64-encoded.</p>"
+                   f"<pre>{escape(worked)}</pre>")
+    return "".join(out)
 
 
 def _activity_types(contract: Contract) -> str:
