@@ -38,7 +38,7 @@ from mockhub.services.delivery_faults import (
     DeliveryFaultEngine,
     Misdelivery,
 )
-from mockhub.services.journal import ENTRY_OVERHEAD, EntryLog, JournalBudget, JournalLimits
+from mockhub.services.journal import ENTRY_OVERHEAD, HEADER_OVERHEAD, EntryLog, JournalBudget, JournalLimits
 from mockhub.services.rulesets import RuleLimits
 from mockhub.settings import Settings
 from mockhub.store.webhooks import Delivery
@@ -165,6 +165,11 @@ class DeliveryRecord:
         }
 
 
+def _shown_bytes(data: bytes) -> int:
+    """What bytes cost kept (their length) or rendered as JSON text, whichever is more."""
+    return max(len(data), rendered_bytes(data.decode("utf-8", "replace"))) if data else 0
+
+
 class DeliveryLog(EntryLog[DeliveryRecord]):
     """A session's delivery records, oldest first, bounded like its journal (and sharing the server's budget)."""
 
@@ -178,8 +183,8 @@ class DeliveryLog(EntryLog[DeliveryRecord]):
         record.seq = self.next_seq()
         text = "".join((*record.headers.keys(), *record.headers.values(), record.delivered.url or "",
                         record.error or ""))
-        record.size = (ENTRY_OVERHEAD + 2 * len(record.body) + 2 * len(record.answer or b"")
-                       + rendered_bytes(text) + 160 * len(record.headers))
+        record.size = (ENTRY_OVERHEAD + _shown_bytes(record.body) + _shown_bytes(record.answer or b"")
+                       + rendered_bytes(text) + HEADER_OVERHEAD * len(record.headers))
         if limits.size > 0:
             self.keep(record)
         return record
@@ -249,17 +254,19 @@ class Outbox:
                                                   "websocket, which mockhub does not serve")
             return {**summary, "state": WEBSOCKET}
         limits = self._courier.limits
+        refused = host_allowed(delivery.url, limits.allowed_hosts)
+        if refused is not None:
+            self._record(sending, REFUSED, attempt=1, error=refused)
+            return {**summary, "state": REFUSED}
         if len(self._tasks) >= limits.queue or self._pending_bytes + len(body) > limits.queue_bytes:
             self._record(sending, DROPPED, error=(
                 f"this session has {len(self._tasks)} deliveries under way holding {self._pending_bytes} bytes, the "
                 f"most allowed (--webhook-queue {limits.queue}, --webhook-queue-bytes {limits.queue_bytes})"))
             return {**summary, "state": DROPPED}
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # not serving (a store used without a server): nothing can be sent
+        if self._courier.post is None:  # before the server runs, or once it stops: no task may outlive it
             self._record(sending, DROPPED, error="the server is not running")
             return {**summary, "state": DROPPED}
-        task = loop.create_task(self._deliver(sending), name=f"mockhub {number}")
+        task = asyncio.get_running_loop().create_task(self._deliver(sending), name=f"mockhub {number}")
         self._tasks.add(task)
         self._pending_bytes += len(body)
         task.add_done_callback(lambda done: self._finished(done, len(body)))
@@ -277,10 +284,6 @@ class Outbox:
     async def _deliver(self, sending: _Sending) -> None:
         """Every attempt of one delivery, by the schedule, until one gets a 2xx; then the tenant notified."""
         limits = self._courier.limits
-        refused = host_allowed(sending.delivery.url or "", limits.allowed_hosts)
-        if refused is not None:
-            self._record(sending, REFUSED, attempt=1, error=refused)
-            return
         last = ""
         for attempt, wait in enumerate(SCHEDULE, 1):
             if wait:
