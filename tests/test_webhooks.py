@@ -480,3 +480,14 @@ async def test_a_delivery_fault_is_checked_against_the_webhooks_of_the_contract(
     await add_faults(api, {"fault": "fail"})
     assert (await api.post("/__mockhub/reset", token=None)).status == 200
     assert (await api.get(FAULTS, token=None)).json() == []
+
+
+def test_the_payloads_verify_webhook_sends_fit_the_contract_s_webhooks(
+        webhook_payloads: Callable[[str, Any], None]) -> None:
+    """The receiver check (``mockhub verify-webhook``) and the mock's own deliveries send one shape: the contract's."""
+    from mockhub.verify.webhook_payloads import make_deliveries
+
+    for seed in range(5):
+        made = make_deliveries(seed, "3EF951F619CD4F5E820C73622C0F1A3C", "FA96D15568654A4482772E00BA941BCB")
+        webhook_payloads("SystemWebhookPayload", made.payloads["system"])
+        webhook_payloads("DirectWebhookPayload", made.payloads["direct"])
