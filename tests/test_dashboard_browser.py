@@ -33,6 +33,9 @@ SETTLED_MS = 10_000
 """How long a step may take to show (a guard, not a measure: no test asserts a time). How long each answered
 request took to show in the page is measured and kept in ``artifacts/dashboard/<visit>-shown-after.txt``."""
 ADMIN_TOKEN = "browser-admin-token"
+TWILIO_A = "00000000-0000-0000-0000-0000000000b1"
+"""The built-in TwilioSMS integration of the first hub, whose System integration's URL is not loopback (each
+delivery to it is a refused attempt)."""
 
 try:
     from playwright.async_api import Browser, Page, async_playwright
@@ -166,6 +169,19 @@ async def test_requests_show_as_they_come_open_to_their_answer_and_a_fault_from_
     await visit.shown(visit.row("default", hub, "429"), time.monotonic())
     await page.wait_for_selector("#faults .card[data-rule] .fired:text-is('1')", timeout=SETTLED_MS)
     await visit.shot("fault")
+
+    # the hub gets an agent (a Direct integration without webhookUrl), then a customer texts its TwilioSMS number
+    # (control API): the deliveries, to the agent by websocket and to the System integration refused, are shown
+    agent = {"channelId": "Direct", "name": "Agent", "configuration": {"integrationType": "Agent"}}
+    customer = {"integrationId": TWILIO_A, "binding": "+15550100", "message": {"type": "text", "text": "Hello?"}}
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+        async with client.post(f"{base}/api/v1/integrations/hubs/{HUB_A}", json=agent) as made:
+            assert made.status == 200, await made.text()
+        async with client.post(f"{base}/__mockhub/activities", json=customer) as made:
+            assert made.status == 200, await made.text()
+    await page.wait_for_selector("#deliveries details.delivery summary:has-text('websocket')", timeout=SETTLED_MS)
+    await page.wait_for_selector("#deliveries details.delivery summary:has-text('refused')", timeout=SETTLED_MS)
+    await visit.shot("deliveries")
 
     await page.fill("#filter-status", "4xx")
     assert await page.locator("#requests tbody tr").count() == 2

@@ -696,11 +696,12 @@
   }
 
   function deliverySummary(item) {
-    if (typeof item !== 'object' || item === null) return String(item);
-    const said = ['time', 'created', 'event', 'type', 'method', 'url', 'target', 'status', 'attempts']
-      .filter((name) => item[name] !== undefined && typeof item[name] !== 'object')
-      .map((name) => `${name} ${item[name]}`);
-    return said.length ? said.join(' · ') : JSON.stringify(item).slice(0, 120);
+    // a record of the delivery log: what happened (an attempt, refused, websocket, tenant-notified, dropped),
+    // to which URL, and how the receiver answered
+    const attempt = item.kind === 'attempt' ? `attempt ${item.attempt}` : item.kind;
+    const answered = item.status !== undefined && item.status !== null ? `→ ${item.status}`
+      : (item.error ? `→ ${item.error}` : '');
+    return [item.time, item.delivery, attempt, item.url || '', answered].filter(Boolean).join(' · ');
   }
 
   let deliveriesServed = true; // until the server says it has no deliveries to show
@@ -719,7 +720,7 @@
       return;
     }
     const data = result.data;
-    const items = Array.isArray(data) ? data : (data && Array.isArray(data.deliveries) ? data.deliveries : []);
+    const items = Array.isArray(data) ? data : [];
     if (!items.length) {
       fill(box, h('p', { class: 'muted' }, 'No webhook delivery in this session yet.'));
       return;
@@ -872,6 +873,8 @@
     drawChart();
     setInterval(drawChart, 1000);
     setInterval(() => { if (SERVER === 'serve') loadSessions(); }, 10000);
+    // deliveries go on after the request that started them (retries, minutes apart): read the log again now and then
+    setInterval(() => { if (SERVER === 'serve' && deliveriesServed && !document.hidden) loadDeliveries(); }, 2000);
     connect();
   }
 
