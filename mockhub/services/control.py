@@ -168,8 +168,10 @@ class Control:
         """Raise :class:`~mockhub.kernel.errors.ValidationFailed` unless every rule is valid."""
         check_fault_rules(self._admin_contract, rules)
 
-    def add_faults(self, session: Session, rules: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """Add rules, all or none (400 naming the problem); returns them with their ids and counters."""
+    def add_faults(self, session: Session, rules: Sequence[Mapping[str, Any]], *,
+                   listed: bool = True) -> list[dict[str, Any]]:
+        """Add rules, all or none (400 naming the problem); returns them with their ids and counters. (``listed``
+        is the other rule sets' way of naming a problem's rule by its index: a fault rule's problems always are.)"""
         self.check_faults(rules)
         return session.faults.add(rules)
 

@@ -7,9 +7,13 @@ calls too. It is never faulted and never journaled.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from aiohttp import web
 
 from mockhub import __version__
+from mockhub.services.sessions import Session
 from mockhub.web import docs_page
 from mockhub.web.dashboard import routes as dashboard
 from mockhub.web.endpoint import AnyHandler, Call
@@ -70,19 +74,32 @@ def list_faults(call: Call) -> web.Response:
     return json_response(call.control.faults(call.session))
 
 
-def add_faults(call: Call) -> web.Response:
-    rules = call.body if isinstance(call.body, list) else [call.body]
-    return json_response(call.control.add_faults(call.session, rules), status=201)
+def _added(call: Call, add: Callable[..., list[dict[str, Any]]]) -> web.Response:
+    """201 with the rules ``add`` made of the body: one rule, or a list of them (all or none)."""
+    listed = isinstance(call.body, list)
+    return json_response(add(call.session, call.body if listed else [call.body], listed=listed), status=201)
 
 
-def clear_faults(call: Call) -> web.Response:
-    call.control.clear_faults(call.session)
+def _cleared(call: Call, clear: Callable[[Session], None]) -> web.Response:
+    clear(call.session)
     return json_response({"status": "cleared"})
 
 
-def remove_fault(call: Call) -> web.Response:
-    call.control.remove_fault(call.session, call.path["ruleId"])
+def _removed(call: Call, remove: Callable[[Session, str], None], id_name: str) -> web.Response:
+    remove(call.session, call.path[id_name])
     return json_response({"status": "removed"})
+
+
+def add_faults(call: Call) -> web.Response:
+    return _added(call, call.control.add_faults)
+
+
+def clear_faults(call: Call) -> web.Response:
+    return _cleared(call, call.control.clear_faults)
+
+
+def remove_fault(call: Call) -> web.Response:
+    return _removed(call, call.control.remove_fault, "ruleId")
 
 
 def list_overrides(call: Call) -> web.Response:
@@ -90,19 +107,15 @@ def list_overrides(call: Call) -> web.Response:
 
 
 def add_overrides(call: Call) -> web.Response:
-    listed = isinstance(call.body, list)
-    overrides = call.body if listed else [call.body]
-    return json_response(call.control.add_overrides(call.session, overrides, listed=listed), status=201)
+    return _added(call, call.control.add_overrides)
 
 
 def clear_overrides(call: Call) -> web.Response:
-    call.control.clear_overrides(call.session)
-    return json_response({"status": "cleared"})
+    return _cleared(call, call.control.clear_overrides)
 
 
 def remove_override(call: Call) -> web.Response:
-    call.control.remove_override(call.session, call.path["overrideId"])
-    return json_response({"status": "removed"})
+    return _removed(call, call.control.remove_override, "overrideId")
 
 
 def list_sessions(call: Call) -> web.Response:
@@ -121,8 +134,7 @@ def list_requests(call: Call) -> web.Response:
 
 
 def clear_requests(call: Call) -> web.Response:
-    call.control.clear_requests(call.session)
-    return json_response({"status": "cleared"})
+    return _cleared(call, call.control.clear_requests)
 
 
 def send_activity(call: Call) -> web.Response:
@@ -137,8 +149,7 @@ def list_deliveries(call: Call) -> web.Response:
 
 
 def clear_deliveries(call: Call) -> web.Response:
-    call.control.clear_deliveries(call.session)
-    return json_response({"status": "cleared"})
+    return _cleared(call, call.control.clear_deliveries)
 
 
 def list_delivery_faults(call: Call) -> web.Response:
@@ -146,19 +157,15 @@ def list_delivery_faults(call: Call) -> web.Response:
 
 
 def add_delivery_faults(call: Call) -> web.Response:
-    listed = isinstance(call.body, list)
-    rules = call.body if listed else [call.body]
-    return json_response(call.control.add_delivery_faults(call.session, rules, listed=listed), status=201)
+    return _added(call, call.control.add_delivery_faults)
 
 
 def clear_delivery_faults(call: Call) -> web.Response:
-    call.control.clear_delivery_faults(call.session)
-    return json_response({"status": "cleared"})
+    return _cleared(call, call.control.clear_delivery_faults)
 
 
 def remove_delivery_fault(call: Call) -> web.Response:
-    call.control.remove_delivery_fault(call.session, call.path["ruleId"])
-    return json_response({"status": "removed"})
+    return _removed(call, call.control.remove_delivery_fault, "ruleId")
 
 
 HANDLERS: dict[str, AnyHandler] = {
