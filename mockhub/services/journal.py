@@ -224,28 +224,31 @@ class JournalBudget:
             order.popleft()
 
 
-def _headers_size(headers: Mapping[str, str]) -> int:
+def _headers_size(headers: Mapping[str, str], names: str, values: str) -> int:
     """What headers cost in memory (names twice: a request's headers keep them in lower case too) or
-    rendered, whichever is more."""
-    names, values = "".join(headers.keys()), "".join(headers.values())  # no Python loop: every request
-    rendered = rendered_bytes(names) + rendered_bytes(values)
-    if names.isascii() and values.isascii():
-        stored = 2 * len(names) + len(values)
+    rendered, whichever is more; ``names`` and ``values`` are their names and values, each joined."""
+    text = names + values
+    if text.isascii() and text.isprintable():  # the usual headers: flags and counts in C, no call per string
+        stored, rendered = len(text) + len(names), len(text) + text.count('"') + text.count("\\")
     else:  # each string is as wide as its own widest character
-        stored = 2 * sum(map(stored_bytes, headers.keys())) + sum(map(stored_bytes, headers.values()))
+        rendered = rendered_bytes(names) + rendered_bytes(values)
+        stored = (len(text) + len(names) if text.isascii() else
+                  2 * sum(map(stored_bytes, headers.keys())) + sum(map(stored_bytes, headers.values())))
     return max(stored, rendered) + HEADER_OVERHEAD * len(headers)
 
 
 def _cut_headers(headers: Mapping[str, str], limits: JournalLimits) -> tuple[Mapping[str, str], int, bool]:
     """The headers as kept (the request's own when nothing is cut), their size, and whether any was cut."""
     cut = limits.header_bytes
-    # every request passes here: when all headers together are shorter than the cut, none is longer
-    if len(headers) <= limits.headers and (sum(map(len, headers.keys())) + sum(map(len, headers.values())) <= cut
+    # every request passes here: names and values are joined once (no Python loop), for the cut and the size;
+    # when all headers together are shorter than the cut, none is longer
+    names, values = "".join(headers.keys()), "".join(headers.values())
+    if len(headers) <= limits.headers and (len(names) + len(values) <= cut
                                            or all(len(n) <= cut and len(v) <= cut for n, v in headers.items())):
-        return headers, _headers_size(headers), False
+        return headers, _headers_size(headers, names, values), False
     # secrets masked by their whole names now: cut names would no longer be known as secret when shown
     kept = {name[:cut]: _masked(name, value)[:cut] for name, value in islice(headers.items(), limits.headers)}
-    return kept, _headers_size(kept), True
+    return kept, _headers_size(kept, "".join(kept.keys()), "".join(kept.values())), True
 
 
 def _body_size(body: bytes) -> int:
@@ -339,8 +342,10 @@ class Journal(EntryLog[Entry]):
         entry = Entry(self._seq, self._session, time, method, path, query, kept, body, status, duration_ms,
                       fault, override, off_contract, cut)
         target = path + query
-        entry.size = (ENTRY_OVERHEAD + headers_size + _body_size(body)
-                      + max(stored_bytes(target), rendered_bytes(target)))
+        entry.size = (ENTRY_OVERHEAD + headers_size + (_body_size(body) if body else 0)
+                      + (len(target) + target.count('"') + target.count("\\")  # rendered: as stored, and escapes
+                         if target.isascii() and target.isprintable() else
+                         max(stored_bytes(target), rendered_bytes(target))))
         entries = self._entries
         entries.append(entry)
         if len(entries) > limits.size:
