@@ -64,6 +64,21 @@ async def test_a_body_that_reads_as_a_request_is_never_run(api: Api) -> None:
     assert (await api.get(f"{POINTS}/{POINT_ABCDE}")).status == 200
 
 
+async def test_requests_each_in_one_write_with_its_whole_body_are_answered_in_turn(api: Api) -> None:
+    """The usual request with a body, its head and its whole body in one write (handed to aiohttp in one
+    piece), one after another on a connection; then one whose body comes after its head, with the next
+    request behind that body in the same write."""
+    hub = ("POST", "/api/v1/hubs", b'{"name": "One write", "description": "head and body together"}')
+    requests = [LOOKUP_ABCDE, hub, LOOKUP_ABCDE, LOOKUP_ABCDE]
+    lookup, post, split, last = encode(requests)
+    head_end = split.index(b"\r\n\r\n") + 4
+    answers = await exchange(api, requests, [lookup, post, split[:head_end], split[head_end:] + last])
+    assert [answers[0], answers[2], answers[3]] == [FOUND] * 3
+    status, created = answers[1]
+    assert (status, created["name"]) == (200, "One write")
+    assert (await api.get(f"/api/v1/hubs/{created['hubId']}")).json() == created
+
+
 async def test_a_lookup_after_a_full_queue_of_pipelined_requests_is_answered(api: Api) -> None:
     for count in (32, 64):
         requests = [("GET", f"{POINTS}?mask=code", b"")] * count + [LOOKUP_ABCDE, ("GET", "/api/v1/hubs", b"")]

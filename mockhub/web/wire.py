@@ -226,6 +226,8 @@ class Wire(asyncio.Protocol):
                 if not head.body:
                     self._took(head)
                     return
+            elif 0 < end <= MAX_HEAD_BYTES and data[0] != 13 and self._took_with_body(data, end):
+                return
         try:
             self._frame(data)
         except BadRequest as refused:
@@ -275,17 +277,34 @@ class Wire(asyncio.Protocol):
             pos = found + 4
             self._took(head)
 
-    def _took(self, head: Head) -> None:
-        """A whole request head came: hand it over, or hold it behind those not answered yet."""
+    def _took_with_body(self, data: bytes, end: int) -> bool:
+        """The other usual read: one request whose whole ``Content-Length`` body came with its head, and nothing
+        after it. Handed over as :meth:`_frame` would, without its loop, and in one call (aiohttp parses the body
+        along with the head, as from a socket); whether ``data`` was that (else nothing was done)."""
+        try:
+            head = read_head(data, end)
+        except BadRequest:
+            return False  # _frame refuses it, as it refuses every head
+        if not 0 < head.body == len(data) - end - 4:
+            return False
+        self._took(head, data[end + 4:])
+        return True
+
+    def _took(self, head: Head, body: bytes = b"") -> None:
+        """A whole request head came (and ``body``, the whole of its ``Content-Length`` body, when it came
+        along): hand it over, or hold it behind those not answered yet."""
         self._fresh = False
         if self._head_timer is not None:
             self._stop_head_timer()
         if head.close or self._over_limit:
             self._no_more = True
-        request = _Request(head, head.body == 0)
+        request = _Request(head, head.body == len(body))
         requests = self._requests
         requests.append(request)
-        if head.body:
+        if body:
+            request.parts.append(body)
+            self._held_bytes += len(body)
+        elif head.body:
             self._body = BodyFramer(head.body, canonical=True)
         self._held_bytes += len(head.data)  # until it is handed over
         if len(requests) == 1 and self._admitted:
@@ -329,12 +348,18 @@ class Wire(asyncio.Protocol):
             self._answer_and_close(self._connections.render(too_many_connections(head.target)))
             return
         self.answers.expect(head.method)
-        self._handler.data_received(head.closing() if last else head.data)
+        handed = head.closing() if last else head.data
         if request.parts:
             parts, request.parts = request.parts, []
-            for part in parts:
-                self._held_bytes -= len(part)
-                self._handler.data_received(part)
+            self._held_bytes -= sum(map(len, parts))
+            if request.complete:  # the whole request in one call, as a socket would give it
+                self._handler.data_received(b"".join([handed, *parts]))
+            else:
+                self._handler.data_received(handed)
+                for part in parts:
+                    self._handler.data_received(part)
+        else:
+            self._handler.data_received(handed)
         if not request.complete and head.body:
             self._time_body()
 
