@@ -38,6 +38,7 @@ KNOWN_METHODS = frozenset({b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"PATCH"
 WIRE_METHOD = "X-Mockhub-Wire-Method"
 """The marker field that carries a custom method to the app (a client's own copy is removed)."""
 _STAND_IN = b"POST"
+_MARKER = WIRE_METHOD.encode() + b": "
 
 
 class BadRequest(Exception):
@@ -172,7 +173,8 @@ def read_head(data: bytes, end: int) -> Head:
     close = minor == b"0"
     body = 0
     framing = _FRAMING.findall(fields) if fields else ()
-    rewrite = method not in KNOWN_METHODS
+    custom = method not in KNOWN_METHODS
+    strip = False
     lengths: set[bytes] = set()
     chunked = False
     for name, value in framing:
@@ -197,27 +199,31 @@ def read_head(data: bytes, end: int) -> Head:
                 raise BadRequest(f"The expectation {value.decode('latin-1')!r} cannot be met; the only one "
                                  "is '100-continue'.", 417, target)
         else:  # upgrade (no protocol is switched to) or a client's copy of the marker: not handed over
-            rewrite = True
+            strip = True
     if chunked:
         if lengths:
             raise BadRequest("A request cannot have both Content-Length and Transfer-Encoding.", target=target)
         body = -1
     if method == b"CONNECT":
         raise BadRequest("CONNECT is not served: this is not a forward proxy.", 405, target)
-    data = head + b"\r\n\r\n" if end + 4 != len(data) else data
-    if rewrite:
-        data = _handed_over(method, head)
+    if custom or strip:
+        data = _handed_over(method, head, strip)
+    elif end + 4 != len(data):
+        data = head + b"\r\n\r\n"
     return Head(method.decode("ascii"), target, data, body, close)
 
 
-def _handed_over(method: bytes, head: bytes) -> bytes:
-    """The head with a custom method carried in the marker, and no Upgrade or marker field of the client's."""
+def _handed_over(method: bytes, head: bytes, strip: bool) -> bytes:
+    """The head with a custom method carried in the marker, and (``strip``: it has some) no Upgrade or marker
+    field of the client's."""
+    if not strip:  # the usual custom verb (every LOOKUP): its fields as sent, no need to look at each
+        return _STAND_IN + head[len(method):] + b"\r\n" + _MARKER + method + b"\r\n\r\n"
     line, _, fields = head.partition(b"\r\n")
     kept = [field for field in fields.split(b"\r\n")
             if field.split(b":", 1)[0].strip().lower() not in (b"upgrade", b"x-mockhub-wire-method")] if fields else []
     if method not in KNOWN_METHODS:
         line = _STAND_IN + line[len(method):]
-        kept.append(WIRE_METHOD.encode() + b": " + method)
+        kept.append(_MARKER + method)
     return b"\r\n".join([line, *kept]) + b"\r\n\r\n"
 
 
