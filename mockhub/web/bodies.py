@@ -53,7 +53,12 @@ class Bodies:
         key = id(request)
         outcome = self._outcomes.get(key)
         if outcome is None:
-            outcome = self._outcomes[key] = await self._read_within(request, key)
+            declared = request.content_length
+            # a body decided without waiting (the usual one: come whole with its head) needs no coroutine
+            outcome = self._declared(request, key, declared) if declared is not None else None
+            if outcome is None:
+                outcome = await self._read_within(request, key, declared)
+            self._outcomes[key] = outcome
         if isinstance(outcome, ApiError):
             raise outcome
         return outcome
@@ -75,6 +80,9 @@ class Bodies:
 
     async def kept(self, request: web.Request) -> bytes:
         """The body as :meth:`read` gives it, or nothing when it cannot be held (the handler answers 413 or 503)."""
+        known = self._outcomes.get(id(request))
+        if type(known) is bytes and (not known or "Content-Encoding" not in request.headers):
+            return known  # read already, and as sent: what read gives (every request with a body passes here)
         try:
             return await self.read(request)
         except ApiError:  # the journal keeps the answer, not the body
@@ -106,16 +114,20 @@ class Bodies:
             body = decoded
         return body
 
-    async def _read_within(self, request: web.Request, key: int) -> bytes | ApiError:
-        declared = request.content_length
+    def _declared(self, request: web.Request, key: int, declared: int) -> bytes | ApiError | None:
+        """The outcome of a body of ``declared`` bytes when it is known without waiting (too large, past the
+        budget, or all of it come); else ``None``, with its bytes counted."""
+        if declared > self.max_bytes:
+            return self._too_large()
+        if not self._take(key, declared):
+            return self._busy()
         content = request.content
-        if declared is not None:
-            if declared > self.max_bytes:
-                return self._too_large()
-            if not self._take(key, declared):
-                return self._busy()
-            if content.is_eof():  # all of it has come (the usual case): no waiting, one join
-                return content.read_nowait()
+        if content.is_eof():  # all of it has come (the usual case): no waiting, one join
+            return content.read_nowait()
+        return None
+
+    async def _read_within(self, request: web.Request, key: int, declared: int | None) -> bytes | ApiError:
+        """The body as it comes (counted already when ``declared``; else counted as it comes)."""
         body = bytearray()
         while chunk := await _more(request):
             if len(body) + len(chunk) > self.max_bytes:
