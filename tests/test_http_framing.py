@@ -131,3 +131,16 @@ async def test_a_custom_verb_with_an_empty_body_is_answered_by_the_app(api: Api)
     requests = [("TRACE", "/api/v1/hubs", b""), ("LOOKUP", "/api/v1/hubs", b""), LOOKUP_ABCDE]
     answers = await exchange(api, requests, encode(requests))
     assert [status for status, _ in answers] == [405, 405, 200]
+
+
+async def test_a_head_past_the_limit_is_refused_whether_it_comes_in_one_read_or_many(api: Api) -> None:
+    fields = "".join(f"X-Filler-{n}: {'f' * 7000}\r\n" for n in range(12))  # 84 KiB in lines under the line limit
+    head = f"GET /api/v1/hubs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n{fields}\r\n".encode()
+    answers = []
+    for writes in ([head], [head[:30_000], head[30_000:60_000], head[60_000:]]):
+        raw = await asyncio.to_thread(send_writes, _port(api), writes)
+        status_line, _, rest = raw.partition(b"\r\n")
+        answers.append((status_line, json.loads(rest.partition(b"\r\n\r\n")[2])))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == b"HTTP/1.1 400 Bad Request"
+    assert "The request line or a header field is too long." in answers[0][1]["errors"][0]["description"]

@@ -217,7 +217,8 @@ class Wire(asyncio.Protocol):
         elif not self._requests and self._body is None and self._admitted:
             # The usual read: one whole request without a body, on a connection with nothing in hand.
             end = data.find(b"\r\n\r\n")
-            if end > 0 and end + 4 == len(data) and data[0] != 13:  # (empty lines before a request: _frame)
+            # (empty lines before a request, and a head longer than the limit: _frame, as for any other read)
+            if 0 < end <= MAX_HEAD_BYTES and end + 4 == len(data) and data[0] != 13:
                 try:
                     head = read_head(data, end)
                 except BadRequest as refused:
