@@ -195,6 +195,10 @@ SERVE_OPTIONS = (
            "recorded (default {default})", _positive, Settings.webhook_queue),
     Option("--webhook-queue-bytes", "bytes of payload one session's deliveries under way hold together "
            "(default {default})", _positive, Settings.webhook_queue_bytes),
+    Option("--webhook-queue-total", "webhook deliveries the whole server has under way at once, every session's "
+           "counted (default {default})", _positive, Settings.webhook_queue_total),
+    Option("--webhook-queue-total-bytes", "bytes of payload the whole server's deliveries under way hold together "
+           "(default {default})", _positive, Settings.webhook_queue_total_bytes),
     Option("--webhook-records", "records (attempts, refusals, notices) each session's delivery log keeps; they "
            "count towards --journal-total-bytes (default {default})", _positive, Settings.webhook_records),
     Option("--head-timeout", "seconds a connection has to send a whole request head (default {default}; 0: no "
@@ -529,7 +533,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
                     dashboard_queue_bytes=args.dashboard_queue_bytes,
                     webhook_time_scale=args.webhook_time_scale, webhook_timeout=args.webhook_timeout,
                     webhook_allow_hosts=listed(args, "webhook_allow_host"), webhook_queue=args.webhook_queue,
-                    webhook_queue_bytes=args.webhook_queue_bytes, webhook_records=args.webhook_records,
+                    webhook_queue_bytes=args.webhook_queue_bytes, webhook_queue_total=args.webhook_queue_total,
+                    webhook_queue_total_bytes=args.webhook_queue_total_bytes, webhook_records=args.webhook_records,
                     access_log=not args.quiet)
 
 

@@ -109,6 +109,11 @@ class Settings:
     """Webhook deliveries one session has under way at once; past it a delivery is dropped (and recorded)."""
     webhook_queue_bytes: int = 1024 * 1024
     """Bytes of payload one session's deliveries under way hold together; past it as for ``webhook_queue``."""
+    webhook_queue_total: int = 1000
+    """Webhook deliveries the whole server has under way at once, every session's counted; past it as for
+    ``webhook_queue``."""
+    webhook_queue_total_bytes: int = 16 * 1024 * 1024
+    """Bytes of payload the whole server's deliveries under way hold together; past it as for ``webhook_queue``."""
     webhook_records: int = 1000
     """Records (attempts, refusals, notices) each session's delivery log keeps; the oldest go first. They draw
     on ``journal_total_bytes`` with the journals."""

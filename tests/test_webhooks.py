@@ -360,6 +360,28 @@ async def test_a_full_queue_drops_a_delivery_and_says_so(make_api: MakeApi, rece
     assert len(dropped) == 1 and "--webhook-queue 1" in dropped[0]["error"]
 
 
+async def test_the_server_s_deliveries_under_way_are_bounded_across_sessions(
+        make_api: MakeApi, receiver: MakeReceiver) -> None:
+    api = await make_api(webhook_queue_total=1)
+    got = await receiver(500)  # failing: the first delivery stays under way, waiting for its second attempt
+    other = {"X-Mockhub-Session": "other-suite"}
+    for headers in ({}, other):
+        reply = await api.post(f"/api/v1/integrations/hubs/{HUB_A3}", {
+            "channelId": "System", "name": "System", "configuration": {"webhookUrl": got.url, "events": ["message"]}},
+            headers=headers)
+        assert reply.status == 200, reply.body
+    first = (await customer_says(api)).json()
+    body = {"integrationId": WEBCHAT_A3, "binding": "visitor-2", "message": {"type": "text", "text": "Hello?"}}
+    second = (await api.post(ACTIVITIES, body, token=None, headers=other)).json()
+    assert [d["state"] for d in first["deliveries"] + second["deliveries"]] == ["sending", "dropped"]
+    reply = await api.get(DELIVERIES, token=None, headers=other)
+    dropped = [r for r in reply.json() if r["kind"] == "dropped"]
+    assert len(dropped) == 1 and "--webhook-queue-total 1" in dropped[0]["error"]
+    assert (await api.post("/__mockhub/reset", token=None)).status == 200  # the first is cancelled: room again
+    third = (await api.post(ACTIVITIES, body, token=None, headers=other)).json()
+    assert [d["state"] for d in third["deliveries"]] == ["sending"]
+
+
 async def test_the_log_is_paged_like_the_journal_and_can_be_cleared(make_api: MakeApi) -> None:
     api = await make_api()
     await add_agent(api, HUB_A)

@@ -70,6 +70,10 @@ class DeliveryLimits:
     """Deliveries one session has under way at once; past it a delivery is dropped (and recorded)."""
     queue_bytes: int
     """Bytes of payload they hold together."""
+    total: int
+    """Deliveries the whole server has under way at once (every session's)."""
+    total_bytes: int
+    """Bytes of payload those hold together."""
     log: JournalLimits
     """How many records a session keeps (``size``), what a record keeps of a body and how much a read renders."""
 
@@ -77,7 +81,8 @@ class DeliveryLimits:
     def of(cls, settings: Settings, log: JournalLimits) -> DeliveryLimits:
         return cls(settings.webhook_time_scale, settings.webhook_timeout,
                    frozenset(host.lower() for host in settings.webhook_allow_hosts), settings.webhook_queue,
-                   settings.webhook_queue_bytes, replace(log, size=settings.webhook_records))
+                   settings.webhook_queue_bytes, settings.webhook_queue_total, settings.webhook_queue_total_bytes,
+                   replace(log, size=settings.webhook_records))
 
 
 @dataclass(frozen=True)
@@ -200,6 +205,23 @@ class Courier:
         self.fault_limits = fault_limits
         """How many delivery faults, and bytes of them, a session holds (as for its fault rules)."""
         self.post: Post | None = None
+        self.under_way = 0
+        """Deliveries under way in every session of the server."""
+        self.pending_bytes = 0
+        """Bytes of payload they hold."""
+
+    def full(self, outbox: Outbox, size: int) -> str | None:
+        """Why a delivery of ``size`` bytes cannot be taken into ``outbox`` now (its session's queue or the
+        server's is full), or ``None``."""
+        limits = self.limits
+        if outbox.under_way >= limits.queue or outbox.pending_bytes + size > limits.queue_bytes:
+            return (f"this session has {outbox.under_way} deliveries under way holding {outbox.pending_bytes} bytes, "
+                    f"the most allowed (--webhook-queue {limits.queue}, --webhook-queue-bytes {limits.queue_bytes})")
+        if self.under_way >= limits.total or self.pending_bytes + size > limits.total_bytes:
+            return (f"the server has {self.under_way} deliveries under way holding {self.pending_bytes} bytes, the "
+                    f"most allowed (--webhook-queue-total {limits.total}, --webhook-queue-total-bytes "
+                    f"{limits.total_bytes})")
+        return None
 
     def outbox(self, session: str) -> Outbox:
         """A new session's outbox, without delivery faults."""
@@ -227,7 +249,8 @@ class Outbox:
         self.faults = faults
         """The session's delivery faults."""
         self._tasks: set[asyncio.Task[None]] = set()
-        self._pending_bytes = 0
+        self.pending_bytes = 0
+        """Bytes of payload the deliveries under way hold."""
         self._numbered = 0
         self.closed = False
 
@@ -258,23 +281,28 @@ class Outbox:
         if refused is not None:
             self._record(sending, REFUSED, attempt=1, error=refused)
             return {**summary, "state": REFUSED}
-        if len(self._tasks) >= limits.queue or self._pending_bytes + len(body) > limits.queue_bytes:
-            self._record(sending, DROPPED, error=(
-                f"this session has {len(self._tasks)} deliveries under way holding {self._pending_bytes} bytes, the "
-                f"most allowed (--webhook-queue {limits.queue}, --webhook-queue-bytes {limits.queue_bytes})"))
+        full = self._courier.full(self, len(body))
+        if full is not None:
+            self._record(sending, DROPPED, error=full)
             return {**summary, "state": DROPPED}
         if self._courier.post is None:  # before the server runs, or once it stops: no task may outlive it
             self._record(sending, DROPPED, error="the server is not running")
             return {**summary, "state": DROPPED}
         task = asyncio.get_running_loop().create_task(self._deliver(sending), name=f"mockhub {number}")
         self._tasks.add(task)
-        self._pending_bytes += len(body)
+        self.pending_bytes += len(body)
+        courier = self._courier
+        courier.under_way += 1
+        courier.pending_bytes += len(body)
         task.add_done_callback(lambda done: self._finished(done, len(body)))
         return {**summary, "state": "sending"}
 
     def _finished(self, task: asyncio.Task[None], size: int) -> None:
         self._tasks.discard(task)
-        self._pending_bytes -= size
+        self.pending_bytes -= size
+        courier = self._courier
+        courier.under_way -= 1
+        courier.pending_bytes -= size
 
     @property
     def under_way(self) -> int:
