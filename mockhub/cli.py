@@ -563,8 +563,8 @@ def banner(url: str, settings: Settings, summary: Mapping[str, Any]) -> str:
         f"(POST {url}/connect/token, grant_type=client_credentials)",
         f"  docs:   {url}/__mockhub/docs",
         f"  dashboard: {url}/__mockhub/ui (requests as they come, sessions, state, fault rules, overrides)",
-        f"  admin:  {url}/__mockhub/ health, openapi.json, reset, state, faults, overrides, requests, "
-        "sessions"
+        f"  admin:  {url}/__mockhub/ health, openapi.json, reset, state, clock, faults, overrides, requests, "
+        "sessions, activities, deliveries, delivery-faults"
         + (" (X-Mockhub-Admin-Token required)" if settings.admin_token else ""),
     ])
 
