@@ -225,6 +225,16 @@ async def test_the_verdict_says_what_the_contract_declares_and_where_an_answer_b
     assert refused.status == 400
 
 
+async def test_a_verdict_lists_the_first_hundred_problems_and_counts_the_rest_to_ten_thousand(api: Api) -> None:
+    page = {"pageNumber": 0, "pageSize": 50, "total": 1, "results": [1] * 200_000}  # each item a problem
+    answer = {"method": "GET", "path": "/api/v1/hubs", "status": 200,
+              "headers": {"content-type": "application/json; charset=utf-8"}, "body": json.dumps(page)}
+    verdict = (await api.post("/__mockhub/ui/verdict", answer)).json()
+    assert len(verdict["problems"]) == 100 and verdict["more_problems"] == 9_900
+    assert verdict["problems"][0]["at"] == "$.results[0]"
+    assert (await api.get(f"/api/v1/hubs/{HUB_A}")).status == 200
+
+
 async def test_the_dashboard_keeps_the_control_apis_rules(make_api: MakeApi) -> None:
     """A foreign Host and a foreign page are refused everywhere; with an admin token, the page and its assets
     (no data) open without it, the stream and the verdict need it."""

@@ -316,7 +316,8 @@
     const said = `${verdict.operation ? `${verdict.operation}: ` : ''}the contract declares ${verdict.expected}.`;
     fill(box, verdict.problems.length
       ? h('div', { class: 'verdict bad' }, h('b', {}, `Breaks the contract. ${said}`),
-        problemList(verdict.problems))
+        problemList(verdict.problems),
+        verdict.more_problems ? h('p', {}, `and ${verdict.more_problems} more`) : null)
       : h('p', { class: 'verdict ok' }, `Keeps to the contract. ${said}`));
   }
 
