@@ -7,6 +7,7 @@ is checked against the contract.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import select
 import socket
@@ -168,6 +169,19 @@ def test_stopping_answers_every_received_request_and_does_not_wait_for_a_slow_bo
         assert not stopping.is_alive(), "the stop waited for a body that never came"
     assert answered.count(b"HTTP/1.1 200 OK") == 20
     assert answered.rsplit(b"HTTP/1.1 200 OK", 1)[1].lower().count(b"connection: close") == 1
+
+
+def test_a_request_still_in_hand_when_the_grace_runs_out_is_cancelled_not_left_pending(
+        caplog: pytest.LogCaptureFixture) -> None:
+    server = BackgroundServer(create_app(Settings(clock=CLOCK, shutdown_grace=0.5)))
+    port = int(server.start().rsplit(":", 1)[1])
+    with _connect(port) as waiting:
+        waiting.sendall(f"GET {POINTS} HTTP/1.1\r\nHost: x\r\nX-Mockhub-Delay: 30000\r\n\r\n".encode())
+        time.sleep(0.2)  # received, and waiting out its delay
+        server.stop()
+        assert _closed_by_server(waiting) == b""  # hung up once the grace ran out: nothing half-sent
+    gc.collect()  # a task destroyed while pending is reported when it is collected
+    assert not [r for r in caplog.records if "destroyed but it is pending" in r.getMessage()]
 
 
 async def test_the_control_api_refuses_a_host_name_that_could_be_rebound(make_api: MakeApi) -> None:

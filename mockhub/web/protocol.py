@@ -94,13 +94,20 @@ class WireServer:
         return Wire(self.server, self.connections)
 
 
+AFTER_DRAIN_SECONDS = 0.1
+"""aiohttp's ``shutdown_timeout`` of a :class:`MockhubRunner`: what a handler still running once the drain has
+hung up its connection gets before aiohttp cancels it (not 0: aiohttp reads 0 as no limit)."""
+
+
 class MockhubRunner(web.AppRunner):
     """An :class:`aiohttp.web.AppRunner` whose connections accept custom HTTP verbs and keep to limits."""
 
     def __init__(self, app: web.Application, limits: ConnectionLimits | None = None, **kwargs: Any) -> None:
         self.limits = limits = limits or ConnectionLimits()
         kwargs.setdefault("keepalive_timeout", limits.keep_alive)
-        kwargs.setdefault("shutdown_timeout", limits.shutdown_grace)
+        # The stop's grace is spent in cleanup's drain, which answers what every connection received and then
+        # hangs up on what is left; aiohttp's own wait for handlers afterwards would add a second grace.
+        kwargs.setdefault("shutdown_timeout", AFTER_DRAIN_SECONDS)
         # Request bodies are read as sent (mockhub.web.bodies decompresses them, within the body limit;
         # the proxy forwards them as they came), and no line the wire let through is too long for aiohttp.
         kwargs.setdefault("auto_decompress", False)

@@ -117,7 +117,17 @@ class BackgroundServer:
         """Finish in-flight requests, close the socket and end the thread."""
         if self._runner is not None:
             asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=30)
+            asyncio.run_coroutine_threadsafe(_cancel_the_rest(), self._loop).result(timeout=30)
             self._runner = None
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=30)
         self._loop.close()
+
+
+async def _cancel_the_rest() -> None:
+    """Cancel every task still on the loop (a handler whose connection the stop hung up) and let each end, as
+    ``asyncio.run`` does before it closes its loop: none is destroyed pending."""
+    rest = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in rest:
+        task.cancel()
+    await asyncio.gather(*rest, return_exceptions=True)
