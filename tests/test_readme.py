@@ -38,7 +38,8 @@ PAGE_PROXY_URL = "http://127.0.0.1:8081"
 PAGE_RECEIVER_PORT = "8090"
 """The port of the webhook receiver a page starts (for ``mockhub verify-webhook``)."""
 
-RUN_IN_PYTEST = (("README.md", "1. The pytest fixture in your own project"), ("docs/engine.md", "Testing your webhook receiver with pytest"),
+RUN_IN_PYTEST = (("README.md", "1. The pytest fixture in your own project"),
+                 ("docs/engine.md", "Testing your webhook receiver with pytest"),
                  ("docs/pytest.md", "The fixture"),
                  ("docs/pytest.md", "In-process tests with pytest-aiohttp"))
 """Sections (page, title) whose Python blocks are test files of the user's own project."""
