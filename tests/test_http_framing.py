@@ -1,4 +1,5 @@
-"""Custom verbs never desynchronise a connection, however TCP cuts the bytes (issue 13's four cases).
+"""Custom verbs never desynchronise a connection, however TCP cuts the bytes (a body that reads as a request,
+pipelining, a LOOKUP behind a large body, every cut).
 
 Each test speaks raw HTTP from a socket, cutting the requests into writes where a proxy or
 a slow network might; every answer is read back with ``http.client`` and checked against
