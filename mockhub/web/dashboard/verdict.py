@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from itertools import islice
 from typing import Any
 
 from multidict import CIMultiDict
@@ -13,25 +12,22 @@ from mockhub.contract.contracts import Contract
 
 SHOWN_PROBLEMS = 100
 """Problems a verdict lists; past them it counts (``more_problems``)."""
-COUNTED_PROBLEMS = 10_000
-"""Problems a verdict looks for at most: past them it stops (an answer of a million wrong items would hold the
-server for seconds and make an answer of megabytes)."""
 
 
 def verdict(contract: Contract, answer: Mapping[str, Any]) -> dict[str, Any]:
     """The operation the request went to, what the contract declares for the answer's status, and the ways the
     answer (``method``, ``path``, ``status``, ``headers``, ``body`` as text) breaks the contract: the first
-    :data:`SHOWN_PROBLEMS`, then how many more were counted (up to :data:`COUNTED_PROBLEMS` in all)."""
+    :data:`SHOWN_PROBLEMS`, then how many more the check found (it stops at
+    :data:`~mockhub.contract.conformance.MOST_MISMATCHES` schema problems)."""
     checker = contract.derived("response_checker", lambda: ResponseChecker(contract))
     method, path, status = answer["method"].upper(), answer["path"], answer["status"]
     _, spec, _ = checker.operation_for(method, path)
     headers = CIMultiDict(answer["headers"])
-    found = iter(checker.mismatches(method, path, status, headers, answer["body"].encode("utf-8")))
+    found = checker.mismatches(method, path, status, headers, answer["body"].encode("utf-8"))
     shown = [{"in": mismatch.part, "at": mismatch.at, "message": mismatch.message}
-             for mismatch in islice(found, SHOWN_PROBLEMS)]
+             for mismatch in found[:SHOWN_PROBLEMS]]
     made: dict[str, Any] = {"operation": spec["operationId"] if spec is not None else None,
                             "expected": checker.describe(method, path, status), "problems": shown}
-    more = sum(1 for _ in islice(found, COUNTED_PROBLEMS - SHOWN_PROBLEMS))
-    if more:
-        made["more_problems"] = more
+    if len(found) > SHOWN_PROBLEMS:
+        made["more_problems"] = len(found) - SHOWN_PROBLEMS
     return made
