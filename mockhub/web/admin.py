@@ -127,10 +127,15 @@ def drop_session(call: Call) -> web.Response:
     return json_response({"status": "dropped"})
 
 
-def list_requests(call: Call) -> web.Response:
-    """The request journal, oldest first, a page at a time (``limit``, ``after``; ``Link`` to the next)."""
-    page, next_after = call.control.requests_page(call.session, call.query["after"], call.query["limit"])
+def _paged(call: Call, read: Callable[[Session, int, int], tuple[list[dict[str, Any]], int | None]]) -> web.Response:
+    """A log of the session, oldest first, a page at a time (``limit``, ``after``; ``Link`` to the next)."""
+    page, next_after = read(call.session, call.query["after"], call.query["limit"])
     return page_response(page, next_after, call.request.rel_url)
+
+
+def list_requests(call: Call) -> web.Response:
+    """The request journal (:func:`_paged`)."""
+    return _paged(call, call.control.requests_page)
 
 
 def clear_requests(call: Call) -> web.Response:
@@ -143,9 +148,8 @@ def send_activity(call: Call) -> web.Response:
 
 
 def list_deliveries(call: Call) -> web.Response:
-    """The webhook delivery log, oldest first, a page at a time (``limit``, ``after``; ``Link`` to the next)."""
-    page, next_after = call.control.deliveries_page(call.session, call.query["after"], call.query["limit"])
-    return page_response(page, next_after, call.request.rel_url)
+    """The webhook delivery log (:func:`_paged`)."""
+    return _paged(call, call.control.deliveries_page)
 
 
 def clear_deliveries(call: Call) -> web.Response:
