@@ -174,7 +174,14 @@ async def _cookie(request: web.Request) -> web.Response:
 def _with_extra_routes(app: web.Application) -> web.Application:
     app.router.add_get("/extra/timed", _timed)
     app.router.add_get("/extra/cookie", _cookie)
+    app.router.add_get("/extra/named/{name}", _named)
     return app
+
+
+async def _named(request: web.Request) -> web.Response:
+    """What a handler of aiohttp's own reads off a ``web.Request``: its route's match and its app."""
+    return web.json_response({"name": request.match_info["name"], "apps": len(request.match_info.apps),
+                              "frozen": request.app.frozen})
 
 
 def _mockhub_app(contract: Contract, admin_contract: Contract) -> web.Application:
@@ -189,6 +196,17 @@ async def test_a_handler_using_asyncio_timeout_answers_on_a_mockhub_app(
     client = await aiohttp_client(MockhubTestServer(app))
     async with client.get("/extra/timed") as response:
         assert (response.status, await response.json()) == (200, {"timed": True})
+
+
+async def test_a_route_an_app_adds_gets_the_web_request_aiohttp_gives_its_handlers(
+        aiohttp_client: Any, contract: Contract, admin_contract: Contract, checker: ResponseChecker) -> None:
+    app = _with_extra_routes(_mockhub_app(contract, admin_contract))
+    client = await aiohttp_client(MockhubTestServer(app))
+    async with client.get("/extra/named/oat") as response:
+        assert (response.status, await response.json()) == (200, {"name": "oat", "apps": 1, "frozen": True})
+    api = Api(client, checker)
+    assert (await api.get(HUB)).status == 200  # the app's own operations answer as ever beside it
+    assert [e["path"] for e in await _journal(api)] == ["/extra/named/oat", HUB]
 
 
 @pytest.mark.parametrize("server_class", [TestServer, MockhubTestServer], ids=["aiohttp", "mockhub"])

@@ -28,7 +28,7 @@ def health(call: Call) -> web.Response:
 
 def openapi(call: Call) -> web.Response:
     """The APIs' contract, as this server validates with it: OpenAPI 3.1, or its 3.2 form (``?version=3.2``)."""
-    contract = call.request.app[CONTRACT]
+    contract = call.contract
     response = web.Response(body=contract.published_3_2 if call.query["version"] == "3.2" else contract.published)
     response.content_type = "application/json"
     return response
@@ -36,7 +36,7 @@ def openapi(call: Call) -> web.Response:
 
 def docs(call: Call) -> web.Response:
     """The contract rendered for a person, with the tokens and ids of the start-up data."""
-    app = call.request.app
+    app = call.app
     base = f"{call.request.scheme}://{call.request.host}"
     settings = app[SETTINGS]
     page = docs_page.render(app[CONTRACT], app[ADMIN_CONTRACT], call.control.startup_state(), base,

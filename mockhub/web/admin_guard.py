@@ -43,7 +43,7 @@ class AdminGuard:
         self.hosts = hosts
         self.admin_token = admin_token
 
-    def refusal(self, request: web.Request) -> ApiError | None:
+    def refusal(self, request: web.BaseRequest) -> ApiError | None:
         """403 for a Host name that could be rebound, 403 for a page that may not call, 401 without the admin
         token; ``None`` for a call that may go on (health always may)."""
         if request.path == HEALTH_PATH:
@@ -59,7 +59,7 @@ class AdminGuard:
             return None
         return Unauthorized(f"The control API needs the header {ADMIN_TOKEN_HEADER} with the server's admin token.")
 
-    def refused(self, request: web.Request) -> web.StreamResponse | None:
+    def refused(self, request: web.BaseRequest) -> web.StreamResponse | None:
         """The answer to a call the guard refuses, readable by the page it refuses; ``None`` when it may go on."""
         error = self.refusal(request)
         if error is None:

@@ -54,7 +54,7 @@ from mockhub.web.keys import (
     SETTINGS,
 )
 from mockhub.web.middleware import Pipeline
-from mockhub.web.protocol import READS_CUSTOM_VERBS
+from mockhub.web.protocol import LOW_LEVEL, READS_CUSTOM_VERBS
 from mockhub.web.routes import commands, engine, hubs, identity, integrations, points, tenants
 from mockhub.web.webhooks import delivering
 
@@ -193,6 +193,8 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
     app[SESSIONLESS] = frozenset(sessionless)
     app.cleanup_ctx.append(_sweeping)
     app.cleanup_ctx.append(delivering)
-    app.middlewares.append(Pipeline(app).middleware())
+    pipeline = Pipeline(app)
+    app.middlewares.append(pipeline.middleware())
     app[READS_CUSTOM_VERBS] = True  # the pipeline reads them
+    app[LOW_LEVEL] = pipeline.low_level
     return app

@@ -44,7 +44,7 @@ class Bodies:
         self._decoded: dict[int, bytes | ApiError] = {}
         self._held: dict[int, int] = {}
 
-    async def sent(self, request: web.Request) -> bytes:
+    async def sent(self, request: web.BaseRequest) -> bytes:
         """The request's body as it was sent (``b""`` for none); :class:`PayloadTooLarge` or
         :class:`BodiesPending` when it cannot be held. The outcome is kept until :meth:`release`: a
         second call answers the same without reading."""
@@ -63,7 +63,7 @@ class Bodies:
             raise outcome
         return outcome
 
-    async def read(self, request: web.Request) -> bytes:
+    async def read(self, request: web.BaseRequest) -> bytes:
         """The request's body, decompressed as its ``Content-Encoding`` says; as :meth:`sent`, and
         :class:`MalformedRequest` for a body that is not what its ``Content-Encoding`` says."""
         sent = await self.sent(request)
@@ -78,7 +78,7 @@ class Bodies:
             raise outcome
         return outcome
 
-    async def kept(self, request: web.Request) -> bytes:
+    async def kept(self, request: web.BaseRequest) -> bytes:
         """The body as :meth:`read` gives it, or nothing when it cannot be held (the handler answers 413 or 503)."""
         known = self._outcomes.get(id(request))
         if type(known) is bytes and (not known or "Content-Encoding" not in request.headers):
@@ -88,7 +88,7 @@ class Bodies:
         except ApiError:  # the journal keeps the answer, not the body
             return b""
 
-    def release(self, request: web.Request) -> None:
+    def release(self, request: web.BaseRequest) -> None:
         """Stop counting the request's body, and let go of it: the exchange is handled."""
         key = id(request)
         self.pending -= self._held.pop(key, 0)
@@ -114,7 +114,7 @@ class Bodies:
             body = decoded
         return body
 
-    def _declared(self, request: web.Request, key: int, declared: int) -> bytes | ApiError | None:
+    def _declared(self, request: web.BaseRequest, key: int, declared: int) -> bytes | ApiError | None:
         """The outcome of a body of ``declared`` bytes when it is known without waiting (too large, past the
         budget, or all of it come); else ``None``, with its bytes counted."""
         if declared > self.max_bytes:
@@ -126,7 +126,7 @@ class Bodies:
             return content.read_nowait()
         return None
 
-    async def _read_within(self, request: web.Request, key: int, declared: int | None) -> bytes | ApiError:
+    async def _read_within(self, request: web.BaseRequest, key: int, declared: int | None) -> bytes | ApiError:
         """The body as it comes (counted already when ``declared``; else counted as it comes)."""
         body = bytearray()
         while chunk := await _more(request):
@@ -152,7 +152,7 @@ class Bodies:
                              f"({self.max_pending_bytes}) allows; try again shortly.")
 
 
-async def _more(request: web.Request) -> bytes:
+async def _more(request: web.BaseRequest) -> bytes:
     """The next bytes of the request's body; :class:`ConnectionResetError` once its connection is closed (a
     client gone, or a body the server refused as it came): aiohttp's reader may say so as a RuntimeError."""
     try:

@@ -36,7 +36,7 @@ class CookieHostTrap:
         self._warned: set[str] = set()
         self._limit = limit
 
-    def check(self, request: web.Request, sessions: Sessions) -> None:
+    def check(self, request: web.BaseRequest, sessions: Sessions) -> None:
         """Called for a request that names no session: log the trap if its page is on another host name than
         the one it called while named sessions exist (once per page origin)."""
         origin = request.headers.get("Origin")

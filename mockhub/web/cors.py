@@ -42,12 +42,12 @@ class CorsPolicy:
     def __init__(self, origins: Sequence[str]) -> None:
         self._allowed = frozenset(o.rstrip("/") for o in origins)
 
-    def foreign(self, request: web.Request) -> bool:
+    def foreign(self, request: web.BaseRequest) -> bool:
         """Whether the request comes from a page that may not read its answer (:meth:`origin_of`). On the control
         API such a call is refused: a cross-site form or body-less fetch reaches the server without asking first."""
         return "Origin" in request.headers and self.origin_of(request) is None
 
-    def origin_of(self, request: web.Request) -> str | None:
+    def origin_of(self, request: web.BaseRequest) -> str | None:
         """The request's Origin when it may read the answer, else ``None``.
 
         API routes: any origin when no list was given, else a listed one. Control API: a listed
@@ -61,7 +61,7 @@ class CorsPolicy:
             return origin if listed or is_local_origin(origin) else None
         return origin if listed or not self._allowed else None
 
-    def refusal(self, request: web.Request) -> Forbidden:
+    def refusal(self, request: web.BaseRequest) -> Forbidden:
         """Why the request's page may not call: the 403 that names ``--cors-origin``."""
         if request.path.startswith(ADMIN_PREFIX):
             return Forbidden("The control API answers pages on this machine only (localhost, *.localhost, "
@@ -70,13 +70,13 @@ class CorsPolicy:
         return Forbidden(f"The origin '{origin}' may not call this server: it answers pages of the origins given "
                          f"with --cors-origin only; add this one with --cors-origin.")
 
-    def screen(self, request: web.Request) -> tuple[str | None, web.Response | None]:
+    def screen(self, request: web.BaseRequest) -> tuple[str | None, web.Response | None]:
         """The request's origin when it may read the answer (:meth:`origin_of`), and the answer to the request
         when it is a preflight (:meth:`preflight`)."""
         origin = self.origin_of(request)
         return origin, self.preflight(request, origin)
 
-    def preflight(self, request: web.Request, origin: str | None) -> web.Response | None:
+    def preflight(self, request: web.BaseRequest, origin: str | None) -> web.Response | None:
         """The answer to a browser's preflight (``None`` when the request is not one): 204 for an ``origin``
         that may call, else the 403 of :meth:`refusal` in the API's format (a preflight answered anything
         but 2xx stops the call it asks about)."""
@@ -94,7 +94,7 @@ class CorsPolicy:
         CorsPolicy.allow(response, origin, preflight=True)
         return response
 
-    def readable_refusal(self, request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
+    def readable_refusal(self, request: web.BaseRequest, response: web.StreamResponse) -> web.StreamResponse:
         """A refusal of the control API made readable by the page it refuses, even one that may read nothing
         else there: the app can show why (the option that allows it) instead of a bare "Failed to fetch".
         A page that may read the control API gets its headers with every answer anyway."""
@@ -116,7 +116,7 @@ class CorsPolicy:
         return response
 
 
-def is_preflight(request: web.Request) -> bool:
+def is_preflight(request: web.BaseRequest) -> bool:
     """Whether the request is a browser's CORS preflight: a question about a call, not one."""
     return (request.method == "OPTIONS" and "Origin" in request.headers
             and "Access-Control-Request-Method" in request.headers)

@@ -24,7 +24,7 @@ from mockhub.services.control import Control
 from mockhub.services.sessions import Session
 from mockhub.store import Store
 from mockhub.web.bodies import Bodies
-from mockhub.web.keys import APPLIED, CONTRACT, CONTROL, SESSION, SESSIONS
+from mockhub.web.keys import APP, APPLIED, CONTRACT, CONTROL, SESSION, SESSIONS
 from mockhub.web.protocol import route_of
 
 
@@ -32,7 +32,7 @@ from mockhub.web.protocol import route_of
 class Call:
     """A request that passed the contract."""
 
-    request: web.Request
+    request: web.BaseRequest
     session: Session
     tenant_id: str
     """The authenticated tenant ("" for operations without auth)."""
@@ -45,21 +45,27 @@ class Call:
         return self.session.store
 
     @property
+    def app(self) -> web.Application:
+        """The app answering (what hangs off it: the settings, the contracts...)."""
+        app: web.Application = self.request[APP]
+        return app
+
+    @property
     def control(self) -> Control:
         """The server's control plane (the control API's handlers are calls of it)."""
-        return self.request.app[CONTROL]
+        return self.app[CONTROL]
 
     @property
     def contract(self) -> Contract:
         """The contract, for handlers that check a body themselves (``x-mockhub-body-checked-by-handler``)."""
-        return self.request.app[CONTRACT]
+        return self.app[CONTRACT]
 
 
 Handler = Callable[[Call], web.StreamResponse]
 AsyncHandler = Callable[[Call], Awaitable[web.StreamResponse]]
 """A handler that waits on something (a dashboard's event stream); every other handler answers at once."""
 AnyHandler = Handler | AsyncHandler
-RouteHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+RouteHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 
 
 SERVERS = "x-mockhub-servers"
@@ -111,7 +117,7 @@ def overridable(op: Operation, header: QueryParam, own: RouteHandler,
     operation answers (for clients whose HTTP stack cannot send custom verbs such as LOOKUP).
     A value the contract does not list is 400 naming the header."""
 
-    async def handle(request: web.Request) -> web.StreamResponse:
+    async def handle(request: web.BaseRequest) -> web.StreamResponse:
         raw = request.headers.get(header.name)
         if raw is None:
             return await own(request)
@@ -143,7 +149,7 @@ def endpoint(op: Operation, handler: AnyHandler, bodies: Bodies, max_json_depth:
     has_query = bool(op.query_params)
     has_body = op.body_validator is not None
 
-    async def handle(request: web.Request) -> web.StreamResponse:
+    async def handle(request: web.BaseRequest) -> web.StreamResponse:
         # Read the body first: from here on nothing awaits, so the request is authenticated against,
         # checked against and applied to one state, never to one a reset or PUT /__mockhub/state replaced
         # while the body was arriving.
@@ -155,7 +161,7 @@ def endpoint(op: Operation, handler: AnyHandler, bodies: Bodies, max_json_depth:
                 unread = exc
         session = request[SESSION]
         if session.dropped:  # dropped or evicted while the body came: it goes to the session of that name now
-            session = request[SESSION] = request.app[SESSIONS].get(session.name)
+            session = request[SESSION] = request[APP][SESSIONS].get(session.name)
         request[APPLIED] = session.generation  # a request is applied once whole, to the state of that moment
         tenant_id = (session.store.tenant_of(bearer_token(request.headers.get("Authorization")), scopes)
                      if secured else "")
@@ -170,7 +176,7 @@ def endpoint(op: Operation, handler: AnyHandler, bodies: Bodies, max_json_depth:
     handle.__name__ = op.operation_id
     if inspect.iscoroutinefunction(handler):
 
-        async def awaiting(request: web.Request) -> web.StreamResponse:
+        async def awaiting(request: web.BaseRequest) -> web.StreamResponse:
             started: Awaitable[web.StreamResponse] = await handle(request)  # type: ignore[assignment]
             return await started
 
@@ -182,7 +188,7 @@ def endpoint(op: Operation, handler: AnyHandler, bodies: Bodies, max_json_depth:
 def _recoding(handle: RouteHandler, codes: Mapping[int, int]) -> RouteHandler:
     """``handle``, its request problems numbered by the operation's own codes (``x-mockhub-problem-codes``)."""
 
-    async def recoding(request: web.Request) -> web.StreamResponse:
+    async def recoding(request: web.BaseRequest) -> web.StreamResponse:
         try:
             return await handle(request)
         except ValidationFailed as exc:

@@ -47,6 +47,9 @@ def request_key(name: str, kind: type) -> Any:
     return name if maker is None else maker(name, kind)
 
 
+APP = request_key("mockhub_app", web.Application)
+"""The app a request is answered by (kept on it by the pipeline: aiohttp's low-level server gives a handler a
+:class:`aiohttp.web.BaseRequest`, which has no ``app``)."""
 SESSION = request_key("mockhub_session", Session)
 """The :class:`~mockhub.services.sessions.Session` a request is answered in."""
 APPLIED = request_key("mockhub_applied", int)

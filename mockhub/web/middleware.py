@@ -19,6 +19,7 @@ import socket
 import struct
 import traceback
 from time import perf_counter
+from typing import cast
 
 from aiohttp import web
 from aiohttp.typedefs import Handler as AiohttpHandler
@@ -35,6 +36,7 @@ from mockhub.web.framing import WIRE_METHOD
 from mockhub.web.hosts import HostPolicy
 from mockhub.web.keys import (
     ACCESS_LOG,
+    APP,
     APPLIED,
     BODIES,
     CONTROL,
@@ -48,7 +50,7 @@ from mockhub.web.keys import (
     SETTINGS,
 )
 from mockhub.web.overriding import MergeBrokeContract, facts_of, overridden
-from mockhub.web.protocol import ROUTE, as_sent, closes_after, route_of
+from mockhub.web.protocol import ROUTE, LowLevelHandler, as_sent, closes_after, route_of, routed
 from mockhub.web.rendering import error_response, http_error
 
 log = logging.getLogger("mockhub")
@@ -60,13 +62,14 @@ class Pipeline:
     Built once per app, with what it uses bound to it: a request pays no app lookups.
     """
 
-    __slots__ = ("own_middleware", "app", "cors", "sessions", "dialects", "method_overrides", "sessionless",
+    __slots__ = ("own_middleware", "app", "router", "cors", "sessions", "dialects", "method_overrides", "sessionless",
                  "bodies", "access_log", "settings", "control", "guard", "cookie_hosts", "override_checker")
 
     def __init__(self, app: web.Application) -> None:
         self.own_middleware: Middleware | None = None
         """The aiohttp middleware running this pipeline, once :meth:`middleware` made it."""
         self.app = app
+        self.router = app.router
         self.cors = app[CORS]
         self.sessions = app[SESSIONS]
         self.dialects = app[DIALECTS]
@@ -86,19 +89,39 @@ class Pipeline:
 
         @web.middleware
         async def core_middleware(request: web.Request, handler: AiohttpHandler) -> web.StreamResponse:
-            return await pipeline.serve(request, handler)
+            sent, routed_to = await routed(request, handler, core_middleware)
+            return await pipeline.serve(sent, cast(LowLevelHandler, routed_to))  # (given the web.Request it takes)
 
         self.own_middleware = core_middleware
         return core_middleware
 
-    async def serve(self, request: web.Request, handler: AiohttpHandler) -> web.StreamResponse:
-        """The response to ``request``, which the router gave to ``handler``; never raises but to cancel."""
+    def low_level(self) -> LowLevelHandler | None:
+        """The handler with which aiohttp's low-level server serves the app (:data:`~mockhub.web.protocol.LOW_LEVEL`):
+        :meth:`dispatch`, while the app is mockhub's own: this pipeline its only middleware, every route an
+        operation of the contracts (whose handlers take any ``BaseRequest``; a route an app adds may want a
+        ``web.Request``: its ``app``, its ``match_info``)."""
+        own = list(self.app.middlewares) == [self.own_middleware] and all(
+            route.handler in self.dialects for resource in self.router.resources() for route in resource)
+        return self.dispatch if own else None
+
+    async def dispatch(self, request: web.BaseRequest) -> web.StreamResponse:
+        """The answer to ``request`` as the app's middleware would give it: routed by the app's router (a custom
+        verb by its own method), an ``Expect: 100-continue`` met by its route, then :meth:`serve`."""
+        sent = await as_sent(request, self.router) if WIRE_METHOD in request.headers else None
+        if sent is not None:
+            request = sent
+        else:
+            request[ROUTE] = await self.router.resolve(request)  # type: ignore[arg-type]  # (it reads method and URL)
+        route: web.UrlMappingMatchInfo = request[ROUTE]
+        if "Expect" in request.headers:  # (the wire refused any expectation but 100-continue)
+            await route.expect_handler(request)  # type: ignore[arg-type]  # the interim 100 Continue
+        return await self.serve(request, cast(LowLevelHandler, route.handler))  # (every route's takes a BaseRequest)
+
+    async def serve(self, request: web.BaseRequest, handler: LowLevelHandler) -> web.StreamResponse:
+        """The response to ``request``, routed to ``handler`` (its route kept on it: :func:`route_of`); never
+        raises but to cancel."""
         started = perf_counter()
-        sent = await as_sent(request, self.own_middleware) if WIRE_METHOD in request.headers else None
-        if sent is not None:  # a custom verb: its own request and route (as_sent keeps the route on it)
-            request, handler = sent
-        else:  # kept on the request, so route_of finds it at once
-            request[ROUTE] = request.match_info
+        request[APP] = self.app
         cors = self.cors
         origin = None
         if "Origin" in request.headers:
@@ -120,12 +143,12 @@ class Pipeline:
             response.force_close()
         return response if origin is None else cors.allow(response, origin)
 
-    def dialect(self, request: web.Request, handler: AiohttpHandler) -> Dialect:
+    def dialect(self, request: web.BaseRequest, handler: LowLevelHandler) -> Dialect:
         """The error dialect of the operation the router matched; by the path for a request that matched none."""
         dialect = self.dialects.get(route_of(request).handler)  # the route's (handler: maybe a middleware added later)
         return dialect if dialect is not None else dialect_of_path(request.path)
 
-    async def journaled(self, request: web.Request, handler: AiohttpHandler, started: float) -> web.StreamResponse:
+    async def journaled(self, request: web.BaseRequest, handler: LowLevelHandler, started: float) -> web.StreamResponse:
         """The answer of an API call in its session: faults, then the handler, journaled and logged."""
         dialect = self.dialect(request, handler)
         if dialect is Dialect.ADMIN:
@@ -174,7 +197,7 @@ class Pipeline:
             raise asyncio.CancelledError()  # the connection is gone: nothing to send
         return response
 
-    async def guarded(self, request: web.Request, handler: AiohttpHandler, started: float) -> web.StreamResponse:
+    async def guarded(self, request: web.BaseRequest, handler: LowLevelHandler, started: float) -> web.StreamResponse:
         """A control call: never faulted nor journaled. It is guarded (its Host, its page, the admin token)
         before its session is looked for (a refused call must not make or evict one), and only a call that
         acts on a session looks for one (health and dropping a session answer a browser whatever session
@@ -192,7 +215,7 @@ class Pipeline:
         self.log_access(request, response.status, (perf_counter() - started) * 1000, None, session)
         return response
 
-    def session_for(self, request: web.Request, admin: bool) -> Session:
+    def session_for(self, request: web.BaseRequest, admin: bool) -> Session:
         """The session a request names: the header, then (control API) ``?session=``, then the cookie; else
         the default one (on the control API an explicit ``?session=`` wins over the cookie a browser sends
         along anyway). A page naming none is looked at for the cookie-host trap."""
@@ -208,7 +231,7 @@ class Pipeline:
             self.cookie_hosts.check(request, self.sessions)
         return self.sessions.default
 
-    def log_access(self, request: web.Request, status: int, took_ms: float, fault: Decision | None,
+    def log_access(self, request: web.BaseRequest, status: int, took_ms: float, fault: Decision | None,
                    session: Session, override: Override | None = None) -> None:
         access = self.access_log
         if access is None:
@@ -222,7 +245,7 @@ class Pipeline:
                      f"{f' session={session.name}' if session.name != DEFAULT_SESSION else ''}")
         access.write(line)
 
-    async def faulted(self, request: web.Request, handler: AiohttpHandler, fault: Decision | None,
+    async def faulted(self, request: web.BaseRequest, handler: LowLevelHandler, fault: Decision | None,
                      session: Session, dialect: Dialect) -> tuple[web.StreamResponse | None, Override | None]:
         """The response to send after any fault (``None`` when a fault dropped the connection), and the
         override that gave it, if one did.
@@ -259,7 +282,7 @@ class Pipeline:
                 response = _truncated(response)
         return response, override
 
-    def operation_method(self, request: web.Request, handler: AiohttpHandler) -> str:
+    def operation_method(self, request: web.BaseRequest, handler: LowLevelHandler) -> str:
         """The method of the operation that answers (what fault rules and overrides match): the one a valid
         ``X-HTTP-Method-Override`` names, where the route takes it (a LOOKUP sent as POST is a LOOKUP)."""
         taken = self.method_overrides.get(route_of(request).handler)
@@ -269,7 +292,7 @@ class Pipeline:
                 return named
         return request.method
 
-    def allowed_methods(self, request: web.Request) -> set[str]:
+    def allowed_methods(self, request: web.BaseRequest) -> set[str]:
         """The methods the request's route serves (for a 405's ``Allow``); empty when no route matched."""
         route = route_of(request)
         refused = route.http_exception
@@ -281,7 +304,8 @@ class Pipeline:
         return {route.method for resource in self.app.router.resources() if resource.canonical == path
                 for route in resource}
 
-    async def rendered(self, request: web.Request, handler: AiohttpHandler, dialect: Dialect) -> web.StreamResponse:
+    async def rendered(self, request: web.BaseRequest, handler: LowLevelHandler,
+                       dialect: Dialect) -> web.StreamResponse:
         """The handler's response, with any error rendered in the operation's dialect."""
         try:
             return await handler(request)
@@ -294,20 +318,20 @@ class Pipeline:
         except Exception:
             return self.internal_error(request, dialect)
 
-    def internal_error(self, request: web.Request, dialect: Dialect) -> web.Response:
+    def internal_error(self, request: web.BaseRequest, dialect: Dialect) -> web.Response:
         """A 500 in the API's format for an unexpected exception, kept for the pytest plugin to raise."""
         self.control.server_error(traceback.format_exc())
         log.exception("unexpected error answering %s %s", request.method, request.path)
         return error_response(InternalError(), dialect)
 
 
-async def _rule_fault(request: web.Request, session: Session, method: str) -> Decision | None:
+async def _rule_fault(request: web.BaseRequest, session: Session, method: str) -> Decision | None:
     """What the session's fault rules ask for (the request's own X-Mockhub-* headers come first)."""
     faults = session.faults
     return faults.decide(await facts_of(request, faults.needs_body, method), session.store.ctx.random)
 
 
-def _reset_connection(request: web.Request) -> None:
+def _reset_connection(request: web.BaseRequest) -> None:
     """Close the connection with a TCP reset, as a crashed server or a proxy would (unless the client is gone)."""
     transport = request.transport
     if transport is None or transport.is_closing():

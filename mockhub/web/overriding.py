@@ -21,7 +21,7 @@ from mockhub.kernel.matching import RequestFacts
 from mockhub.services.override_check import OverrideChecker
 from mockhub.services.overrides import NO_BODY, Override, merged
 from mockhub.services.sessions import Session
-from mockhub.web.keys import BODIES
+from mockhub.web.keys import APP, BODIES
 from mockhub.web.rendering import json_response
 
 Respond = Callable[[], Awaitable[web.StreamResponse]]
@@ -42,14 +42,14 @@ class MergeBrokeContract(InternalError):
         self.override = override
 
 
-async def facts_of(request: web.Request, needs_body: bool, method: str) -> RequestFacts:
+async def facts_of(request: web.BaseRequest, needs_body: bool, method: str) -> RequestFacts:
     """What a matcher looks at (``method``: the operation's, which ``X-HTTP-Method-Override`` may name); the
     body is read first only when a rule matches on it."""
-    body = await request.app[BODIES].kept(request) if needs_body else b""
+    body = await request[APP][BODIES].kept(request) if needs_body else b""
     return RequestFacts(method, request.path, request.query, request.headers, body)
 
 
-async def overridden(request: web.Request, session: Session, respond: Respond, method: str,
+async def overridden(request: web.BaseRequest, session: Session, respond: Respond, method: str,
                  checker: OverrideChecker) -> tuple[web.StreamResponse, Override | None]:
     """The answer to an API request of the operation of ``method``: an override's if one takes it, else
     ``respond()``'s; and the override. Raises :class:`MergeBrokeContract` for a merged answer ``checker`` finds

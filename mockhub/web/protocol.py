@@ -11,10 +11,11 @@ answer is the connection's last. Everything is aiohttp's public API.
 from __future__ import annotations
 
 import resource
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
@@ -30,6 +31,7 @@ from mockhub.web.wire import SPARE_CONNECTIONS, Connections, Wire, WireLimits, W
 
 _FD_MARGIN = 64
 """Open files kept free of connections for the server's own use (fixture files, the listening socket...)."""
+R = TypeVar("R", bound=web.BaseRequest)
 ROUTE = request_key("mockhub_route", web.UrlMappingMatchInfo)
 """The route of a request whose method aiohttp did not see (a custom verb): see :func:`as_sent`."""
 
@@ -86,12 +88,25 @@ def refusal_bytes(refused: BadRequest) -> bytes:
 class WireServer:
     """What a site listens with: each connection a :class:`~mockhub.web.wire.Wire` in front of aiohttp's handler."""
 
-    def __init__(self, server: web.Server, connections: Connections) -> None:
+    def __init__(self, server: web.Server, connections: Connections, made_for: web.Server) -> None:
         self.server = server
+        """The aiohttp server whose connection handler each wire feeds."""
         self.connections = connections
+        self.made_for = made_for
+        """The runner's own server this was made in place of (the same, unless the app runs on the low-level one)."""
 
     def __call__(self) -> Wire:
         return Wire(self.server, self.connections)
+
+
+LowLevelHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
+"""A handler of aiohttp's low-level server (and of mockhub's routes: none needs more than a ``BaseRequest``)."""
+LOW_LEVEL: web.AppKey[Callable[[], LowLevelHandler | None]] = web.AppKey("mockhub_low_level")
+"""Set on an app that aiohttp's documented low-level server (:class:`aiohttp.web.Server`) can serve: called once
+the app is set up (frozen), it gives the handler that routes and answers each request as the app would, or
+``None`` when it cannot (middlewares were added to the app): then aiohttp's own handling of the app runs. The
+low-level server hands a handler the request as parsed, without the app's per-request work (a ``web.Request``,
+the middleware chain built around the route's handler), which mockhub's one middleware does not need."""
 
 
 AFTER_DRAIN_SECONDS = 0.1
@@ -114,6 +129,10 @@ class MockhubRunner(web.AppRunner):
         kwargs.setdefault("max_line_size", 2 * MAX_LINE_BYTES)
         kwargs.setdefault("max_field_size", 2 * MAX_LINE_BYTES)
         super().__init__(app, **kwargs)
+        self._server_options = {name: value for name, value in kwargs.items()
+                                if name not in ("handle_signals", "shutdown_timeout")}
+        """What aiohttp's server is made with (the runner's own options aside), for a low-level server alike."""
+        self._low_level: web.Server | None = None
         self._connections = Connections(WireLimits(limits.head_timeout, limits.body_timeout, limits.max_connections),
                                         limits.connections_allowed(), refusal_bytes)
         self._wire: WireServer | None = None
@@ -125,8 +144,11 @@ class MockhubRunner(web.AppRunner):
         server = super().server
         if server is None:
             return None
-        if self._wire is None or self._wire.server is not server:
-            self._wire = WireServer(server, self._connections)
+        if self._wire is None or self._wire.made_for is not server:
+            low_level = self.app.get(LOW_LEVEL)
+            handler = low_level() if low_level is not None else None
+            self._low_level = None if handler is None else web.Server(handler, **self._server_options)
+            self._wire = WireServer(self._low_level or server, self._connections, server)
         return self._wire
 
     async def setup(self) -> None:
@@ -145,6 +167,8 @@ class MockhubRunner(web.AppRunner):
         if self.server is not None:  # set up
             await self.shutdown()
         await self._connections.drain(self.limits.shutdown_grace)
+        if self._low_level is not None:  # what aiohttp's cleanup does for its own server (which then has none)
+            await self._low_level.shutdown(AFTER_DRAIN_SECONDS)
         await super().cleanup()
 
     async def shutdown(self) -> None:
@@ -154,21 +178,29 @@ class MockhubRunner(web.AppRunner):
             await super().shutdown()
 
 
-async def as_sent(request: web.Request, middleware: Middleware | None = None) \
-        -> tuple[web.Request, Handler] | None:
-    """A request with the method its client sent, and the handler that answers it, when aiohttp saw another
-    method (a custom verb the wire handed over as ``POST``); else ``None``. The handler is the route's,
-    within the app's middlewares that come after ``middleware`` (the caller's), as aiohttp chains them.
-    The marker is taken only from a wire, which removes any copy a client sends."""
+async def as_sent(request: R, router: web.UrlDispatcher) -> R | None:
+    """The request with the method its client sent, when aiohttp saw another method (a custom verb the wire
+    handed over as ``POST``), its route (``router``'s for that method) kept on it for :func:`route_of`; else
+    ``None``. The marker is taken only from a wire, which removes any copy a client sends."""
     marked = request.headers.get(WIRE_METHOD)
     if marked is None or not isinstance(request.transport, WireTransport):
         return None
     headers = CIMultiDict(request.headers)
     del headers[WIRE_METHOD]
-    sent = request.clone(method=marked, headers=headers)
-    route = await request.app.router.resolve(sent)
-    sent[ROUTE] = route
-    handler: Handler = route.handler
+    sent = cast(R, request.clone(method=marked, headers=headers))  # (a web.Request's clone is one)
+    sent[ROUTE] = await router.resolve(sent)  # type: ignore[arg-type]  # (a BaseRequest: it reads the method and URL)
+    return sent
+
+
+async def routed(request: web.Request, handler: Handler, middleware: Middleware) -> tuple[web.Request, Handler]:
+    """In the app's ``middleware``, given what aiohttp routed: the request as sent (:func:`as_sent`) and the
+    handler that answers it (for a custom verb, its route's within the app's middlewares after ``middleware``, as
+    aiohttp chains them), its route kept on it for :func:`route_of`."""
+    sent = await as_sent(request, request.app.router) if WIRE_METHOD in request.headers else None
+    if sent is None:
+        request[ROUTE] = request.match_info
+        return request, handler
+    handler = route_of(sent).handler
     middlewares = request.app.middlewares
     if middleware in middlewares:
         for inner in reversed(middlewares[middlewares.index(middleware) + 1:]):
@@ -187,25 +219,24 @@ async def custom_verbs(request: web.Request, handler: Handler) -> web.StreamResp
     """Any app's requests with the method their client sent: a custom verb's request, cloned with its
     method, goes to its own route through the app's other middlewares. (Its handler reads its path
     parameters with :func:`route_of`: the clone's ``match_info`` is aiohttp's, made for ``POST``.)"""
-    sent = await as_sent(request, custom_verbs)
-    if sent is not None:
-        request, handler = sent
+    request, handler = await routed(request, handler, custom_verbs)
     response = await handler(request)
     if closes_after(request):
         response.force_close()
     return response
 
 
-def route_of(request: web.Request) -> web.UrlMappingMatchInfo:
+def route_of(request: web.BaseRequest) -> web.UrlMappingMatchInfo:
     """The route that answers ``request`` (its own for a custom verb, see :func:`as_sent`)."""
     try:
         route: web.UrlMappingMatchInfo = request[ROUTE]  # mockhub's pipeline keeps every request's there
     except KeyError:
+        assert isinstance(request, web.Request)  # (the low-level server's requests always have it kept)
         return request.match_info
     return route
 
 
-def closes_after(request: web.Request) -> bool:
+def closes_after(request: web.BaseRequest) -> bool:
     """Whether the answer to ``request`` is its connection's last (the server stops, or the client half-closed)."""
     transport = request.transport
     return isinstance(transport, WireTransport) and transport.wire.last_answer

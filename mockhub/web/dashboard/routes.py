@@ -12,7 +12,7 @@ from mockhub.web.rendering import json_response
 
 
 def dashboard(call: Call) -> web.Response:
-    return page.page("serve", call.request.app[SETTINGS].admin_token is not None)
+    return page.page("serve", call.app[SETTINGS].admin_token is not None)
 
 
 def script(call: Call) -> web.Response:
@@ -25,11 +25,11 @@ def style(call: Call) -> web.Response:
 
 async def stream(call: Call) -> web.StreamResponse:
     """Every session's requests as they are journaled, until the page leaves or the server stops."""
-    return await call.request.app[DASHBOARDS].serve(call.request)
+    return await call.app[DASHBOARDS].serve(call.request)
 
 
 def check_answer(call: Call) -> web.Response:
-    return json_response(verdict(call.request.app[CONTRACT], call.body))
+    return json_response(verdict(call.app[CONTRACT], call.body))
 
 
 HANDLERS: dict[str, AnyHandler] = {

@@ -145,7 +145,7 @@ class Stream:
 
     __slots__ = ("_request", "_max_bytes", "_queue", "_bytes", "_dropped", "_wake", "_ending", "_writing")
 
-    def __init__(self, request: web.Request, max_bytes: int) -> None:
+    def __init__(self, request: web.BaseRequest, max_bytes: int) -> None:
         self._request = request
         self._max_bytes = max_bytes
         self._queue: deque[Seen] = deque()
@@ -249,7 +249,7 @@ class Streams:
     def __len__(self) -> int:
         return len(self._open)
 
-    async def serve(self, request: web.Request) -> web.StreamResponse:
+    async def serve(self, request: web.BaseRequest) -> web.StreamResponse:
         """One dashboard's stream, until it leaves or the server stops (503 past the limit)."""
         for stream in [stream for stream in self._open if stream.gone]:  # left, not noticed yet
             del self._open[stream]
