@@ -24,7 +24,7 @@ MAX_CHUNK_LINE = 4096
 _TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 _HEAD = re.compile(rb"(" + _TOKEN + rb") ([^\x00-\x20\x7f]{1,%d}) HTTP/1\.([01])" % (MAX_LINE_BYTES - 16)
                    + rb"((?:\r\n" + _TOKEN + rb":[\t\x20-\x7e\x80-\xff]{0,%d})*)" % MAX_LINE_BYTES)
-_FRAMING = re.compile(rb"\r\n(content-length|transfer-encoding|connection|expect|upgrade|x-mockhub-wire-method)"
+_FRAMING = re.compile(rb"\r\n(content-length|transfer-encoding|connection|expect|upgrade)"
                       rb":[ \t]*([^\r]*?)[ \t]*(?=\r\n|\Z)", re.IGNORECASE)
 _CHUNK_EXTENSION = rb";" + _TOKEN + rb"(?:=(?:" + _TOKEN + rb'|"(?:[\t\x20\x21\x23-\x5b\x5d-\x7e]|\\[\t\x20-\x7e])*"))?'
 _CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,15})(?:" + _CHUNK_EXTENSION + rb")*")
@@ -34,11 +34,8 @@ _CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*([0-9]{1,15})[ \t]*\r\n
 _CHUNKED = re.compile(rb"\r\ntransfer-encoding:[ \t]*chunked[ \t]*\r\n", re.IGNORECASE)
 
 KNOWN_METHODS = frozenset({b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"PATCH", b"OPTIONS"})
-"""Methods handed to aiohttp as they are; any other token travels as ``POST`` with its name in a marker."""
-WIRE_METHOD = "X-Mockhub-Wire-Method"
-"""The marker field that carries a custom method to the app (a client's own copy is removed)."""
+"""Methods handed to aiohttp as they are; any other token travels as ``POST`` (the wire keeps the method sent)."""
 _STAND_IN = b"POST"
-_MARKER = WIRE_METHOD.encode() + b": "
 
 
 class BadRequest(Exception):
@@ -59,11 +56,13 @@ class Head:
     method: str
     target: bytes
     data: bytes
-    """The head to hand over: as sent, or with a custom method carried in the marker."""
+    """The head to hand over: as sent, or with a custom method replaced by ``POST``."""
     body: int
     """Bytes of a ``Content-Length`` body (0: none), or -1 for a chunked body."""
     close: bool
     """The client asked for the connection to close after this request (or speaks HTTP/1.0)."""
+    custom: bool = False
+    """``method`` is a custom verb, handed over as ``POST``."""
 
     def closing(self) -> bytes:
         """The head with ``Connection: close`` added, for the last request a connection answers."""
@@ -198,7 +197,7 @@ def read_head(data: bytes, end: int) -> Head:
             if value.lower() != b"100-continue":
                 raise BadRequest(f"The expectation {value.decode('latin-1')!r} cannot be met; the only one "
                                  "is '100-continue'.", 417, target)
-        else:  # upgrade (no protocol is switched to) or a client's copy of the marker: not handed over
+        else:  # upgrade: no protocol is switched to, and the field is not handed over
             strip = True
     if chunked:
         if lengths:
@@ -210,20 +209,18 @@ def read_head(data: bytes, end: int) -> Head:
         data = _handed_over(method, head, strip)
     elif end + 4 != len(data):
         data = head + b"\r\n\r\n"
-    return Head(method.decode("ascii"), target, data, body, close)
+    return Head(method.decode("ascii"), target, data, body, close, custom)
 
 
 def _handed_over(method: bytes, head: bytes, strip: bool) -> bytes:
-    """The head with a custom method carried in the marker, and (``strip``: it has some) no Upgrade or marker
-    field of the client's."""
+    """The head with a custom method replaced by ``POST``, and (``strip``: it has some) no Upgrade field."""
     if not strip:  # the usual custom verb (every LOOKUP): its fields as sent, no need to look at each
-        return _STAND_IN + head[len(method):] + b"\r\n" + _MARKER + method + b"\r\n\r\n"
+        return _STAND_IN + head[len(method):] + b"\r\n\r\n"
     line, _, fields = head.partition(b"\r\n")
     kept = [field for field in fields.split(b"\r\n")
-            if field.split(b":", 1)[0].strip().lower() not in (b"upgrade", b"x-mockhub-wire-method")] if fields else []
+            if field.split(b":", 1)[0].strip().lower() != b"upgrade"] if fields else []
     if method not in KNOWN_METHODS:
         line = _STAND_IN + line[len(method):]
-        kept.append(_MARKER + method)
     return b"\r\n".join([line, *kept]) + b"\r\n\r\n"
 
 

@@ -32,7 +32,6 @@ from mockhub.services.overrides import Override
 from mockhub.services.sessions import DEFAULT_SESSION, SESSION_COOKIE, SESSION_HEADER, Session
 from mockhub.web.admin_guard import AdminGuard
 from mockhub.web.cookie_hosts import CookieHostTrap
-from mockhub.web.framing import WIRE_METHOD
 from mockhub.web.hosts import HostPolicy
 from mockhub.web.keys import (
     ACCESS_LOG,
@@ -107,7 +106,7 @@ class Pipeline:
     async def dispatch(self, request: web.BaseRequest) -> web.StreamResponse:
         """The answer to ``request`` as the app's middleware would give it: routed by the app's router (a custom
         verb by its own method), an ``Expect: 100-continue`` met by its route, then :meth:`serve`."""
-        sent = await as_sent(request, self.router) if WIRE_METHOD in request.headers else None
+        sent = await as_sent(request, self.router)
         if sent is not None:
             request = sent
         else:

@@ -19,12 +19,11 @@ from typing import Any, TypeVar, cast
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
-from multidict import CIMultiDict
 
 from mockhub.contract.dialects import dialect_of_path
 from mockhub.kernel.errors import ApiError, MalformedRequest
 from mockhub.settings import Settings
-from mockhub.web.framing import MAX_LINE_BYTES, WIRE_METHOD, BadRequest
+from mockhub.web.framing import MAX_LINE_BYTES, BadRequest
 from mockhub.web.keys import request_key
 from mockhub.web.rendering import error_response
 from mockhub.web.wire import SPARE_CONNECTIONS, Connections, Wire, WireLimits, WireTransport
@@ -180,14 +179,12 @@ class MockhubRunner(web.AppRunner):
 
 async def as_sent(request: R, router: web.UrlDispatcher) -> R | None:
     """The request with the method its client sent, when aiohttp saw another method (a custom verb the wire
-    handed over as ``POST``), its route (``router``'s for that method) kept on it for :func:`route_of`; else
-    ``None``. The marker is taken only from a wire, which removes any copy a client sends."""
-    marked = request.headers.get(WIRE_METHOD)
-    if marked is None or not isinstance(request.transport, WireTransport):
+    handed over as ``POST``: :attr:`Wire.custom_method <mockhub.web.wire.Wire.custom_method>`), its route
+    (``router``'s for that method) kept on it for :func:`route_of`; else ``None``."""
+    transport = request.transport
+    if not isinstance(transport, WireTransport) or transport.wire.custom_method is None:
         return None
-    headers = CIMultiDict(request.headers)
-    del headers[WIRE_METHOD]
-    sent = cast(R, request.clone(method=marked, headers=headers))  # (a web.Request's clone is one)
+    sent = cast(R, request.clone(method=transport.wire.custom_method))  # (a web.Request's clone is one)
     sent[ROUTE] = await router.resolve(sent)  # type: ignore[arg-type]  # (a BaseRequest: it reads the method and URL)
     return sent
 
@@ -196,7 +193,7 @@ async def routed(request: web.Request, handler: Handler, middleware: Middleware)
     """In the app's ``middleware``, given what aiohttp routed: the request as sent (:func:`as_sent`) and the
     handler that answers it (for a custom verb, its route's within the app's middlewares after ``middleware``, as
     aiohttp chains them), its route kept on it for :func:`route_of`."""
-    sent = await as_sent(request, request.app.router) if WIRE_METHOD in request.headers else None
+    sent = await as_sent(request, request.app.router)
     if sent is None:
         request[ROUTE] = request.match_info
         return request, handler

@@ -9,9 +9,8 @@ a :class:`WireTransport`. The wire
 - frames every request itself (:mod:`mockhub.web.framing`): a head checked strictly, a body
   counted off by ``Content-Length`` or chunks, so the next request starts exactly after it
   however TCP cut the bytes; what could be read two ways is refused in the API's format;
-- hands a custom method to aiohttp as ``POST`` with the method in a marker field (any copy a
-  client sent is removed; the app takes the marker only from a wire, see
-  :func:`mockhub.web.protocol.as_sent`);
+- hands a custom method to aiohttp as ``POST`` and keeps the method sent (:attr:`Wire.custom_method`,
+  the app reads it in :func:`mockhub.web.protocol.as_sent`): one request at a time is in aiohttp's hands;
 - hands over one request at a time and holds the rest until its answer is written whole, so
   it always knows which request is owed an answer and which ones are merely received: a stop
   or a half-closed connection answers every request received, the last with
@@ -172,6 +171,9 @@ class Wire(asyncio.Protocol):
         self._over_limit = False
         self._admitted = True
         self.last_active = 0.0
+        self.custom_method: str | None = None
+        """The method its client sent the request in aiohttp's hands with, when it is a custom verb (handed
+        over as ``POST``); requests are handed over one at a time, so this is the one aiohttp is handling."""
 
     # The socket's side
 
@@ -349,6 +351,7 @@ class Wire(asyncio.Protocol):
             self._answer_and_close(self._connections.render(too_many_connections(head.target)))
             return
         self.answers.expect(head.method)
+        self.custom_method = head.method if head.custom else None
         handed = head.closing() if last else head.data
         if request.parts:
             parts, request.parts = request.parts, []
