@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -173,6 +174,15 @@ def test_the_access_log_has_a_line_per_request_with_the_fault() -> None:
     assert re.search(r'^127\.0\.0\.1 "GET /api/v1/hubs\?pageSize=2" 200 \d+\.\d\dms$', log, re.M), log
     assert re.search(r'^127\.0\.0\.1 "GET /api/v1/hubs" 503 \d+\.\d\dms fault=503$', log, re.M), log
     assert TOKEN not in log
+
+
+def test_the_access_log_line_is_written_while_the_server_runs_on() -> None:
+    with serving() as (process, url):
+        request(f"{url}/api/v1/hubs", {"Authorization": f"Bearer {TOKEN}"})
+        assert process.stderr is not None
+        ready, _, _ = select.select([process.stderr], [], [], 10)  # (a tenth of a second here: never a stop)
+        assert ready, "no access log line while the server runs"
+        assert re.fullmatch(r'127\.0\.0\.1 "GET /api/v1/hubs" 200 \d+\.\d\dms\n', process.stderr.readline())
 
 
 def test_quiet_silences_the_access_log() -> None:
