@@ -8,6 +8,8 @@ import tracemalloc
 from typing import Any
 from urllib.parse import urlencode
 
+import pytest
+
 from mockhub.web.keys import CONTROL, SESSIONS
 from tests.conftest import Api, MakeApi, Reply
 
@@ -278,3 +280,27 @@ async def test_a_small_journal_is_read_whole_in_one_answer(api: Api) -> None:
         await api.get(HUBS)
     reply = await api.get("/__mockhub/requests", token=None)
     assert len(reply.json()) == 30 and "Link" not in reply.headers
+
+
+@pytest.mark.parametrize("escaped", [True, False], ids=["escaped", "utf8"])
+async def test_text_beyond_ascii_counts_with_the_utf8_copy_its_answer_leaves(make_api: MakeApi, escaped: bool) -> None:
+    """Python keeps a UTF-8 copy of a text beyond ASCII once it is written as JSON (the create's own answer
+    writes it): a session's own records are counted with it, so they stay within --max-session-bytes, whether
+    the body sent the text as ``\\u`` escapes or as UTF-8."""
+    budget = 1_000_000
+    api = await make_api(max_session_bytes=budget, journal_total_bytes=50_000)
+    wide = "\U0001f600" * 2048  # 8 KB in memory, and 8 KB more as UTF-8
+    tracemalloc.start()
+    try:
+        ready = server_side(tracemalloc.take_snapshot())
+        statuses = []
+        for i in range(130):
+            body = json.dumps({"name": f"Wide {i}", "description": wide}, ensure_ascii=escaped).encode()
+            reply = await api.request("POST", HUBS, data=body, headers={"Content-Type": "application/json"})
+            statuses.append(reply.status)
+        grown = server_side(tracemalloc.take_snapshot()) - ready
+    finally:
+        tracemalloc.stop()
+    assert 200 in statuses and statuses[statuses.index(429):] == [429] * statuses.count(429)
+    assert grown < 1.6 * budget, (grown, statuses.count(200))  # counted without it: 2.1 MB
+    await assert_well(api)

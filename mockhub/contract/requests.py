@@ -44,6 +44,8 @@ MAX_DIGITS = 64
 bounds far inside it, so a longer one is out of range (and never costs a big-number conversion)."""
 
 _INTEGER = re.compile(r"[+-]?[0-9]+")
+JSON = "application/json"
+"""The JSON media type; a Content-Type of exactly this is taken as it is, without taking it apart."""
 FORM = "application/x-www-form-urlencoded"
 """The media type of a form body (the token endpoint's, RFC 6749 section 3.2)."""
 MAX_FORM_FIELDS = 100
@@ -120,7 +122,7 @@ class Operation:
             if p["in"] != "query":
                 continue
             schema = p["schema"]
-            if schema.get("contentMediaType") == "application/json":
+            if schema.get("contentMediaType") == JSON:
                 schema = schema["contentSchema"]  # a JSON text (order, filter): parsed, then checked
                 kind = "json"
             else:
@@ -139,17 +141,20 @@ class Operation:
         body = spec.get("requestBody")
         self.body_required = bool(body and body.get("required"))
         self.body_checked_by_handler = bool(spec.get(BODY_CHECKED_BY_HANDLER))
-        self.body_is_form = body is not None and FORM in body["content"] and "application/json" not in body["content"]
+        self.body_is_form = body is not None and FORM in body["content"] and JSON not in body["content"]
         """The body is a form (``application/x-www-form-urlencoded``), parsed into a dict of its parameters."""
-        body_schema = body["content"][FORM if self.body_is_form else "application/json"]["schema"] if body else None
+        body_schema = body["content"][FORM if self.body_is_form else JSON]["schema"] if body else None
         self.body_validator = contract.validator(body_schema) if body_schema is not None else None
         self.body_accepts = contract.accepts(self.body_validator) if self.body_validator is not None else None
         self.problem_codes: dict[int, int] = {int(code): number for code, number in spec.get(PROBLEM_CODES, {}).items()}
         """The operation's own numbers for the problems its request checks find (empty: they keep theirs)."""
-        self.integer_paths = tuple(sorted(_integer_paths(contract, body_schema))) if (
-            body_schema is not None and not self.body_is_form) else ()
-        """Where the body schema says integer, through its objects' properties: a whole number written as
-        ``30.0`` is stored and answered as ``30``, as a typed service would (a float there breaks typed clients)."""
+        integer_paths = sorted(_integer_paths(contract, body_schema)) if (
+            body_schema is not None and not self.body_is_form) else []
+        self.integer_names = tuple(path[0] for path in integer_paths if len(path) == 1)
+        """The body's own properties the schema says are integers: a whole number written as ``30.0`` is stored
+        and answered as ``30``, as a typed service would (a float there breaks typed clients)."""
+        self.integer_paths = tuple(path for path in integer_paths if len(path) > 1)
+        """Where else the body schema says integer, through its objects' properties: made whole as well."""
 
     def parse_path(self, segments: Mapping[str, str]) -> dict[str, str]:
         """Check the path segments; a malformed GUID is PRT000203 (Era: 1400)."""
@@ -201,6 +206,11 @@ class Operation:
         body = self.read_json(raw, content_type, max_depth)
         if not self.body_checked_by_handler and not self.accepts_body(body, raw):
             self.check(body)
+        if type(body) is dict:
+            for name in self.integer_names:  # a loop of its own: the usual case, on every create
+                found = body.get(name)
+                if type(found) is float and found.is_integer():
+                    body[name] = int(found)
         for path in self.integer_paths:
             _make_whole(body, path)
         return body
@@ -209,7 +219,7 @@ class Operation:
     def read_json(raw: bytes, content_type: str | None, max_depth: int = jsonio.MAX_DEPTH) -> Any:
         """A body that is not empty, parsed but not checked against the schema: 415 for a type other than
         JSON, 400 for text that is not strict JSON or nests deeper than ``max_depth``."""
-        if content_type and not _is_json_type(content_type):
+        if content_type and content_type != JSON and not _is_json_type(content_type):
             raise UnsupportedMediaType(f"Content-Type '{shown(content_type)}' is not supported; send application/json.")
         try:
             return jsonio.loads(raw, max_depth)
@@ -314,4 +324,4 @@ def _pattern_of(schema: Mapping[str, Any]) -> re.Pattern[str] | None:
 def _is_json_type(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
     # Unlabelled bytes (application/octet-stream, as aiohttp sends them) are read as JSON too.
-    return media in ("application/json", "text/json", "application/octet-stream", "*/*") or media.endswith("+json")
+    return media in (JSON, "text/json", "application/octet-stream", "*/*") or media.endswith("+json")

@@ -103,6 +103,12 @@ def _orjson_reading(raw: bytes, max_depth: int) -> Any:
     and so is one that lost a key: every key is followed by one colon, which orjson's own
     writing of the value keeps, as it keeps every colon inside a string (escaped ones counted).
     A document nested deeper than ``max_depth`` is left to it too.
+
+    A document in plain ASCII (no ``\\u`` escape) of one object, the usual body, with as many colons as keys
+    kept lost none, and is not written again. Any other is: writing a text beyond ASCII leaves the UTF-8
+    copy Python keeps of it, which the stored value has from its first answer on, so that :func:`footprint`
+    counts it from the start. (Bytes are searched with ``find``: ``in`` first tries its operand as an integer,
+    which costs more than the search.)
     """
     try:
         value = orjson.loads(raw)
@@ -112,15 +118,22 @@ def _orjson_reading(raw: bytes, max_depth: int) -> Any:
         return value
     if type(value) is not dict and type(value) is not list:  # a bare number or literal: rare in a body
         return _UNSURE
-    if _LONG_INTEGER in raw.translate(_NUMBER_SHAPES):
+    if raw.translate(_NUMBER_SHAPES).find(_LONG_INTEGER) != -1:
         return _UNSURE
-    if raw.count(b"[") + raw.count(b"{") > max_depth and not depth_within(value, max_depth):
+    objects = raw.count(b"{")
+    # deeper than max_depth takes more than max_depth openings and as many closings: never in fewer bytes
+    if len(raw) > 2 * max_depth and objects + raw.count(b"[") > max_depth and not depth_within(value, max_depth):
         return _UNSURE  # the standard library's reading says which problem comes first
     colons = raw.count(b":")
-    if colons and b"\\u003" in raw:
+    plain = raw.isascii() and raw.find(b"\\u") == -1
+    if plain and (not colons or (objects == 1 and type(value) is dict and colons == len(value))):
+        # one "{" read as a dict: that object is the only one, and each key written is followed by a colon
+        # (colons inside strings only add to them), so as many colons as keys kept means no key given twice
+        return value
+    if not plain and raw.find(b"\\u003") != -1:
         colons += sum(map(raw.count, _ESCAPED_COLONS))
     try:
-        if colons and colons != orjson.dumps(value).count(b":"):
+        if colons != orjson.dumps(value).count(b":"):
             return _UNSURE
     except orjson.JSONEncodeError:  # deeper than orjson writes (255 levels), within a larger --max-json-depth
         return _UNSURE
