@@ -3,6 +3,8 @@ with the session; the times of new records and of the journal follow it."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -56,6 +58,24 @@ async def test_a_real_time_clock_runs_on_from_where_it_is_put(make_api: MakeApi)
     assert timedelta(0) <= shown - datetime(2030, 1, 1, tzinfo=UTC) < timedelta(minutes=5)
     later = datetime.fromisoformat((await change(api, {"advance": "P1D"})).json()["now"].replace("0Z", "+00:00"))
     assert timedelta(days=1) <= later - shown < timedelta(days=1, minutes=5)
+
+
+async def test_records_written_on_real_time_take_the_time_of_their_write(make_api: MakeApi) -> None:
+    """To the microsecond, in the Portal form, and across a change of second (the date and time of day of
+    each second are written once, the microseconds each time)."""
+    api = await make_api(clock=None)
+    stamps = []
+    for i in range(3):
+        before = datetime.now(UTC)
+        hub = (await api.post("/api/v1/hubs", {"name": f"Now {i}", "description": ""})).json()
+        after = datetime.now(UTC)
+        assert hub["created"] == hub["modified"]
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}0Z", hub["created"]), hub["created"]
+        stamps.append(datetime.fromisoformat(hub["created"][:26] + "+00:00"))
+        assert before <= stamps[-1] <= after
+        if i < 2:
+            await asyncio.sleep(0.55)  # three writes over more than a second: at least two seconds are written
+    assert stamps[-1] - stamps[0] > timedelta(seconds=1)
 
 
 @pytest.mark.parametrize(("body", "says"), [

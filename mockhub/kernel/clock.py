@@ -4,6 +4,7 @@ set or moved on per session (``POST /__mockhub/clock``), so a test makes a token
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime, timedelta
 
 WRITE_STEP = timedelta(seconds=1)
@@ -47,11 +48,14 @@ class Clock:
     """Gives the time of each write. Pinned clocks advance by :data:`WRITE_STEP` per write; a real-time clock
     may run ahead of real time (or behind it) by an offset that :meth:`set` and :meth:`advance` change."""
 
-    __slots__ = ("_pinned", "_offset")
+    __slots__ = ("_pinned", "_offset", "_second", "_second_text")
 
     def __init__(self, pinned: datetime | None = None, offset: timedelta = timedelta(0)) -> None:
         self._pinned = pinned
         self._offset = offset
+        self._second = -1
+        """The last second :meth:`portal_tick` formatted on real time (seconds since the epoch), and its text."""
+        self._second_text = ""
 
     @property
     def pinned(self) -> bool:
@@ -77,6 +81,17 @@ class Clock:
         if current < LATEST - WRITE_STEP:  # at the end of year 9999 it stays there
             self._pinned = current + WRITE_STEP
         return current
+
+    def portal_tick(self) -> str:
+        """:func:`portal_time` of :meth:`tick` (the time of a write as the Portal API writes it). On real time,
+        the date and the time of day are written once a second and the microseconds each time."""
+        if self._pinned is not None or self._offset:
+            return portal_time(self.tick())
+        second, nanoseconds = divmod(time.time_ns(), 1_000_000_000)  # the clock datetime.now reads, in full
+        if second != self._second:
+            self._second_text = portal_time(datetime.fromtimestamp(second, UTC))[:19]
+            self._second = second
+        return f"{self._second_text}.{nanoseconds // 1000:06d}0Z"  # as datetime.now: microseconds rounded down
 
     def set(self, instant: datetime) -> datetime:
         """Make ``instant`` the current time: a pinned clock stays pinned there, a real-time clock runs on from

@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mockhub.kernel.clock import portal_time
 from mockhub.kernel.errors import (
     ConversationNotFound,
     EngineIntegrationNotFound,
@@ -256,7 +255,7 @@ class ConversationStore:
             "binding": binding,
             "tokenId": base64.b64encode(bytes.fromhex(random.hex(32))).decode("ascii"),
             "properties": completed,
-            "openedDateTime": portal_time(self._ctx.clock.tick()),
+            "openedDateTime": self._ctx.clock.portal_tick(),
             "agentId": None,
         }
         self._ctx.quota.charge(conversation, None, False)

@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from mockhub.kernel.clock import portal_time
 from mockhub.kernel.errors import Forbidden, HubNotFound, IntegrationNameTaken, IntegrationNotFound
 from mockhub.kernel.randomness import SeededRandom
 from mockhub.store.context import Context
@@ -230,7 +229,7 @@ class IntegrationStore:
         hub = self._hubs.get(tenant_id, hub_id)
         channel = channel_of(body["channelId"])
         self._check_name(hub["hubId"], body["name"], None)
-        now = portal_time(self._ctx.clock.tick())
+        now = self._ctx.clock.portal_tick()
         integration = integration_record(
             integration_id=self._new_id(), hub_id=hub["hubId"], channel=channel, name=body["name"],
             status_id=body.get("statusId", ACTIVE),
@@ -257,7 +256,7 @@ class IntegrationStore:
         if integration_id in self._hubs.by_id:
             raise ValueError(f"integration {integration_id} has the id of a hub (one path names either)")
         channel = channel_of(record["channelId"])
-        created = record.get("created") or portal_time(self._ctx.clock.tick())
+        created = record.get("created") or self._ctx.clock.portal_tick()
         integration = integration_record(
             integration_id=integration_id, hub_id=hub["hubId"], channel=channel, name=record["name"],
             status_id=record.get("statusId", ACTIVE),
@@ -306,7 +305,7 @@ class IntegrationStore:
         integration = integration_record(
             integration_id=old["integrationId"], hub_id=old["hubId"], channel=channel, name=name,
             status_id=body.get("statusId", old["statusId"]), configuration=configuration,
-            created=old["created"], modified=portal_time(self._ctx.clock.tick()),
+            created=old["created"], modified=self._ctx.clock.portal_tick(),
         )
         self._ctx.quota.charge(integration, old, self.by_id.owns(old["integrationId"]))
         self.by_id[old["integrationId"]] = integration
