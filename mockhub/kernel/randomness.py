@@ -37,10 +37,10 @@ class SeededRandom:
 
     def uuid(self) -> str:
         """A random (version 4) UUID in lower case."""
-        # uuid.UUID(int=..., version=4) and its str(), without the object (a third of the cost)
-        number = (self._random.getrandbits(128) & _UUID_KEEP) | _UUID_SET
-        digits = f"{number:032x}"
-        return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+        # uuid.UUID(int=..., version=4) and its str(), without the object (a third of the cost); the 16 bytes
+        # written 4, then 2, 2 and 2 (hex with a dash each 2 bytes), then 6: fewer steps than slicing the hex
+        octets = ((self._random.getrandbits(128) & _UUID_KEEP) | _UUID_SET).to_bytes(16, "big")
+        return f"{octets[:4].hex()}-{octets[4:10].hex('-', 2)}-{octets[10:].hex()}"
 
     def hex(self, length: int, upper: bool = False) -> str:
         """``length`` random hex digits: the digits ``choice("0123456789abcdef")`` would draw, faster.

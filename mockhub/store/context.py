@@ -28,5 +28,8 @@ class Context:
         ones the same seed goes on to make."""
         while True:
             new = self.random.uuid()
-            if not any(new in ids for ids in taken):
+            for ids in taken:  # a loop, not any() over a generator: this runs on every create
+                if new in ids:
+                    break
+            else:
                 return new

@@ -109,10 +109,11 @@ class Layered(Generic[K, V]):
 
     def __setitem__(self, key: K, value: V) -> None:
         own = self._own
-        if key not in own and (key not in self._base or key in self._gone):
-            self._added += key not in self._base
+        if key not in own and key not in self._base:
+            self._added += 1
         own[key] = value
-        self._gone.discard(key)
+        if self._gone:  # usually empty: no call
+            self._gone.discard(key)
 
     def __delitem__(self, key: K) -> None:
         if key not in self:
