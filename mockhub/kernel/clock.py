@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 WRITE_STEP = timedelta(seconds=1)
 """How far a pinned clock moves at each write, so records written in turn differ."""
 LATEST = datetime.max.replace(tzinfo=UTC)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DURATION = re.compile(r"P(?:(?P<weeks>[0-9]+)W)?(?:(?P<days>[0-9]+)D)?"
                        r"(?:T(?:(?P<hours>[0-9]+)H)?(?:(?P<minutes>[0-9]+)M)?(?:(?P<seconds>[0-9]+(?:[.,][0-9]+)?)S)?)?")
 
@@ -73,6 +74,14 @@ class Clock:
                 return LATEST
         return self._pinned
 
+    def stamp(self) -> int | datetime:
+        """The current instant as cheaply as it can be taken: on a real-time clock that runs on time, nanoseconds
+        since the epoch (the clock datetime.now reads), else :meth:`now`. :func:`instant_of` makes it the instant
+        :meth:`now` would have given."""
+        if self._pinned is None and not self._offset:
+            return time.time_ns()
+        return self.now()
+
     def tick(self) -> datetime:
         """The instant of a write: real time, or the pinned instant, which then moves on."""
         if self._pinned is None:
@@ -115,6 +124,11 @@ class Clock:
 
     def copy(self) -> Clock:
         return Clock(self._pinned, self._offset)
+
+
+def instant_of(stamp: int | datetime) -> datetime:
+    """The instant of a :meth:`Clock.stamp` (as datetime.now: microseconds rounded down)."""
+    return stamp if isinstance(stamp, datetime) else EPOCH + timedelta(microseconds=stamp // 1000)
 
 
 def portal_time(instant: datetime) -> str:

@@ -225,6 +225,14 @@ def rendered_bytes(text: str) -> int:
     return len(dumps(text)) - 2
 
 
+exact_dumps = orjson.dumps
+"""Serialise compactly as UTF-8, or raise ``TypeError`` (a ``JSONEncodeError``) on what JSON cannot hold as it is:
+text that is not Unicode (a lone surrogate, as invalid UTF-8 decoded with ``surrogateescape`` is), an integer
+beyond 64 bits. What it writes, :data:`loads_own` reads back equal (tuples as lists)."""
+loads_own = orjson.loads
+"""Read JSON this process wrote with :data:`exact_dumps` (none of :func:`loads`' checks: it is known good)."""
+
+
 def dumps(value: Any) -> bytes:
     """Serialise compactly as UTF-8 (orjson: some 20 times faster than the standard library on a page)."""
     try:

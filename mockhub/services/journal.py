@@ -8,6 +8,13 @@ oldest entries of any session go first. An entry counts the larger of what it ta
 memory and what it takes rendered as JSON (a byte 0x01 of a body is six, ``\u0001``), so
 the budget bounds both; a read renders one page of at most ``page_bytes``.
 
+A journal keeps each entry as one piece of compact JSON (its text as UTF-8, escaped as it
+renders), so what it takes in memory and rendered is that length, known as it is made; and it
+holds no object of the request (its headers' mapping goes with it). An :class:`Entry` is made
+from it when the journal is read. Text that is not Unicode (a header's invalid UTF-8, which
+aiohttp decodes with ``surrogateescape``; a body that is not UTF-8) is kept as Python has it
+instead, and counted string by string.
+
 Whoever watches requests as they come (an open dashboard) listens on the server's
 :class:`JournalFeed`: each entry recorded is handed to its listeners with the answer it got.
 With no listener, recording pays one check for it.
@@ -19,15 +26,17 @@ import difflib
 import re
 from bisect import bisect_right
 from collections import deque
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
-from itertools import islice
+from itertools import chain, islice
 from operator import attrgetter
 from typing import Any, Generic, Protocol, TypeVar
 
-from mockhub.kernel.clock import portal_time
-from mockhub.kernel.jsonio import rendered_bytes, stored_bytes
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from mockhub.kernel.clock import instant_of, portal_time
+from mockhub.kernel.jsonio import exact_dumps, loads_own, rendered_bytes, stored_bytes
 from mockhub.kernel.matching import Matcher, RequestFacts
 from mockhub.settings import Settings
 
@@ -38,9 +47,15 @@ ENTRY_OVERHEAD = 400
 """Bytes an entry costs besides its headers, body, path and query (objects, numbers, strings), in memory
 and rendered (its other fields, the session's name of 64 characters at most included)."""
 HEADER_OVERHEAD = 160
-"""Bytes a kept header costs besides its characters (counted twice for the name, which a request's headers
-also keep in lower case): the string objects and a slot in the mapping."""
+"""Bytes a header kept as Python strings costs besides its characters: the string objects and their pair."""
 _SEQ = attrgetter("seq")
+_SIZE = attrgetter("size")
+
+Kept = bytes | tuple[Any, ...]
+"""What a journal keeps of an entry: its fields as a compact JSON array without its closing ``]`` (so a copy of
+its own length: what orjson makes holds a buffer of 4 KiB at least), or, when text is not Unicode, as a tuple.
+The fields are :meth:`Clock.stamp`'s time, method, path, query, headers (name and value pairs), body (text in
+JSON, else bytes), status, duration in milliseconds, fault, override, off_contract and what was cut."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +114,7 @@ def mask_cookies(value: str) -> str:
 
 @dataclass(slots=True, eq=False)
 class Entry:
-    """One request as the journal keeps it. Headers and body are kept raw and rendered on read."""
+    """One request as the journal shows it: made from what the journal keeps when it is read (:meth:`of`)."""
 
     seq: int
     session: str
@@ -107,7 +122,8 @@ class Entry:
     method: str
     path: str
     query: str
-    headers: Mapping[str, str]
+    headers: tuple[tuple[str, str], ...]
+    """Name and value pairs as the request had them (a name as often as it came), or as cut."""
     body: bytes
     status: int
     duration_ms: float
@@ -118,8 +134,21 @@ class Entry:
     """Whether that override was let through the contract check on purpose (``off_contract``)."""
     cut: tuple[str, ...] = ()
     """What was cut to keep the entry small: ``headers``, ``body`` or both."""
-    size: int = field(default=0)
-    """Bytes counted against the budget; 0 once the entry has left its journal."""
+    size: int = 0
+    """Bytes counted against the budget."""
+
+    @classmethod
+    def of(cls, kept: Kept, size: int, seq: int, session: str) -> Entry:
+        """The entry numbered ``seq`` of ``session``'s journal, from what the journal keeps of it."""
+        if isinstance(kept, bytes):
+            (time, method, path, query, headers, body, status, duration_ms, fault, override, off_contract,
+             cut) = loads_own(kept + b"]")
+            instant = datetime.fromisoformat(time) if isinstance(time, str) else instant_of(time)
+            return cls(seq, session, instant, method, path, query, tuple((name, value) for name, value in headers),
+                       body.encode(), status, duration_ms, fault, override, off_contract, tuple(cut), size)
+        time, method, path, query, headers, body, status, duration_ms, fault, override, off_contract, cut = kept
+        return cls(seq, session, instant_of(time), method, path, query, headers, body, status, duration_ms, fault,
+                   override, off_contract, cut, size)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -129,7 +158,7 @@ class Entry:
             "method": self.method,
             "path": self.path,
             "query": self.query,
-            "headers": {name: _masked(name, value) for name, value in self.headers.items()},
+            "headers": {name: _masked(name, value) for name, value in self.headers},
             "body": mask_form_secrets(self.body).decode("utf-8", "replace"),
             "status": self.status,
             "duration_ms": round(self.duration_ms, 3),
@@ -172,11 +201,11 @@ class JournalFeed:
 
 
 class Logged(Protocol):
-    """What a log keeps of each entry: its number, its size against the budget, and its JSON."""
+    """What a log of objects keeps of each entry: its number, its size against the budget, and its JSON."""
 
     seq: int
     size: int
-    """Bytes counted against the budget; 0 once the entry has left its log."""
+    """Bytes counted against the budget."""
 
     def to_json(self) -> dict[str, Any]: ...
 
@@ -184,108 +213,121 @@ class Logged(Protocol):
 E = TypeVar("E", bound=Logged)
 
 
-class JournalBudget:
-    """The bytes every journal (and delivery log) of a server holds together; past ``limit``, the oldest entries go
-    first."""
+class BudgetedLog:
+    """A log whose entries a server's :class:`JournalBudget` counts: numbered from 1, its oldest going first (past
+    its own size, or the budget), read a page at a time."""
 
-    __slots__ = ("limit", "used", "_live", "_order")
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.used = 0
-        self._live = 0
-        self._order: deque[tuple[EntryLog[Any], Logged]] = deque()
-        """Entries of every journal in arrival order; those already gone (size 0) are skipped."""
-
-    def __len__(self) -> int:
-        return len(self._order)
-
-    def take(self, journal: EntryLog[Any], entry: Logged) -> None:
-        """Count a new entry, dropping the oldest entries of any journal until all fit."""
-        self.used += entry.size
-        self._live += 1
-        self._order.append((journal, entry))
-        while self.used > self.limit and self._order:
-            owner, oldest = self._order.popleft()
-            if oldest.size:
-                owner.drop_oldest()
-        if len(self._order) > self._live + self._live // 4 + 8:
-            # entries their journals dropped, held only here: forget them now and then (they are a
-            # quarter of the budget at most, and the cost of each pass is spread over as many drops)
-            self._order = deque(pair for pair in self._order if pair[1].size)
-
-    def give_back(self, entry: Logged) -> None:
-        """An entry left its journal: its bytes are free again."""
-        self.used -= entry.size
-        self._live -= 1
-        entry.size = 0
-        order = self._order
-        if order and order[0][1] is entry:  # the oldest of all (one busy session): nothing left to skip later
-            order.popleft()
-
-
-def _headers_size(headers: Mapping[str, str], names: str, values: str) -> int:
-    """What headers cost in memory (names twice: a request's headers keep them in lower case too) or
-    rendered, whichever is more; ``names`` and ``values`` are their names and values, each joined."""
-    text = names + values
-    if text.isascii() and text.isprintable():  # the usual headers: flags and counts in C, no call per string
-        stored, rendered = len(text) + len(names), len(text) + text.count('"') + text.count("\\")
-    else:  # each string is as wide as its own widest character
-        rendered = rendered_bytes(names) + rendered_bytes(values)
-        stored = (len(text) + len(names) if text.isascii() else
-                  2 * sum(map(stored_bytes, headers.keys())) + sum(map(stored_bytes, headers.values())))
-    return max(stored, rendered) + HEADER_OVERHEAD * len(headers)
-
-
-def _cut_headers(headers: Mapping[str, str], limits: JournalLimits) -> tuple[Mapping[str, str], int, bool]:
-    """The headers as kept (the request's own when nothing is cut), their size, and whether any was cut."""
-    cut = limits.header_bytes
-    # every request passes here: names and values are joined once (no Python loop), for the cut and the size;
-    # when all headers together are shorter than the cut, none is longer
-    names, values = "".join(headers.keys()), "".join(headers.values())
-    if len(headers) <= limits.headers and (len(names) + len(values) <= cut
-                                           or all(len(n) <= cut and len(v) <= cut for n, v in headers.items())):
-        return headers, _headers_size(headers, names, values), False
-    # secrets masked by their whole names now: cut names would no longer be known as secret when shown
-    kept = {name[:cut]: _masked(name, value)[:cut] for name, value in islice(headers.items(), limits.headers)}
-    return kept, _headers_size(kept, "".join(kept.keys()), "".join(kept.values())), True
-
-
-def _body_size(body: bytes) -> int:
-    """What a body costs in memory (its bytes) or rendered (as text, invalid UTF-8 replaced), whichever is more."""
-    return max(len(body), rendered_bytes(body.decode("utf-8", "replace"))) if body else 0
-
-
-class EntryLog(Generic[E]):
-    """The last ``limits.size`` entries of a session, oldest first, numbered from 1, counted against a server's
-    byte budget and read a page at a time (:meth:`page`)."""
-
-    __slots__ = ("_entries", "_seq", "_session", "_limits", "_budget")
+    __slots__ = ("stale", "_seq", "_session", "_limits", "_budget")
 
     def __init__(self, limits: JournalLimits, budget: JournalBudget | None = None, session: str = "default") -> None:
         """``budget`` is shared by the logs of one server; without one, the log has its own."""
-        self._entries: deque[E] = deque()
+        self.stale = 0
+        """Entries of this log that left it on their own (past its size, cleared) while the budget still has
+        their turn to come: the budget skips that many of this log's first turns."""
         self._seq = 0
         self._session = session
         self._limits = limits
         self._budget = budget if budget is not None else JournalBudget(limits.total_bytes)
+
+    def evict_oldest(self) -> int:
+        """Forget the oldest entry, for the budget; the bytes it counted."""
+        raise NotImplementedError
+
+
+class JournalBudget:
+    """The bytes every journal (and delivery log) of a server holds together; past ``limit``, the oldest entries go
+    first."""
+
+    __slots__ = ("limit", "used", "_order", "_stale")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self._order: deque[BudgetedLog] = deque()
+        """The log of each entry counted, in arrival order: a turn for each entry a log holds, after the turns of
+        those that left it on their own (its ``stale`` count), which are skipped."""
+        self._stale = 0
+        """The turns of entries that left their logs on their own, in all."""
+
+    def take(self, log: BudgetedLog, size: int) -> None:
+        """Count a new entry of ``log``, the oldest entries of any log leaving until all fit."""
+        self.used += size
+        self._order.append(log)
+        if self.used > self.limit:
+            self._make_room()
+
+    def give_back(self, log: BudgetedLog, size: int) -> None:
+        """``log``'s oldest entry left it on its own: its bytes are free again."""
+        self.used -= size
+        order = self._order
+        if order and order[0] is log and not log.stale:  # its turn is the first (one busy session): forgotten now
+            order.popleft()
+            return
+        log.stale += 1
+        self._stale += 1
+        if self._stale > (len(order) - self._stale) // 4 + 8:
+            # a fifth of the turns at most are stale: forget them now and then (each pass is paid for by as
+            # many departures as it forgets)
+            self._forget_stale()
+
+    def _make_room(self) -> None:
+        order = self._order
+        while self.used > self.limit and order:
+            oldest = order.popleft()
+            if oldest.stale:
+                oldest.stale -= 1
+                self._stale -= 1
+            else:
+                self.used -= oldest.evict_oldest()
+
+    def _forget_stale(self) -> None:
+        order: deque[BudgetedLog] = deque()
+        for log in self._order:
+            if log.stale:
+                log.stale -= 1
+            else:
+                order.append(log)
+        self._order = order
+        self._stale = 0
+
+
+def _page_length(sizes: Iterable[int], limit: int, room: int) -> tuple[int, bool]:
+    """How many of the entries of ``sizes`` (in turn) one page holds: up to ``limit``, as many as fit in ``room``
+    bytes (one at least); and whether any is left after them."""
+    count = 0
+    for size in sizes:
+        if count == limit or (count and size > room):
+            return count, True
+        count += 1
+        room -= size
+    return count, False
+
+
+class EntryLog(BudgetedLog, Generic[E]):
+    """The last ``limits.size`` entries of a session, oldest first, numbered from 1, counted against a server's
+    byte budget and read a page at a time (:meth:`page`)."""
+
+    __slots__ = ("_entries",)
+
+    def __init__(self, limits: JournalLimits, budget: JournalBudget | None = None, session: str = "default") -> None:
+        super().__init__(limits, budget, session)
+        self._entries: deque[E] = deque()
 
     def keep(self, entry: E) -> None:
         """Add an entry (numbered with :meth:`next_seq`, its ``size`` set), the oldest going past the limits."""
         entries = self._entries
         entries.append(entry)
         if len(entries) > self._limits.size:
-            self._budget.give_back(entries.popleft())
-        self._budget.take(self, entry)
+            self._budget.give_back(self, entries.popleft().size)
+        self._budget.take(self, entry.size)
 
     def next_seq(self) -> int:
         """The number of the next entry."""
         self._seq += 1
         return self._seq
 
-    def drop_oldest(self) -> None:
-        """Forget the oldest entry (to stay within the size or the server's byte budget)."""
-        self._budget.give_back(self._entries.popleft())
+    def evict_oldest(self) -> int:
+        return self._entries.popleft().size
 
     def entries(self) -> list[E]:
         return list(self._entries)
@@ -294,19 +336,15 @@ class EntryLog(Generic[E]):
         """Up to ``limit`` entries numbered after ``after``, oldest first, rendered, as many as fit in
         ``page_bytes`` (one at least); and the number to read on from, ``None`` when none is left."""
         entries = self._entries
-        page: list[E] = []
-        room = self._limits.page_bytes
-        for entry in islice(entries, bisect_right(entries, after, key=_SEQ), None):
-            if len(page) == limit or (page and entry.size > room):
-                return [kept.to_json() for kept in page], page[-1].seq
-            page.append(entry)
-            room -= entry.size
-        return [kept.to_json() for kept in page], None
+        start = bisect_right(entries, after, key=_SEQ)
+        count, more = _page_length(map(_SIZE, islice(entries, start, None)), limit, self._limits.page_bytes)
+        return ([entry.to_json() for entry in islice(entries, start, start + count)],
+                entries[start + count - 1].seq if more else None)
 
     def clear(self) -> None:
         """Forget every entry; the next is number 1 again (a reset session starts over)."""
         for entry in self._entries:
-            self._budget.give_back(entry)
+            self._budget.give_back(self, entry.size)
         self._entries.clear()
         self._seq = 0
 
@@ -314,10 +352,47 @@ class EntryLog(Generic[E]):
         return len(self._entries)
 
 
-class Journal(EntryLog[Entry]):
+def _loose_size(method: str, path: str, query: str, headers: tuple[tuple[str, str], ...], body: bytes) -> int:
+    """What text kept as Python has it costs: each string in memory (as wide as its widest character, a header
+    with its objects) or rendered, whichever is more, and the body kept or shown, whichever is more."""
+    strings = (method, path, query, *chain.from_iterable(headers))
+    shown_body = body.decode("utf-8", "replace")
+    return (max(sum(map(stored_bytes, strings)), sum(map(rendered_bytes, strings)))
+            + HEADER_OVERHEAD * (len(headers) + 1) + max(len(body), rendered_bytes(shown_body)))
+
+
+def _has_longer(items: Iterable[tuple[str, str]], most: int) -> bool:
+    """Whether a name or a value of the pairs ``items`` is longer than ``most`` characters."""
+    return any(len(name) > most or len(value) > most for name, value in items)
+
+
+def _kept_unusual(time: int | datetime, method: str, path: str, query: str,
+              headers: CIMultiDictProxy[str] | CIMultiDict[str], body: bytes, status: int, duration_ms: float,
+              fault: str | None, override: str | None, off_contract: bool, cut: tuple[str, ...],
+              limits: JournalLimits) -> tuple[Kept, int]:
+    """What a journal keeps of an entry whose headers may have to be cut or whose text is not Unicode, and its
+    size."""
+    most = limits.header_bytes
+    items = tuple(headers.items())
+    if len(items) > limits.headers or _has_longer(items, most):
+        # secrets masked by their whole names now: cut names would no longer be known as secret when shown
+        items = tuple({name[:most]: _masked(name, value)[:most] for name, value in islice(items, limits.headers)}
+                      .items())
+        cut = ("headers", *cut)
+    try:
+        text = body.decode()
+        kept = exact_dumps((time, method, path, query, items, text, status, duration_ms, fault, override,
+                            off_contract, cut))[:-1]  # (see Kept)
+    except (UnicodeDecodeError, TypeError):  # text that is not Unicode: as Python has it
+        return ((time, method, path, query, items, body, status, duration_ms, fault, override, off_contract, cut),
+                ENTRY_OVERHEAD + _loose_size(method, path, query, items, body))
+    return kept, ENTRY_OVERHEAD + len(kept)
+
+
+class Journal(BudgetedLog):
     """The last ``limits.size`` requests of a session, oldest first, each cut to ``limits``."""
 
-    __slots__ = ("feed", "_listeners")
+    __slots__ = ("feed", "_listeners", "_kept", "_sizes")
 
     def __init__(self, limits: JournalLimits, budget: JournalBudget | None = None, session: str = "default",
                  feed: JournalFeed | None = None) -> None:
@@ -325,35 +400,85 @@ class Journal(EntryLog[Entry]):
         super().__init__(limits, budget, session)
         self.feed = feed if feed is not None else JournalFeed()
         self._listeners = self.feed.listeners
+        self._kept: deque[Kept] = deque()
+        """What is kept of each entry, oldest first (numbered in turn: the newest is ``_seq``)."""
+        self._sizes: deque[int] = deque()
+        """The bytes each counts."""
 
-    def record(self, time: datetime, method: str, path: str, query: str, headers: Mapping[str, str],
-               body: bytes, status: int, duration_ms: float, fault: str | None = None, override: str | None = None,
-               off_contract: bool = False, answer: Any = None) -> None:
+    def record(self, time: int | datetime, method: str, path: str, query: str,
+               headers: CIMultiDictProxy[str] | CIMultiDict[str], body: bytes, status: int, duration_ms: float,
+               fault: str | None = None, override: str | None = None, off_contract: bool = False,
+               answer: Any = None) -> None:
         """Keep one exchange, cut to the limits, and hand it to the feed's listeners with ``answer`` (what was
-        answered, as the server has it). ``headers`` must be immutable (a request's are)."""
+        answered, as the server has it). ``time`` is a :meth:`Clock.stamp` (or an instant)."""
         limits = self._limits
         self._seq += 1
         if limits.size <= 0:
             return
-        kept, headers_size, headers_cut = _cut_headers(headers, limits)
-        cut = ("headers",) if headers_cut else ()
+        cut: tuple[str, ...] = ()
         if len(body) > limits.body_bytes:
-            body, cut = body[:limits.body_bytes], (*cut, "body")
-        entry = Entry(self._seq, self._session, time, method, path, query, kept, body, status, duration_ms,
-                      fault, override, off_contract, cut)
-        target = path + query
-        entry.size = (ENTRY_OVERHEAD + headers_size + (_body_size(body) if body else 0)
-                      + (len(target) + target.count('"') + target.count("\\")  # rendered: as stored, and escapes
-                         if target.isascii() and target.isprintable() else
-                         max(stored_bytes(target), rendered_bytes(target))))
-        entries = self._entries
-        entries.append(entry)
-        if len(entries) > limits.size:
-            self._budget.give_back(entries.popleft())  # (drop_oldest, inlined: every request passes here)
-        self._budget.take(self, entry)
+            body, cut = body[:limits.body_bytes], ("body",)
+        # Every request passes here: one piece of JSON, made in C, is what is kept and what is counted.
+        try:
+            text = body.decode()
+            kept: Kept = exact_dumps((time, method, path, query, tuple(headers.items()), text, status, duration_ms,
+                                      fault, override, off_contract, cut))[:-1]  # (see Kept)
+        except (UnicodeDecodeError, TypeError):  # text that is not Unicode: kept as Python has it
+            kept, size = _kept_unusual(time, method, path, query, headers, body, status, duration_ms, fault,
+                                       override, off_contract, cut, limits)
+        else:
+            # no header is longer than its cut when all the text but the body is not
+            if len(headers) > limits.headers or (len(kept) - len(body) > limits.header_bytes
+                                                 and _has_longer(headers.items(), limits.header_bytes)):
+                kept, size = _kept_unusual(time, method, path, query, headers, body, status, duration_ms, fault,
+                                           override, off_contract, cut, limits)
+            else:
+                size = ENTRY_OVERHEAD + len(kept)
+        kept_entries, sizes, budget = self._kept, self._sizes, self._budget
+        kept_entries.append(kept)
+        sizes.append(size)
+        if len(sizes) > limits.size:
+            kept_entries.popleft()
+            budget.give_back(self, sizes.popleft())
+        budget.take(self, size)
         if self._listeners:  # a dashboard is open (the list is the feed's own: one check when none is)
+            entry = Entry.of(kept, size, self._seq, self._session)
             for listener in self._listeners:
                 listener(entry, answer)
+
+    def evict_oldest(self) -> int:
+        self._kept.popleft()
+        return self._sizes.popleft()
+
+    def entries(self) -> list[Entry]:
+        return list(self._shown(0, None))
+
+    def page(self, after: int, limit: int) -> tuple[list[dict[str, Any]], int | None]:
+        """Up to ``limit`` entries numbered after ``after``, oldest first, rendered, as many as fit in
+        ``page_bytes`` (one at least); and the number to read on from, ``None`` when none is left."""
+        sizes = self._sizes
+        start = min(max(after - (self._seq - len(sizes)), 0), len(sizes))  # the oldest kept is _seq - len + 1
+        count, more = _page_length(islice(sizes, start, None), limit, self._limits.page_bytes)
+        return [entry.to_json() for entry in self._shown(start, start + count)], (
+            self._seq - len(sizes) + start + count if more else None)
+
+    def _shown(self, start: int, stop: int | None) -> Iterator[Entry]:
+        """The entries kept from ``start`` to ``stop`` (positions, oldest first), made to be shown."""
+        number = self._seq - len(self._sizes) + start
+        for kept, size in islice(zip(self._kept, self._sizes, strict=True), start, stop):
+            number += 1
+            yield Entry.of(kept, size, number, self._session)
+
+    def clear(self) -> None:
+        """Forget every entry; the next is number 1 again (a reset session starts over)."""
+        for size in self._sizes:
+            self._budget.give_back(self, size)
+        self._kept.clear()
+        self._sizes.clear()
+        self._seq = 0
+
+    def __len__(self) -> int:
+        return len(self._sizes)
 
     def search(self, matcher: Matcher, closest: int = 20) -> tuple[list[Entry], list[tuple[Entry, list[str]]]]:
         """The entries ``matcher`` matches, and up to ``closest`` others, closest first, each with what differed.
@@ -362,8 +487,8 @@ class Journal(EntryLog[Entry]):
         """
         matching: list[Entry] = []
         missed: list[tuple[Entry, list[str]]] = []
-        for entry in self._entries:
-            facts = RequestFacts(entry.method, entry.path, entry.query, entry.headers, entry.body)
+        for entry in self.entries():
+            facts = RequestFacts(entry.method, entry.path, entry.query, CIMultiDict(entry.headers), entry.body)
             differences = list(matcher.differences(facts))
             if differences and entry.cut:  # "expected X, got X..." would say nothing without this
                 differences.append(f"the journal kept this request's {' and '.join(entry.cut)} cut short "

@@ -187,7 +187,7 @@ class Pipeline:
         took_ms = (perf_counter() - started) * 1000
         if answered_in.generation == request.get(APPLIED, generation):  # else reset or dropped since it was
             answered_in.journal.record(  # applied: the journal it belonged to is gone (the next test's must not get it)
-                answered_in.store.ctx.clock.now(), request.method, request.path, request.rel_url.raw_query_string,
+                answered_in.store.ctx.clock.stamp(), request.method, request.path, request.rel_url.raw_query_string,
                 request.headers, body, status, took_ms, fault.label if fault is not None else None,
                 override.id if override is not None else None, override is not None and override.off_contract,
                 response)
