@@ -40,6 +40,26 @@ async def test_headers_that_render_larger_than_they_are_count_as_they_render(mak
     assert {name: entries[-1]["headers"][name] for name in sent} == sent
 
 
+async def test_masked_secrets_count_as_they_are_shown(make_api: MakeApi) -> None:
+    """A cookie of many short parts is shown longer than it came (``a;a`` is ``****; ****``), and so is a form's
+    empty client secret (``client_secret=`` is ``client_secret=****``): each counts as shown, so reading the
+    journal stays within the budget."""
+    budget = 400_000
+    api = await make_api(journal_total_bytes=budget)
+    cookies = {"Cookie": "a;" * 500}
+    for _ in range(200):
+        assert (await api.get(HUBS, headers=cookies)).status == 200
+    [*_, entry] = await rendered_within_budget(api, budget)
+    assert entry["headers"]["Cookie"] == "; ".join(["****"] * 500)
+    form = b"client_secret=&" * 4000
+    for _ in range(20):
+        reply = await api.request("POST", "/connect/token", token=None, data=form,
+                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert reply.status in (400, 401)
+    [*_, entry] = await rendered_within_budget(api, budget)
+    assert entry["body"] == "client_secret=****&" * 4000
+
+
 async def test_each_cut_is_named_and_only_what_was_cut(make_api: MakeApi) -> None:
     api = await make_api(journal_headers=8, journal_header_bytes=50, journal_body_bytes=30)
     await api.get(HUBS, headers={f"X-Many-{i}": "v" for i in range(10)})

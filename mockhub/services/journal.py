@@ -33,7 +33,7 @@ from itertools import chain, islice
 from operator import attrgetter
 from typing import Any, Generic, Protocol, TypeVar
 
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy, istr
 
 from mockhub.kernel.clock import instant_of, portal_time
 from mockhub.kernel.jsonio import exact_dumps, loads_own, rendered_bytes, stored_bytes
@@ -48,6 +48,11 @@ ENTRY_OVERHEAD = 400
 and rendered (its other fields, the session's name of 64 characters at most included)."""
 HEADER_OVERHEAD = 160
 """Bytes a header kept as Python strings costs besides its characters: the string objects and their pair."""
+MASK_GROWTH = 4
+"""Bytes a header's value may grow by when shown with its secret masked (``Bearer x`` is ``Bearer ****``); a
+cookie header grows by one more for each of its cookies (each ``;`` is shown ``; ``), a form body by as much
+for each client secret."""
+_COOKIE = istr("Cookie")
 _SEQ = attrgetter("seq")
 _SIZE = attrgetter("size")
 
@@ -352,11 +357,16 @@ class EntryLog(BudgetedLog, Generic[E]):
         return len(self._entries)
 
 
+def _cookie_growth(headers: CIMultiDictProxy[str] | CIMultiDict[str]) -> int:
+    """Bytes the cookie headers may grow by when shown masked, besides :data:`MASK_GROWTH` each: five a cookie."""
+    return (MASK_GROWTH + 1) * sum(value.count(";") + 1 for value in headers.getall(_COOKIE, ()))
+
+
 def _loose_size(method: str, path: str, query: str, headers: tuple[tuple[str, str], ...], body: bytes) -> int:
     """What text kept as Python has it costs: each string in memory (as wide as its widest character, a header
     with its objects) or rendered, whichever is more, and the body kept or shown, whichever is more."""
     strings = (method, path, query, *chain.from_iterable(headers))
-    shown_body = body.decode("utf-8", "replace")
+    shown_body = mask_form_secrets(body).decode("utf-8", "replace")
     return (max(sum(map(stored_bytes, strings)), sum(map(rendered_bytes, strings)))
             + HEADER_OVERHEAD * (len(headers) + 1) + max(len(body), rendered_bytes(shown_body)))
 
@@ -379,14 +389,15 @@ def _kept_unusual(time: int | datetime, method: str, path: str, query: str,
         items = tuple({name[:most]: _masked(name, value)[:most] for name, value in islice(items, limits.headers)}
                       .items())
         cut = ("headers", *cut)
+    growth = MASK_GROWTH * len(items) + _cookie_growth(headers)
     try:
         text = body.decode()
         kept = exact_dumps((time, method, path, query, items, text, status, duration_ms, fault, override,
                             off_contract, cut))[:-1]  # (see Kept)
     except (UnicodeDecodeError, TypeError):  # text that is not Unicode: as Python has it
         return ((time, method, path, query, items, body, status, duration_ms, fault, override, off_contract, cut),
-                ENTRY_OVERHEAD + _loose_size(method, path, query, items, body))
-    return kept, ENTRY_OVERHEAD + len(kept)
+                ENTRY_OVERHEAD + _loose_size(method, path, query, items, body) + growth)
+    return kept, ENTRY_OVERHEAD + len(kept) + growth + MASK_GROWTH * text.count("secret=")
 
 
 class Journal(BudgetedLog):
@@ -433,7 +444,11 @@ class Journal(BudgetedLog):
                 kept, size = _kept_unusual(time, method, path, query, headers, body, status, duration_ms, fault,
                                            override, off_contract, cut, limits)
             else:
-                size = ENTRY_OVERHEAD + len(kept)
+                size = ENTRY_OVERHEAD + len(kept) + MASK_GROWTH * len(headers)
+                if _COOKIE in headers:
+                    size += _cookie_growth(headers)
+                if "secret=" in text:
+                    size += MASK_GROWTH * text.count("secret=")
         kept_entries, sizes, budget = self._kept, self._sizes, self._budget
         kept_entries.append(kept)
         sizes.append(size)
