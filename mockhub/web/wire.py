@@ -430,6 +430,8 @@ class Wire(asyncio.Protocol):
     # Reading, and what the client owes
 
     def pause_for_server(self, paused: bool) -> None:
+        if paused == self._paused_by_server:
+            return  # (aiohttp resumes reading that it never paused each time a body ends and is read)
         self._paused_by_server = paused
         self._after_reading()
 
