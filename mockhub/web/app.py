@@ -181,10 +181,17 @@ def create_app(settings: Settings | None = None, *, contract: Contract | None = 
     app[DIALECTS] = dialects = {}
     app[METHOD_OVERRIDES] = method_overrides = {}
     sessionless: set[object] = set()
+    # One resource a path, with a route for each of its operations: the router matches a request's path once,
+    # then looks its method up (a resource a route, as one named after each operation would be, is matched in
+    # turn until one has the method).
+    resources: dict[str, web.Resource] = {}
     for document, handlers in ((contract, HANDLERS), (admin_contract, admin.HANDLERS)):
         templates = {op.path for op in document.operations.values()}
         for op, handle in endpoints(document, handlers, app[BODIES], settings.max_json_depth):
-            app.router.add_route(op.method, route_template(op.path, templates), handle, name=op.operation_id)
+            template = route_template(op.path, templates)
+            if template not in resources:
+                resources[template] = app.router.add_resource(template)
+            resources[template].add_route(op.method, handle)
             dialects[handle] = op.dialect
             if op.method_override is not None:
                 method_overrides[handle] = (op.method_override.name, frozenset(op.override_methods))
