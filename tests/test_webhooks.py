@@ -9,6 +9,7 @@ tasks share the test's event loop.
 from __future__ import annotations
 
 import asyncio
+import tracemalloc
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from aiohttp import web
 from mockhub.contract.contracts import Contract
 from mockhub.kernel.signing import signature_matches
 from tests.conftest import HUB_A, HUB_A3, TENANT_A, Api, MakeApi, Reply
+from tests.test_bounds import server_side
 from tests.test_engine import (
     DIRECT_CUSTOMER,
     SLACK_A3,
@@ -513,3 +515,30 @@ def test_the_payloads_verify_webhook_sends_fit_the_contract_s_webhooks(
         made = make_deliveries(seed, "3EF951F619CD4F5E820C73622C0F1A3C", "FA96D15568654A4482772E00BA941BCB")
         webhook_payloads("SystemWebhookPayload", made.payloads["system"])
         webhook_payloads("DirectWebhookPayload", made.payloads["direct"])
+
+
+async def test_the_delivery_logs_records_hold_about_what_they_count(make_api: MakeApi, receiver: MakeReceiver) -> None:
+    """A record's body is counted at its length against --journal-total-bytes: it must not hold more (orjson's
+    bytes hold a 4 KiB buffer at least, whatever their length)."""
+    api = await make_api(**FAST)
+    got = await receiver()
+    await system_integration(api, got.url, ["message"])
+
+    async def held_after(sent: int) -> int:
+        """Bytes the server holds once ``sent`` messages in all were delivered and logged."""
+        for number in range(len(got.received), sent):
+            await customer_says(api, f"message {number}")
+        await settled(api, count("attempt", sent))
+        await records(api, limit=1)  # (the last answer read a small one: the whole log's is not held then)
+        got.received.clear()  # (what the receiver kept is the test's own)
+        got.received.extend([({}, b"")] * sent)
+        return server_side(tracemalloc.take_snapshot())
+
+    tracemalloc.start()
+    try:
+        first, more = await held_after(100), await held_after(300)
+    finally:
+        tracemalloc.stop()
+    # each message keeps its activity in the conversation, its delivery's records and the body sent (under 1 KiB),
+    # and more the log's reads leave: about 10 KiB in all here, and over 13 KiB when the body holds orjson's buffer
+    assert (more - first) / 200 < 12 * 1024, (more - first) / 200

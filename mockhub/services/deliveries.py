@@ -261,7 +261,7 @@ class Outbox:
     def _start(self, delivery: Delivery, clock: Clock) -> dict[str, Any]:
         self._numbered += 1
         number = f"delivery-{self._numbered}"
-        body = jsonio.dumps(delivery.payload)
+        body = jsonio.dumps_kept(delivery.payload)  # kept until delivered, and in the log
         headers = {"Content-Type": "application/json", "x-source-system": SOURCE_SYSTEM,
                    "x-hub-id": delivery.hub_id, "x-integration-id": delivery.integration_id,
                    "x-conversation-id": delivery.conversation_id, PUBLIC_KEY_HEADER: delivery.public_key,
