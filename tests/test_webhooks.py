@@ -532,13 +532,15 @@ async def test_the_delivery_logs_records_hold_about_what_they_count(make_api: Ma
         await records(api, limit=1)  # (the last answer read a small one: the whole log's is not held then)
         got.received.clear()  # (what the receiver kept is the test's own)
         got.received.extend([({}, b"")] * sent)
-        return server_side(tracemalloc.take_snapshot())
+        # (aiohttp's stream buffers left out too: the test client's hold the log's pages it read)
+        streams = tracemalloc.Filter(False, "*/aiohttp/streams.py")
+        return server_side(tracemalloc.take_snapshot().filter_traces([streams]))
 
     tracemalloc.start()
     try:
         first, more = await held_after(100), await held_after(300)
     finally:
         tracemalloc.stop()
-    # each message keeps its activity in the conversation, its delivery's records and the body sent (under 1 KiB),
-    # and more the log's reads leave: about 10 KiB in all here, and over 13 KiB when the body holds orjson's buffer
-    assert (more - first) / 200 < 12 * 1024, (more - first) / 200
+    # each message keeps its activity in the conversation, its delivery's records and the body sent (under 1 KiB):
+    # about 4 KiB in all here, and 3 KiB more when the body holds orjson's buffer
+    assert (more - first) / 200 < 5.5 * 1024, (more - first) / 200
