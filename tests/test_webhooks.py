@@ -544,3 +544,25 @@ async def test_the_delivery_logs_records_hold_about_what_they_count(make_api: Ma
     # each message keeps its activity in the conversation, its delivery's records and the body sent (under 1 KiB):
     # about 4 KiB in all here, and 3 KiB more when the body holds orjson's buffer
     assert (more - first) / 200 < 5.5 * 1024, (more - first) / 200
+
+
+async def test_the_log_keeps_the_first_kilobyte_of_an_answer_that_comes_in_pieces(
+        make_api: MakeApi, aiohttp_server: Any) -> None:
+    async def in_pieces(request: web.Request) -> web.StreamResponse:
+        await request.read()
+        response = web.StreamResponse(headers={"Content-Type": "text/plain"})
+        await response.prepare(request)
+        for piece in ("a", "b", "c"):
+            await response.write(piece.encode() * 600)
+            await asyncio.sleep(0.05)  # (each piece reaches the client alone)
+        await response.write_eof()
+        return response
+
+    app = web.Application()
+    app.router.add_post("/hubster", in_pieces)
+    server = await aiohttp_server(app)
+    api = await make_api(**FAST)
+    await system_integration(api, str(server.make_url("/hubster")), ["message"])
+    await customer_says(api)
+    [attempt] = await settled(api, count("attempt", 1))
+    assert attempt["answer"] == "a" * 600 + "b" * 424
