@@ -32,7 +32,8 @@ _FD_MARGIN = 64
 """Open files kept free of connections for the server's own use (fixture files, the listening socket...)."""
 R = TypeVar("R", bound=web.BaseRequest)
 ROUTE = request_key("mockhub_route", web.UrlMappingMatchInfo)
-"""The route of a request whose method aiohttp did not see (a custom verb): see :func:`as_sent`."""
+"""The route that answers a request, kept on it (:func:`route_of`): the low-level server's requests have no
+``match_info``, and a custom verb's is aiohttp's for ``POST`` (:func:`as_sent`)."""
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ LowLevelHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 LOW_LEVEL: web.AppKey[Callable[[], LowLevelHandler | None]] = web.AppKey("mockhub_low_level")
 """Set on an app that aiohttp's documented low-level server (:class:`aiohttp.web.Server`) can serve: called once
 the app is set up (frozen), it gives the handler that routes and answers each request as the app would, or
-``None`` when it cannot (middlewares were added to the app): then aiohttp's own handling of the app runs. The
+``None`` when it cannot (a middleware or a route was added to the app): then aiohttp's own handling runs. The
 low-level server hands a handler the request as parsed, without the app's per-request work (a ``web.Request``,
 the middleware chain built around the route's handler), which mockhub's one middleware does not need."""
 
