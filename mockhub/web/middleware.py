@@ -235,14 +235,14 @@ class Pipeline:
         access = self.access_log
         if access is None:
             return
-        # the request target as sent (raw_path: no URL object is built for it)
-        line = f'{request.remote} "{request.method} {request.raw_path}" {status or "-"} {took_ms:.2f}ms'
+        more = ""
         if fault is not None or override is not None or session.name != DEFAULT_SESSION:  # the rare case
-            line += (f"{f' fault={fault.label}' if fault is not None else ''}"
-                     f"{f' override={override.id}' if override is not None else ''}"
-                     f"{' off_contract' if override is not None and override.off_contract else ''}"
-                     f"{f' session={session.name}' if session.name != DEFAULT_SESSION else ''}")
-        access.write(line)
+            more = (f"{f' fault={fault.label}' if fault is not None else ''}"
+                    f"{f' override={override.id}' if override is not None else ''}"
+                    f"{' off_contract' if override is not None and override.off_contract else ''}"
+                    f"{f' session={session.name}' if session.name != DEFAULT_SESSION else ''}")
+        # the request target as sent (raw_path: no URL object is built for it)
+        access.write(request.remote, request.method, request.raw_path, status, took_ms, more)
 
     async def faulted(self, request: web.BaseRequest, handler: LowLevelHandler, fault: Decision | None,
                      session: Session, dialect: Dialect) -> tuple[web.StreamResponse | None, Override | None]:
