@@ -304,3 +304,31 @@ async def test_text_beyond_ascii_counts_with_the_utf8_copy_its_answer_leaves(mak
     assert 200 in statuses and statuses[statuses.index(429):] == [429] * statuses.count(429)
     assert grown < 1.6 * budget, (grown, statuses.count(200))  # counted without it: 2.1 MB
     await assert_well(api)
+
+
+JSON_TYPE = {"Content-Type": "application/json"}
+
+
+@pytest.mark.parametrize("big_integer", [False, True], ids=["orjson", "standard-library"])
+async def test_text_beyond_ascii_counts_with_its_utf8_copy_however_the_body_is_read(
+        make_api: MakeApi, big_integer: bool) -> None:
+    """A body with an integer of 19 digits or more is read by the standard library, which keeps no UTF-8 copy
+    of a text beyond ASCII; writing the record as JSON makes one later. Its session counts it from the start."""
+    budget = 1_000_000
+    api = await make_api(max_session_bytes=budget, journal_total_bytes=50_000)
+    wide = "\U0001f600" * 2048  # 8 KB in memory, and 8 KB more as UTF-8
+    roles = [12345678901234567890123] if big_integer else ["agent"]
+    tracemalloc.start()
+    try:
+        ready = server_side(tracemalloc.take_snapshot())
+        statuses = []
+        for i in range(130):
+            body = json.dumps({"code": f"wide{i}", "type": "im", "opts": {"title": wide, "roles": roles}}).encode()
+            reply = await api.request("POST", POINTS, token=None, data=body, headers=JSON_TYPE)
+            statuses.append(reply.status)
+        grown = server_side(tracemalloc.take_snapshot()) - ready
+    finally:
+        tracemalloc.stop()
+    assert 200 in statuses and statuses[statuses.index(429):] == [429] * statuses.count(429), statuses
+    assert grown < 1.6 * budget, (grown, statuses.count(200))  # counted without the copies: 1.8 MB
+    await assert_well(api)

@@ -177,7 +177,25 @@ def loads(raw: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
             _ENCODER.encode(value).encode("utf-8")
         except UnicodeEncodeError:
             raise JsonError("a string holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is not text") from None
+    if not text.isascii() or "\\u" in text:
+        _make_utf8_copies(value)
     return value
+
+
+def _make_utf8_copies(value: Any) -> None:
+    """Have each text beyond ASCII in ``value`` keep its UTF-8 copy now, as orjson's reading leaves it (see
+    :func:`_orjson_reading`): writing the value as JSON would make it later, after :func:`footprint` counted."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if type(item) is str:
+            if not item.isascii():
+                orjson.dumps(item)  # (the copy is what it leaves; what it writes is not needed)
+        elif type(item) is dict:
+            stack.extend(item)
+            stack.extend(item.values())
+        elif type(item) is list:
+            stack.extend(item)
 
 
 def footprint(value: Any) -> int:
