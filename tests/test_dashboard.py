@@ -114,6 +114,22 @@ async def test_a_request_appears_on_an_open_stream_with_its_session_status_and_a
     assert (lookup["method"], lookup["session"], lookup["status"]) == ("LOOKUP", "default", 200)
 
 
+async def test_each_request_is_shown_on_the_stream_as_the_journal_shows_it(api: Api, open_stream: OpenStream) -> None:
+    assert api.client is not None
+    events = await open_stream(api.client)
+    many = {f"X-Many-{number}": str(number) for number in range(70)}  # past the 64 headers an entry keeps
+    sent = [("GET", f"/api/v1/hubs/{HUB_A}?pageSize=2", None, {}),
+            ("POST", "/api/v1/hubs", b'{"name": "Shown \xc3\xa9", "description": "d"}', {}),
+            ("GET", f"/api/v1/hubs/{HUB_A}", None, many),
+            ("POST", "/api/v1/hubs", b'{"name": "\xff"}', {})]  # not UTF-8: shown replaced
+    for method, path, body, headers in sent:
+        await api.request(method, path, data=body, headers={"Content-Type": "application/json", **headers})
+    shown = [await events.next_request() for _ in sent]
+    journal = (await api.get("/__mockhub/requests", token=None)).json()
+    assert [entry["cut"] for entry in journal] == [[], [], ["headers"], []]
+    assert [{name: event[name] for name in entry} for event, entry in zip(shown, journal, strict=True)] == journal
+
+
 async def test_faults_and_overrides_are_marked_and_a_reset_connection_has_no_answer(
         api: Api, open_stream: OpenStream) -> None:
     assert api.client is not None

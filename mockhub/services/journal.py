@@ -430,17 +430,21 @@ class Journal(BudgetedLog):
         if len(body) > limits.body_bytes:
             body, cut = body[:limits.body_bytes], ("body",)
         # Every request passes here: one piece of JSON, made in C, is what is kept and what is counted.
+        items: tuple[tuple[str, str], ...] | None = None  # the headers kept, when they are the request's own
         try:
             text = body.decode()
-            kept: Kept = exact_dumps((time, method, path, query, tuple(headers.items()), text, status, duration_ms,
+            items = tuple(headers.items())
+            kept: Kept = exact_dumps((time, method, path, query, items, text, status, duration_ms,
                                       fault, override, off_contract, cut))[:-1]  # (see Kept)
         except (UnicodeDecodeError, TypeError):  # text that is not Unicode: kept as Python has it
+            items = None
             kept, size = _kept_unusual(time, method, path, query, headers, body, status, duration_ms, fault,
                                        override, off_contract, cut, limits)
         else:
             # no header is longer than its cut when all the text but the body is not
             if len(headers) > limits.headers or (len(kept) - len(body) > limits.header_bytes
                                                  and _has_longer(headers.items(), limits.header_bytes)):
+                items = None
                 kept, size = _kept_unusual(time, method, path, query, headers, body, status, duration_ms, fault,
                                            override, off_contract, cut, limits)
             else:
@@ -457,7 +461,10 @@ class Journal(BudgetedLog):
             budget.give_back(self, sizes.popleft())
         budget.take(self, size)
         if self._listeners:  # a dashboard is open (the list is the feed's own: one check when none is)
-            entry = Entry.of(kept, size, self._seq, self._session)
+            # what was kept, as the values in hand when they are what was written (no need to read it back)
+            entry = Entry.of(kept, size, self._seq, self._session) if items is None else Entry(
+                self._seq, self._session, instant_of(time), method, path, query, items, body, status, duration_ms,
+                fault, override, off_contract, cut, size)
             for listener in self._listeners:
                 listener(entry, answer)
 
