@@ -18,7 +18,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mockhub.kernel.errors import Problem, ValidationFailed
-from mockhub.kernel.jsonio import footprint
 from mockhub.kernel.matching import Matcher, RequestFacts, is_glob
 from mockhub.kernel.signing import SIGNATURE_HEADER
 from mockhub.services.faults import MAX_GLOB_LENGTH
@@ -121,9 +120,6 @@ class DeliveryFaultEngine(RuleSet[DeliveryFault, HeldDeliveryFault]):
     @classmethod
     def read(cls, value: Mapping[str, Any]) -> DeliveryFault:
         return DeliveryFault.from_json(value, "")
-
-    def _size(self, value: Mapping[str, Any]) -> int:
-        return footprint(value)
 
     def _hold(self, rule: DeliveryFault, rule_id: str, size: int, position: int) -> HeldDeliveryFault:
         return HeldDeliveryFault(rule if rule.id == rule_id else replace(rule, id=rule_id), size)

@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mockhub.kernel import jsonio
 from mockhub.kernel.errors import Problem, ValidationFailed
 from mockhub.kernel.matching import Matcher, RequestFacts
 from mockhub.services.rulesets import Held, RuleSet
@@ -127,9 +126,6 @@ class OverrideEngine(RuleSet[Override, HeldOverride]):
     @classmethod
     def read(cls, value: Mapping[str, Any]) -> Override:
         return Override.from_json(value, "")
-
-    def _size(self, value: Mapping[str, Any]) -> int:
-        return jsonio.footprint(value)
 
     def _hold(self, rule: Override, rule_id: str, size: int, position: int) -> HeldOverride:
         return HeldOverride(rule if rule.id == rule_id else replace(rule, id=rule_id), size)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from mockhub.kernel.errors import Problem, ValidationFailed
+from mockhub.kernel.jsonio import footprint
 from mockhub.kernel.matching import Matcher
 from mockhub.services.ruleids import RuleIds
 
@@ -91,9 +92,10 @@ class RuleSet(ABC, Generic[T, H]):
         """The rule a value (fitting :attr:`SCHEMA`) gives, its id still empty; ``ValidationFailed`` for a
         combination the schema cannot say is wrong."""
 
-    @abstractmethod
     def _size(self, value: Mapping[str, Any]) -> int:
-        """Bytes in memory (estimated) a rule may come to hold, from its value as given."""
+        """Bytes in memory (estimated) a rule may come to hold, from its value as given: what the value takes
+        (a kind whose rules hold more than their value, such as rate-limit windows, says so itself)."""
+        return footprint(value)
 
     @abstractmethod
     def _hold(self, rule: T, rule_id: str, size: int, position: int) -> H:
