@@ -7,6 +7,7 @@ this harness on the second. Traffic goes to 127.0.0.1 only.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import os
 import platform
@@ -56,6 +57,14 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def event_loop() -> str:
+    """The event loop the servers run on, with its version: uvloop's when installed (as ``mockhub serve``'s)."""
+    try:
+        return f"uvloop {importlib.metadata.version('uvloop')}"
+    except importlib.metadata.PackageNotFoundError:
+        return "asyncio"
+
+
 def describe(plan: Plan) -> dict[str, object]:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
                             check=False).stdout.strip()
@@ -63,6 +72,7 @@ def describe(plan: Plan) -> dict[str, object]:
         "commit": commit or None,
         "python": platform.python_version(),
         "aiohttp": aiohttp.__version__,
+        "event_loop": event_loop(),
         "machine": platform.machine(),
         "cores": os.cpu_count(),
         "plan": {**asdict(plan), "wrk": asdict(plan.wrk)},
@@ -91,7 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(table(figures))
     print(f"\n{len(figures)} figures in {took:.0f} s; server on core {server_cpu}, wrk on core {load_cpu}, "
-          f"{plan.wrk.connections} connections, median of {repeats} x {seconds:g} s runs")
+          f"{plan.wrk.connections} connections, median of {repeats} x {seconds:g} s runs; Python "
+          f"{platform.python_version()}, aiohttp {aiohttp.__version__}, {event_loop()} (the ratios depend on the "
+          f"Python version: docs/performance.md)")
     out = args.json or RESULTS / time.strftime("%Y%m%d-%H%M%S.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     report = {**describe(plan), "seconds_taken": round(took, 1), "figures": [f.to_json() for f in figures]}

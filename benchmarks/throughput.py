@@ -4,6 +4,13 @@ Both servers run at once, pinned to the server core, and take turns under wrk's 
 The baseline answers each route with the bytes mockhub answered it with, so both send
 the same response; each figure is mockhub's median rate over the baseline's, in requests
 per second of the server's own CPU time (see :class:`benchmarks.plan.Run`).
+
+Two paces are measured. Under the full load (the plan's connections, 16 by default) each server
+answers as fast as it can, and the kernel time a request costs falls as the server gets faster,
+for the same system calls: measured here, the baseline slowed by 19 us of its own code a request
+paid 5 us more kernel time a request, as much as mockhub pays above the baseline. With one
+connection (:data:`ONE_AT_A_TIME`), a request at a time as a test sends them, the two servers pay
+about the same kernel time a request, and the ratio is closer to that of the two apps' own costs.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from benchmarks.figures import Figure, Goal, median
@@ -69,6 +76,9 @@ past the default bounds, and the figure is the rate of created hubs, not of refu
 P99_GOAL = Goal(3, at_most=True)
 BUSY = 0.95
 """Below this share of a run on its core, a server was kept waiting: the machine had other work."""
+ONE_AT_A_TIME = ("GET a hub", "LOOKUP an integration point", "POST a hub")
+"""The figures measured again with one connection: a test's pace, one request at a time."""
+ONE_AT_A_TIME_NOTE = "one connection, a request at a time as a test sends them"
 
 
 def measure(plan: Plan) -> list[Figure]:
@@ -79,9 +89,22 @@ def measure(plan: Plan) -> list[Figure]:
         routes.write_text(json.dumps(baseline_routes(mockhub.url, CASES)), encoding="utf-8")
         with start("baseline", baseline_command(routes), plan.server_cpu) as baseline:
             measured = [plan.compare([(mockhub, case.load), (baseline, case.baseline_load)]) for case in CASES]
+            paced = replace(plan, wrk=replace(plan.wrk, connections=1))
+            one_cases = [case for case in CASES if case.name in ONE_AT_A_TIME]
+            one_at_a_time = [paced.compare([(mockhub, _paced(case.load)), (baseline, case.baseline_load)])
+                             for case in one_cases]
     figures = [rate_figure(case.name, case.goal, ours, theirs, "baseline", case.note)
                for case, (ours, theirs) in zip(CASES, measured, strict=True)]
+    figures += [rate_figure(f"{case.name}, one connection", None, ours, theirs, "baseline", ONE_AT_A_TIME_NOTE,
+                            waits_on_client=True)
+                for case, (ours, theirs) in zip(one_cases, one_at_a_time, strict=True)]
     return [*figures, _p99_figure(*measured[0])]
+
+
+def _paced(load: Load) -> Load:
+    """``load`` for the one-connection runs: a body made unique per run (a hub's name) stays unlike those of the
+    full-load runs, which numbered their runs from 1 as well."""
+    return load.with_body(load.body.replace(RUN_MARK, f"paced-{RUN_MARK}")) if RUN_MARK in load.body else load
 
 
 def fill_first_page(url: str) -> None:
@@ -114,10 +137,12 @@ def baseline_routes(url: str, cases: Sequence[Case]) -> list[dict[str, str]]:
 
 
 def rate_figure(name: str, goal: Goal | None, ours: list[Run], theirs: list[Run], reference_name: str,
-                note: str = "", slowdown: bool = False) -> Figure:
+                note: str = "", slowdown: bool = False, waits_on_client: bool = False) -> Figure:
     """A throughput figure: medians of requests per second of server CPU time; the wall-clock ones in the note.
 
-    The ratio is ours over theirs, or theirs over ours for a ``slowdown``.
+    The ratio is ours over theirs, or theirs over ours for a ``slowdown``. A server whose client sends a request
+    only once the last is answered (``waits_on_client``: one connection) is idle between them, which is not
+    a sign of other load on the machine.
     """
     value, reference = median([r.cpu_rate for r in ours]), median([r.cpu_rate for r in theirs])
     wall, wall_reference = median([r.rate for r in ours]), median([r.rate for r in theirs])
@@ -127,7 +152,7 @@ def rate_figure(name: str, goal: Goal | None, ours: list[Run], theirs: list[Run]
                "mockhub_wall": [r.rate for r in ours], "reference_wall": [r.rate for r in theirs]}
     busy = median([r.busy for r in ours]), median([r.busy for r in theirs])
     wall_note = f"wall clock {wall:,.0f} vs {wall_reference:,.0f} req/s ({wall_ratio:.2f}x)"
-    if min(busy) < BUSY:
+    if min(busy) < BUSY and not waits_on_client:
         wall_note += f", servers busy only {busy[0]:.0%} and {busy[1]:.0%} of the time: other load on the machine"
     return Figure(name, "req/CPU-s", value, goal, reference, reference_name, ratio, samples,
                   f"{note}; {wall_note}" if note else wall_note)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks import balancer, bulk, dashboard, fixture_overhead, startup
+from benchmarks import balancer, bulk, dashboard, fixture_overhead, startup, throughput
 from benchmarks.baseline import create_app as baseline_app
 from benchmarks.figures import Figure, Goal, table
 from benchmarks.plan import Run
@@ -147,6 +147,20 @@ def test_the_balancer_figure_on_paper_adds_haproxys_cpu_a_request_to_one_process
     assert figure.value == pytest.approx(8_000)  # 1 / (100 us + 25 us)
     assert (figure.reference, figure.ratio) == (pytest.approx(10_000), pytest.approx(0.8))
     assert "HAProxy 25.0 us of CPU a request" in figure.note and "about 4 processes" in figure.note
+
+
+def test_a_server_idle_between_one_connections_requests_is_not_taken_for_a_busy_machine() -> None:
+    def run(cpu_seconds: float) -> Run:  # 10,000 requests in 4 s of wall clock
+        return Run(WrkResult(10_000, 4_000_000, 0, 0, 1.0, 1, 1, 1), cpu_seconds)
+
+    ours, theirs = [run(2.0), run(2.0)], [run(1.0), run(1.0)]  # busy half and a quarter of the run
+    loaded = throughput.rate_figure("GET a hub", None, ours, theirs, "baseline")
+    paced = throughput.rate_figure("GET a hub, one connection", None, ours, theirs, "baseline",
+                                   throughput.ONE_AT_A_TIME_NOTE, waits_on_client=True)
+    assert (loaded.value, loaded.reference, loaded.ratio) == (5_000, 10_000, 0.5)
+    assert (paced.value, paced.reference, paced.ratio) == (5_000, 10_000, 0.5)
+    assert "servers busy only 50% and 25% of the time: other load on the machine" in loaded.note
+    assert "other load" not in paced.note and paced.note.startswith("one connection, a request at a time")
 
 
 def test_the_soak_calls_memory_flat_only_when_the_last_third_stops_growing() -> None:
