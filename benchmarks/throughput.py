@@ -8,7 +8,7 @@ per second of the server's own CPU time (see :class:`benchmarks.plan.Run`).
 Two paces are measured. Under the full load (the plan's connections, 16 by default) each server
 answers as fast as it can, and the kernel time a request costs falls as the server gets faster,
 for the same system calls: measured here, the baseline slowed by 19 us of its own code a request
-paid 5 us more kernel time a request, as much as mockhub pays above the baseline. With one
+paid 5 us more kernel time a request, about as much as mockhub pays above the baseline. With one
 connection (:data:`ONE_AT_A_TIME`), a request at a time as a test sends them, the two servers pay
 about the same kernel time a request, and the ratio is closer to that of the two apps' own costs.
 """
