@@ -438,21 +438,20 @@ class Journal(BudgetedLog):
                                       fault, override, off_contract, cut))[:-1]  # (see Kept)
         except (UnicodeDecodeError, TypeError):  # text that is not Unicode: kept as Python has it
             items = None
-            kept, size = _kept_unusual(time, method, path, query, headers, body, status, duration_ms, fault,
-                                       override, off_contract, cut, limits)
         else:
             # no header is longer than its cut when all the text but the body is not
             if len(headers) > limits.headers or (len(kept) - len(body) > limits.header_bytes
-                                                 and _has_longer(headers.items(), limits.header_bytes)):
+                                                 and _has_longer(items, limits.header_bytes)):
                 items = None
-                kept, size = _kept_unusual(time, method, path, query, headers, body, status, duration_ms, fault,
-                                           override, off_contract, cut, limits)
-            else:
-                size = ENTRY_OVERHEAD + len(kept) + MASK_GROWTH * len(headers)
-                if _COOKIE in headers:
-                    size += _cookie_growth(headers)
-                if "secret=" in text:
-                    size += MASK_GROWTH * text.count("secret=")
+        if items is None:  # headers to cut, or text that is not Unicode
+            kept, size = _kept_unusual(time, method, path, query, headers, body, status, duration_ms, fault,
+                                       override, off_contract, cut, limits)
+        else:
+            size = ENTRY_OVERHEAD + len(kept) + MASK_GROWTH * len(headers)
+            if _COOKIE in headers:
+                size += _cookie_growth(headers)
+            if "secret=" in text:
+                size += MASK_GROWTH * text.count("secret=")
         kept_entries, sizes, budget = self._kept, self._sizes, self._budget
         kept_entries.append(kept)
         sizes.append(size)
