@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 
 from mockhub.kernel import jsonio
+from mockhub.kernel.streams import first_bytes
 from mockhub.settings import Settings
 
 HUBS = "/api/v1/hubs"
@@ -40,10 +41,8 @@ def unreachable(exc: aiohttp.ClientConnectorError) -> Unreachable:
 async def read_at_most(response: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
     """The first ``limit`` bytes of an answer's body, and whether it went on past them (the rest is never read:
     a server answering without end costs the checker nothing)."""
-    body = bytearray()
-    while len(body) < limit and (chunk := await response.content.read(limit - len(body))):
-        body += chunk
-    return bytes(body), len(body) >= limit and bool(await response.content.read(1))
+    body = await first_bytes(response.content.read, limit)
+    return body, len(body) >= limit and bool(await response.content.read(1))
 
 
 @dataclass(frozen=True)

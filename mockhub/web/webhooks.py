@@ -11,6 +11,7 @@ import aiohttp
 from aiohttp import web
 
 from mockhub import __version__
+from mockhub.kernel.streams import first_bytes
 from mockhub.services.deliveries import ANSWER_BYTES, DeliveryAnswer, NoAnswer, Post
 from mockhub.web.keys import SESSIONS
 
@@ -25,25 +26,13 @@ def poster(client: aiohttp.ClientSession) -> Post:
         try:
             async with client.post(url, data=body, headers={"User-Agent": USER_AGENT, **headers},
                                    allow_redirects=False, timeout=aiohttp.ClientTimeout(total=timeout)) as response:
-                return DeliveryAnswer(response.status, await _first_bytes(response.content, ANSWER_BYTES))
+                return DeliveryAnswer(response.status, await first_bytes(response.content.read, ANSWER_BYTES))
         except TimeoutError:
             raise NoAnswer(f"no answer within {timeout:g} s") from None
         except aiohttp.ClientError as exc:
             raise NoAnswer(f"{type(exc).__name__}: {exc}") from None
 
     return post
-
-
-async def _first_bytes(content: aiohttp.StreamReader, most: int) -> bytes:
-    """The first ``most`` bytes of a body, or all of a shorter one, however it comes in pieces (a read gives
-    what has come so far)."""
-    kept = b""
-    while len(kept) < most:
-        piece = await content.read(most - len(kept))
-        if not piece:
-            break
-        kept += piece
-    return kept
 
 
 async def delivering(app: web.Application) -> AsyncIterator[None]:
